@@ -1,0 +1,61 @@
+# Engagement Toolkit — two commands on a fresh machine:
+#   make reproduce   set everything up, then run every notebook headless into reports/
+#   make test        set everything up, then run the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+LOCK    := requirements.lock
+
+# Real datasets are read from a mirror folder when one exists beside the project (never copied in).
+ifneq ($(wildcard ../shared/datasets),)
+export TOOLKIT_DATA_MIRROR ?= $(abspath ../shared/datasets)
+endif
+# Many small fits on 2 cores: one BLAS thread per process (see ../shared/PERFORMANCE.md).
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MPLBACKEND ?= Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help env test test-fast reproduce lab bench git-hooks clean
+
+help:
+	@echo "make reproduce  - create .venv if missing and run every notebook headless into reports/"
+	@echo "make test       - create .venv if missing and run all tests (unit, reference, notebooks)"
+	@echo "make lab        - open JupyterLab on 127.0.0.1 (token authentication on)"
+	@echo "make bench      - run the benchmark scripts in benchmarks/"
+
+env: $(STAMP)
+
+$(STAMP): $(LOCK) pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (toolkit)" > /dev/null
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 tests
+	$(BIN)/python -m pytest -p no:cacheprovider --doctest-modules toolkit -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 -m "not notebook" tests
+
+reproduce: $(STAMP)
+	$(BIN)/python scripts/run_notebooks.py --output reports
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks
+
+bench: $(STAMP)
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+git-hooks: $(STAMP)
+	$(BIN)/nbstripout --install --attributes .gitattributes
+
+clean:
+	rm -rf $(VENV) reports/*.html reports/*/ .pytest_cache

@@ -1,0 +1,65 @@
+"""Engagement Toolkit: which departments achieve better social-media engagement?
+
+``import toolkit as tk`` gives the public API below. Names are resolved lazily (on first
+use) so that importing the package stays cheap and free of side effects: no I/O, no logging
+set-up, no plotting-style changes.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it. This table *is* the public API; tests/test_api.py
+# checks that every entry resolves and is documented.
+_EXPORTS: dict[str, str] = {
+    # data in
+    "read_posts": "toolkit.data.reading",
+    "QualityReport": "toolkit.data.quality",
+    "load_dataset": "toolkit.data.registry",
+    "list_datasets": "toolkit.data.registry",
+    "to_long": "toolkit.data.reshape",
+    "to_wide": "toolkit.data.reshape",
+    # metrics and simulation
+    "add_metrics": "toolkit.metrics",
+    "simulate_organization": "toolkit.simulation",
+    # comparing groups
+    "describe_groups": "toolkit.stats.describe",
+    "anova": "toolkit.stats.omnibus",
+    "welch_anova": "toolkit.stats.omnibus",
+    "kruskal": "toolkit.stats.omnibus",
+    "permutation_omnibus": "toolkit.stats.permutation",
+    "welch_ttest": "toolkit.stats.twogroup",
+    "mann_whitney": "toolkit.stats.twogroup",
+    "brunner_munzel": "toolkit.stats.twogroup",
+    "effect_sizes": "toolkit.stats.effect_sizes",
+    "pairwise": "toolkit.stats.pairwise",
+    "adjust_pvalues": "toolkit.stats.multitest",
+    "compare_groups": "toolkit.stats.compare",
+    # reporting
+    "report": "toolkit.reporting",
+    "session_info": "toolkit.reporting",
+    "ToolkitWarning": "toolkit._validation",
+}
+
+# Sub-modules reachable as attributes (tk.data, tk.stats, ...).
+_SUBMODULES = {"data", "stats", "metrics", "simulation", "reporting", "config", "models", "plots", "widgets"}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        module = importlib.import_module(_EXPORTS[name])
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"toolkit.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)

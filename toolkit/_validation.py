@@ -1,0 +1,161 @@
+"""Private argument checks and the one error-message template.
+
+Every message has the same shape: ``"<func>: `<param>` must be <expected>; got <repr>. <hint>"``
+so wording never diverges between functions. Use these helpers for all option, range and
+column checks; never ``assert`` on user input.
+"""
+from __future__ import annotations
+
+import difflib
+import numbers
+import warnings
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+
+class ToolkitWarning(UserWarning):
+    """Warning issued by the toolkit: the result is valid but deserves attention.
+
+    Filter only ours with ``warnings.filterwarnings("ignore", category=tk.ToolkitWarning)``.
+    """
+
+
+def message(func: str, param: str | None, expected: str, got: Any = None, hint: str | None = None,
+            *, show_got: bool = True) -> str:
+    """Build an error message in the house template."""
+    head = f"{func}: `{param}` must be {expected}" if param else f"{func}: {expected}"
+    if show_got:
+        head += f"; got {got!r}"
+    head += "."
+    if hint:
+        head += " " + hint.strip()
+    return head
+
+
+def warn(text: str, stacklevel: int = 3) -> None:
+    """Issue a :class:`ToolkitWarning` pointing at the user's call."""
+    warnings.warn(text, ToolkitWarning, stacklevel=stacklevel)
+
+
+def check_data(data: Any, func: str) -> pd.DataFrame:
+    """Check that ``data`` is a DataFrame (long/tidy form)."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, pd.Series):
+        raise TypeError(message(func, "data", "a pandas.DataFrame in long form (one row per post)",
+                                f"Series {data.name!r}",
+                                "Pass the whole DataFrame and name the column, e.g. dv='likes'.",
+                                show_got=True))
+    raise TypeError(message(func, "data", "a pandas.DataFrame in long form (one row per post)",
+                            type(data).__name__, show_got=True))
+
+
+def _did_you_mean(name: str, options: Iterable[str]) -> str:
+    options = [str(o) for o in options]
+    lowered = {o.lower(): o for o in options}
+    if str(name).lower() in lowered:
+        return f" Did you mean {lowered[str(name).lower()]!r}?"
+    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def check_column(data: pd.DataFrame, name: Any, func: str, param: str) -> str:
+    """Check that ``name`` is a column of ``data`` and return it.
+
+    Raises TypeError when a Series/array is passed instead of a name, ValueError when the
+    column is missing (listing available columns and the closest match).
+    """
+    if isinstance(name, (pd.Series, np.ndarray, list, tuple)):
+        raise TypeError(message(func, param, "the name of a column in `data`", f"{type(name).__name__}",
+                                "Pass the column name as a string, e.g. "
+                                f"{param}='department', not the column itself."))
+    if name not in data.columns:
+        cols = [str(c) for c in data.columns]
+        shown = ", ".join(repr(c) for c in cols[:12]) + (" …" if len(cols) > 12 else "")
+        raise ValueError(message(func, param, "the name of a column in `data`", name,
+                                 f"Available columns include {shown}.{_did_you_mean(name, cols)}"))
+    return name
+
+
+def check_option(value: Any, options: Sequence[Any], func: str, param: str) -> Any:
+    """Check that ``value`` is one of ``options``."""
+    if value not in options:
+        shown = ", ".join(repr(o) for o in options)
+        hint = _did_you_mean(value, [str(o) for o in options]).strip() if isinstance(value, str) else ""
+        raise ValueError(message(func, param, f"one of {shown}", value, hint or None))
+    return value
+
+
+def check_probability(value: Any, func: str, param: str) -> float:
+    """Check a level strictly between 0 and 1 (confidence_level, alpha)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(message(func, param, "a number strictly between 0 and 1", value))
+    value = float(value)
+    if not 0.0 < value < 1.0:
+        hint = (f"It looks like a percentage; pass {value / 100:g} instead." if 1.0 < value < 100.0 else None)
+        raise ValueError(message(func, param, "a number strictly between 0 and 1", value, hint))
+    return value
+
+
+def check_integer(value: Any, func: str, param: str, *, minimum: int = 1) -> int:
+    """Check an integer >= ``minimum`` (n_resamples, sizes)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(message(func, param, f"an integer >= {minimum}", value))
+    if value < minimum:
+        raise ValueError(message(func, param, f"an integer >= {minimum}", value))
+    return int(value)
+
+
+def check_nan_policy(value: Any, func: str) -> str:
+    return check_option(value, ("raise", "omit"), func, "nan_policy")
+
+
+def check_alternative(value: Any, func: str) -> str:
+    return check_option(value, ("two-sided", "less", "greater"), func, "alternative")
+
+
+def check_random_state(seed: Any, func: str = "toolkit") -> np.random.Generator:
+    """Normalise ``seed`` (None, int or numpy Generator) to a Generator. Never touches global state."""
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        if seed is not None and seed < 0:
+            raise ValueError(message(func, "seed", "None, a non-negative integer or a numpy.random.Generator",
+                                     seed))
+        return np.random.default_rng(seed)
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, np.random.RandomState):
+        raise TypeError(message(func, "seed", "None, a non-negative integer or a numpy.random.Generator",
+                                "RandomState", "Use numpy.random.default_rng(...) instead of the legacy API."))
+    raise TypeError(message(func, "seed", "None, a non-negative integer or a numpy.random.Generator",
+                            type(seed).__name__))
+
+
+def numeric_column(data: pd.DataFrame, column: str, func: str, param: str = "dv") -> pd.Series:
+    """Return ``data[column]`` as float64, with clear errors for text, booleans and infinities.
+
+    Missing values are kept (as NaN); the caller applies ``nan_policy``.
+    """
+    s = data[column]
+    if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s):
+        converted = pd.to_numeric(s.astype("object"), errors="coerce")
+        if converted.notna().sum() >= max(1, int(0.9 * s.notna().sum())) and s.notna().any():
+            raise TypeError(message(func, param, "a numeric column", f"{column!r} with dtype {s.dtype}",
+                                    f"The values look like numbers stored as text; convert them with "
+                                    f"data[{column!r}] = pd.to_numeric(data[{column!r}]) or read the file "
+                                    f"with tk.read_posts, which parses numbers.", show_got=True))
+        raise TypeError(message(func, param, "a numeric column", f"{column!r} with dtype {s.dtype}",
+                                "Pick a count or metric column (e.g. 'likes' or 'engagement_rate_reach').",
+                                show_got=True))
+    if pd.api.types.is_bool_dtype(s):
+        raise TypeError(message(func, param, "a numeric column", f"{column!r} with boolean dtype",
+                                "Convert it explicitly with .astype(int) if a 0/1 outcome is meant."))
+    values = s.astype("Float64").astype("float64") if pd.api.types.is_extension_array_dtype(s) else s.astype(
+        "float64")
+    n_inf = int(np.isinf(values.to_numpy()).sum())
+    if n_inf:
+        raise ValueError(message(func, param, "finite", f"{n_inf} infinite value(s) in {column!r}",
+                                 "Infinite values usually come from dividing by a zero denominator; "
+                                 "tk.add_metrics returns NaN there instead.", show_got=True))
+    return values

@@ -1,0 +1,174 @@
+"""The quality report that accompanies every loaded table: nothing is lost silently.
+
+Every row that a loader excludes, repairs or flags gets one entry with its original row number
+and the reason. The accounting identity ``n_rows_in == n_rows_kept + n_rows_excluded`` always
+holds, and :meth:`QualityReport.check` verifies it against the returned data.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+#: What happened to a row.
+ACTIONS = ("excluded", "repaired", "flagged")
+
+ENTRY_COLUMNS = ("source_row", "post_id", "column", "action", "rule", "message", "original_value", "new_value")
+
+
+class DataQualityError(ValueError):
+    """Raised by loaders in ``strict=True`` mode on the first quality problem."""
+
+
+@dataclass
+class QualityReport:
+    """Row-level account of what a loader did to its input.
+
+    Attributes
+    ----------
+    source : str
+        Where the data came from (path, dataset name or "DataFrame").
+    n_rows_in : int
+        Data rows read from the source (header not counted).
+    notes : list of str
+        Dataset-level facts: detected encoding and delimiter, column mapping, normalisations applied.
+    entries : pandas.DataFrame
+        One row per (row, problem) with columns
+
+        - ``source_row``: 1-based data-row number in the source (joins to ``data["source_row"]``)
+        - ``post_id``: the row's post id when known
+        - ``column``: the canonical column concerned (or "" for whole-row problems)
+        - ``action``: "excluded" (row removed), "repaired" (value changed) or "flagged" (kept as is)
+        - ``rule``: short machine-readable rule name, e.g. "negative_count", "duplicate_row"
+        - ``message``: what was wrong, in words
+        - ``original_value`` / ``new_value``: the value before and after a repair, as text
+    """
+
+    source: str = "DataFrame"
+    n_rows_in: int = 0
+    notes: list[str] = field(default_factory=list)
+    _entries: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    # -- building -----------------------------------------------------------------------------
+    def add(self, *, source_row, action: str, rule: str, message: str, column: str = "", post_id=None,
+            original_value=None, new_value=None) -> None:
+        """Record one problem for one row."""
+        if action not in ACTIONS:
+            raise ValueError(f"QualityReport.add: `action` must be one of {ACTIONS}; got {action!r}.")
+        self._entries.append({
+            "source_row": int(source_row),
+            "post_id": None if post_id is None or (isinstance(post_id, float) and post_id != post_id)
+            else str(post_id),
+            "column": column,
+            "action": action,
+            "rule": rule,
+            "message": message,
+            "original_value": None if original_value is None else str(original_value),
+            "new_value": None if new_value is None else str(new_value),
+        })
+
+    def note(self, text: str) -> None:
+        """Record a dataset-level fact (encoding, delimiter, mapping, normalisation)."""
+        self.notes.append(text)
+
+    def extend(self, other: "QualityReport") -> None:
+        """Append the entries and notes of another report on the same rows."""
+        self._entries.extend(other._entries)
+        self.notes.extend(other.notes)
+
+    # -- reading ------------------------------------------------------------------------------
+    @property
+    def entries(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self._entries, columns=list(ENTRY_COLUMNS))
+        frame["source_row"] = frame["source_row"].astype("Int64")
+        return frame.sort_values(["source_row", "action"], kind="stable").reset_index(drop=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the entries as a tidy table (same as :attr:`entries`)."""
+        return self.entries
+
+    @property
+    def excluded_rows(self) -> list[int]:
+        """Sorted source rows that were excluded (each counted once)."""
+        return sorted({e["source_row"] for e in self._entries if e["action"] == "excluded"})
+
+    @property
+    def n_rows_excluded(self) -> int:
+        return len(self.excluded_rows)
+
+    @property
+    def n_rows_kept(self) -> int:
+        return self.n_rows_in - self.n_rows_excluded
+
+    @property
+    def n_rows_repaired(self) -> int:
+        return len({e["source_row"] for e in self._entries if e["action"] == "repaired"})
+
+    @property
+    def n_rows_flagged(self) -> int:
+        return len({e["source_row"] for e in self._entries if e["action"] == "flagged"})
+
+    def summary(self) -> pd.DataFrame:
+        """Counts of affected rows per action and rule (columns: action, rule, column, n_rows, example_rows)."""
+        if not self._entries:
+            return pd.DataFrame(columns=["action", "rule", "column", "n_rows", "example_rows"])
+        e = self.entries
+        grouped = e.groupby(["action", "rule", "column"], sort=True)["source_row"]
+        out = grouped.agg(n_rows="nunique",
+                          example_rows=lambda s: ", ".join(str(v) for v in sorted(s.unique())[:5])).reset_index()
+        order = {a: i for i, a in enumerate(ACTIONS)}
+        out = out.sort_values(["action", "n_rows"], key=lambda c: c.map(order) if c.name == "action" else -c,
+                              kind="stable")
+        return out.reset_index(drop=True)
+
+    def check(self, data: pd.DataFrame | None = None) -> None:
+        """Verify the accounting identity (and, given ``data``, that its rows match the kept rows)."""
+        excluded = set(self.excluded_rows)
+        if self.n_rows_kept + len(excluded) != self.n_rows_in:
+            raise AssertionError("QualityReport: rows in != rows kept + rows excluded")
+        if data is not None:
+            if len(data) != self.n_rows_kept:
+                raise AssertionError(f"QualityReport: data has {len(data)} rows but the report keeps "
+                                     f"{self.n_rows_kept} of {self.n_rows_in} (excluded {len(excluded)})")
+            if "source_row" in data.columns:
+                kept = set(int(v) for v in data["source_row"])
+                if kept & excluded:
+                    raise AssertionError("QualityReport: some excluded rows are still in the data")
+                if len(kept) != len(data):
+                    raise AssertionError("QualityReport: source_row is not unique in the data")
+
+    def raise_first(self) -> None:
+        """Raise :class:`DataQualityError` describing the first problem, if any (strict mode)."""
+        if self._entries:
+            e = self._entries[0]
+            where = f"row {e['source_row']}" + (f", column {e['column']!r}" if e["column"] else "")
+            raise DataQualityError(f"{self.source}: {where}: {e['message']} (rule {e['rule']!r}, would be "
+                                   f"{e['action']}). Fix the source, or call with strict=False to get the "
+                                   f"full QualityReport instead.")
+
+    # -- display ------------------------------------------------------------------------------
+    def __str__(self) -> str:
+        lines = [f"QualityReport for {self.source}: {self.n_rows_in} rows in, {self.n_rows_kept} kept, "
+                 f"{self.n_rows_excluded} excluded, {self.n_rows_repaired} repaired, "
+                 f"{self.n_rows_flagged} flagged."]
+        lines += [f"  note: {n}" for n in self.notes]
+        summary = self.summary()
+        if len(summary):
+            lines.append(summary.to_string(index=False))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"QualityReport(source={self.source!r}, n_rows_in={self.n_rows_in}, n_rows_kept={self.n_rows_kept}, "
+                f"n_rows_excluded={self.n_rows_excluded}, n_entries={len(self._entries)})")
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>QualityReport</b> for <code>{html.escape(self.source)}</code>: "
+                f"{self.n_rows_in} rows in, <b>{self.n_rows_kept} kept</b>, {self.n_rows_excluded} excluded, "
+                f"{self.n_rows_repaired} repaired, {self.n_rows_flagged} flagged.</p>")
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        notes = f"<ul>{notes}</ul>" if notes else ""
+        summary = self.summary()
+        table = summary.to_html(index=False) if len(summary) else "<p>No row-level problems found.</p>"
+        return head + notes + table

@@ -1,0 +1,193 @@
+"""One input-resolution path for every group-comparison function.
+
+``prepare_groups(data, dv=..., between=..., func=..., nan_policy=...)`` validates the inputs
+and returns a :class:`GroupedData` with values sorted by group, so that every statistics function
+handles NaNs, tiny groups, text numbers and infinities the same way, with the same messages.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._validation import (check_column, check_data, check_integer, check_nan_policy, message,
+                           numeric_column, warn)
+
+#: More groups than this is refused: a post-level id was probably passed as `between`.
+MAX_GROUPS = 5000
+
+
+@dataclass(frozen=True)
+class GroupedData:
+    """Validated outcome values arranged by group.
+
+    Attributes
+    ----------
+    values : numpy.ndarray
+        float64 outcome values, sorted so that each group is one contiguous block.
+    codes : numpy.ndarray
+        int64 group code (0..k-1) of each value, non-decreasing.
+    labels : list
+        Group labels in analysis order (category order for categoricals, sorted otherwise).
+    sizes : numpy.ndarray
+        Number of values per group.
+    starts : numpy.ndarray
+        Start offset of each group's block in ``values`` (for ``np.add.reduceat``).
+    n_dropped : int
+        Rows removed under ``nan_policy="omit"`` (missing outcome or group label).
+    dv, between : str
+        The column names used.
+    """
+
+    values: np.ndarray
+    codes: np.ndarray
+    labels: list
+    sizes: np.ndarray
+    starts: np.ndarray
+    n_dropped: int
+    dv: str
+    between: str
+
+    @property
+    def n(self) -> int:
+        return int(self.values.size)
+
+    @property
+    def k(self) -> int:
+        return len(self.labels)
+
+    def group(self, i: int) -> np.ndarray:
+        """Values of group ``i`` (a view)."""
+        return self.values[self.starts[i]: self.starts[i] + self.sizes[i]]
+
+    def groups(self) -> list[np.ndarray]:
+        return [self.group(i) for i in range(self.k)]
+
+    def select(self, labels: list) -> "GroupedData":
+        """Restrict to the given labels (in the given order)."""
+        idx = [self.labels.index(lab) for lab in labels]
+        parts = [self.group(i) for i in idx]
+        sizes = np.array([p.size for p in parts], dtype=np.int64)
+        return GroupedData(
+            values=np.concatenate(parts) if parts else np.empty(0),
+            codes=np.repeat(np.arange(len(idx), dtype=np.int64), sizes),
+            labels=list(labels),
+            sizes=sizes,
+            starts=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+            n_dropped=self.n_dropped,
+            dv=self.dv,
+            between=self.between,
+        )
+
+
+def prepare_groups(data, *, dv, between, func: str, nan_policy: str = "raise", min_size: int = 2,
+                   min_groups: int = 2, max_groups: int | None = None, groups=None) -> GroupedData:
+    """Validate ``data[dv]`` by ``data[between]`` and arrange it by group.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    dv, between : str
+        Outcome and grouping column names.
+    func : str
+        Public function name, used in messages.
+    nan_policy : {"raise", "omit"}
+        "raise" refuses missing outcomes or group labels; "omit" drops those rows and counts them.
+    min_size : int
+        Every group must have at least this many values.
+    min_groups, max_groups : int
+        Allowed number of groups (max_groups=2 for two-sample tests).
+    groups : list or None
+        Keep only these group labels, in this order (e.g. two departments out of eight). Rows of
+        other groups are not "dropped": they are outside the requested comparison.
+    """
+    data = check_data(data, func)
+    check_column(data, dv, func, "dv")
+    check_column(data, between, func, "between")
+    check_nan_policy(nan_policy, func)
+    check_integer(min_size, func, "min_size", minimum=1)
+    if dv == between:
+        raise ValueError(message(func, "between", "a different column from `dv`", between))
+    if len(data) == 0:
+        raise ValueError(message(func, "data", "a DataFrame with at least one row", "an empty DataFrame",
+                                 show_got=False))
+
+    y = numeric_column(data, dv, func, "dv")
+    g = data[between]
+    if pd.api.types.is_float_dtype(g) and g.notna().any():
+        warn(f"{func}: `between` column {between!r} is floating point; each distinct number is treated as a "
+             f"group. If it is a measurement, not a label, a regression is the right tool.")
+
+    if groups is not None:
+        groups = list(groups)
+        present = set(pd.unique(g.dropna()))
+        missing = [lab for lab in groups if lab not in present]
+        if missing:
+            shown = ", ".join(repr(x) for x in list(pd.unique(g.dropna()))[:12])
+            raise ValueError(message(func, "groups", f"labels present in column {between!r}", missing,
+                                     f"Available labels include {shown}."))
+        in_scope = g.isin(groups).to_numpy()
+        y, g = y[in_scope], g[in_scope]
+
+    missing_y = y.isna().to_numpy()
+    missing_g = g.isna().to_numpy()
+    bad = missing_y | missing_g
+    n_bad = int(bad.sum())
+    if n_bad and nan_policy == "raise":
+        parts = []
+        if missing_y.any():
+            parts.append(f"{int(missing_y.sum())} missing value(s) in {dv!r}")
+        if missing_g.any():
+            parts.append(f"{int(missing_g.sum())} missing group label(s) in {between!r}")
+        raise ValueError(f"{func}: `data` contains {' and '.join(parts)}. Pass nan_policy='omit' to drop "
+                         f"those rows (the count is reported in `n_dropped`), or impute them first.")
+    keep = ~bad
+    y_arr = y.to_numpy(dtype=np.float64)[keep]
+    g_kept = g[keep]
+
+    if groups is not None:
+        labels = groups
+    elif isinstance(g.dtype, pd.CategoricalDtype):
+        observed = set(pd.unique(g_kept))
+        labels = [c for c in g.cat.categories if c in observed]
+    else:
+        labels = sorted(pd.unique(g_kept), key=lambda v: (str(type(v)), v))
+    lookup = {lab: i for i, lab in enumerate(labels)}
+    codes = np.fromiter((lookup[v] for v in g_kept), dtype=np.int64, count=len(g_kept)) if len(g_kept) else \
+        np.empty(0, dtype=np.int64)
+
+    k = len(labels)
+    if y_arr.size == 0:
+        raise ValueError(message(func, "data", "at least one row with a non-missing outcome and group",
+                                 f"0 of {len(data)} rows usable", show_got=True))
+    if k < min_groups:
+        raise ValueError(message(func, "between", f"a column with at least {min_groups} groups",
+                                 f"{between!r} with {k} group(s): {labels[:5]!r}",
+                                 "Comparing groups needs at least two of them."))
+    limit = max_groups if max_groups is not None else MAX_GROUPS
+    if k > limit:
+        hint = ("Two-sample tests compare exactly two groups: pass groups=['A', 'B'] or use tk.pairwise."
+                if limit == 2 else
+                f"That many groups usually means an identifier was passed as `between` (is {between!r} a post "
+                f"or account id?). Aggregate to the level you want to compare first.")
+        raise ValueError(message(func, "between", f"a column with at most {limit} groups",
+                                 f"{between!r} with {k} groups", hint))
+
+    order = np.argsort(codes, kind="stable")
+    values = y_arr[order]
+    codes = codes[order]
+    sizes = np.bincount(codes, minlength=k).astype(np.int64)
+    small = [(labels[i], int(sizes[i])) for i in range(k) if sizes[i] < min_size]
+    if small:
+        if all(s == 1 for _, s in small) and len(small) == k:
+            hint = f"Every group has one row: is {between!r} an identifier rather than a grouping?"
+        else:
+            hint = "Drop or merge sparse groups before testing."
+        lab, size = small[0]
+        more = f" ({len(small) - 1} more group(s) too small)" if len(small) > 1 else ""
+        raise ValueError(f"{func}: every group in `between` needs at least {min_size} non-missing values of "
+                         f"{dv!r}; group {lab!r} has {size}{more}. {hint}")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    return GroupedData(values=values, codes=codes, labels=list(labels), sizes=sizes, starts=starts,
+                       n_dropped=n_bad, dv=dv, between=between)
