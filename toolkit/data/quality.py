@@ -83,7 +83,9 @@ class QualityReport:
     def entries(self) -> pd.DataFrame:
         frame = pd.DataFrame(self._entries, columns=list(ENTRY_COLUMNS))
         frame["source_row"] = frame["source_row"].astype("Int64")
-        return frame.sort_values(["source_row", "action"], kind="stable").reset_index(drop=True)
+        rank = frame["action"].map({a: i for i, a in enumerate(ACTIONS)}).astype("int64")
+        frame = frame.assign(_rank=rank).sort_values(["source_row", "_rank"], kind="stable")
+        return frame.drop(columns="_rank").reset_index(drop=True)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the entries as a tidy table (same as :attr:`entries`)."""

@@ -1,0 +1,75 @@
+"""prepare_groups: the single input path of every group comparison."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit._validation import ToolkitWarning
+from toolkit.stats._prepare import prepare_groups
+
+
+def test_groups_are_contiguous_and_in_category_order(posts_long):
+    gd = prepare_groups(posts_long, dv="likes", between="department", func="f")
+    assert gd.labels == ["Marketing", "PR", "Customer service"]
+    assert gd.sizes.tolist() == [30, 30, 30] and gd.n == 90 and gd.n_dropped == 0
+    for i, lab in enumerate(gd.labels):
+        expected = np.sort(posts_long.loc[posts_long["department"] == lab, "likes"].to_numpy(float))
+        np.testing.assert_array_equal(np.sort(gd.group(i)), expected)
+
+
+def test_input_not_mutated(posts_long):
+    before = posts_long.copy()
+    prepare_groups(posts_long, dv="likes", between="department", func="f")
+    pd.testing.assert_frame_equal(posts_long, before)
+
+
+def test_nan_policy(posts_with_nan):
+    with pytest.raises(ValueError, match=r"3 missing value\(s\) in 'likes'.*nan_policy='omit'"):
+        prepare_groups(posts_with_nan, dv="likes", between="department", func="f")
+    gd = prepare_groups(posts_with_nan, dv="likes", between="department", func="f", nan_policy="omit")
+    assert gd.n_dropped == 3 and gd.n == 87
+
+
+def test_missing_group_labels_are_counted(posts_long):
+    df = posts_long.copy()
+    df.loc[[1, 2], "department"] = np.nan
+    with pytest.raises(ValueError, match=r"2 missing group label\(s\)"):
+        prepare_groups(df, dv="likes", between="department", func="f")
+    assert prepare_groups(df, dv="likes", between="department", func="f", nan_policy="omit").n_dropped == 2
+
+
+def test_single_group_and_tiny_groups(posts_long):
+    one = posts_long[posts_long["department"] == "PR"]
+    with pytest.raises(ValueError, match="at least 2 groups"):
+        prepare_groups(one, dv="likes", between="department", func="f")
+    tiny = pd.concat([posts_long, pd.DataFrame({"department": ["Legal"], "likes": [3]})], ignore_index=True)
+    with pytest.raises(ValueError, match="group 'Legal' has 1. Drop or merge sparse groups"):
+        prepare_groups(tiny, dv="likes", between="department", func="f")
+
+
+def test_identifier_as_between(posts_long):
+    with pytest.raises(ValueError, match="identifier rather than a grouping"):
+        prepare_groups(posts_long, dv="likes", between="post_id", func="f")
+    with pytest.raises(ValueError, match="at most 2 groups"):
+        prepare_groups(posts_long, dv="likes", between="department", func="f", max_groups=2)
+
+
+def test_float_between_warns(posts_long):
+    df = posts_long.assign(score=np.repeat([1.0, 2.0, 3.0], 30))
+    with pytest.warns(ToolkitWarning, match="floating point"):
+        prepare_groups(df, dv="likes", between="score", func="f")
+
+
+def test_empty_and_same_column(posts_long):
+    with pytest.raises(ValueError, match="at least one row"):
+        prepare_groups(posts_long.iloc[:0], dv="likes", between="department", func="f")
+    with pytest.raises(ValueError, match="different column"):
+        prepare_groups(posts_long, dv="likes", between="likes", func="f")
+
+
+def test_select_groups(posts_long):
+    gd = prepare_groups(posts_long, dv="likes", between="department", func="f", groups=["PR", "Marketing"])
+    assert gd.labels == ["PR", "Marketing"] and gd.n == 60
+    with pytest.raises(ValueError, match="labels present"):
+        prepare_groups(posts_long, dv="likes", between="department", func="f", groups=["Legal", "PR"])

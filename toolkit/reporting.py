@@ -1,0 +1,247 @@
+"""Display and provenance: APA-style sentences, rounding for display, session information.
+
+Results elsewhere in the toolkit are kept at full precision; rounding and string formatting
+happen only here.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import platform
+import subprocess
+import sys
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_data, message
+
+#: Symbols of the test statistic per `test` value.
+STATISTIC_SYMBOLS = {
+    "anova": "F", "welch_anova": "F", "kruskal": "H", "permutation_omnibus": "F",
+    "welch_t": "t", "mann_whitney": "U", "brunner_munzel": "W",
+    "tukey": "q", "games_howell": "q", "dunn": "z", "permutation": "Δ", "bootstrap": "Δ",
+}
+#: Human names of the tests.
+TEST_NAMES = {
+    "anova": "One-way ANOVA", "welch_anova": "Welch's ANOVA", "kruskal": "Kruskal–Wallis test",
+    "permutation_omnibus": "Permutation test", "welch_t": "Welch's t-test", "mann_whitney": "Mann–Whitney test",
+    "brunner_munzel": "Brunner–Munzel test", "tukey": "Tukey HSD", "games_howell": "Games–Howell",
+    "dunn": "Dunn's test", "permutation": "Permutation test", "bootstrap": "Bootstrap contrast",
+}
+EFFECT_SYMBOLS = {
+    "eta_squared": "η²", "omega_squared": "ω²", "epsilon_squared": "ε²", "hedges_g": "Hedges' g",
+    "cliffs_delta": "Cliff's δ", "rank_biserial": "r_rb", "hodges_lehmann_shift": "HL shift",
+    "ratio_of_means": "ratio of means", "mean_difference": "mean difference",
+    "relative_effect": "P(X<Y)+½P(X=Y)", "median_difference": "median difference",
+}
+#: Effect sizes bounded by 1 in absolute value: printed without a leading zero (APA 7, 6.36).
+BOUNDED = {"eta_squared", "omega_squared", "epsilon_squared", "cliffs_delta", "rank_biserial", "relative_effect"}
+
+
+def format_p(p: float, *, digits: int = 3) -> str:
+    """Format a p-value in APA style: ``p = .014``, ``p < .001``; never ``p = 0``.
+
+    Examples
+    --------
+    >>> format_p(0.01412), format_p(2e-9), format_p(float("nan"))
+    ('p = .014', 'p < .001', 'p = n/a')
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p = n/a"
+    floor = 10.0 ** (-digits)
+    if p < floor:
+        return f"p < {_strip0(f'{floor:.{digits}f}')}"
+    text = f"{p:.{digits}f}"
+    if text == f"{1:.{digits}f}":
+        return f"p > {_strip0(f'{1 - floor:.{digits}f}')}"
+    return f"p = {_strip0(text)}"
+
+
+def _strip0(text: str) -> str:
+    return text.replace("0.", ".", 1) if text.startswith(("0.", "-0.")) else text
+
+
+def format_number(value: float, *, digits: int = 2, bounded: bool = False) -> str:
+    """Format a number for display (``bounded`` drops the leading zero, as APA does for |x| <= 1)."""
+    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        return "n/a"
+    text = f"{value:.{digits}f}"
+    if bounded:
+        text = text.replace("-0.", "-.").replace("0.", ".", 1) if abs(value) < 1 else text
+    return text
+
+
+def _df_text(row) -> str:
+    if row.get("test") in ("anova", "welch_anova") or (row.get("test") == "permutation_omnibus"
+                                                        and not _isnan(row.get("df_within"))):
+        return f"({_num(row['df_between'])}, {_num(row['df_within'])})"
+    for key in ("df", "df_between"):
+        if key in row and not _isnan(row[key]):
+            return f"({_num(row[key])})"
+    return ""
+
+
+def _num(x) -> str:
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}"
+
+
+def _isnan(x) -> bool:
+    return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
+
+
+def _ci_text(low, high, level, bounded) -> str:
+    if _isnan(low) or _isnan(high):
+        return ""
+    pct = f"{100 * level:g}%"
+    return f", {pct} CI [{format_number(low, bounded=bounded)}, {format_number(high, bounded=bounded)}]"
+
+
+def _sentence(row: dict) -> str:
+    test = row.get("test", "")
+    name = TEST_NAMES.get(test, str(test))
+    sym = STATISTIC_SYMBOLS.get(test, "statistic")
+    level = row.get("confidence_level", 0.95)
+    parts = []
+    if "group_a" in row and not _isnan(row.get("group_a")):
+        head = f"{name}, {row['dv']}: {row['group_a']} vs {row['group_b']}"
+    else:
+        head = f"{name} of {row.get('dv')} by {row.get('between')}"
+    stat = row.get("statistic")
+    if not _isnan(stat):
+        parts.append(f"{sym}{_df_text(row)} = {format_number(stat)}")
+    if "p_adjusted" in row and not _isnan(row.get("p_adjusted")):
+        parts.append(f"{format_p(row['p_value'])} (unadjusted), adjusted ({row.get('p_adjust')}) "
+                     f"{format_p(row['p_adjusted'])}")
+    else:
+        parts.append(format_p(row.get("p_value")))
+    est_type = row.get("estimate_type")
+    if est_type is not None and not _isnan(est_type) and not _isnan(row.get("estimate")):
+        sym_e = EFFECT_SYMBOLS.get(est_type, str(est_type).replace("_", " "))
+        parts.append(f"{sym_e} = {format_number(row['estimate'])}"
+                     + _ci_text(row.get("estimate_ci_low"), row.get("estimate_ci_high"), level, False))
+    es_type = row.get("effect_size_type")
+    if es_type is not None and not _isnan(es_type) and not _isnan(row.get("effect_size")):
+        bounded = es_type in BOUNDED
+        sym_es = EFFECT_SYMBOLS.get(es_type, str(es_type).replace("_", " "))
+        parts.append(f"{sym_es} = {format_number(row['effect_size'], bounded=bounded)}"
+                     + _ci_text(row.get("ci_low"), row.get("ci_high"), level, bounded))
+    n = row.get("n")
+    tail = f" (N = {int(n)}" if not _isnan(n) else " ("
+    dropped = row.get("n_dropped")
+    tail += f", {int(dropped)} dropped)" if not _isnan(dropped) and dropped else ")"
+    return f"{head}: " + ", ".join(parts) + (tail if tail != " ()" else "") + "."
+
+
+def report(result, *, digits: int = 2) -> str:
+    """Write an APA-style sentence for each row of a toolkit result table.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame or object with ``to_frame()``
+        A table returned by a toolkit test (``tk.anova``, ``tk.pairwise``, …): it must have the
+        ``test`` column.
+    digits : int, default=2
+        Decimals for statistics and effect sizes (p-values always use APA's three).
+
+    Returns
+    -------
+    str
+        One sentence per row, separated by newlines.
+
+    Examples
+    --------
+    >>> row = pd.DataFrame({"test": ["anova"], "dv": ["likes"], "between": ["department"], "statistic": [4.5123],
+    ...     "df_between": [2.0], "df_within": [87.0], "p_value": [0.0138], "effect_size": [0.094],
+    ...     "effect_size_type": ["eta_squared"], "ci_low": [0.006], "ci_high": [0.2], "confidence_level": [0.95],
+    ...     "n": [90], "n_dropped": [0]})
+    >>> print(report(row))
+    One-way ANOVA of likes by department: F(2, 87) = 4.51, p = .014, η² = .09, 95% CI [.01, .20] (N = 90).
+    """
+    if hasattr(result, "to_frame") and not isinstance(result, pd.DataFrame):
+        result = result.to_frame()
+    result = check_data(result, "report")
+    if "test" not in result.columns:
+        raise ValueError(message("report", "result", "a toolkit result table with a 'test' column",
+                                 list(result.columns)[:8]))
+    return "\n".join(_sentence(row) for row in result.to_dict("records"))
+
+
+def round_table(table: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
+    """Return a copy with float columns rounded for display (p-value columns keep 3 significant digits)."""
+    out = table.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            if col.startswith("p_"):
+                out[col] = out[col].map(lambda v: float(f"{v:.3g}") if not _isnan(v) else v)
+            else:
+                out[col] = out[col].round(digits)
+    return out
+
+
+def sha256_file(path) -> str:
+    """Return the hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _git_commit() -> str:
+    from .config import PROJECT_DIR
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_DIR, capture_output=True, text=True,
+                             timeout=10)
+        commit = out.stdout.strip() if out.returncode == 0 else "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_DIR,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return commit + ("+modified" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+PACKAGES = ("numpy", "scipy", "pandas", "statsmodels", "matplotlib", "seaborn", "pyarrow", "ipywidgets")
+
+
+def session_info(*, datasets: bool = True) -> pd.DataFrame:
+    """Return provenance for the end of a notebook: versions, git commit, data checksums.
+
+    Parameters
+    ----------
+    datasets : bool, default=True
+        Also list the sha256 of every registered dataset file that is present locally.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``item`` (what), ``value`` (version, commit or checksum) and ``kind``
+        ("software", "code" or "data").
+
+    Examples
+    --------
+    >>> info = session_info(datasets=False)
+    >>> list(info.columns), info["item"].iloc[0]
+    (['kind', 'item', 'value'], 'python')
+    """
+    import toolkit
+
+    rows = [("software", "python", sys.version.split()[0]), ("software", "platform", platform.platform()),
+            ("software", "toolkit", toolkit.__version__)]
+    for pkg in PACKAGES:
+        try:
+            rows.append(("software", pkg, metadata.version(pkg)))
+        except metadata.PackageNotFoundError:
+            rows.append(("software", pkg, "not installed"))
+    rows.append(("code", "git_commit", _git_commit()))
+    if datasets:
+        try:
+            from .data.registry import dataset_files
+        except ImportError:  # registry not available
+            dataset_files = None
+        if dataset_files is not None:
+            for name, filename, path, sha in dataset_files():
+                rows.append(("data", f"{name}/{filename}", f"sha256:{sha}" if path else "not present locally"))
+    return pd.DataFrame(rows, columns=["kind", "item", "value"])
