@@ -22,6 +22,8 @@ _EXPORTS: dict[str, str] = {
     "to_wide": "toolkit.data.reshape",
     # metrics and simulation
     "add_metrics": "toolkit.metrics",
+    "summarize_metrics": "toolkit.metrics",
+    "metrics_report": "toolkit.metrics",
     "simulate_organization": "toolkit.simulation",
     # comparing groups
     "describe_groups": "toolkit.stats.describe",

@@ -1,0 +1,278 @@
+"""Tests for toolkit.simulation: determinism, schema, nesting and recovery of the known truth.
+
+Recovery tolerances are derived from the sampling error of each estimator (computed from the true
+means in the test) and set at 4 standard errors, so a correct generator fails with probability of
+about 6e-5 per comparison; each test also checks that the standard error is small (a few percent),
+so the comparison has power to detect a wrong generator.
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import toolkit as tk
+from toolkit import config
+from toolkit.simulation import DEFAULT_DEPARTMENTS, ENGAGEMENT_TYPES, SimulatedOrganization
+
+Z = 4.0  # tolerance in standard errors
+
+
+@pytest.fixture(scope="module")
+def small():
+    return tk.simulate_organization(n_accounts_per_department=3, posts_per_account=25, seed=20261121)
+
+
+def true_means(sim: SimulatedOrganization) -> dict[str, np.ndarray]:
+    """Per-post true NB mean for each engagement type, rebuilt from sim.parameters and sim.accounts."""
+    d, p = sim.data, sim.parameters
+    effects = sim.accounts.set_index("account")
+    reach = d["reach"].to_numpy(float)
+    paid = d["paid"].to_numpy(bool)
+    dept = d["department"].astype(str).to_numpy()
+    pair = d["co_departments"].fillna("").astype(str).to_numpy()
+    out = {}
+    for t in ENGAGEMENT_TYPES:
+        pt = p[p["engagement_type"] == t]
+        base = pt.loc[pt["parameter"] == "base_rate", "value"].item()
+        rr = pt[pt["parameter"] == "rate_ratio"]
+        rr_dept = dict(zip(rr["department"], rr["value"]))
+        rr_pair = dict(zip(rr["level"].fillna(""), rr["value"]))
+        ratio = np.array([rr_pair[q] if dd == config.MIXED_DEPARTMENT else rr_dept[dd] for dd, q in zip(dept, pair)])
+        ce = pt[pt["parameter"] == "content_effect"]
+        ce = d["content_type"].astype(str).map(dict(zip(ce["level"], ce["value"]))).to_numpy(float)
+        pe = pt.loc[pt["parameter"] == "paid_rate_ratio", "value"].item()
+        u = effects.loc[d["account"].to_numpy(), f"effect_{t}"].to_numpy(float)
+        out[t] = reach * base * ratio * ce * np.where(paid, pe, 1.0) * np.exp(u)
+    return out
+
+
+def alpha_of(sim, t):
+    p = sim.parameters
+    return p.loc[(p["parameter"] == "dispersion") & (p["engagement_type"] == t), "value"].item()
+
+
+# ---------------------------------------------------------------------------------------------
+def test_deterministic_for_seed_and_different_seeds_differ():
+    kw = dict(n_accounts_per_department=2, posts_per_account=15)
+    a = tk.simulate_organization(**kw, seed=5)
+    b = tk.simulate_organization(**kw, seed=5)
+    pd.testing.assert_frame_equal(a.data, b.data)
+    pd.testing.assert_frame_equal(a.accounts, b.accounts)
+    pd.testing.assert_frame_equal(a.parameters, b.parameters)
+    c = tk.simulate_organization(**kw, seed=6)
+    assert not a.data["likes"].equals(c.data["likes"]) or len(a.data) != len(c.data)
+    g1 = tk.simulate_organization(**kw, seed=np.random.default_rng(5))
+    assert g1.seed is None and g1.data.attrs["seed"] is None
+    pd.testing.assert_frame_equal(g1.data, a.data)  # default_rng(5) is the same stream as seed=5
+
+
+def test_schema_columns_dtypes_and_attrs(small):
+    d = small.data
+    assert d.columns.tolist() == list(config.POST_COLUMNS)
+    for col in config.POST_SCHEMA:
+        assert str(d[col.name].dtype) == col.dtype, col.name
+    assert d["department"].cat.ordered
+    # the fast categorical construction gives exactly what config.ordered_categorical gives
+    for c, known in (("department", config.DEPARTMENTS), ("platform", config.PLATFORMS),
+                     ("content_type", config.CONTENT_TYPES)):
+        expected = pd.Series(config.ordered_categorical(d[c].astype(object).to_numpy(), known), name=c)
+        pd.testing.assert_series_equal(d[c], expected)
+    assert d["department"].cat.categories.tolist() == list(DEFAULT_DEPARTMENTS) + [config.MIXED_DEPARTMENT]
+    assert d.attrs == {"simulated": True, "seed": 20261121, "generator": "toolkit.simulate_organization"}
+    assert d["post_id"].is_unique and d["source_row"].tolist() == list(range(1, len(d) + 1))
+    assert (d["impressions"] >= d["reach"]).all()
+    assert d["posted_at"].is_monotonic_increasing
+    assert d["posted_at"].min() >= pd.Timestamp("2025-01-01", tz="UTC")
+    assert d["posted_at"].max() < pd.Timestamp("2026-01-01", tz="UTC")
+    assert (d["video_views"].isna() == (d["content_type"] != "video")).all()
+    assert (d["interactions_reported"] == d["likes"] + d["comments"] + d["shares"]).all()
+    for c in ("likes", "comments", "shares", "reach", "clicks"):
+        assert (d[c] >= 0).all() and d[c].notna().all()
+
+
+def test_nesting_and_account_ids(small):
+    d, acc = small.data, small.accounts
+    assert acc["account"].is_unique
+    assert acc.groupby("account")["department"].nunique().eq(1).all()
+    assert acc["department"].value_counts().eq(3).all()
+    assert all(re.fullmatch(r"sim-[a-z]+-\d{2}", a) for a in acc["account"])
+    home = dict(zip(acc["account"], acc["department"].astype(str)))
+    plain = d[d["department"] != config.MIXED_DEPARTMENT]
+    assert (plain["account"].map(home) == plain["department"].astype(str)).all()
+    # each account posts on one platform with one audience
+    assert d.groupby("account")[["platform", "audience"]].nunique().eq(1).all().all()
+    assert acc["n_posts"].sum() == len(d)
+
+
+def test_mixed_team_posts(small):
+    d = small.data
+    mixed = d[d["department"] == config.MIXED_DEPARTMENT]
+    assert d.loc[d["department"] != config.MIXED_DEPARTMENT, "co_departments"].isna().all()
+    home = dict(zip(small.accounts["account"], small.accounts["department"].astype(str)))
+    parts = mixed["co_departments"].str.split(config.CO_DEPARTMENT_SEP)
+    assert parts.map(len).eq(2).all()
+    assert (parts.str[0] == mixed["account"].map(home)).all()   # account of the first department
+    assert (parts.str[0] != parts.str[1]).all()
+    # share ~ Binomial(n, 0.05)
+    n = len(d)
+    assert abs(len(mixed) / n - 0.05) < Z * np.sqrt(0.05 * 0.95 / n)
+    # truth is the geometric mean of the two departments' rate ratios
+    p = small.parameters
+    rr = p[(p["parameter"] == "rate_ratio") & (p["department"] != config.MIXED_DEPARTMENT)]
+    for _, row in p[(p["parameter"] == "rate_ratio") & (p["department"] == config.MIXED_DEPARTMENT)].iterrows():
+        d1, d2 = row["level"].split("|")
+        sel = rr[rr["engagement_type"] == row["engagement_type"]].set_index("department")["value"]
+        assert row["value"] == pytest.approx(np.sqrt(sel[d1] * sel[d2]), rel=1e-15)
+
+
+def test_unequal_accounts_custom_departments_and_ratios():
+    sim = tk.simulate_organization(n_accounts_per_department={"Sales": 2, "Legal affairs": 5}, posts_per_account=4,
+                                   posts_distribution="fixed", rate_ratios={"likes": {"Legal affairs": 2.0}},
+                                   mixed_share=0.0, seed=1)
+    assert sim.accounts["department"].astype(str).value_counts().to_dict() == {"Legal affairs": 5, "Sales": 2}
+    assert len(sim.data) == 7 * 4
+    assert sim.accounts["account"].str.startswith("sim-legala").sum() == 5
+    tr = sim.true_rate_ratios().set_index("department")
+    assert tr.loc["Legal affairs"].tolist() == [2.0, 1.0, 1.0] and tr.loc["Sales"].tolist() == [1.0, 1.0, 1.0]
+    assert not (sim.data["department"] == config.MIXED_DEPARTMENT).any()
+
+
+def test_null_scenario_all_rate_ratios_one():
+    sim = tk.simulate_organization(rate_ratios="null", n_accounts_per_department=2, posts_per_account=5, seed=2)
+    rr = sim.parameters[sim.parameters["parameter"] == "rate_ratio"]["value"]
+    assert len(rr) > 0 and (rr == 1.0).all()
+
+
+def test_repr_and_frozen(small):
+    assert "SIMULATED data (seed=20261121)" in repr(small)
+    assert "SIMULATED data (seed=20261121)" in small._repr_html_()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        small.seed = 3
+    params = set(inspect.signature(tk.simulate_organization).parameters)
+    assert set(small.settings) == params
+
+
+def test_parameters_table(small):
+    p = small.parameters
+    assert p.columns.tolist() == ["parameter", "engagement_type", "department", "level", "value"]
+    assert p.loc[(p["parameter"] == "rate_ratio") & (p["engagement_type"] == "comments")
+                 & (p["department"] == "Customer service"), "value"].item() == 1.5
+    assert p.loc[(p["parameter"] == "dispersion") & (p["engagement_type"] == "shares"), "value"].item() == 1.0
+
+
+@pytest.mark.parametrize("scenario", ["default", "null"])
+def test_recovers_rate_ratios_by_ratio_of_sums(scenario):
+    # 8 departments x 25 accounts x 1,000 posts = 200,000 posts; no random effects, no content or
+    # paid effects on the rate, so the empirical ratio-of-sums rate ratio
+    # (sum y / sum reach)_d / (sum y / sum reach)_ref estimates the true ratio directly.
+    sim = tk.simulate_organization(n_accounts_per_department=25, posts_per_account=1000, posts_distribution="fixed",
+                                   random_effect_sd=0.0, type_effect_sd=0.0, content_effects="null",
+                                   paid_rate_ratio=1.0, rate_ratios=scenario, seed=99)
+    d = sim.data[sim.data["department"] != config.MIXED_DEPARTMENT]
+    mu_all = true_means(sim)
+    keep = (sim.data["department"] != config.MIXED_DEPARTMENT).to_numpy()
+    truth = sim.true_rate_ratios().set_index("department")
+    ref = DEFAULT_DEPARTMENTS[0]
+    dept = d["department"].astype(str).to_numpy()
+    reach = d["reach"].to_numpy(float)
+    for t in ENGAGEMENT_TYPES:
+        y = d[t].to_numpy(float)
+        mu = mu_all[t][keep]
+        a = alpha_of(sim, t)
+
+        def rate_and_relvar(g):
+            m = dept == g
+            # Var(sum y) = sum(mu + alpha mu^2); relative variance of the group's ratio of sums
+            return y[m].sum() / reach[m].sum(), (mu[m] + a * mu[m] ** 2).sum() / mu[m].sum() ** 2
+
+        r_ref, v_ref = rate_and_relvar(ref)
+        for g in DEFAULT_DEPARTMENTS[1:]:
+            r_g, v_g = rate_and_relvar(g)
+            se_log = np.sqrt(v_ref + v_g)            # delta method on the log scale
+            assert se_log < 0.05, (t, g, se_log)      # "within a few percent" is testable
+            err = np.log(r_g / r_ref) - np.log(truth.loc[g, t])
+            assert abs(err) < Z * se_log, (t, g, r_g / r_ref, truth.loc[g, t], se_log)
+
+
+def test_recovers_full_model_and_dispersion():
+    # All effects on (random effects, content, paid, mixed team). With the true per-post mean mu
+    # rebuilt from sim.parameters and sim.accounts: sum(y)/sum(mu) ~ 1 in every department
+    # (including "Mixed team", whose truth is the geometric mean), and the method-of-moments NB2
+    # dispersion alpha_hat = sum((y - mu)^2 - mu) / sum(mu^2) ~ alpha.
+    sim = tk.simulate_organization(n_accounts_per_department=25, posts_per_account=1000, audience_sdlog=0.5,
+                                   seed=2026)
+    assert len(sim.data) > 190_000
+    mu_all = true_means(sim)
+    dept = sim.data["department"].astype(str).to_numpy()
+    for t in ENGAGEMENT_TYPES:
+        y = sim.data[t].to_numpy(float)
+        mu = mu_all[t]
+        a = alpha_of(sim, t)
+        for g in np.unique(dept):
+            m = dept == g
+            ratio = y[m].sum() / mu[m].sum()
+            se = np.sqrt((mu[m] + a * mu[m] ** 2).sum()) / mu[m].sum()
+            assert se < 0.05
+            assert abs(ratio - 1) < Z * se, (t, g, ratio, se)
+        r = (y - mu) ** 2 - mu                      # E[r] = alpha * mu^2 under NB2
+        a_hat = r.sum() / (mu ** 2).sum()
+        se_a = np.sqrt(((r - a_hat * mu ** 2) ** 2).sum()) / (mu ** 2).sum()   # sandwich SE
+        assert se_a < 0.1 * a, (t, se_a)
+        assert abs(a_hat - a) < Z * se_a, (t, a_hat, a, se_a)
+
+
+def test_zero_inflation_adds_expected_zeros_and_changes_nothing_else():
+    kw = dict(n_accounts_per_department=10, posts_per_account=500, seed=404)
+    base = tk.simulate_organization(**kw)
+    zi = tk.simulate_organization(**kw, zero_inflation={"comments": 0.3})
+    pd.testing.assert_series_equal(base.data["likes"], zi.data["likes"])
+    pd.testing.assert_series_equal(base.data["shares"], zi.data["shares"])
+    c0 = base.data["comments"].to_numpy(int)
+    c1 = zi.data["comments"].to_numpy(int)
+    assert ((c1 == c0) | (c1 == 0)).all()
+    # each post with a nonzero count is zeroed independently with probability 0.3
+    nonzero = c0 > 0
+    k = int(nonzero.sum())
+    share = (c1[nonzero] == 0).mean()
+    assert k > 10_000
+    assert abs(share - 0.3) < Z * np.sqrt(0.3 * 0.7 / k)
+    # overall zero share: z1 = 0.3 + 0.7 * z0 (exactly in expectation)
+    z0, z1 = (c0 == 0).mean(), (c1 == 0).mean()
+    assert abs(z1 - (0.3 + 0.7 * z0)) < Z * np.sqrt(0.3 * 0.7 * (1 - z0) / len(c0))
+    assert zi.parameters.loc[(zi.parameters["parameter"] == "zero_inflation")
+                             & (zi.parameters["engagement_type"] == "comments"), "value"].item() == 0.3
+
+
+def test_paid_reach_factor():
+    sim = tk.simulate_organization(n_accounts_per_department=10, posts_per_account=300, paid_reach_factor=3.0,
+                                   seed=8)
+    d = sim.data
+    f = d["reach"].to_numpy(float) / d["audience"].to_numpy(float)
+    paid = d["paid"].to_numpy(bool)
+    a, b = f[paid], f[~paid]
+    ratio = a.mean() / b.mean()
+    se = ratio * np.sqrt(a.var(ddof=1) / a.size / a.mean() ** 2 + b.var(ddof=1) / b.size / b.mean() ** 2)
+    assert se < 0.1
+    assert abs(ratio - 3.0) < Z * se + 0.01  # + rounding of reach to whole users
+
+
+@pytest.mark.parametrize("kwargs, exc, pattern", [
+    ({"departments": ["PR", "Mixed team"]}, ValueError, r"`departments` must be free of 'Mixed team'"),
+    ({"rate_ratios": {"likes": {"Legal": 2.0}}}, ValueError, r"`rate_ratios` must be one of"),
+    ({"rate_ratios": {"likes": {"Social media team": 2.0}}}, ValueError, r"1 for the reference department"),
+    ({"rate_ratios": "none"}, ValueError, r"`rate_ratios` must be one of 'default', 'null'"),
+    ({"n_accounts_per_department": 0}, ValueError, r"`n_accounts_per_department` must be an integer >= 1"),
+    ({"zero_inflation": 1.5}, ValueError, r"`zero_inflation` must be >= 0.0 and <= 1.0"),
+    ({"posts_distribution": "nb"}, ValueError, r"`posts_distribution` must be one of 'poisson', 'fixed'"),
+    ({"seed": -1}, ValueError, r"`seed` must be None, a non-negative integer"),
+    ({"seed": np.random.RandomState(1)}, TypeError, r"legacy API"),
+    ({"end": "2025-01-01"}, ValueError, r"`end` must be at least one day after `start`"),
+])
+def test_bad_arguments(kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        tk.simulate_organization(**kwargs)
