@@ -1,0 +1,127 @@
+"""compare_groups: design checks, the choice and its reasons, nesting, no silent switching."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import toolkit as tk
+from toolkit._validation import ToolkitWarning
+from toolkit.stats.compare import _icc_anova
+
+
+def _frame(rng, sizes, sampler, accounts_per_group=None):
+    rows = []
+    for i, n in enumerate(sizes):
+        vals = sampler(rng, i, n)
+        acc = [f"g{i}-a{j % accounts_per_group}" for j in range(n)] if accounts_per_group else None
+        rows.append(pd.DataFrame({"department": f"D{i}", "y": vals, **({"acct": acc} if acc else {})}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def normal(rng, i, n):
+    return rng.normal(10 + i, 2 + i, size=n)
+
+
+def skewed(rng, i, n):
+    return rng.negative_binomial(0.5, 0.5 / (0.5 + 3 + i), size=n).astype(float)
+
+
+def test_icc_matches_shrout_fleiss_1979():
+    # Shrout & Fleiss (1979), Psychological Bulletin 86(2), 420-428, doi:10.1037/0033-2909.86.2.420,
+    # Table 2 data (6 targets x 4 judges); Table 4: BMS = 11.24, WMS = 6.26, ICC(1,1) = .17.
+    ratings = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], float)
+    targets = np.repeat(np.arange(6), 4)
+    icc, m0 = _icc_anova(ratings.ravel(), targets)
+    expected = (11.24 - 6.26) / (11.24 + 3 * 6.26)  # from the published mean squares (2 decimals)
+    assert m0 == pytest.approx(4.0)
+    assert icc == pytest.approx(expected, abs=5e-4)  # mean squares printed to 0.005
+    assert round(icc, 2) == 0.17
+
+
+def test_auto_chooses_welch_for_well_behaved_data(rng):
+    df = _frame(rng, [40, 50, 60], normal)
+    res = tk.compare_groups(df, dv="y", between="department", seed=1, n_resamples=199)
+    assert res.analysis == "welch" and res.unit == "post"
+    assert res.omnibus["test"].item() == "welch_anova"
+    assert set(res.pairwise["test"]) == {"games_howell"} and len(res.pairwise) == 3
+    assert "Welch" in res.reasons[0]
+    assert not res.design["flag"].iloc[:5].any()
+
+
+def test_auto_chooses_ranks_for_skewed_zero_heavy_counts(rng):
+    df = _frame(rng, [80, 80, 80], skewed)
+    res = tk.compare_groups(df, dv="y", between="department", seed=1, n_resamples=199)
+    assert res.analysis == "kruskal"
+    assert res.omnibus["test"].item() == "kruskal" and set(res.pairwise["test"]) == {"dunn"}
+    assert "skewed" in res.reasons[0] and "count model" in res.reasons[0]
+
+
+def test_auto_chooses_permutation_for_small_groups(rng):
+    df = _frame(rng, [6, 7, 8], normal)
+    res = tk.compare_groups(df, dv="y", between="department", seed=1, n_resamples=199)
+    assert res.analysis == "permutation"
+    assert res.omnibus["test"].item() == "permutation_omnibus"
+    assert "smallest group has 6" in res.reasons[0]
+
+
+def test_explicit_analysis_is_never_switched(rng):
+    df = _frame(rng, [80, 80, 80], skewed)
+    with pytest.warns(ToolkitWarning, match="suggest analysis='kruskal' rather than 'welch'"):
+        res = tk.compare_groups(df, dv="y", between="department", analysis="welch", seed=1, n_resamples=199)
+    assert res.analysis == "welch" and res.omnibus["test"].item() == "welch_anova"
+    assert res.reasons[0] == "Analysis 'welch' was requested."
+
+
+def test_two_groups_use_two_group_tests(rng):
+    df = _frame(rng, [40, 45], normal)
+    res = tk.compare_groups(df, dv="y", between="department", seed=1, n_resamples=199)
+    assert res.omnibus.empty and res.pairwise["test"].item() == "welch_t"
+    res = tk.compare_groups(df, dv="y", between="department", analysis="brunner_munzel", seed=1)
+    assert res.pairwise["test"].item() == "brunner_munzel"
+    with pytest.raises(ValueError, match="only with exactly two groups"):
+        tk.compare_groups(_frame(rng, [20, 20, 20], normal), dv="y", between="department",
+                          analysis="brunner_munzel")
+
+
+def test_subject_level_analysis_counts_each_account_once(rng):
+    df = _frame(rng, [60, 60, 60], normal, accounts_per_group=6)
+    res = tk.compare_groups(df, dv="y", between="department", subject="acct", seed=1, n_resamples=199)
+    assert res.unit == "acct"
+    assert len(res.analysed_data) == 18 and res.analysed_data["n_posts"].sum() == 180
+    expected = df.groupby("acct")["y"].mean()
+    got = res.analysed_data.set_index("acct")["y"]
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
+    assert res.descriptives["n"].tolist() == [6, 6, 6]
+    assert "ICC of the outcome" in res.design["check"].tolist()
+    assert "nested in acct" in res.reasons[0]
+
+
+def test_crossed_subjects_are_refused(rng):
+    df = _frame(rng, [30, 30], normal, accounts_per_group=3)
+    df.loc[0, "acct"] = "g1-a0"  # one account now posts for two departments
+    with pytest.raises(ValueError, match="nested in `between`.*mixed model"):
+        tk.compare_groups(df, dv="y", between="department", subject="acct")
+
+
+def test_pseudo_replication_warning(rng):
+    df = _frame(rng, [30, 30, 30], normal, accounts_per_group=3).rename(columns={"acct": "account"})
+    with pytest.warns(ToolkitWarning, match="pseudo-replication.*subject='account'"):
+        tk.compare_groups(df, dv="y", between="department", seed=1, n_resamples=199)
+
+
+def test_report_and_displays(rng):
+    df = _frame(rng, [40, 50, 60], normal)
+    res = tk.compare_groups(df, dv="y", between="department", seed=1, n_resamples=199)
+    text = res.report()
+    assert text.startswith("Unit of analysis: post. Analysis: welch.")
+    assert "Welch's ANOVA of y by department: F(2, " in text
+    assert text.count("Games–Howell, y:") == 3
+    assert "<h4>Comparing y by department" in res._repr_html_()
+    assert len(res.to_frame()) == 4
+
+
+def test_bad_analysis_name(rng):
+    df = _frame(rng, [20, 20], normal)
+    with pytest.raises(ValueError, match="`analysis` must be one of 'auto'"):
+        tk.compare_groups(df, dv="y", between="department", analysis="ttest")

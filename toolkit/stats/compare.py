@@ -1,0 +1,387 @@
+"""``compare_groups``: the front door for "do departments differ, which ones, by how much?".
+
+It checks the design first (group sizes, zeros, skew, variance ratios, nesting of posts in
+accounts), picks a suitable analysis when asked to (``analysis="auto"``) and records *why* in
+plain words. It never switches an analysis the user asked for: an explicit ``analysis=`` is run as
+requested, and design problems become warnings next to it.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._validation import (check_column, check_data, check_option, check_probability, message, warn)
+from ._prepare import prepare_groups
+
+ANALYSES = ("auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel")
+
+#: Thresholds of the design checks (documented in compare_groups' Notes).
+SKEW_LIMIT = 2.0          # |skewness| above this in any group: means are driven by a few posts
+ZERO_LIMIT = 0.30         # share of zeros above this in any group: zero-heavy
+VARIANCE_RATIO_LIMIT = 4  # largest / smallest group variance: Welch, not classic ANOVA
+SMALL_GROUP = 10          # groups smaller than this make asymptotic tests fragile
+MANY_GROUPS = 20          # with many small groups, Welch's F is anti-conservative
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    """Result of :func:`compare_groups`.
+
+    Attributes
+    ----------
+    analysis : str
+        The analysis that was run ("welch", "anova", "kruskal", "permutation", "brunner_munzel").
+    unit : str
+        Unit of analysis: "post" (rows of `data`) or the `subject` column (e.g. "account").
+    reasons : list of str
+        Why this analysis (and unit) was chosen, in plain words.
+    design : pandas.DataFrame
+        The design checks: ``check``, ``value``, ``threshold``, ``flag`` (bool), ``explanation``.
+    descriptives : pandas.DataFrame
+        ``tk.describe_groups`` at the unit of analysis.
+    omnibus : pandas.DataFrame
+        One-row omnibus test (empty for two groups).
+    pairwise : pandas.DataFrame
+        Post-hoc contrasts (several groups) or the two-group test.
+    analysed_data : pandas.DataFrame
+        The table the tests ran on (the account-level means when ``subject`` is given).
+    """
+
+    analysis: str
+    unit: str
+    dv: str
+    between: str
+    reasons: list
+    design: pd.DataFrame
+    descriptives: pd.DataFrame
+    omnibus: pd.DataFrame
+    pairwise: pd.DataFrame
+    analysed_data: pd.DataFrame = field(repr=False)
+
+    def report(self) -> str:
+        """APA-style sentences for the omnibus test and every contrast, after the reasons."""
+        from ..reporting import report
+
+        parts = [f"Unit of analysis: {self.unit}. Analysis: {self.analysis}."]
+        parts += [f"- {r}" for r in self.reasons]
+        if len(self.omnibus):
+            parts.append(report(self.omnibus))
+        if len(self.pairwise):
+            parts.append(report(self.pairwise))
+        return "\n".join(parts)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Omnibus and pairwise rows stacked in one tidy table (union of their columns)."""
+        return pd.concat([self.omnibus, self.pairwise], ignore_index=True, sort=False)
+
+    def _repr_html_(self) -> str:
+        from ..reporting import round_table
+
+        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in self.reasons)
+        blocks = [f"<h4>Comparing {html.escape(self.dv)} by {html.escape(self.between)} "
+                  f"(unit: {html.escape(self.unit)}, analysis: {html.escape(self.analysis)})</h4>",
+                  f"<ul>{reasons}</ul>", "<b>Design checks</b>", self.design.to_html(index=False),
+                  "<b>Descriptives</b>", round_table(self.descriptives).to_html(index=False)]
+        if len(self.omnibus):
+            blocks += ["<b>Omnibus test</b>", round_table(self.omnibus).to_html(index=False)]
+        if len(self.pairwise):
+            blocks += ["<b>Contrasts</b>", round_table(self.pairwise).to_html(index=False)]
+        blocks.append("<pre>" + html.escape(self.report()) + "</pre>")
+        return "\n".join(blocks)
+
+
+def _skewness(x: np.ndarray) -> float:
+    if x.size < 3:
+        return float("nan")
+    sd = x.std()
+    return float(np.mean((x - x.mean()) ** 3) / sd ** 3) if sd > 0 else 0.0
+
+
+def _icc_anova(values: np.ndarray, clusters: np.ndarray) -> tuple[float, float]:
+    """ICC(1) by the one-way ANOVA estimator and the average cluster size (Donner 1986 adjusted)."""
+    codes, inv = np.unique(clusters, return_inverse=True)
+    m = np.bincount(inv).astype(float)
+    k, n = m.size, values.size
+    if k < 2 or n <= k:
+        return float("nan"), float("nan")
+    means = np.bincount(inv, weights=values) / m
+    grand = values.mean()
+    msb = np.sum(m * (means - grand) ** 2) / (k - 1)
+    msw = np.sum((values - means[inv]) ** 2) / (n - k)
+    m0 = (n - np.sum(m ** 2) / n) / (k - 1)
+    denom = msb + (m0 - 1) * msw
+    icc = float((msb - msw) / denom) if denom > 0 else float("nan")
+    return icc, float(m0)
+
+
+def _design_checks(gd, data, subject, between) -> tuple[pd.DataFrame, dict]:
+    groups = gd.groups()
+    skews = [_skewness(g) for g in groups]
+    zeros = [float(np.mean(g == 0)) for g in groups]
+    variances = [float(np.var(g, ddof=1)) if g.size > 1 else float("nan") for g in groups]
+    positive = [v for v in variances if v > 0]
+    ratio = max(positive) / min(positive) if len(positive) >= 2 else float("nan")
+    facts = {
+        "min_size": int(gd.sizes.min()), "k": gd.k, "max_abs_skew": float(np.nanmax(np.abs(skews))),
+        "max_zero_share": max(zeros), "variance_ratio": ratio,
+        "zero_variance_groups": [gd.labels[i] for i, v in enumerate(variances) if v == 0],
+    }
+    rows = [
+        ("smallest group", facts["min_size"], SMALL_GROUP, facts["min_size"] < SMALL_GROUP,
+         "Asymptotic tests and CIs are fragile with very small groups; resampling is safer."),
+        ("number of groups", gd.k, MANY_GROUPS, gd.k > MANY_GROUPS and facts["min_size"] < SMALL_GROUP,
+         "Many small groups make Welch's F anti-conservative."),
+        ("max |skewness|", facts["max_abs_skew"], SKEW_LIMIT, facts["max_abs_skew"] > SKEW_LIMIT,
+         "Heavily skewed outcomes: means are driven by a few viral posts."),
+        ("max share of zeros", facts["max_zero_share"], ZERO_LIMIT, facts["max_zero_share"] > ZERO_LIMIT,
+         "Zero-heavy outcomes: many ties; rank tests need tie corrections, count models fit better."),
+        ("variance ratio (max/min)", facts["variance_ratio"], VARIANCE_RATIO_LIMIT,
+         bool(facts["variance_ratio"] > VARIANCE_RATIO_LIMIT),
+         "Unequal variances: classic ANOVA/Tukey are invalid; use Welch/Games–Howell."),
+        ("zero-variance groups", len(facts["zero_variance_groups"]), 0, bool(facts["zero_variance_groups"]),
+         "A group with no variation: Welch's test is undefined for it."),
+    ]
+    if subject is not None:
+        facts.update(subject)
+        rows += [
+            ("posts per subject (mean)", subject["mean_cluster"], 1, subject["mean_cluster"] > 1,
+             "Several posts per account: posts are not independent."),
+            ("ICC of the outcome", subject["icc"], 0.0, bool(subject["icc"] > 0.01),
+             "Share of variance between accounts (one-way ANOVA estimator)."),
+            ("design effect", subject["design_effect"], 1.0, bool(subject["design_effect"] > 1.1),
+             "Variance inflation of post-level tests: 1 + (m0 − 1)·ICC."),
+        ]
+    design = pd.DataFrame(rows, columns=["check", "value", "threshold", "flag", "explanation"])
+    design["value"] = design["value"].astype(float)
+    design["threshold"] = design["threshold"].astype(float)
+    design["flag"] = design["flag"].astype(bool)
+    return design, facts
+
+
+def _subject_level(data, dv, between, subject, func, nan_policy):
+    """Aggregate to one row per subject (mean of dv); each subject must sit in one group."""
+    check_column(data, subject, func, "subject")
+    frame = data[[dv, between, subject]]
+    if nan_policy == "omit":
+        frame = frame.dropna()
+    per_subject = frame.groupby(subject, observed=True, sort=False)[between].nunique(dropna=False)
+    crossed = per_subject[per_subject > 1]
+    if len(crossed):
+        raise ValueError(message(func, "subject", f"nested in `between` (each {subject} in one {between})",
+                                 f"{len(crossed)} {subject}(s) in several groups, e.g. {crossed.index[0]!r}",
+                                 "Crossed designs need a mixed model (toolkit.models)."))
+    agg = frame.groupby(subject, observed=True, sort=True).agg(**{dv: (dv, "mean"), between: (between, "first"),
+                                                                  "n_posts": (dv, "size")}).reset_index()
+    if isinstance(data[between].dtype, pd.CategoricalDtype):
+        agg[between] = pd.Categorical(agg[between], categories=data[between].cat.categories,
+                                      ordered=data[between].cat.ordered)
+    return agg
+
+
+def _choose(facts, k: int) -> tuple[str, list[str]]:
+    reasons = []
+    if facts["min_size"] < SMALL_GROUP or (k > MANY_GROUPS and facts["min_size"] < SMALL_GROUP) \
+            or facts["zero_variance_groups"]:
+        if facts["zero_variance_groups"]:
+            reasons.append(f"Group(s) {facts['zero_variance_groups']} have no variation, so Welch's test is "
+                           f"undefined: a permutation test of the F statistic is used instead.")
+        else:
+            reasons.append(f"The smallest group has {facts['min_size']} values: a permutation test with "
+                           f"resampled contrasts does not lean on large-sample approximations.")
+        return "permutation", reasons
+    if facts["max_abs_skew"] > SKEW_LIMIT or facts["max_zero_share"] > ZERO_LIMIT:
+        reasons.append(f"The outcome is heavily skewed (max |skewness| {facts['max_abs_skew']:.1f} > {SKEW_LIMIT:g}) "
+                       f"or zero-heavy (max share of zeros {facts['max_zero_share']:.0%}): a rank-based test "
+                       f"({'Brunner–Munzel' if k == 2 else 'Kruskal–Wallis with Dunn contrasts'}) compares "
+                       f"typical posts without being driven by a few viral ones. For rate ratios of means, "
+                       f"use a count model (toolkit.models).")
+        return ("brunner_munzel" if k == 2 else "kruskal"), reasons
+    reasons.append("Group sizes are adequate and the outcome is not extremely skewed: Welch's test compares "
+                   "means without assuming equal variances"
+                   + (" (variance ratio " + f"{facts['variance_ratio']:.1f})" if facts["variance_ratio"] ==
+                      facts["variance_ratio"] else "") + ".")
+    return "welch", reasons
+
+
+def compare_groups(data, *, dv, between, subject=None, analysis="auto", p_adjust=None, reference=None,
+                   alternative="two-sided", confidence_level=0.95, n_resamples=9999, seed=None,
+                   nan_policy="raise"):
+    """Compare an engagement outcome between groups, choosing and explaining the analysis.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long-form data, one row per post (or per account).
+    dv : str
+        Outcome column, e.g. ``"comments"`` or ``"engagement_rate_reach"``.
+    between : str
+        Grouping column, e.g. ``"department"``.
+    subject : str or None, default=None
+        Clustering column (e.g. ``"account"``). When given, posts are averaged per subject and the
+        groups are compared at the subject level (each subject must belong to one group). When
+        None and `data` has an ``account`` column with several posts per account, a
+        :class:`~toolkit.ToolkitWarning` points out the pseudo-replication.
+    analysis : {"auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel"}, default="auto"
+        "auto" chooses from the design checks (see Notes) and records the reasons. An explicit
+        choice is always run as requested.
+    p_adjust : str or None, default=None
+        Multiple-comparison correction of the contrasts (None: the method's standard — the
+        studentized range for Games–Howell/Tukey, Holm otherwise). See :func:`toolkit.pairwise`.
+    reference : str or None, default=None
+        Compare every group with this one only.
+    alternative : {"two-sided", "less", "greater"}, default="two-sided"
+        Direction of the two-group test (two groups only; contrasts are two-sided).
+    confidence_level : float, default=0.95
+    n_resamples : int, default=9999
+        Resamples for bootstrap CIs and permutation tests.
+    seed : int, numpy.random.Generator or None, default=None
+    nan_policy : {"raise", "omit"}, default="raise"
+
+    Returns
+    -------
+    GroupComparison
+        ``.analysis``, ``.unit``, ``.reasons``, ``.design`` (check, value, threshold, flag,
+        explanation), ``.descriptives`` (see :func:`toolkit.describe_groups`), ``.omnibus``
+        (see :func:`toolkit.anova`), ``.pairwise`` (see :func:`toolkit.pairwise`, or the two-group
+        table of :func:`toolkit.welch_ttest`), ``.analysed_data``, ``.report()``, ``.to_frame()``.
+
+    Notes
+    -----
+    Choice rules of ``analysis="auto"`` (thresholds in this module):
+
+    1. any group smaller than 10, or a group with zero variance → ``"permutation"``
+       (permutation test of Welch's F with resampled pairwise contrasts; no large-sample
+       approximation);
+    2. otherwise, max |skewness| > 2 or a share of zeros > 30% in any group → ``"kruskal"``
+       (Kruskal–Wallis + Dunn; Brunner–Munzel for two groups), which compare typical posts;
+    3. otherwise → ``"welch"`` (Welch's ANOVA + Games–Howell; Welch's t for two groups).
+
+    Classic ANOVA + Tukey is available on request (``analysis="anova"``) but never chosen
+    automatically, because engagement data rarely has equal variances. The analyses answer
+    different questions: Welch compares means, rank tests compare distributions (stochastic
+    dominance). Rate ratios with an exposure offset come from the count models
+    (``toolkit.models``), which are the better tool when reach differs between posts.
+
+    Nesting: posts of one account share audience, style and algorithmic history, so treating them
+    as independent inflates the effective sample size (pseudo-replication). With ``subject`` the
+    comparison runs on account means, which is valid whatever the within-account correlation;
+    the design table reports the ICC (one-way ANOVA estimator, Donner 1986) and the design effect
+    ``1 + (m0 − 1)·ICC`` (Kish 1965) of the post-level analysis.
+
+    Missing data follow ``nan_policy``; with "omit" the dropped rows are counted in ``n_dropped``.
+
+    Validated by its parts: each test it calls is validated against R (see their Notes).
+
+    References
+    ----------
+    Donner, A. (1986). A review of inference procedures for the intraclass correlation coefficient
+    in the one-way random effects model. International Statistical Review, 54(1), 67–82.
+    doi:10.2307/1403259
+
+    Kish, L. (1965). Survey Sampling. Wiley.
+
+    Examples
+    --------
+    >>> import toolkit as tk
+    >>> org = tk.simulate_organization(mixed_share=0.0, seed=7)  # no co-run posts: accounts nest in departments
+    >>> res = tk.compare_groups(org.data, dv="comments", between="department", subject="account", seed=1)
+    >>> res.unit, res.analysis in {"welch", "kruskal", "permutation"}
+    ('account', True)
+    """
+    func = "compare_groups"
+    data = check_data(data, func)
+    check_option(analysis, ANALYSES, func, "analysis")
+    check_probability(confidence_level, func, "confidence_level")
+    check_column(data, dv, func, "dv")
+    check_column(data, between, func, "between")
+
+    from .describe import describe_groups
+    from .omnibus import anova, kruskal, welch_anova
+    from .pairwise import pairwise
+    from .permutation import permutation_omnibus
+    from .twogroup import brunner_munzel, mann_whitney, welch_ttest
+
+    reasons: list[str] = []
+    subject_facts = None
+    if subject is None and "account" in data.columns and data["account"].notna().any():
+        posts_per_account = data.groupby("account", observed=True).size()
+        if (posts_per_account > 1).any():
+            warn(f"{func}: `data` has {len(data)} posts from {posts_per_account.size} accounts; treating posts as "
+                 f"independent overstates the evidence (pseudo-replication). Pass subject='account' to compare "
+                 f"account-level means, or fit a mixed model (toolkit.models).")
+    if subject is not None:
+        gd_posts = prepare_groups(data, dv=dv, between=between, func=func, nan_policy=nan_policy, min_size=1)
+        frame = data[[dv, subject]].dropna() if nan_policy == "omit" else data[[dv, subject]]
+        icc, m0 = _icc_anova(frame[dv].to_numpy(float), frame[subject].astype(str).to_numpy())
+        analysed = _subject_level(data, dv, between, subject, func, nan_policy)
+        subject_facts = {"icc": icc, "mean_cluster": len(frame) / max(1, frame[subject].nunique()),
+                         "design_effect": 1 + (m0 - 1) * icc if icc == icc else float("nan"),
+                         "n_dropped_posts": gd_posts.n_dropped}
+        reasons.append(f"Posts are nested in {subject} (mean {subject_facts['mean_cluster']:.1f} posts each, "
+                       f"ICC {icc:.2f}, design effect {subject_facts['design_effect']:.1f}): groups are compared "
+                       f"on {subject}-level means, so each {subject} counts once.")
+        unit = subject
+        analysis_nan_policy = "raise"
+    else:
+        analysed = data
+        unit = "post"
+        analysis_nan_policy = nan_policy
+
+    gd = prepare_groups(analysed, dv=dv, between=between, func=func, nan_policy=analysis_nan_policy, min_size=2)
+    design, facts = _design_checks(gd, analysed, subject_facts, between)
+    k = gd.k
+
+    if analysis == "auto":
+        chosen, why = _choose(facts, k)
+        reasons += why
+    else:
+        chosen = analysis
+        reasons.append(f"Analysis {analysis!r} was requested.")
+        suggested, why = _choose(facts, k)
+        if suggested != chosen and not (chosen == "anova" and suggested == "welch"):
+            warn(f"{func}: the design checks suggest analysis={suggested!r} rather than {chosen!r}: {why[0]}")
+        if chosen == "anova" and facts["variance_ratio"] > VARIANCE_RATIO_LIMIT:
+            warn(f"{func}: group variances differ by a factor of {facts['variance_ratio']:.1f}; classic ANOVA and "
+                 f"Tukey assume equal variances. analysis='welch' does not.")
+    if chosen == "brunner_munzel" and k != 2:
+        raise ValueError(message(func, "analysis", "'brunner_munzel' only with exactly two groups",
+                                 f"{k} groups", "Use analysis='kruskal' for several groups."))
+
+    common = dict(dv=dv, between=between)
+    descriptives = describe_groups(analysed, **common, confidence_level=confidence_level, n_resamples=n_resamples,
+                                   seed=seed, nan_policy=analysis_nan_policy)
+    if k == 2:
+        omnibus = pd.DataFrame()
+        two = {"welch": welch_ttest, "kruskal": mann_whitney, "brunner_munzel": brunner_munzel}.get(chosen)
+        if two is None:  # "permutation", or "anova" (Tukey with two groups is Student's pooled t-test)
+            contrasts = pairwise(analysed, **common, method="permutation" if chosen == "permutation" else "tukey",
+                                 p_adjust=p_adjust, confidence_level=confidence_level, n_resamples=n_resamples,
+                                 seed=seed, nan_policy=analysis_nan_policy)
+        else:
+            contrasts = two(analysed, **common, alternative=alternative, confidence_level=confidence_level,
+                            nan_policy=analysis_nan_policy)
+    else:
+        if chosen == "welch":
+            omnibus = welch_anova(analysed, **common, confidence_level=confidence_level,
+                                  nan_policy=analysis_nan_policy)
+            method = "games_howell"
+        elif chosen == "anova":
+            omnibus = anova(analysed, **common, confidence_level=confidence_level, nan_policy=analysis_nan_policy)
+            method = "tukey"
+        elif chosen == "kruskal":
+            omnibus = kruskal(analysed, **common, confidence_level=confidence_level, nan_policy=analysis_nan_policy)
+            method = "dunn"
+        else:
+            omnibus = permutation_omnibus(analysed, **common, statistic="welch" if not facts["zero_variance_groups"]
+                                          else "f", n_resamples=n_resamples, seed=seed,
+                                          nan_policy=analysis_nan_policy)
+            method = "permutation"
+        contrasts = pairwise(analysed, **common, method=method, p_adjust=p_adjust, reference=reference,
+                             confidence_level=confidence_level, n_resamples=n_resamples, seed=seed,
+                             nan_policy=analysis_nan_policy)
+    return GroupComparison(analysis=chosen, unit=unit, dv=dv, between=between, reasons=reasons, design=design,
+                           descriptives=descriptives, omnibus=omnibus, pairwise=contrasts,
+                           analysed_data=analysed)
