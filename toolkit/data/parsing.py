@@ -1,0 +1,818 @@
+"""Pure, vectorised parsers for messy export text: counts, flags, dates, labels, encodings, delimiters.
+
+Every ``parse_*_series`` function takes a Series (text or already typed), returns a
+:class:`ParseResult` with the parsed values (same length, same index) and one row per problem
+cell, and never mutates its input. :func:`toolkit.data.reading.read_posts` turns the problems
+into :class:`~toolkit.data.quality.QualityReport` entries.
+
+Problem rules produced here (stable names; ``action`` in brackets):
+
+- ``abbreviated_number`` [repaired]: "1.2K" / "3M" / "2B" expanded to 1200 / 3000000 / 2000000000.
+- ``percent_in_count`` [repaired]: a percent string in a count column; the cell is set to missing.
+- ``non_integer_count`` [repaired]: a non-integral number (e.g. 2.5) in a count column; set to missing.
+- ``negative_count`` [repaired]: a negative count; set to missing (the rest of the row survives).
+- ``unparseable_number`` [repaired]: text that is not a number; set to missing.
+- ``unparseable_flag`` [repaired]: a ``paid`` value other than 1/0, true/false, yes/no, paid/organic.
+- ``unparseable_date`` [repaired]: a date that matches no known format (or conflicts with the
+  column's day/month order, or lies outside 1678-2261); set to missing.
+- ``nonexistent_local_time`` [repaired]: a naive time that does not exist or is ambiguous in
+  ``timezone`` (daylight-saving change); set to missing.
+
+Blank cells and the tokens in :data:`MISSING_TOKENS` are missing data, not problems: they are
+counted in :attr:`ParseResult.n_missing` and never produce entries.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from toolkit._validation import message
+
+#: Cell texts (after stripping, case-insensitive) that mean "missing".
+MISSING_TOKENS: tuple[str, ...] = ("", "na", "n/a", "nan", "null", "none", "-", "--", "#n/a", "<na>", "nat")
+
+#: Characters that are invisible in a spreadsheet but make labels differ.
+INVISIBLE_CHARACTERS: str = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE_RE = "[" + INVISIBLE_CHARACTERS + "]"
+_SPACE_CHARS = " \u00a0\u202f\u2009\u2007"
+
+#: Delimiters that :func:`sniff_delimiter` chooses from.
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+
+#: Encodings preferred when charset-normalizer finds several equally good candidates that decode
+#: the bytes differently (most common exports first).
+PREFERRED_ENCODINGS: tuple[str, ...] = ("utf_8", "cp1252", "gb18030", "big5", "shift_jis", "euc_kr", "cp1251")
+
+#: Candidates whose charset-normalizer "mess" ratio is within this of the best count as equally good.
+_TIE_WINDOW = 0.05
+
+PROBLEM_COLUMNS = ("position", "rule", "action", "message", "original_value", "new_value")
+
+_FLAG_TRUE = ("1", "1.0", "true", "yes", "y", "paid", "t")
+_FLAG_FALSE = ("0", "0.0", "false", "no", "n", "organic", "f")
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """Parsed values plus the problems found on the way.
+
+    Attributes
+    ----------
+    values : pandas.Series
+        Parsed values, same length and index as the input; problem cells are missing.
+    problems : pandas.DataFrame
+        One row per problem cell with columns ``position`` (0-based position in the input),
+        ``rule``, ``action``, ``message``, ``original_value`` and ``new_value`` (text or None).
+    n_missing : int
+        Cells that were missing in the input (blank or a token in :data:`MISSING_TOKENS`).
+    notes : tuple of str
+        Column-level facts (e.g. "3 values had thousands separators removed").
+    """
+
+    values: pd.Series
+    problems: pd.DataFrame
+    n_missing: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class DetectedEncoding:
+    """Result of :func:`detect_encoding`: the codec name and how it was found."""
+
+    encoding: str
+    method: str
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+def _to_text(values: Any) -> pd.Series:
+    """Return ``values`` as a ``str`` Series with missing values as ""; index kept."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_string_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype):
+        return s.astype("str").fillna("")
+    obj = s.astype("object")
+    return obj.where(obj.notna(), "").astype("str")
+
+
+def _clean(text: pd.Series) -> pd.Series:
+    """Strip surrounding (Unicode) whitespace and drop invisible characters."""
+    return text.str.replace(_INVISIBLE_RE, "", regex=True).str.strip()
+
+
+def _missing_mask(cleaned: pd.Series) -> pd.Series:
+    return cleaned.str.lower().isin(MISSING_TOKENS)
+
+
+def _problems(position, rule, action, messages, original, new) -> pd.DataFrame:
+    n = len(position)
+    frame = pd.DataFrame({
+        "position": np.asarray(position, dtype="int64"),
+        "rule": [rule] * n,
+        "action": [action] * n,
+        "message": list(messages),
+        "original_value": list(original),
+        "new_value": list(new) if not isinstance(new, (str, type(None))) else [new] * n,
+    }, columns=list(PROBLEM_COLUMNS))
+    return frame
+
+
+def _concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "position" else "object")
+                             for c in PROBLEM_COLUMNS})
+    return pd.concat(frames, ignore_index=True).sort_values("position", kind="stable").reset_index(drop=True)
+
+
+def _is_plain_numeric(s: pd.Series) -> bool:
+    return (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+            and not isinstance(s.dtype, pd.CategoricalDtype))
+
+
+# ---------------------------------------------------------------------------------------------
+# counts
+# ---------------------------------------------------------------------------------------------
+_NUMBER_RE = re.compile(
+    r"^(?P<sign>[+-]?)"
+    r"(?:(?P<grouped>[0-9]{1,3}(?P<sep>[,.' \u00a0\u202f\u2009\u2007])[0-9]{3}(?:(?P=sep)[0-9]{3})*)|(?P<plain>[0-9]+))?"
+    r"(?:(?P<dec>[.,])(?P<frac>[0-9]+))?"
+    r"(?:[eE](?P<exp>[+-]?[0-9]{1,3}))?"
+    r"(?:\s*(?P<suffix>[kKmMbB]))?$")
+_MULTIPLIER = {"k": 1e3, "m": 1e6, "b": 1e9}
+
+
+def parse_count_series(values: Any, *, column: str = "value") -> ParseResult:
+    """Parse a column of counts written as text into nullable integers.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Cell texts (or numbers, which are checked the same way).
+    column : str, default="value"
+        Column name used in problem messages.
+
+    Returns
+    -------
+    ParseResult
+        ``values`` has dtype ``Int64``. Problems use the rules ``abbreviated_number``,
+        ``percent_in_count``, ``non_integer_count``, ``negative_count`` and ``unparseable_number``
+        (see the module docstring).
+
+    Notes
+    -----
+    Accepted forms: ``"1234"``, ``" 1 234 "`` (spaces and non-breaking spaces around),
+    thousands separators ``"1,234"``, ``"1.234.567"``, ``"1 234"``, ``"12'345"`` (a group of
+    exactly three digits after a separator is always read as thousands, because a count cannot
+    have a fractional part), integral decimals and scientific notation (``"3.0"``,
+    ``"1.2E+05"``), and abbreviations ``"1.2K"``, ``"3M"`` (recorded as repairs). Blank cells and
+    :data:`MISSING_TOKENS` become ``<NA>`` and are only counted.
+
+    Examples
+    --------
+    >>> from toolkit.data.parsing import parse_count_series
+    >>> r = parse_count_series(pd.Series(["1,234", "1.2K", "-3", "", "2.5"]), column="likes")
+    >>> r.values.tolist()
+    [1234, 1200, <NA>, <NA>, <NA>]
+    >>> r.problems["rule"].tolist()
+    ['abbreviated_number', 'negative_count', 'non_integer_count']
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    n = len(s)
+    out = np.zeros(n, dtype="int64")
+    valid = np.zeros(n, dtype=bool)
+    problems: list[pd.DataFrame] = []
+    notes: list[str] = []
+
+    if _is_plain_numeric(s):
+        num = s.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        missing = np.isnan(num)
+        finite = np.isfinite(num)
+        integral = finite & (np.floor(num) == num)
+        neg = integral & (num < 0)
+        nonint = ~missing & ~integral
+        ok = integral & ~neg
+        out[ok] = num[ok].astype("int64")
+        valid[ok] = True
+        for mask, rule, what in ((neg, "negative_count", "is negative; counts cannot be below 0"),
+                                 (nonint, "non_integer_count", "is not a whole number")):
+            pos = np.flatnonzero(mask)
+            if len(pos):
+                orig = [repr(float(v)) if not float(v).is_integer() else str(int(v)) for v in num[pos]]
+                problems.append(_problems(pos, rule, "repaired",
+                                          [f"{column}: {o} {what}; set to missing" for o in orig], orig, "<NA>"))
+        n_missing = int(missing.sum())
+    else:
+        text = _clean(_to_text(s))
+        missing_s = _missing_mask(text)
+        n_missing = int(missing_s.sum())
+        plain = text.str.fullmatch(r"\+?[0-9]{1,18}") & ~missing_s
+        plain_np = plain.to_numpy(dtype=bool, copy=True)
+        if plain_np.any():
+            out[plain_np] = text[plain_np].str.lstrip("+").astype("int64").to_numpy(dtype="int64")
+            valid[plain_np] = True
+        rest_np = ~plain_np & ~missing_s.to_numpy(dtype=bool, copy=True)
+        if rest_np.any():
+            _parse_formatted(text, rest_np, out, valid, problems, notes, column)
+
+    values_out = pd.Series(pd.array(out, dtype="Int64"), index=s.index, name=s.name)
+    values_out[~valid] = pd.NA
+    return ParseResult(values_out, _concat_problems(problems), n_missing, tuple(notes))
+
+
+def _parse_formatted(text, rest_np, out, valid, problems, notes, column) -> None:
+    """Parse the cells that are not plain digits (in place on ``out``/``valid``)."""
+    pos_all = np.flatnonzero(rest_np)
+    sub = text.iloc[pos_all].astype("object")
+    percent = sub.str.contains("%", regex=False).to_numpy(dtype=bool, copy=True)
+    if percent.any():
+        pos = pos_all[percent]
+        orig = sub[percent].tolist()
+        problems.append(_problems(pos, "percent_in_count", "repaired",
+                                  [f"{column}: {o!r} is a percentage, but {column} is a count; set to missing. "
+                                   f"Map the percentage column to an extra (non-canonical) name instead."
+                                   for o in orig], orig, "<NA>"))
+    cand = sub[~percent]
+    pos_c = pos_all[~percent]
+    m = cand.str.extract(_NUMBER_RE)
+    matched = (m["grouped"].notna() | m["plain"].notna() | m["frac"].notna()).to_numpy(dtype=bool, copy=True)
+    # separator used twice as both thousands and decimal mark ("1.234.5") is not a number
+    clash = (m["sep"].notna() & m["dec"].notna() & (m["sep"] == m["dec"])).to_numpy(dtype=bool, copy=True)
+    matched &= ~clash
+    suffix = m["suffix"].str.lower()
+    has_suffix = suffix.notna().to_numpy(dtype=bool, copy=True)
+    # "1.234K" means 1.234 thousand, not 1234 thousand: a single group with a suffix is a decimal
+    single_group = (m["grouped"].notna() & (m["grouped"].str.len() <= 7) & m["dec"].isna()
+                    & m["sep"].isin([".", ","])).to_numpy(dtype=bool, copy=True)
+    regroup = has_suffix & single_group
+    int_digits = m["grouped"].fillna(m["plain"]).fillna("0")
+    int_digits = int_digits.str.replace(r"[,.' \u00a0\u202f\u2009\u2007]", "", regex=True)
+    frac = m["frac"].fillna("")
+    if regroup.any():
+        g = m.loc[regroup, "grouped"].str.split(r"[.,]", regex=True)
+        int_digits[regroup] = g.str[0]
+        frac[regroup] = g.str[1]
+    too_long = (int_digits.str.len() > 15).to_numpy(dtype=bool, copy=True)
+    matched &= ~too_long
+    ip = pd.to_numeric(int_digits.where(matched, "0")).to_numpy(dtype="float64")
+    flen = frac.str.len().to_numpy(dtype="int64")
+    fnum = pd.to_numeric(frac.where(frac != "", "0").str[:15]).to_numpy(dtype="float64")
+    flen = np.minimum(flen, 15)
+    value = ip + fnum / np.power(10.0, flen)
+    exp = pd.to_numeric(m["exp"].fillna("0")).to_numpy(dtype="float64")
+    value = value * np.power(10.0, exp)
+    mult = suffix.map(_MULTIPLIER).fillna(1.0).to_numpy(dtype="float64")
+    value = value * mult
+    sign = np.where((m["sign"] == "-").to_numpy(dtype=bool, copy=True), -1.0, 1.0)
+    value = value * sign
+    finite = np.isfinite(value) & (np.abs(value) < 9.2e18)  # beyond int64: not a plausible count
+    matched &= finite
+    rounded = np.round(np.where(finite, value, 0.0))
+    integral = matched & finite & (np.abs(value - rounded) <= 1e-6 * np.maximum(1.0, np.abs(value)))
+    negative = matched & (value < 0) & (value != 0)
+    nonint = matched & ~integral & ~negative
+    ok = integral & ~negative
+    out[pos_c[ok]] = rounded[ok].astype("int64")
+    valid[pos_c[ok]] = True
+    orig_all = cand.to_numpy(dtype=object)
+    # abbreviations are repairs (the written value is not the number)
+    abbrev = ok & has_suffix
+    if abbrev.any():
+        o = orig_all[abbrev]
+        newv = rounded[abbrev].astype("int64")
+        problems.append(_problems(pos_c[abbrev], "abbreviated_number", "repaired",
+                                  [f"{column}: abbreviated number {a!r} expanded to {b}" for a, b in zip(o, newv)],
+                                  o, [str(v) for v in newv]))
+    n_grouped = int((ok & m["grouped"].notna().to_numpy(dtype=bool, copy=True) & ~regroup).sum())
+    if n_grouped:
+        seps = sorted(set(m.loc[ok & m["grouped"].notna().to_numpy(dtype=bool, copy=True), "sep"].dropna()))
+        notes.append(f"{column}: {n_grouped} value(s) had thousands separators removed "
+                     f"({', '.join(repr(x) for x in seps)}).")
+    n_decimal = int((ok & ~has_suffix & (m["frac"].notna() | m["exp"].notna()).to_numpy(dtype=bool, copy=True)).sum())
+    if n_decimal:
+        notes.append(f"{column}: {n_decimal} value(s) written as whole-number decimals or in scientific "
+                     f"notation (e.g. '3.0', '1.2E+05') were read as integers.")
+    for mask, rule, what in ((negative, "negative_count", "is negative; counts cannot be below 0"),
+                             (nonint, "non_integer_count", "is not a whole number")):
+        if mask.any():
+            o = orig_all[mask]
+            problems.append(_problems(pos_c[mask], rule, "repaired",
+                                      [f"{column}: {x!r} {what}; set to missing" for x in o], o, "<NA>"))
+    bad = ~matched
+    if bad.any():
+        o = orig_all[bad]
+        problems.append(_problems(pos_c[bad], "unparseable_number", "repaired",
+                                  [f"{column}: {x!r} is not a number; set to missing" for x in o], o, "<NA>"))
+
+
+# ---------------------------------------------------------------------------------------------
+# flags
+# ---------------------------------------------------------------------------------------------
+def parse_flag_series(values: Any, *, column: str = "paid") -> ParseResult:
+    """Parse a yes/no column (``paid``) into the nullable ``boolean`` dtype.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Cell texts or booleans/numbers.
+    column : str, default="paid"
+        Column name used in problem messages.
+
+    Returns
+    -------
+    ParseResult
+        ``values`` has dtype ``boolean``; other values give ``unparseable_flag`` problems.
+
+    Notes
+    -----
+    True: 1, true, yes, y, t, paid. False: 0, false, no, n, f, organic (any case; "1.0"/"0.0" too).
+
+    Examples
+    --------
+    >>> from toolkit.data.parsing import parse_flag_series
+    >>> parse_flag_series(pd.Series(["Paid", "organic", "1", "maybe"])).values.tolist()
+    [True, False, True, <NA>]
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return ParseResult(s.astype("boolean"), _concat_problems([]), int(s.isna().sum()), ())
+    text = _clean(_to_text(s))
+    missing = _missing_mask(text)
+    low = text.str.lower()
+    is_true = low.isin(_FLAG_TRUE)
+    is_false = low.isin(_FLAG_FALSE)
+    out = pd.Series(pd.array([pd.NA] * len(s), dtype="boolean"), index=s.index, name=s.name)
+    out[is_true.to_numpy(dtype=bool, copy=True)] = True
+    out[is_false.to_numpy(dtype=bool, copy=True)] = False
+    bad = (~missing & ~is_true & ~is_false).to_numpy(dtype=bool, copy=True)
+    problems = []
+    if bad.any():
+        o = text[bad].tolist()
+        problems.append(_problems(np.flatnonzero(bad), "unparseable_flag", "repaired",
+                                  [f"{column}: {x!r} is not one of 1/0, true/false, yes/no, paid/organic; "
+                                   f"set to missing" for x in o], o, "<NA>"))
+    return ParseResult(out, _concat_problems(problems), int(missing.sum()), ())
+
+
+# ---------------------------------------------------------------------------------------------
+# dates
+# ---------------------------------------------------------------------------------------------
+_ISO_RE = (r"^(?P<Y>[0-9]{4})-[0-9]{1,2}-[0-9]{1,2}(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)?"
+           r"\s*(?P<tz>Z|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)?$")
+_SLASH_RE = (r"^(?P<a>[0-9]{1,2})/(?P<b>[0-9]{1,2})/(?P<Y>[0-9]{4}|[0-9]{2})"
+             r"(?:[ T,]+(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?$")
+_DOT_RE = r"^(?P<a>[0-9]{1,2})\.(?P<b>[0-9]{1,2})\.(?P<Y>[0-9]{4})(?:[ T,]+(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2}))?)?$"
+_EPOCH_S_RE = r"^[0-9]{9,10}(?:\.[0-9]+)?$"
+_EPOCH_MS_RE = r"^[0-9]{12,13}$"
+_SERIAL_RE = r"^[0-9]{4,5}(?:\.[0-9]+)?$"
+_MIN_YEAR, _MAX_YEAR = 1678, 2261
+
+
+def _extract(text: pd.Series, todo: np.ndarray, pattern: str, prefix: str) -> pd.DataFrame:
+    """``text.str.extract(pattern)`` computed only where ``todo`` and a cheap ``prefix`` match hold."""
+    groups = re.compile(pattern).groupindex
+    out = pd.DataFrame({g: pd.Series(np.nan, index=text.index, dtype="object") for g in groups})
+    cand = todo & text.str.match(prefix).to_numpy(dtype=bool, copy=True)
+    if cand.any():
+        found = text[cand].astype("object").str.extract(pattern)
+        for g in groups:
+            out.loc[cand, g] = found[g].to_numpy(dtype=object)
+    return out
+
+
+def _ints(values: pd.Series) -> pd.Series:
+    """Digit strings (missing -> 0) to int64, via the fast string cast."""
+    return values.fillna("0").astype("str").astype("int64")
+
+
+def _parts_to_datetime(parts: pd.DataFrame, day: str, month: str) -> pd.Series:
+    year = _ints(parts["Y"])
+    year = year.where(parts["Y"].str.len() == 4, np.where(year < 69, 2000 + year, 1900 + year))
+    hour = _ints(parts["H"]) if "H" in parts else 0
+    if "ampm" in parts:
+        ampm = parts["ampm"].fillna("").str.lower().str[0]
+        hour = np.where((ampm == "p") & (hour < 12), hour + 12, np.where((ampm == "a") & (hour == 12), 0, hour))
+    frame = pd.DataFrame({
+        "year": year,
+        "month": _ints(parts[month]),
+        "day": _ints(parts[day]),
+        "hour": hour,
+        "minute": _ints(parts["M"]),
+        "second": _ints(parts["S"]),
+    }, index=parts.index)
+    bad = (frame["hour"] > 23) | (frame["minute"] > 59) | (frame["second"] > 59)
+    frame.loc[bad, ["hour", "minute", "second"]] = 0
+    result = pd.to_datetime(frame, errors="coerce")
+    return result.where(~bad)
+
+
+def parse_datetime_series(values: Any, *, timezone: str | None = None, date_format: str | None = None,
+                          excel_serials: bool = False, column: str = "posted_at") -> ParseResult:
+    """Parse publication times written in mixed formats into UTC timestamps.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Cell texts or datetimes.
+    timezone : str or None, default=None
+        IANA zone used to localise naive times (e.g. "Asia/Bangkok"). None means UTC (noted).
+    date_format : str or None, default=None
+        A ``strftime`` format forcing how every cell is read (e.g. "%d/%m/%Y %H:%M").
+    excel_serials : bool, default=False
+        Read numbers 1000-99999 as Excel serial days (1899-12-30 origin); set for .xlsx sources.
+    column : str, default="posted_at"
+        Column name used in messages.
+
+    Returns
+    -------
+    ParseResult
+        ``values`` has dtype ``datetime64[ns, UTC]``. Problems: ``unparseable_date``,
+        ``nonexistent_local_time``. Notes record assumed time zones and day/month order.
+
+    Notes
+    -----
+    Recognised without ``date_format``: ISO 8601 with or without offset ("2024-03-01T10:00:00+07:00",
+    "Z"; mixed offsets are converted to UTC), "M/D/YYYY H:MM" and "D/M/YYYY H:MM" (optionally
+    with seconds and AM/PM), "DD.MM.YYYY HH:MM", Unix epoch seconds (9-10 digits) or milliseconds
+    (12-13 digits), Excel serial days (when ``excel_serials``) and, as a fallback, text with month
+    names ("3 March 2024 10:00"). For slash dates the day/month order is decided per column: a
+    first field above 12 means day-first, a second field above 12 means month-first; when nothing
+    in the column disambiguates, month-first is assumed and a note says how to override it.
+
+    Examples
+    --------
+    >>> from toolkit.data.parsing import parse_datetime_series
+    >>> r = parse_datetime_series(pd.Series(["2024-03-01T10:00:00+07:00", "13/03/2024 08:30", "soon"]))
+    >>> [str(v) for v in r.values]
+    ['2024-03-01 03:00:00+00:00', '2024-03-13 08:30:00+00:00', 'NaT']
+    >>> r.problems["rule"].tolist()
+    ['unparseable_date']
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    notes: list[str] = []
+    problems: list[pd.DataFrame] = []
+    n = len(s)
+    tz_name = timezone or "UTC"
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]", name=s.name)
+
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        n_missing = int(s.isna().sum())
+        if getattr(s.dt, "tz", None) is None:
+            local = s.dt.tz_localize(tz_name, ambiguous="NaT", nonexistent="NaT")
+            if timezone is None and s.notna().any():
+                notes.append(f"{column}: times had no time zone; UTC was assumed (pass timezone=... to localise).")
+            lost = (local.isna() & s.notna()).to_numpy(dtype=bool, copy=True)
+            if lost.any():
+                o = s[lost].astype(str).tolist()
+                problems.append(_problems(np.flatnonzero(lost), "nonexistent_local_time", "repaired",
+                                          [f"{column}: {x!r} does not exist or is ambiguous in {tz_name} "
+                                           f"(daylight-saving change); set to missing" for x in o], o, "<NA>"))
+            s = local
+        out = s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        return ParseResult(out, _concat_problems(problems), n_missing, tuple(notes))
+
+    text = _clean(_to_text(s)).str.replace(r"\s+", " ", regex=True)
+    missing = _missing_mask(text).to_numpy(dtype=bool, copy=True)
+    n_missing = int(missing.sum())
+    todo = ~missing
+    aware_parts: list[pd.Series] = []   # already UTC
+    naive_parts: list[pd.Series] = []   # naive local
+    unparseable = np.zeros(n, dtype=bool)
+    reason = np.full(n, "", dtype=object)
+
+    if date_format is not None:
+        sub = text[todo]
+        aware = "%z" in date_format or "%Z" in date_format
+        parsed = pd.to_datetime(sub, format=date_format, errors="coerce", utc=aware)
+        (aware_parts if aware else naive_parts).append(parsed[parsed.notna()])
+        failed = np.flatnonzero(todo)[parsed.isna().to_numpy(dtype=bool, copy=True)]
+        unparseable[failed] = True
+        reason[failed] = f"does not match date_format={date_format!r}"
+        todo[:] = False
+    # ISO 8601
+    iso = _extract(text, todo, _ISO_RE, r"^[0-9]{4}-")
+    is_iso = todo & iso["Y"].notna().to_numpy(dtype=bool, copy=True)
+    if is_iso.any():
+        year_ok = pd.to_numeric(iso["Y"].where(pd.Series(is_iso, index=s.index), "2000")).between(
+            _MIN_YEAR, _MAX_YEAR).to_numpy(dtype=bool, copy=True)
+        has_tz = is_iso & iso["tz"].notna().to_numpy(dtype=bool, copy=True) & year_ok
+        no_tz = is_iso & ~iso["tz"].notna().to_numpy(dtype=bool, copy=True) & year_ok
+        if has_tz.any():
+            sub = text[has_tz].str.replace(r"\s*UTC$", "Z", regex=True).str.replace(r"\s+(?=[+-][0-9]{2})", "",
+                                                                                     regex=True)
+            aware_parts.append(pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce"))
+        if no_tz.any():
+            naive_parts.append(pd.to_datetime(text[no_tz], format="ISO8601", errors="coerce"))
+        out_of_range = is_iso & ~year_ok
+        unparseable[out_of_range] = True
+        reason[out_of_range] = f"lies outside {_MIN_YEAR}-{_MAX_YEAR}"
+        todo &= ~is_iso
+    # D.M.YYYY (day first by convention)
+    dot = _extract(text, todo, _DOT_RE, r"^[0-9]{1,2}\.[0-9]{1,2}\.")
+    is_dot = todo & dot["a"].notna().to_numpy(dtype=bool, copy=True)
+    if is_dot.any():
+        naive_parts.append(_parts_to_datetime(dot[is_dot], day="a", month="b"))
+        todo &= ~is_dot
+    # slash dates: decide the order for the whole column
+    sl = _extract(text, todo, _SLASH_RE, r"^[0-9]{1,2}/[0-9]{1,2}/")
+    is_slash = todo & sl["a"].notna().to_numpy(dtype=bool, copy=True)
+    if is_slash.any():
+        a = pd.to_numeric(sl.loc[is_slash, "a"]).to_numpy()
+        b = pd.to_numeric(sl.loc[is_slash, "b"]).to_numpy()
+        day_first_votes = int(((a > 12) & (b <= 12)).sum())
+        month_first_votes = int(((b > 12) & (a <= 12)).sum())
+        sub = sl[is_slash]
+        if day_first_votes and month_first_votes:
+            day_first = day_first_votes >= month_first_votes
+            notes.append(f"{column}: slash dates conflict ({day_first_votes} can only be day/month, "
+                         f"{month_first_votes} only month/day); used "
+                         f"{'day/month' if day_first else 'month/day'} and set the others to missing. "
+                         f"Pass date_format=... to choose.")
+        elif day_first_votes:
+            day_first = True
+            notes.append(f"{column}: slash dates read as day/month/year (some days exceed 12).")
+        elif month_first_votes:
+            day_first = False
+            notes.append(f"{column}: slash dates read as month/day/year (some days exceed 12).")
+        else:
+            day_first = False
+            if (a != b).any():
+                notes.append(f"{column}: slash dates are ambiguous (no day exceeds 12); assumed month/day/year "
+                             f"(US order). If they are day/month, pass date_format='%d/%m/%Y %H:%M'.")
+        parsed = _parts_to_datetime(sub, day="a" if day_first else "b", month="b" if day_first else "a")
+        naive_parts.append(parsed)
+        failed = np.flatnonzero(is_slash)[parsed.isna().to_numpy(dtype=bool, copy=True)]
+        reason[failed] = ("is not a valid date in the column's "
+                          f"{'day/month' if day_first else 'month/day'} order")
+        todo &= ~is_slash
+    # epoch seconds / milliseconds (UTC by definition)
+    for pattern, unit in ((_EPOCH_S_RE, "s"), (_EPOCH_MS_RE, "ms")):
+        is_ep = todo & text.str.fullmatch(pattern).to_numpy(dtype=bool, copy=True)
+        if is_ep.any():
+            num = pd.to_numeric(text[is_ep])
+            limit = 9.2e9 if unit == "s" else 9.2e12
+            ok = (num < limit).to_numpy(dtype=bool, copy=True)
+            aware_parts.append(pd.to_datetime(num[ok], unit=unit, utc=True))
+            unparseable[np.flatnonzero(is_ep)[~ok]] = True
+            notes.append(f"{column}: {int(ok.sum())} value(s) read as Unix epoch {'seconds' if unit == 's' else 'milliseconds'} (UTC).")
+            todo &= ~is_ep
+    if excel_serials:
+        is_ser = todo & text.str.fullmatch(_SERIAL_RE).to_numpy(dtype=bool, copy=True)
+        if is_ser.any():
+            days = pd.to_numeric(text[is_ser]).to_numpy(dtype="float64")
+            stamps = pd.Timestamp("1899-12-30") + pd.to_timedelta(np.round(days * 86400.0), unit="s")
+            naive_parts.append(pd.Series(stamps, index=text.index[is_ser]))
+            notes.append(f"{column}: {int(is_ser.sum())} value(s) read as Excel serial dates.")
+            todo &= ~is_ser
+    # fallback: text with month names ("3 March 2024", "Mar 3, 2024 10:00 AM")
+    has_letters = todo & (text.str.contains(r"[A-Za-z]{3,}", regex=True)
+                          & text.str.contains(r"[0-9]", regex=True)).to_numpy(dtype=bool, copy=True)
+    if has_letters.any():
+        aware_vals, naive_vals = {}, {}
+        for idx, value in text[has_letters].items():
+            try:
+                ts = pd.Timestamp(value)
+            except (ValueError, TypeError, OverflowError):
+                continue
+            if ts is pd.NaT or not (_MIN_YEAR <= ts.year <= _MAX_YEAR):
+                continue
+            (naive_vals if ts.tzinfo is None else aware_vals)[idx] = ts
+        if aware_vals:
+            aware_parts.append(pd.to_datetime(pd.Series(aware_vals, dtype=object), utc=True))
+        if naive_vals:
+            naive_parts.append(pd.Series(list(naive_vals.values()), index=list(naive_vals.keys()),
+                                         dtype="datetime64[ns]"))
+    # assemble
+    index_pos = pd.Series(np.arange(n), index=s.index)
+    if naive_parts:
+        naive = pd.concat([p.astype("datetime64[ns]") for p in naive_parts])
+        naive = naive[naive.notna()]
+        if len(naive):
+            local = naive.dt.tz_localize(tz_name, ambiguous="NaT", nonexistent="NaT")
+            lost = local.isna()
+            if lost.any():
+                pos = index_pos[local.index[lost]].to_numpy()
+                o = text.iloc[pos].tolist()
+                problems.append(_problems(pos, "nonexistent_local_time", "repaired",
+                                          [f"{column}: {x!r} does not exist or is ambiguous in {tz_name} "
+                                           f"(daylight-saving change); set to missing" for x in o], o, "<NA>"))
+            local = local[~lost]
+            out.loc[local.index] = local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+            if timezone is None:
+                notes.append(f"{column}: {len(naive)} time(s) had no time zone; UTC was assumed "
+                             f"(pass timezone='Area/City' to localise them).")
+            else:
+                notes.append(f"{column}: {len(naive)} time(s) without offset were localised to {timezone}.")
+    if aware_parts:
+        aware = pd.concat([p.dt.tz_convert("UTC").astype("datetime64[ns, UTC]") for p in aware_parts])
+        aware = aware[aware.notna()]
+        out.loc[aware.index] = aware
+    parsed_ok = out.notna().to_numpy(dtype=bool, copy=True)
+    already = np.zeros(n, dtype=bool)
+    for p in problems:
+        already[p["position"].to_numpy()] = True
+    failed = ~missing & ~parsed_ok & ~already
+    if failed.any():
+        pos = np.flatnonzero(failed)
+        o = text.iloc[pos].tolist()
+        msgs = [f"{column}: {x!r} " + (reason[p] or "is not a recognised date/time") + "; set to missing. "
+                f"Pass date_format=... (e.g. '%d/%m/%Y %H:%M') if the column uses one format."
+                for p, x in zip(pos, o)]
+        problems.append(_problems(pos, "unparseable_date", "repaired", msgs, o, "<NA>"))
+    return ParseResult(out, _concat_problems(problems), n_missing, tuple(notes))
+
+
+# ---------------------------------------------------------------------------------------------
+# labels
+# ---------------------------------------------------------------------------------------------
+def normalize_label(values: Any) -> pd.Series:
+    """Clean labels: Unicode NFKC, drop invisible characters, collapse and strip whitespace.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Labels (text). Missing values stay missing.
+
+    Returns
+    -------
+    pandas.Series
+        Cleaned labels (``str`` dtype), same index. Case is kept; compare with ``.str.casefold()``
+        to match case variants.
+
+    Notes
+    -----
+    NFKC turns full-width forms ("ＰＲ") into ASCII and non-breaking spaces into spaces. The
+    invisible characters removed are zero-width space/joiners, word joiner, BOM and soft hyphen
+    (:data:`INVISIBLE_CHARACTERS`).
+
+    Examples
+    --------
+    >>> from toolkit.data.parsing import normalize_label
+    >>> normalize_label(pd.Series([" Customer\\u00a0 service ", "ＰＲ", "Mar\\u200bketing"])).tolist()
+    ['Customer service', 'PR', 'Marketing']
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    text = s.astype("str")
+    out = (text.str.normalize("NFKC").str.replace(_INVISIBLE_RE, "", regex=True)
+           .str.replace(r"\s+", " ", regex=True).str.strip())
+    return out.where(s.notna())
+
+
+# ---------------------------------------------------------------------------------------------
+# encodings and delimiters
+# ---------------------------------------------------------------------------------------------
+def _decode_error(raw: bytes, encoding: str) -> UnicodeDecodeError | None:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return exc
+    return None
+
+
+def detect_encoding(raw: bytes, *, func: str = "read_posts") -> DetectedEncoding:
+    """Find the text encoding of ``raw`` bytes, or raise a ValueError that says what to pass.
+
+    Parameters
+    ----------
+    raw : bytes
+        The whole file (UTF-8 validity is checked on every byte).
+    func : str, default="read_posts"
+        Function name used in the error message.
+
+    Returns
+    -------
+    DetectedEncoding
+        ``encoding`` is a Python codec name ("utf-8-sig", "utf-8", "cp1252", ...); ``method``
+        says how it was found.
+
+    Raises
+    ------
+    ValueError
+        When the bytes are not UTF-8 and charset-normalizer gives no confident guess. The message
+        names the first undecodable byte and its offset, what was tried, and suggests
+        ``encoding='cp1252'`` / ``encoding='gb18030'``.
+
+    Notes
+    -----
+    Order tried: UTF-8 with BOM, UTF-8, then charset-normalizer. A guess counts as confident when
+    its "mess" ratio is at most 10 % and either every candidate within 5 percentage points of it
+    decodes the bytes to the same text, or one of those candidates is a common export encoding
+    (:data:`PREFERRED_ENCODINGS`, first listed wins; the method text says so). Otherwise the
+    guess is not trusted and a ValueError asks for ``encoding=``. Short files with a few accented characters are often
+    ambiguous: pass ``encoding=`` for them.
+
+    Examples
+    --------
+    >>> from toolkit.data.parsing import detect_encoding
+    >>> detect_encoding("\\ufeffpost_id,likes\\n1,2\\n".encode("utf-8")).encoding
+    'utf-8-sig'
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        err = _decode_error(raw, "utf-8-sig")
+        if err is None:
+            return DetectedEncoding("utf-8-sig", "UTF-8 byte-order mark")
+    err = _decode_error(raw, "utf-8")
+    if err is None:
+        return DetectedEncoding("utf-8", "valid UTF-8")
+    offset = err.start
+    bad_byte = raw[offset:offset + 1].hex().upper()
+    from charset_normalizer import from_bytes
+
+    results = list(from_bytes(raw))
+    guess_text = "no candidate"
+    if results:
+        best = results[0]
+        tied = [m for m in results if m.chaos - best.chaos <= _TIE_WINDOW]
+        guess_text = f"best guess {best.encoding!r} with {best.chaos:.0%} mess"
+        if best.chaos <= 0.10:
+            chosen = None
+            texts = {str(m) for m in tied}
+            if len(texts) == 1:
+                chosen = best.encoding
+            else:
+                for enc in PREFERRED_ENCODINGS:
+                    if any(m.encoding == enc for m in tied):
+                        chosen = enc
+                        break
+            if chosen is not None and _decode_error(raw, chosen) is None:
+                others = ", ".join(m.encoding for m in tied if m.encoding != chosen and str(m) != str(
+                    next(x for x in tied if x.encoding == chosen)))
+                how = "charset-normalizer"
+                if others:
+                    how += (f"; {others} decode the bytes differently and were about as plausible; {chosen} was "
+                            f"preferred as the more common export encoding. If accented text looks wrong, pass "
+                            f"encoding=...")
+                return DetectedEncoding(chosen, how)
+            if len(texts) > 1:
+                guess_text += (f"; equally good candidates decode the text differently: "
+                               f"{', '.join(m.encoding for m in tied[:6])}")
+    raise ValueError(message(
+        func, "encoding", "given for this file", None,
+        f"The bytes are not UTF-8 (first invalid byte 0x{bad_byte} at byte offset {offset}) and the encoding "
+        f"could not be detected confidently (tried utf-8-sig, utf-8, then charset-normalizer: {guess_text}). "
+        f"Pass the encoding your export tool used, e.g. encoding='cp1252' (Windows Western European, "
+        f"Excel 'CSV'), encoding='gb18030' (Simplified Chinese) or encoding='shift_jis' (Japanese)."))
+
+
+def sniff_delimiter(sample: str, *, candidates: tuple[str, ...] = DELIMITERS) -> str:
+    """Guess the field delimiter of delimited text.
+
+    Parameters
+    ----------
+    sample : str
+        The first lines of the file (decoded text).
+    candidates : tuple of str, default=(",", ";", "\\t", "|")
+        Delimiters to choose from.
+
+    Returns
+    -------
+    str
+        The delimiter. "," when the sample has a single column.
+
+    Notes
+    -----
+    :class:`csv.Sniffer` proposes a delimiter; it is accepted when the header and the following
+    lines (parsed with :mod:`csv`, so quoted fields are respected) have a consistent number of
+    fields above one. Otherwise the candidate giving the most consistent field count wins.
+
+    Examples
+    --------
+    >>> from toolkit.data.parsing import sniff_delimiter
+    >>> sniff_delimiter("Page total likes;Type;like\\n139441;Photo;79\\n139441;Status;130\\n")
+    ';'
+    """
+    lines = sample.splitlines()[:50]
+    if lines and len(sample) > 0 and not sample.endswith(("\n", "\r")) and len(lines) > 1:
+        lines = lines[:-1]  # last line may be cut
+    text = "\n".join(lines)
+
+    def score(delim: str) -> tuple[float, int]:
+        rows = [r for r in csv.reader(io.StringIO(text), delimiter=delim) if r]
+        if not rows:
+            return (0.0, 0)
+        widths = [len(r) for r in rows]
+        header = widths[0]
+        if header < 2:
+            return (0.0, header)
+        consistent = sum(w == header for w in widths) / len(widths)
+        return (consistent, header)
+
+    try:
+        sniffed = csv.Sniffer().sniff(text, delimiters="".join(candidates)).delimiter
+    except csv.Error:
+        sniffed = None
+    if sniffed in candidates:
+        c, w = score(sniffed)
+        if c >= 0.9 and w >= 2:
+            return sniffed
+    scored = sorted(((score(d), -i, d) for i, d in enumerate(candidates)), reverse=True)
+    (consistency, width), _, best = scored[0]
+    if width < 2:
+        return ","
+    return best
