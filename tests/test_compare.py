@@ -46,7 +46,8 @@ def test_auto_chooses_welch_for_well_behaved_data(rng):
     assert res.omnibus["test"].item() == "welch_anova"
     assert set(res.pairwise["test"]) == {"games_howell"} and len(res.pairwise) == 3
     assert "Welch" in res.reasons[0]
-    assert not res.design["flag"].iloc[:5].any()
+    flags = res.design.set_index("check")["flag"]
+    assert not flags[["smallest group", "max |skewness|", "max share of zeros", "zero-variance groups"]].any()
 
 
 def test_auto_chooses_ranks_for_skewed_zero_heavy_counts(rng):

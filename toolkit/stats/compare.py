@@ -341,7 +341,9 @@ def compare_groups(data, *, dv, between, subject=None, analysis="auto", p_adjust
         chosen = analysis
         reasons.append(f"Analysis {analysis!r} was requested.")
         suggested, why = _choose(facts, k)
-        if suggested != chosen and not (chosen == "anova" and suggested == "welch"):
+        # Rank and permutation tests stay valid whatever the design; only a parametric test on a design
+        # that undermines it earns a warning.
+        if chosen in ("welch", "anova") and suggested in ("kruskal", "brunner_munzel", "permutation"):
             warn(f"{func}: the design checks suggest analysis={suggested!r} rather than {chosen!r}: {why[0]}")
         if chosen == "anova" and facts["variance_ratio"] > VARIANCE_RATIO_LIMIT:
             warn(f"{func}: group variances differ by a factor of {facts['variance_ratio']:.1f}; classic ANOVA and "
