@@ -126,3 +126,10 @@ def test_bad_analysis_name(rng):
     df = _frame(rng, [20, 20], normal)
     with pytest.raises(ValueError, match="`analysis` must be one of 'auto'"):
         tk.compare_groups(df, dv="y", between="department", analysis="ttest")
+
+
+def test_reference_contrasts(rng):
+    df = _frame(rng, [40, 50, 60], normal)
+    res = tk.compare_groups(df, dv="y", between="department", reference="D0", seed=1, n_resamples=199)
+    assert res.analysis == "welch" and len(res.pairwise) == 2
+    assert set(res.pairwise["p_adjust"]) == {"holm"} and "Holm-adjusted over the 2 comparisons" in res.reasons[-1]

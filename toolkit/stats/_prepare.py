@@ -153,9 +153,7 @@ def prepare_groups(data, *, dv, between, func: str, nan_policy: str = "raise", m
         labels = [c for c in g.cat.categories if c in observed]
     else:
         labels = sorted(pd.unique(g_kept), key=lambda v: (str(type(v)), v))
-    lookup = {lab: i for i, lab in enumerate(labels)}
-    codes = np.fromiter((lookup[v] for v in g_kept), dtype=np.int64, count=len(g_kept)) if len(g_kept) else \
-        np.empty(0, dtype=np.int64)
+    codes = pd.Categorical(g_kept, categories=labels).codes.astype(np.int64)
 
     k = len(labels)
     if y_arr.size == 0:

@@ -381,6 +381,10 @@ def compare_groups(data, *, dv, between, subject=None, analysis="auto", p_adjust
                                           else "f", n_resamples=n_resamples, seed=seed,
                                           nan_policy=analysis_nan_policy)
             method = "permutation"
+        if reference is not None and p_adjust is None and method == "games_howell":
+            p_adjust = "holm"
+            reasons.append(f"Contrasts against {reference!r} only: the studentized range covers all pairs, so "
+                           f"Games–Howell p-values are Holm-adjusted over the {k - 1} comparisons instead.")
         contrasts = pairwise(analysed, **common, method=method, p_adjust=p_adjust, reference=reference,
                              confidence_level=confidence_level, n_resamples=n_resamples, seed=seed,
                              nan_policy=analysis_nan_policy)
