@@ -73,3 +73,13 @@ def test_select_groups(posts_long):
     assert gd.labels == ["PR", "Marketing"] and gd.n == 60
     with pytest.raises(ValueError, match="labels present"):
         prepare_groups(posts_long, dv="likes", between="department", func="f", groups=["Legal", "PR"])
+
+
+def test_missing_labels_count_when_groups_are_selected(posts_long):
+    df = posts_long.copy()
+    df.loc[[3, 4], "department"] = np.nan
+    with pytest.raises(ValueError, match=r"2 missing group label\(s\)"):
+        prepare_groups(df, dv="likes", between="department", func="f", groups=["PR", "Marketing"])
+    gd = prepare_groups(df, dv="likes", between="department", func="f", groups=["PR", "Marketing"],
+                        nan_policy="omit")
+    assert gd.n_dropped == 2 and gd.labels == ["PR", "Marketing"]

@@ -34,10 +34,11 @@ EFFECT_SYMBOLS = {
     "eta_squared": "η²", "omega_squared": "ω²", "epsilon_squared": "ε²", "hedges_g": "Hedges' g",
     "cliffs_delta": "Cliff's δ", "rank_biserial": "r_rb", "hodges_lehmann_shift": "HL shift",
     "ratio_of_means": "ratio of means", "mean_difference": "mean difference",
-    "relative_effect": "P(X<Y)+½P(X=Y)", "median_difference": "median difference",
+    "relative_effect": "P(a>b)+½P(a=b)", "omega_squared_welch": "ω² (Welch)", "median_difference": "median difference",
 }
 #: Effect sizes bounded by 1 in absolute value: printed without a leading zero (APA 7, 6.36).
-BOUNDED = {"eta_squared", "omega_squared", "epsilon_squared", "cliffs_delta", "rank_biserial", "relative_effect"}
+BOUNDED = {"eta_squared", "omega_squared", "omega_squared_welch", "epsilon_squared", "cliffs_delta", "rank_biserial",
+           "relative_effect"}
 
 
 def format_p(p: float, *, digits: int = 3) -> str:

@@ -127,7 +127,8 @@ def prepare_groups(data, *, dv, between, func: str, nan_policy: str = "raise", m
             shown = ", ".join(repr(x) for x in list(pd.unique(g.dropna()))[:12])
             raise ValueError(message(func, "groups", f"labels present in column {between!r}", missing,
                                      f"Available labels include {shown}."))
-        in_scope = g.isin(groups).to_numpy()
+        # Rows with a missing label stay in scope: their group is unknown, so nan_policy decides (and counts) them.
+        in_scope = (g.isin(groups) | g.isna()).to_numpy()
         y, g = y[in_scope], g[in_scope]
 
     missing_y = y.isna().to_numpy()
@@ -153,7 +154,7 @@ def prepare_groups(data, *, dv, between, func: str, nan_policy: str = "raise", m
         labels = [c for c in g.cat.categories if c in observed]
     else:
         labels = sorted(pd.unique(g_kept), key=lambda v: (str(type(v)), v))
-    codes = pd.Categorical(g_kept, categories=labels).codes.astype(np.int64)
+    codes = pd.Index(labels, dtype=object).get_indexer(np.asarray(g_kept, dtype=object)).astype(np.int64)
 
     k = len(labels)
     if y_arr.size == 0:
