@@ -38,6 +38,18 @@ _EXPORTS: dict[str, str] = {
     "pairwise": "toolkit.stats.pairwise",
     "adjust_pvalues": "toolkit.stats.multitest",
     "compare_groups": "toolkit.stats.compare",
+    # surveys of practitioners
+    "proportions": "toolkit.survey",
+    "proportion_ci": "toolkit.survey",
+    "goodness_of_fit": "toolkit.survey",
+    "compare_polls": "toolkit.survey",
+    "multiple_response": "toolkit.survey",
+    "compare_options": "toolkit.survey",
+    "likert": "toolkit.survey",
+    "likert_compare": "toolkit.survey",
+    "precision_table": "toolkit.survey",
+    "sample_size_for_margin": "toolkit.survey",
+    "sample_size_for_difference": "toolkit.survey",
     # reporting
     "report": "toolkit.reporting",
     "session_info": "toolkit.reporting",
@@ -45,7 +57,8 @@ _EXPORTS: dict[str, str] = {
 }
 
 # Sub-modules reachable as attributes (tk.data, tk.stats, ...).
-_SUBMODULES = {"data", "stats", "metrics", "simulation", "reporting", "config", "models", "plots", "widgets"}
+_SUBMODULES = {"data", "stats", "metrics", "simulation", "reporting", "config", "models", "plots", "widgets",
+               "survey"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
