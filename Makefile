@@ -20,12 +20,15 @@ export OMP_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help env test test-fast reproduce lab bench git-hooks clean
+BROWSER := $(VENV)/.browser
+
+.PHONY: help env browser test test-fast reproduce lab dashboard bench git-hooks clean
 
 help:
 	@echo "make reproduce  - create .venv if missing and run every notebook headless into reports/"
 	@echo "make test       - create .venv if missing and run all tests (unit, reference, notebooks)"
 	@echo "make lab        - open JupyterLab on 127.0.0.1 (token authentication on)"
+	@echo "make dashboard  - serve the explorer dashboard (Voila) on http://127.0.0.1:8866"
 	@echo "make bench      - run the benchmark scripts in benchmarks/"
 
 env: $(STAMP)
@@ -38,7 +41,14 @@ $(STAMP): $(LOCK) pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (toolkit)" > /dev/null
 	touch $(STAMP)
 
-test: $(STAMP)
+# Headless Chromium from Debian's packages for the dashboard's end-to-end test (needs root or sudo).
+$(BROWSER): scripts/install_browser.sh | $(STAMP)
+	bash scripts/install_browser.sh
+	touch $(BROWSER)
+
+browser: $(BROWSER)
+
+test: $(STAMP) $(BROWSER)
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 tests
 	$(BIN)/python -m pytest -p no:cacheprovider --doctest-modules toolkit -q
 
@@ -50,6 +60,9 @@ reproduce: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks
+
+dashboard: $(STAMP)
+	$(BIN)/voila dashboard/explorer.ipynb --no-browser --port=8866 --Voila.ip=127.0.0.1
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -133,3 +133,20 @@ def test_reference_contrasts(rng):
     res = tk.compare_groups(df, dv="y", between="department", reference="D0", seed=1, n_resamples=199)
     assert res.analysis == "welch" and len(res.pairwise) == 2
     assert set(res.pairwise["p_adjust"]) == {"holm"} and "Holm-adjusted over the 2 comparisons" in res.reasons[-1]
+
+
+def test_kruskal_path_is_reproducible_for_a_seed(rng):
+    df = _frame(rng, [80, 80, 80], skewed)
+    a = tk.compare_groups(df, dv="y", between="department", seed=3, n_resamples=199)
+    b = tk.compare_groups(df, dv="y", between="department", seed=3, n_resamples=199)
+    assert a.analysis == "kruskal"
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+
+
+def test_no_pseudo_replication_warning_for_a_single_account(rng):
+    import warnings
+
+    df = _frame(rng, [30, 30], normal).assign(account="one-brand")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ToolkitWarning)
+        tk.compare_groups(df, dv="y", between="department", seed=1)

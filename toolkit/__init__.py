@@ -50,6 +50,10 @@ _EXPORTS: dict[str, str] = {
     "precision_table": "toolkit.survey",
     "sample_size_for_margin": "toolkit.survey",
     "sample_size_for_difference": "toolkit.survey",
+    # seeing it
+    "explore": "toolkit.widgets",
+    "mapping_assistant": "toolkit.widgets",
+    "suggest_mapping": "toolkit.widgets",
     # reporting
     "report": "toolkit.reporting",
     "session_info": "toolkit.reporting",

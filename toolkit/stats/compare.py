@@ -308,7 +308,8 @@ def compare_groups(data, *, dv, between, subject=None, analysis="auto", p_adjust
     subject_facts = None
     if subject is None and "account" in data.columns and data["account"].notna().any():
         posts_per_account = data.groupby("account", observed=True).size()
-        if (posts_per_account > 1).any():
+        # One account (e.g. a single brand's page) cannot be a unit of comparison; nothing to suggest then.
+        if posts_per_account.size > 1 and (posts_per_account > 1).any():
             warn(f"{func}: `data` has {len(data)} posts from {posts_per_account.size} accounts; treating posts as "
                  f"independent overstates the evidence (pseudo-replication). Pass subject='account' to compare "
                  f"account-level means, or fit a mixed model (toolkit.models).")
@@ -374,7 +375,8 @@ def compare_groups(data, *, dv, between, subject=None, analysis="auto", p_adjust
             omnibus = anova(analysed, **common, confidence_level=confidence_level, nan_policy=analysis_nan_policy)
             method = "tukey"
         elif chosen == "kruskal":
-            omnibus = kruskal(analysed, **common, confidence_level=confidence_level, nan_policy=analysis_nan_policy)
+            omnibus = kruskal(analysed, **common, confidence_level=confidence_level, nan_policy=analysis_nan_policy,
+                              n_resamples=n_resamples, seed=seed)
             method = "dunn"
         else:
             omnibus = permutation_omnibus(analysed, **common, statistic="welch" if not facts["zero_variance_groups"]

@@ -1,0 +1,313 @@
+"""toolkit.plots: check what the plots mean (labels, artists, order, interval ends), not pixels."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import toolkit as tk  # noqa: E402
+from toolkit import plots  # noqa: E402
+
+
+def _interval_ends(container, axis="x"):
+    """(low, high) of an ErrorbarContainer, read back from its bar line segments."""
+    seg = np.asarray(container.lines[2][0].get_segments()[0])
+    col = 0 if axis == "x" else 1
+    return float(seg[:, col].min()), float(seg[:, col].max())
+
+
+def _point(container):
+    x, y = container.lines[0].get_data()
+    return float(np.asarray(x)[0]), float(np.asarray(y)[0])
+
+
+@pytest.fixture
+def rate_ratios():
+    # hand-made table with the count models' documented rate_ratios columns
+    return pd.DataFrame({"term": ["department[PR]", "department[Marketing]", "department[IT]"],
+                         "group": ["PR", "Marketing", "IT"], "reference": "Social media team",
+                         "rate_ratio": [1.31, 0.82, 1.02], "ci_low": [1.08, 0.64, 0.70],
+                         "ci_high": [1.59, 1.05, 1.49], "statistic": [2.7, -1.6, 0.1],
+                         "p_value": [0.007, 0.11, 0.92], "confidence_level": 0.95})
+
+
+# ---------------------------------------------------------------------------------- distributions
+def test_distributions_order_counts_and_labels(posts_long):
+    data = posts_long.copy()
+    # reverse the categorical order: the axis must follow the categories, not first appearance
+    cats = list(data["department"].cat.categories)[::-1]
+    data["department"] = data["department"].cat.reorder_categories(cats)
+    data.loc[0, "likes"] = np.nan  # one missing value in the first department's rows
+    fig, ax0 = plt.subplots()
+    ax = plots.plot_distributions(data, x="department", y="likes", ax=ax0)
+    assert ax is ax0
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    n = data.dropna(subset=["likes"]).groupby("department", observed=True).size()
+    assert labels == [f"{g}\n(n={n[g]})" for g in cats]
+    assert len(ax.collections) >= len(cats)  # one scatter collection per group
+    points = [c for c in ax.collections if c.get_label() in cats]
+    assert [c.get_label() for c in points] == cats
+    assert [len(c.get_offsets()) for c in points] == [n[g] for g in cats]
+    assert ax.get_yscale() == "symlog"
+    assert "symlog" in ax.get_ylabel() and "likes" in ax.get_ylabel()
+
+
+def test_distributions_zeros_stay_visible(posts_long):
+    data = posts_long.copy()
+    data.loc[:5, "comments"] = 0
+    ax = plots.plot_distributions(data, x="department", y="comments")
+    ys = np.concatenate([c.get_offsets()[:, 1] for c in ax.collections if c.get_label() in
+                         set(data["department"].astype(str))])
+    assert (ys == 0).sum() == (data["comments"] == 0).sum()
+    lo, hi = ax.get_ylim()
+    assert lo <= 0 <= hi
+
+
+def test_distributions_linear_and_violin(posts_long):
+    ax = plots.plot_distributions(posts_long, x="department", y="likes", kind="violin", scale="linear")
+    assert ax.get_yscale() == "linear" and ax.get_ylabel() == "likes"
+
+
+def test_distributions_errors(posts_long):
+    with pytest.raises(ValueError, match=r"plot_distributions: `kind` must be one of 'box', 'violin'"):
+        plots.plot_distributions(posts_long, x="department", y="likes", kind="bar")
+    with pytest.raises(ValueError, match=r"`y` must be the name of a column"):
+        plots.plot_distributions(posts_long, x="department", y="like")
+    with pytest.raises(TypeError, match="numeric column"):
+        plots.plot_distributions(posts_long, x="department", y="account")
+
+
+# ---------------------------------------------------------------------------------- means
+def test_means_from_describe_groups(posts_long):
+    desc = tk.describe_groups(posts_long, dv="likes", between="department", n_resamples=200, seed=1)
+    fig, ax0 = plt.subplots()
+    ax = plots.plot_means(desc, ax=ax0)
+    assert ax is ax0
+    assert len(ax.containers) == len(desc)  # one errorbar per group
+    for i, (c, row) in enumerate(zip(ax.containers, desc.itertuples())):
+        x, y = _point(c)
+        assert x == i and y == pytest.approx(row.mean)
+        assert _interval_ends(c, "y") == pytest.approx((row.mean_ci_low, row.mean_ci_high))
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == [f"{g}\n(n={k})" for g, k in zip(desc["group"], desc["n"])]
+    assert ax.get_ylabel() == "likes (mean, 95% CI, bootstrap)"
+    assert ax.get_xlabel() == "department"
+
+
+def test_means_from_emmeans_table():
+    em = pd.DataFrame({"group": ["A", "B"], "rate": [2.0, 3.5], "ci_low": [1.6, 2.9], "ci_high": [2.5, 4.2],
+                       "unit": "comments per 1,000 reach", "confidence_level": 0.9})
+    ax = plots.plot_means(em, estimate="rate", ci_low="ci_low", ci_high="ci_high", n=None, interval="Wald",
+                          log=True)
+    assert ax.get_ylabel() == "comments per 1,000 reach (rate, 90% CI, Wald)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["A", "B"]
+    assert _interval_ends(ax.containers[1], "y") == pytest.approx((2.9, 4.2))
+    assert ax.get_yscale() == "log"
+
+
+# ---------------------------------------------------------------------------------- estimation
+def test_estimates_rate_ratios(rate_ratios):
+    fig, ax0 = plt.subplots()
+    ax = plots.plot_estimates(rate_ratios, adjustment="Holm-adjusted", ax=ax0)
+    assert ax is ax0
+    assert len(ax.containers) == 3
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["PR", "Marketing", "IT"]
+    ticks = list(ax.get_yticks())
+    for c, row in zip(ax.containers, rate_ratios.itertuples()):
+        x, y = _point(c)
+        assert x == pytest.approx(row.rate_ratio)
+        assert labels[ticks.index(y)] == row.group  # the point sits on its own label
+        assert _interval_ends(c, "x") == pytest.approx((row.ci_low, row.ci_high))
+    assert ax.get_xscale() == "log"
+    assert ax.get_xlabel() == "rate_ratio vs Social media team (95% CI, Holm-adjusted; log scale)"
+    ref = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert len(ref) == 1 and np.allclose(ref[0].get_xdata(), 1.0)
+
+
+def test_estimates_differences_linear(rate_ratios):
+    diffs = rate_ratios.assign(rate_ratio=[-0.5, 0.2, 1.0], ci_low=[-1.0, -0.1, 0.4], ci_high=[0.0, 0.5, 1.6])
+    ax = plots.plot_estimates(diffs, log=False)
+    ref = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert np.allclose(ref[0].get_xdata(), 0.0) and ax.get_xscale() == "linear"
+    with pytest.raises(ValueError, match="plot_estimates: `estimate` must be positive for a log axis"):
+        plots.plot_estimates(diffs, log=True)
+
+
+def test_estimates_missing_column(rate_ratios):
+    with pytest.raises(ValueError, match=r"plot_estimates: `ci_low` must be the name of a column"):
+        plots.plot_estimates(rate_ratios, ci_low="lower")
+    with pytest.raises(ValueError, match="at least one row"):
+        plots.plot_estimates(rate_ratios.iloc[:0])
+
+
+def test_forest_from_pairwise(posts_long):
+    pw = tk.pairwise(posts_long, dv="likes", between="department", method="games_howell")
+    ax = plots.plot_forest(pw)
+    assert len(ax.containers) == len(pw)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [f"{a} vs {b}" for a, b in zip(pw["group_a"], pw["group_b"])]
+    for c, row in zip(ax.containers, pw.itertuples()):
+        assert _point(c)[0] == pytest.approx(row.estimate)
+        assert _interval_ends(c, "x") == pytest.approx((row.estimate_ci_low, row.estimate_ci_high))
+    assert ax.get_xlabel() == ("likes: estimate, difference a − b "
+                               "(95% CI, simultaneous (studentized range))")
+
+
+def test_forest_model_contrasts_log():
+    con = pd.DataFrame({"group_a": ["A", "A", "B"], "group_b": ["B", "C", "C"], "rate_ratio": [1.2, 0.7, 0.6],
+                        "ci_low": [0.9, 0.5, 0.4], "ci_high": [1.6, 0.98, 0.9], "confidence_level": 0.95})
+    ax = plots.plot_forest(con, estimate="rate_ratio", ci_low="ci_low", ci_high="ci_high", log=True,
+                           adjustment="Holm-adjusted")
+    assert ax.get_xlabel() == "rate_ratio, ratio a / b (95% CI, Holm-adjusted; log scale)"
+    assert _interval_ends(ax.containers[2], "x") == pytest.approx((0.4, 0.9))
+
+
+# ---------------------------------------------------------------------------------- p matrix
+def test_pvalue_matrix_symmetric_and_annotated():
+    t = pd.DataFrame({"group_a": ["A", "A", "B"], "group_b": ["B", "C", "C"], "p_adjusted": [0.01, 0.2, 0.5],
+                      "p_adjust": "holm"})
+    ax = plots.plot_pvalue_matrix(t, order=["C", "B", "A"])
+    assert [x.get_text() for x in ax.get_xticklabels()] == ["C", "B", "A"]
+    assert [x.get_text() for x in ax.get_yticklabels()] == ["C", "B", "A"]
+    texts = {(round(x.get_position()[1]), round(x.get_position()[0])): x.get_text() for x in ax.texts}
+    # A (row 2) vs B (col 1) and its mirror; significant cell carries the star
+    assert texts[(2, 1)] == texts[(1, 2)] == "0.01*"
+    assert texts[(0, 2)] == "0.2" and texts[(1, 0)] == "0.5"
+    assert len(ax.texts) == 6  # no diagonal annotations
+    assert "holm-adjusted" in ax.get_title()
+
+
+# ---------------------------------------------------------------------------------- ranking
+def test_rank_table_hand_computed():
+    # 4 draws, 3 groups; ranks (1 = highest) per draw computed by hand:
+    # d0: A=3,B=2,C=1 -> A1 B2 C3 ; d1: A=1,B=3,C=2 -> B1 C2 A3 ; d2: A=5,B=5,C=1 -> A1.5 B1.5 C3
+    # d3: A=2,B=1,C=3 -> C1 A2 B3
+    d = pd.DataFrame({"draw": np.repeat([0, 1, 2, 3], 3), "group": ["A", "B", "C"] * 4,
+                      "value": [3, 2, 1, 1, 3, 2, 5, 5, 1, 2, 1, 3]})
+    r = plots.rank_table(d, confidence_level=0.5)
+    assert r["group"].tolist() == ["A", "B", "C"]
+    assert r["p_best"].tolist() == pytest.approx([1.5 / 4, 1.5 / 4, 1 / 4])
+    assert r["p_best"].sum() == pytest.approx(1.0)
+    assert r["rank_mean"].tolist() == pytest.approx([(1 + 3 + 1.5 + 2) / 4, (2 + 1 + 1.5 + 3) / 4, (3 + 2 + 3 + 1) / 4])
+    # type-1 quantiles at 0.25 / 0.75 of A's sorted ranks [1, 1.5, 2, 3] are 1 and 2
+    assert (r.loc[0, "rank_low"], r.loc[0, "rank_high"]) == (1.0, 2.0)
+    assert r["estimate"].tolist() == pytest.approx([11 / 4, 11 / 4, 7 / 4])
+    low = plots.rank_table(d, higher_is_better=False)
+    assert low["p_best"].tolist() == pytest.approx([1 / 4, 1 / 4, 2 / 4])
+
+
+def test_rank_table_incomplete_draws():
+    d = pd.DataFrame({"draw": [0, 0, 1], "group": ["A", "B", "A"], "value": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="rank_table: `draws` must be complete"):
+        plots.rank_table(d)
+
+
+def test_ranking_plot_from_bootstrap(posts_long):
+    draws = plots.bootstrap_draws(posts_long, x="department", y="likes", n_resamples=300, seed=3)
+    assert len(draws) == 300 * 3
+    again = plots.bootstrap_draws(posts_long, x="department", y="likes", n_resamples=300, seed=3)
+    pd.testing.assert_frame_equal(draws, again)
+    r = plots.rank_table(draws)
+    # bootstrap means are centred on the sample means
+    means = posts_long.groupby("department", observed=True)["likes"].mean()
+    assert r["estimate"].to_numpy() == pytest.approx(means[r["group"]].to_numpy(), rel=0.05)
+    fig, ax0 = plt.subplots()
+    ax = plots.plot_ranking(r, ax=ax0)
+    assert ax is ax0 and len(ax.containers) == 3
+    order = r.sort_values("rank_median", kind="stable")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [f"{g} (P(best)={p:.2f})" for g, p in zip(order["group"], order["p_best"])]
+    for c, row in zip(ax.containers, order.itertuples()):
+        assert _interval_ends(c, "x") == pytest.approx((row.rank_low, row.rank_high))
+    assert "95% rank interval over 300 draws" in ax.get_xlabel()
+
+
+# ---------------------------------------------------------------------------------- model checks
+def test_rootogram_hangs_bars():
+    t = pd.DataFrame({"count": [0, 1, 2, 3], "observed": [50, 30, 16, 4], "expected": [40.0, 36.0, 16.0, 8.0]})
+    fig, ax0 = plt.subplots()
+    ax = plots.plot_rootogram(t, ax=ax0)
+    assert ax is ax0 and len(ax.patches) == 4
+    for patch, row in zip(ax.patches, t.itertuples()):
+        top = patch.get_y() + patch.get_height()
+        assert top == pytest.approx(np.sqrt(row.expected))
+        assert patch.get_y() == pytest.approx(np.sqrt(row.expected) - np.sqrt(row.observed))
+    assert patch.get_y() > 0 and ax.patches[0].get_y() < 0  # too few 3s hang above, excess zeros below
+    assert "sqrt" in ax.get_ylabel() and "posts" in ax.get_ylabel()
+
+
+def test_pit_qq_band():
+    t = pd.DataFrame({"pit": np.linspace(0.005, 0.995, 100)})
+    ax = plots.plot_pit_qq(t)
+    x, y = ax.lines[0].get_data()
+    assert np.allclose(x, (np.arange(1, 101) - 0.5) / 100) and np.all(np.diff(y) >= 0)
+    from scipy import stats
+
+    d = stats.kstwo.ppf(0.95, 100)
+    assert ax.lines[2].get_ydata()[50] == pytest.approx(0.5 + d)
+    assert ax.get_xlabel() == "expected uniform quantile (n = 100 posts)"
+
+
+def test_plots_do_not_touch_rcparams(posts_long, rate_ratios):
+    before = dict(matplotlib.rcParams)
+    plots.plot_distributions(posts_long, x="department", y="likes")
+    plots.plot_estimates(rate_ratios)
+    after = dict(matplotlib.rcParams)
+    assert before == after
+
+
+def test_import_toolkit_does_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = "import sys, toolkit; toolkit.compare_groups; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------------- with the count models
+@pytest.fixture(scope="module")
+def model():
+    models = pytest.importorskip("toolkit.models")
+    sim = tk.simulate_organization(n_accounts_per_department=3, posts_per_account=30, seed=2)
+    return models.fit_engagement_model(sim.data, dv="comments", between="department", exposure="reach")
+
+
+def test_plots_take_the_model_tables(model):
+    rr = model.rate_ratios
+    ax = plots.plot_estimates(rr, adjustment="unadjusted")
+    assert [_interval_ends(c, "x") for c in ax.containers] == [pytest.approx((a, b)) for a, b in
+                                                               zip(rr["ci_low"], rr["ci_high"])]
+    assert f"vs {rr['reference'].iloc[0]}" in ax.get_xlabel()
+    em = model.emmeans
+    ax = plots.plot_means(em, estimate="rate", ci_low="ci_low", ci_high="ci_high", n=None, interval="Wald")
+    assert ax.get_ylabel().startswith(str(em["unit"].iloc[0]))
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(g) for g in em["group"]]
+    con = model.contrasts
+    ax = plots.plot_forest(con, estimate="rate_ratio", ci_low="ci_low", ci_high="ci_high", log=True,
+                           adjustment="unadjusted")
+    assert len(ax.containers) == len(con)
+    ax = plots.plot_pvalue_matrix(con)
+    assert len(ax.texts) == 2 * len(con)
+    root = tk.models.rootogram(model, max_count=8)
+    ax = plots.plot_rootogram(root)
+    assert len(ax.patches) == len(root)
+    res, _ = tk.models.quantile_residuals(model, seed=1)
+    ax = plots.plot_pit_qq(res)
+    assert ax.get_xlabel() == f"expected uniform quantile (n = {len(res)} posts)"
+
+
+def test_distributions_boolean_groups_with_missing_labels(posts_long):
+    data = posts_long.copy()
+    data["paid"] = pd.array([True, False, None] * (len(data) // 3), dtype="boolean")
+    ax = plots.plot_distributions(data, x="paid", y="likes")
+    n = data.groupby("paid").size()  # missing labels are not a group
+    assert [t.get_text() for t in ax.get_xticklabels()] == [f"False\n(n={n[False]})", f"True\n(n={n[True]})"]
+    draws = plots.bootstrap_draws(data, x="paid", y="likes", n_resamples=10, seed=1)
+    assert len(draws) == 20

@@ -1,0 +1,675 @@
+"""Interactive explorers for JupyterLab and Voilà (optional dependency: ipywidgets).
+
+The widgets only bind controls to the public toolkit functions: every view is the result of an
+ordinary call (``tk.compare_groups``, ``tk.add_metrics``, ``tk.read_posts``), its parameters are
+readable as a dict (``.params``), and the exact call that reproduces the view is shown as code,
+so a result found by clicking can be pasted into a notebook and rerun.
+
+- :func:`explore` — compare an engagement outcome between groups (plot, tidy table, APA sentence, code).
+- :func:`mapping_assistant` — map the columns of a raw export to the canonical schema and read it
+  with ``tk.read_posts`` (shows the QualityReport and the call to paste).
+- :func:`suggest_mapping` — the column-name suggestions used by the assistant (no widgets needed).
+
+Analyses are recomputed only on demand (the Run button, or ``.run()``): nothing is recomputed while a
+control is being changed, so slow analyses (permutation, bootstrap) never run on every click, and
+notebooks that display the widgets run headless (papermill/nbclient) without waiting for input.
+
+A power explorer (simulation-based power for planned comparisons) will live in this module once the
+power functions exist in ``toolkit.simulation``; it is not provided yet.
+
+Install the optional dependency with ``pip install engagement-toolkit[widgets]``.
+"""
+from __future__ import annotations
+
+import html
+import io
+import re
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from ._validation import check_column, check_data, check_integer, check_option, message
+from .config import COUNT_COLUMNS, EXPOSURE_COLUMNS, POST_COLUMNS
+
+try:  # the only module of the toolkit that imports ipywidgets
+    import ipywidgets as _widgets
+except ImportError:  # pragma: no cover - exercised only without the optional dependency
+    _widgets = None
+
+__all__ = ["explore", "Explorer", "mapping_assistant", "MappingAssistant", "suggest_mapping"]
+
+#: Analyses offered by the explorer (a subset of ``compare_groups``' options).
+EXPLORER_ANALYSES = ("auto", "welch", "kruskal", "permutation")
+#: Engagement metrics offered by the explorer when their input columns exist: name -> (inputs, label).
+EXPLORER_METRICS: dict[str, tuple[tuple[str, ...], str]] = {
+    "total_interactions": (("likes", "comments", "shares"), "likes + comments + shares per post"),
+    "engagement_rate_reach": (("likes", "comments", "shares", "reach"), "interactions / reach"),
+    "engagement_rate_impressions": (("likes", "comments", "shares", "impressions"), "interactions / impressions"),
+    "engagement_rate_audience": (("likes", "comments", "shares", "audience"), "interactions / followers"),
+}
+#: Columns shown first in the explorer's table (the rest follow; the tidy ``.table`` keeps its order).
+_DISPLAY_FIRST = ("test", "group_a", "group_b", "estimate", "estimate_ci_low", "estimate_ci_high", "statistic",
+                  "df_between", "df_within", "df", "p_value", "p_adjusted", "p_adjust", "effect_size",
+                  "effect_size_type", "ci_low", "ci_high")
+_ID_COLUMNS = {"post_id", "co_departments", "posted_at", "source_row"}
+_INSTALL_HINT = "Install the optional dependency with `pip install engagement-toolkit[widgets]`."
+
+
+def _require(func: str):
+    if _widgets is None:
+        raise ImportError(f"{func}: the interactive widgets need ipywidgets. {_INSTALL_HINT}")
+    return _widgets
+
+
+def _py(value) -> str:
+    """Python literal for the code view."""
+    return repr(value)
+
+
+# =================================================================================================
+# explorer
+# =================================================================================================
+class Explorer:
+    """Interactive comparison of groups; create it with :func:`explore`.
+
+    Attributes
+    ----------
+    widget : ipywidgets.VBox
+        The whole interface (controls, Run button, plot, table, sentence, code).
+    controls : dict of ipywidgets widgets
+        ``metric``, ``between``, ``subject`` ("post" or "account"), ``analysis``, and the filters that apply to the data
+        (``platform``, ``content_type``, ``paid`` ("all", "paid", "organic"), ``start``, ``end``); set their ``.value`` in
+        code and call :meth:`run` to reproduce a view.
+    result : GroupComparison or None
+        The last result (None if the last run failed; the message is in ``error``).
+    table : pandas.DataFrame or None
+        The tidy table behind the display: ``result.to_frame()`` (omnibus and pairwise rows; the
+        display leaves out columns that are empty for the analysis).
+    code : str
+        The toolkit call that reproduces the current result (``data`` is the frame given to explore).
+    error : str or None
+    warnings : list of str
+        Toolkit warnings raised by the last run (shown under the table).
+    """
+
+    def __init__(self, data, *, dv=None, between=None, subject=None, analysis="auto", n_resamples=2000, seed=1,
+                 data_name="data"):
+        w = _require("explore")
+        func = "explore"
+        self.data = check_data(data, func)
+        self.data_name = data_name
+        self.n_resamples = check_integer(n_resamples, func, "n_resamples")
+        self.seed = seed
+        check_option(analysis, EXPLORER_ANALYSES, func, "analysis")
+        metrics = self._metric_options()
+        if not metrics:
+            raise ValueError(message(func, "data", "a table with at least one numeric outcome column",
+                                     list(self.data.columns)[:8]))
+        groups = self._group_options()
+        if not groups:
+            raise ValueError(message(func, "data", "a table with a grouping column (2 to 30 labels)",
+                                     list(self.data.columns)[:8]))
+        values = [v for _, v in metrics]
+        if dv is not None and dv not in values:
+            check_column(self.data, dv, func, "dv")
+            raise ValueError(message(func, "dv", f"one of {values}", dv))
+        if between is not None:
+            check_column(self.data, between, func, "between")
+        subjects = [("posts (each post counts once)", "post")] + [
+            ("account means (each account counts once)", "account")] * ("account" in self.data.columns)
+        if subject is not None:
+            check_option(subject, [v for _, v in subjects if v != "post"], func, "subject")
+
+        style = {"description_width": "110px"}
+        layout = w.Layout(width="360px")
+        c = {}
+        c["metric"] = w.Dropdown(options=metrics, value=dv or self._default_metric(values),
+                                 description="Metric", style=style, layout=layout)
+        c["between"] = w.Dropdown(options=groups, value=between or ("department" if "department" in groups
+                                                                     else groups[0]),
+                                  description="Group by", style=style, layout=layout)
+        c["subject"] = w.Dropdown(options=subjects, value=subject or "post", description="Unit", style=style,
+                                  layout=layout)
+        c["analysis"] = w.Dropdown(options=list(EXPLORER_ANALYSES), value=analysis, description="Analysis",
+                                   style=style, layout=layout)
+        for col in ("platform", "content_type"):
+            if col in self.data.columns and self.data[col].nunique() > 1:
+                levels = [str(v) for v in self._levels(col)]
+                c[col] = w.SelectMultiple(options=levels, value=tuple(levels), rows=min(5, len(levels)),
+                                          description=col.replace("_", " ").capitalize(), style=style,
+                                          layout=layout)
+        if "paid" in self.data.columns and self.data["paid"].nunique() > 1:
+            c["paid"] = w.Dropdown(options=[("paid and organic", "all"), ("paid only", "paid"),
+                                            ("organic only", "organic")], value="all", description="Paid",
+                                   style=style, layout=layout)
+        if "posted_at" in self.data.columns and self.data["posted_at"].notna().any():
+            c["start"] = w.DatePicker(description="From (incl.)", value=None, style=style)
+            c["end"] = w.DatePicker(description="Before", value=None, style=style)
+        self.controls = c
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play",
+                                   tooltip="Recompute the comparison with the current settings")
+        self.run_button.on_click(lambda _: self.run())
+        self.status = w.HTML()
+        self.plot = w.Image(format="png", layout=w.Layout(max_width="900px"))
+        self.table_html = w.HTML()
+        self.sentence = w.HTML()
+        self.code_view = w.Textarea(layout=w.Layout(width="100%", height="70px"), disabled=False)
+        left = w.VBox([c[k] for k in ("metric", "between", "subject", "analysis") if k in c])
+        right = w.VBox([c[k] for k in ("platform", "content_type", "paid", "start", "end") if k in c])
+        tabs = w.Tab(children=[self.table_html, self.sentence, self.code_view])
+        for i, title in enumerate(("Result table", "APA sentence", "Code")):
+            tabs.set_title(i, title)
+        self.tabs = tabs
+        self.widget = w.VBox([w.HBox([left, right]), w.HBox([self.run_button, self.status]), self.plot, tabs])
+        self.widget.add_class("toolkit-explorer")
+        self.result = None
+        self.table = None
+        self.error = None
+        self.warnings: list[str] = []
+        self.code = ""
+        self.run()
+
+    # -- options ----------------------------------------------------------------------------------
+    def _levels(self, col):
+        s = self.data[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            used = set(s.dropna().unique())
+            return [v for v in s.cat.categories if v in used]
+        return sorted(s.dropna().unique(), key=str)
+
+    def _metric_options(self):
+        cols = set(self.data.columns)
+        out = []
+        for col in self.data.columns:
+            s = self.data[col]
+            if col in _ID_COLUMNS or pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+                continue
+            if col in EXPOSURE_COLUMNS:
+                unit = "exposure count"
+            elif col in COUNT_COLUMNS:
+                unit = "count per post"
+            else:
+                unit = "per post"
+            out.append((f"{col} ({unit})", col))
+        for name, (inputs, label) in EXPLORER_METRICS.items():
+            if name not in cols and all(i in cols for i in inputs):
+                out.append((f"{name} ({label})", name))
+        return out
+
+    def _default_metric(self, values):
+        for pref in ("comments", "likes", "shares"):
+            if pref in values:
+                return pref
+        return values[0]
+
+    def _group_options(self):
+        out = []
+        for col in self.data.columns:
+            s = self.data[col]
+            if col in _ID_COLUMNS or col == "account":
+                continue
+            if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s) or \
+                    pd.api.types.is_bool_dtype(s) or s.dtype == object:
+                k = s.nunique()
+                if 2 <= k <= 30:
+                    out.append(col)
+        return out
+
+    # -- state ------------------------------------------------------------------------------------
+    @property
+    def metric_is_derived(self) -> bool:
+        return self.controls["metric"].value not in self.data.columns
+
+    @property
+    def filters(self) -> dict:
+        """The filters that restrict the rows (only those differing from 'everything')."""
+        c, out = self.controls, {}
+        for col in ("platform", "content_type"):
+            if col in c and set(c[col].value) != set(c[col].options):
+                out[col] = [v for v in c[col].options if v in c[col].value]
+        if "paid" in c and c["paid"].value != "all":
+            out["paid"] = c["paid"].value == "paid"
+        for key in ("start", "end"):
+            if key in c and c[key].value is not None:
+                out[key] = pd.Timestamp(c[key].value).date().isoformat()
+        return out
+
+    @property
+    def query(self) -> str | None:
+        """The ``DataFrame.query`` expression of the filters (None when nothing is filtered)."""
+        parts = []
+        for col, value in self.filters.items():
+            if col in ("platform", "content_type"):
+                parts.append(f"{col} in {value!r}")
+            elif col == "paid":
+                parts.append(f"paid == {value!r}")
+            elif col == "start":
+                parts.append(f"posted_at >= '{value} 00:00:00+00:00'")
+            elif col == "end":
+                parts.append(f"posted_at < '{value} 00:00:00+00:00'")
+        return " and ".join(parts) if parts else None
+
+    @property
+    def compare_kwargs(self) -> dict:
+        """Keyword arguments of the ``tk.compare_groups`` call behind the current view."""
+        c = self.controls
+        subject = None if c["subject"].value == "post" else c["subject"].value
+        return {"dv": c["metric"].value, "between": c["between"].value, "subject": subject,
+                "analysis": c["analysis"].value, "n_resamples": self.n_resamples, "seed": self.seed,
+                "nan_policy": "omit"}
+
+    @property
+    def params(self) -> dict:
+        """Current parameters: the compare_groups keywords plus ``filters``, ``query`` and ``metric_source``.
+
+        ``metric_source`` is "column" when the metric is a column of the data and "add_metrics"
+        when it is computed by ``tk.add_metrics`` first.
+        """
+        out = dict(self.compare_kwargs)
+        out["filters"] = self.filters
+        out["query"] = self.query
+        out["metric_source"] = "add_metrics" if self.metric_is_derived else "column"
+        return out
+
+    def selected_data(self) -> pd.DataFrame:
+        """The rows and columns the current analysis runs on (metric added, filters applied)."""
+        frame = self.data
+        if self.metric_is_derived:
+            from .metrics import add_metrics
+
+            frame = add_metrics(frame, metrics=[self.controls["metric"].value])
+        q = self.query
+        return frame.query(q) if q else frame
+
+    def _code(self) -> str:
+        base = self.data_name
+        if self.metric_is_derived:
+            base = f"tk.add_metrics({base}, metrics=[{_py(self.controls['metric'].value)}])"
+        if self.query:
+            base = f"{base}.query({self.query!r})"
+        args = ", ".join(f"{k}={_py(v)}" for k, v in self.compare_kwargs.items())
+        return f"tk.compare_groups({base}, {args})"
+
+    # -- running ----------------------------------------------------------------------------------
+    def run(self):
+        """Recompute with the current control values and refresh the display; returns the result."""
+        from .reporting import round_table
+        from .stats.compare import compare_groups
+
+        self.code = self._code()
+        self.code_view.value = self.code
+        self.status.value = "<i>running…</i>"
+        self.error, self.warnings = None, []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                frame = self.selected_data()
+                result = compare_groups(frame, **self.compare_kwargs)
+            except (ValueError, TypeError) as exc:
+                result, self.error = None, str(exc)
+        self.warnings = [str(x.message) for x in caught if issubclass(x.category, UserWarning)]
+        self.result = result
+        warn_html = "".join(f"<li>{html.escape(t)}</li>" for t in self.warnings)
+        warn_html = f"<b>Warnings</b><ul>{warn_html}</ul>" if warn_html else ""
+        if result is None:
+            self.table = None
+            self.table_html.value = f"<p style='color:#b22222'>{html.escape(self.error)}</p>" + warn_html
+            self.sentence.value = ""
+            self.status.value = "<b style='color:#b22222'>failed</b> (see the result table tab)"
+            return None
+        self.table = result.to_frame()
+        desc = round_table(result.descriptives)
+        tests = round_table(self.table).dropna(axis=1, how="all")
+        first = [c for c in _DISPLAY_FIRST if c in tests.columns]
+        tests = tests[first + [c for c in tests.columns if c not in first]]
+        self.table_html.value = ("<div class='toolkit-result' style='overflow-x:auto'>"
+                                 "<style>.toolkit-result table td, .toolkit-result table th "
+                                 "{white-space: nowrap; padding: 2px 6px;}</style><b>Tests</b>"
+                                 + tests.to_html(index=False, na_rep="")
+                                 + "<b>Descriptives</b>" + desc.to_html(index=False, na_rep="") + warn_html
+                                 + "</div>")
+        self.sentence.value = "<pre style='white-space:pre-wrap'>" + html.escape(result.report()) + "</pre>"
+        try:
+            self.plot.value = self._figure_png(result)
+        except (ValueError, TypeError) as exc:  # a drawing problem must not hide the result
+            self.warnings.append(f"The plot could not be drawn: {exc}")
+        self.status.value = (f"{result.analysis} analysis of <code>{html.escape(result.dv)}</code> by "
+                             f"<code>{html.escape(result.between)}</code> (unit: {html.escape(result.unit)}, "
+                             f"n = {len(result.analysed_data)})")
+        return result
+
+    def _figure_png(self, result) -> bytes:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        from .plots import plot_distributions, plot_means
+
+        fig = Figure(figsize=(11, 4.2), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax1, ax2 = fig.subplots(1, 2)
+        plot_distributions(result.analysed_data, x=result.between, y=result.dv, ax=ax1)
+        if result.unit != "post":
+            ax1.set_title(f"{result.dv}: mean per {result.unit} by {result.between}")
+        plot_means(result.descriptives, interval="BCa bootstrap", ax=ax2)
+        ax2.set_title(f"Mean {result.dv} per {result.unit}")
+        for ax in (ax1, ax2):
+            ax.tick_params(axis="x", labelsize=8)
+            if len(ax.get_xticklabels()) > 4:
+                for label in ax.get_xticklabels():
+                    label.set_rotation(30)
+                    label.set_horizontalalignment("right")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=80)
+        return buf.getvalue()
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+    def __repr__(self) -> str:
+        return f"Explorer({self.code})"
+
+
+def explore(data, *, dv=None, between=None, subject=None, analysis="auto", n_resamples=2000, seed=1,
+            data_name="data"):
+    """Explore group differences interactively: plot, tidy result, APA sentence and code.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Posts in long form (e.g. ``tk.simulate_organization(...).data`` or ``tk.read_posts``).
+    dv : str or None, default=None
+        Initial metric: a numeric column, or one of the engagement metrics computed by
+        ``tk.add_metrics`` (``total_interactions``, ``engagement_rate_reach``,
+        ``engagement_rate_impressions``, ``engagement_rate_audience``) when its inputs exist.
+        None picks comments, likes or shares, whichever exists first.
+    between : str or None, default=None
+        Initial grouping column (text, categorical or boolean with 2-30 labels); None prefers
+        ``department``.
+    subject : {None, "account"}, default=None
+        Unit of analysis: posts, or account means (see :func:`toolkit.compare_groups`).
+    analysis : {"auto", "welch", "kruskal", "permutation"}, default="auto"
+    n_resamples : int, default=2000
+        Resamples for bootstrap intervals and permutation tests (kept moderate for interactivity).
+    seed : int, default=1
+        Seed of the resampling, so a view and its code give identical numbers.
+    data_name : str, default="data"
+        Name of the data frame in the generated code.
+
+    Returns
+    -------
+    Explorer
+        Displays itself in Jupyter/Voilà. ``.params`` (current parameters), ``.code`` (the call
+        that reproduces the view), ``.result`` (GroupComparison), ``.table``
+        (``result.to_frame()``: the omnibus and pairwise columns of :func:`toolkit.compare_groups`),
+        ``.controls`` (the widgets), ``.run()``.
+
+    Notes
+    -----
+    The view is computed once at creation and then only when Run is clicked (or ``.run()`` is
+    called). Filters appear only for columns that exist: platform, content type, paid/organic and
+    a date range on ``posted_at`` (from a day, inclusive, to before a day, in UTC). Rows with a
+    missing outcome are dropped (``nan_policy="omit"``) and counted in ``n_dropped``; engagement
+    rates are missing where the denominator is zero or missing (see :func:`toolkit.add_metrics`).
+    Warnings from the toolkit (e.g. pseudo-replication when posts are the unit) are listed under
+    the table instead of being raised.
+
+    Validated by tests/test_widgets.py: the displayed table equals a direct ``compare_groups`` call
+    with ``.params`` and the code string evaluates to the same table.
+
+    Examples
+    --------
+    >>> import toolkit as tk
+    >>> org = tk.simulate_organization(n_accounts_per_department=3, posts_per_account=15, mixed_share=0.0, seed=7)
+    >>> ex = tk.widgets.explore(org.data, dv="comments", subject="account", n_resamples=200)
+    >>> print(ex.code)
+    tk.compare_groups(data, dv='comments', between='department', subject='account', analysis='auto', n_resamples=200, seed=1, nan_policy='omit')
+    """
+    return Explorer(data, dv=dv, between=between, subject=subject, analysis=analysis, n_resamples=n_resamples,
+                    seed=seed, data_name=data_name)
+
+
+# =================================================================================================
+# column-mapping assistant
+# =================================================================================================
+def _key(name) -> str:
+    return re.sub(r"[^a-z0-9]+", "", str(name).lower())
+
+
+#: Common export names (normalised: lower case, letters and digits only) -> canonical column.
+EXPORT_NAMES: dict[str, str] = {
+    **{_key(c): c for c in POST_COLUMNS},
+    # identifiers
+    "postid": "post_id", "id": "post_id", "statusid": "post_id", "tweetid": "post_id", "mediaid": "post_id",
+    "pageid": "account", "page": "account", "pagename": "account", "handle": "account", "username": "account",
+    "profile": "account", "accountname": "account",
+    # groups
+    "team": "department", "dept": "department", "unit": "department", "network": "platform",
+    "channel": "platform", "socialnetwork": "platform",
+    # time
+    "date": "posted_at", "postdate": "posted_at", "posted": "posted_at", "createdtime": "posted_at",
+    "createdat": "posted_at", "statuspublished": "posted_at", "publishtime": "posted_at", "timestamp": "posted_at",
+    "published": "posted_at",
+    # type and promotion
+    "type": "content_type", "posttype": "content_type", "statustype": "content_type", "mediatype": "content_type",
+    "format": "content_type", "ispaid": "paid", "promoted": "paid", "boosted": "paid",
+    # exposure
+    "pagetotallikes": "audience", "followers": "audience", "fans": "audience", "followercount": "audience",
+    "lifetimeposttotalreach": "reach", "totalreach": "reach", "postreach": "reach",
+    "lifetimeposttotalimpressions": "impressions", "totalimpressions": "impressions", "views": "impressions",
+    # interactions
+    "like": "likes", "reactions": "likes", "numreactions": "likes", "favorites": "likes", "favoritecount": "likes",
+    "comment": "comments", "numcomments": "comments", "replies": "comments",
+    "share": "shares", "numshares": "shares", "retweets": "shares", "reposts": "shares", "retweetcount": "shares",
+    "lifetimepostconsumptions": "clicks", "linkclicks": "clicks", "click": "clicks",
+    "videoview": "video_views", "videoplays": "video_views",
+    "totalinteractions": "interactions_reported", "interactions": "interactions_reported",
+    "engagements": "interactions_reported",
+}
+
+
+def suggest_mapping(columns) -> dict:
+    """Suggest a canonical column name for each source column of an export.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Column names of the source (e.g. ``raw.columns``).
+
+    Returns
+    -------
+    dict
+        ``{source column: canonical name}`` for the columns with a suggestion, in source order.
+        Each canonical name is suggested at most once (an exact name wins, else the first column).
+
+    Notes
+    -----
+    Names are compared case-, space- and punctuation-insensitively with the canonical names
+    (:data:`toolkit.config.POST_COLUMNS`) and with common export names (Facebook Insights'
+    "Lifetime Post Total Reach" -> reach, "Page total likes" -> audience, "num_reactions" -> likes,
+    "retweets" -> shares, ...; the table is ``EXPORT_NAMES`` in this module). Suggestions are
+    only suggestions: check them in the assistant before reading. Validated by tests/test_widgets.py:
+    every mapping of the hand-written UCI Facebook metrics loader (10 columns) is suggested.
+
+    Examples
+    --------
+    >>> from toolkit.widgets import suggest_mapping
+    >>> suggest_mapping(["Lifetime Post Total Reach", "Type", "like", "Category", "Post ID"])
+    {'Lifetime Post Total Reach': 'reach', 'Type': 'content_type', 'like': 'likes', 'Post ID': 'post_id'}
+    """
+    columns = [str(c) for c in columns]
+    exact = {c for c in columns if c in POST_COLUMNS}
+    taken = set(exact)
+    out = {}
+    for c in columns:
+        if c in exact:
+            out[c] = c
+            continue
+        target = EXPORT_NAMES.get(_key(c))
+        if target is not None and target not in taken and target != "source_row":
+            out[c] = target
+            taken.add(target)
+    return {c: t for c, t in out.items() if t != "source_row"}
+
+
+def _read_header(path: Path) -> list[str]:
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return [str(c) for c in pd.read_excel(path, nrows=0).columns]
+    if suffix == ".parquet":
+        return [str(c) for c in pd.read_parquet(path).columns]
+    frame = pd.read_csv(path, sep=None, engine="python", nrows=5, dtype=str, encoding="utf-8-sig",
+                        encoding_errors="replace")
+    return [str(c) for c in frame.columns]
+
+
+class MappingAssistant:
+    """Map an export's columns to the canonical schema; create it with :func:`mapping_assistant`.
+
+    Attributes
+    ----------
+    widget : ipywidgets.VBox
+    path : ipywidgets.Text
+        Path of the file to read (typed, or set by the upload box).
+    upload : ipywidgets.FileUpload
+    dropdowns : dict
+        ``{source column: Dropdown}`` whose value is a canonical name or None (kept as an extra column).
+    data, report :
+        The result of the last :meth:`read` (None before).
+    """
+
+    def __init__(self, source=None, *, upload_dir=None):
+        w = _require("mapping_assistant")
+        self._upload_dir = Path(upload_dir) if upload_dir is not None else None
+        self.path = w.Text(description="File", placeholder="path/to/export.csv", layout=w.Layout(width="520px"))
+        self.upload = w.FileUpload(accept=".csv,.tsv,.txt,.xlsx,.parquet", multiple=False, description="Upload")
+        self.load_button = w.Button(description="Load columns", icon="columns")
+        self.read_button = w.Button(description="Read with this mapping", button_style="primary", icon="check")
+        self.load_button.on_click(lambda _: self.load())
+        self.read_button.on_click(lambda _: self.read())
+        self.upload.observe(self._on_upload, names="value")
+        self.mapping_box = w.VBox()
+        self.report_html = w.HTML()
+        self.code_view = w.Textarea(layout=w.Layout(width="100%", height="70px"))
+        self.dropdowns: dict = {}
+        self.data = None
+        self.report = None
+        self.error = None
+        self.widget = w.VBox([w.HBox([self.path, self.load_button, self.upload]), self.mapping_box,
+                              self.read_button, self.report_html, self.code_view])
+        if source is not None:
+            self.path.value = str(source)
+            self.load()
+
+    def _on_upload(self, change):
+        files = change["new"]
+        if not files:
+            return
+        item = files[0]
+        import tempfile
+
+        folder = self._upload_dir or Path(tempfile.mkdtemp(prefix="toolkit-upload-"))
+        target = folder / Path(item["name"]).name
+        target.write_bytes(bytes(item["content"]))
+        self.path.value = str(target)
+        self.load()
+
+    def load(self):
+        """Read the header of the file in ``path`` and propose a mapping (one dropdown per column)."""
+        w = _require("mapping_assistant")
+        path = Path(self.path.value).expanduser()
+        if not path.is_file():
+            self.error = message("mapping_assistant", "path", "an existing file", str(path))
+            self.report_html.value = f"<p style='color:#b22222'>{html.escape(self.error)}</p>"
+            return
+        self.error = None
+        columns = _read_header(path)
+        suggestions = suggest_mapping(columns)
+        options = [("(keep as extra column)", None)] + [(c, c) for c in POST_COLUMNS if c != "source_row"]
+        self.dropdowns = {c: w.Dropdown(options=options, value=suggestions.get(c), description=c,
+                                        style={"description_width": "260px"}, layout=w.Layout(width="520px"))
+                          for c in columns}
+        self.mapping_box.children = list(self.dropdowns.values())
+        self.code_view.value = self.call
+
+    @property
+    def columns(self) -> dict:
+        """The ``columns=`` mapping for ``tk.read_posts`` (only names that change)."""
+        return {src: dd.value for src, dd in self.dropdowns.items() if dd.value is not None and dd.value != src}
+
+    @property
+    def params(self) -> dict:
+        return {"source": self.path.value, "columns": self.columns}
+
+    @property
+    def call(self) -> str:
+        """The ``tk.read_posts`` call to paste into a notebook."""
+        cols = f", columns={self.columns!r}" if self.columns else ""
+        return f"data, report = tk.read_posts({self.path.value!r}{cols})"
+
+    def read(self):
+        """Read the file with the current mapping; shows the QualityReport and the call."""
+        from .data.reading import read_posts
+
+        self.code_view.value = self.call
+        chosen = [v for v in self.dropdowns.values() if v.value is not None]
+        targets = [v.value for v in chosen]
+        dupes = sorted({t for t in targets if targets.count(t) > 1})
+        if dupes:
+            self.error = message("mapping_assistant", "columns", "a mapping with each canonical name used once",
+                                 dupes)
+        else:
+            try:
+                self.data, self.report = read_posts(self.path.value, columns=self.columns or None)
+                self.error = None
+            except (ValueError, TypeError, OSError) as exc:
+                self.error = str(exc)
+        if self.error:
+            self.data = self.report = None
+            self.report_html.value = f"<p style='color:#b22222'>{html.escape(self.error)}</p>"
+            return None
+        self.report_html.value = self.report._repr_html_()
+        return self.data, self.report
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def mapping_assistant(source=None, *, upload_dir=None):
+    """Map the columns of a raw export to the canonical schema and read it with ``tk.read_posts``.
+
+    Parameters
+    ----------
+    source : str, pathlib.Path or None, default=None
+        File to start with (``.csv``/``.tsv``/``.txt``/``.xlsx``/``.parquet``); None shows an
+        empty path box and an upload button.
+    upload_dir : str, pathlib.Path or None, default=None
+        Folder where uploaded files are saved (None: a new temporary folder).
+
+    Returns
+    -------
+    MappingAssistant
+        Displays itself. ``.dropdowns`` (one per source column; set ``.value`` in code),
+        ``.columns`` (the mapping), ``.call`` (the ``tk.read_posts`` line to paste), ``.read()``
+        (returns ``(data, report)`` and shows the QualityReport).
+
+    Notes
+    -----
+    The suggestions come from :func:`suggest_mapping`. Columns mapped to nothing are kept as extra
+    columns under their own names (``tk.read_posts`` never discards columns). Reading is done by
+    ``tk.read_posts`` itself, so the data and the report are the same as from the pasted call
+    (validated by tests/test_widgets.py, which compares both with a direct ``tk.read_posts`` call).
+
+    Examples
+    --------
+    >>> import toolkit as tk
+    >>> from toolkit.data.registry import dataset_path
+    >>> assistant = tk.widgets.mapping_assistant(dataset_path("uci_facebook_metrics", "dataset_Facebook.csv"))
+    >>> assistant.columns["Lifetime Post Total Reach"]
+    'reach'
+    """
+    return MappingAssistant(source, upload_dir=upload_dir)
