@@ -38,6 +38,16 @@ _EXPORTS: dict[str, str] = {
     "pairwise": "toolkit.stats.pairwise",
     "adjust_pvalues": "toolkit.stats.multitest",
     "compare_groups": "toolkit.stats.compare",
+    # count and multilevel models
+    "fit_engagement_model": "toolkit.models",
+    "EngagementModel": "toolkit.models",
+    "nesting_summary": "toolkit.models",
+    "account_level": "toolkit.models",
+    "overdispersion_test": "toolkit.models",
+    "rootogram": "toolkit.models",
+    "zero_check": "toolkit.models",
+    "quantile_residuals": "toolkit.models",
+    "recommend_model": "toolkit.models",
     # surveys of practitioners
     "proportions": "toolkit.survey",
     "proportion_ci": "toolkit.survey",

@@ -1,0 +1,147 @@
+"""Benchmark: toolkit's NB GLMM (Laplace) against glmmTMB, plus a 1M-post scale test.
+
+Run from the project root (not a test):
+    TOOLKIT_DATA_MIRROR=/work/shared/datasets OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_glmm.py
+
+1. UCI Live sellers in Thailand (7,050 posts, 9 sellers): num_comments ~ status_type + (1 | seller), NB2.
+   Our fit (toolkit.models.glmm.fit_glmm, the same engine fit_engagement_model calls) and glmmTMB
+   (Rscript via subprocess, if /usr/bin/Rscript exists) are timed in the same run, best of 3 each
+   (glmmTMB's time excludes R start-up and package loading). Prints a Markdown table with both times,
+   the ratio and the agreement of log-likelihood and coefficients.
+2. Scale: 1,000 accounts x 1,000 posts (1M posts), 4 departments, NB2 with exposure; time and peak memory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from toolkit.models._design import build_design  # noqa: E402
+from toolkit.models.glmm import fit_glmm  # noqa: E402
+
+MIRROR = Path(os.environ.get("TOOLKIT_DATA_MIRROR", "/work/shared/datasets"))
+REPEATS = 3
+
+R_SCRIPT = r"""
+suppressPackageStartupMessages(library(glmmTMB))
+args <- commandArgs(TRUE)
+th <- read.csv(args[1]); th$status_type <- factor(th$status_type)
+times <- numeric(0)
+for (i in 1:%d) {
+  t0 <- proc.time()[["elapsed"]]
+  m <- glmmTMB(num_comments ~ status_type + (1 | seller), data = th, family = nbinom2)
+  times <- c(times, proc.time()[["elapsed"]] - t0)
+}
+cat(jsonlite::toJSON(list(times = times, loglik = as.numeric(logLik(m)), coef = unname(fixef(m)$cond),
+                          se = unname(sqrt(diag(vcov(m)$cond))), theta = sigma(m),
+                          sd = attr(VarCorr(m)$cond$seller, "stddev")[[1]]), digits = 17, auto_unbox = TRUE))
+""" % REPEATS
+
+
+def thai() -> pd.DataFrame:
+    base = MIRROR / "uci_live_sellers_thailand"
+    posts = pd.read_csv(base / "Live_20210128.csv")
+    codes = pd.read_csv(base / "seller_codes.csv")
+    return posts.merge(codes[["status_id", "seller"]], on="status_id")[["status_type", "num_comments", "seller"]]
+
+
+def time_ours(d):
+    D = build_design(d, dv="num_comments", between="status_type", subject="seller")
+    times, fit = [], None
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        fit = fit_glmm(D.y, D.X, D.offset, D.groups, "negbin")
+        times.append(time.perf_counter() - t0)
+    return min(times), fit
+
+
+def time_glmmtmb(d):
+    rscript = shutil.which("Rscript") or ("/usr/bin/Rscript" if Path("/usr/bin/Rscript").exists() else None)
+    if rscript is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "thai.csv"
+        d.to_csv(csv, index=False)
+        script = Path(tmp) / "bench.R"
+        script.write_text(R_SCRIPT)
+        out = subprocess.run([rscript, str(script), str(csv)], capture_output=True, text=True, check=True)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["best"] = min(res["times"])
+    return res
+
+
+def scale_test(n_accounts=1000, posts_per_account=1000, seed=20261121):
+    rng = np.random.default_rng(seed)
+    n = n_accounts * posts_per_account
+    acct = np.repeat(np.arange(n_accounts), posts_per_account)
+    dept_of_acct = np.arange(n_accounts) % 4
+    dept = dept_of_acct[acct]
+    reach = rng.integers(200, 20000, size=n)
+    log_rr = np.array([0.0, 0.2, -0.1, 0.3])
+    u = rng.normal(0, 0.5, size=n_accounts)
+    mu = reach * 0.003 * np.exp(log_rr[dept] + u[acct])
+    theta = 1.25
+    y = rng.poisson(rng.gamma(theta, mu / theta))
+    X = np.column_stack([np.ones(n)] + [(dept == k).astype(float) for k in (1, 2, 3)])
+    offset = np.log(reach)
+    del mu, reach
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    fit = fit_glmm(y.astype(float), X, offset, acct.astype(np.int64), "negbin")
+    elapsed = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"n": n, "n_accounts": n_accounts, "seconds": elapsed, "peak_mb": peak / 2 ** 20,
+            "converged": fit["converged"], "beta": fit["beta"], "true_beta": np.r_[np.log(0.003), log_rr[1:]],
+            "theta": float(np.exp(fit["log_theta"])), "sigma": fit["sigma"],
+            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main():
+    d = thai()
+    ours_t, ours = time_ours(d)
+    r = time_glmmtmb(d)
+    print("## NB GLMM, num_comments ~ status_type + (1 | seller), Thai sellers (7,050 posts, 9 sellers)\n")
+    print("| engine | best of %d (s) | log-likelihood |" % REPEATS)
+    print("|---|---|---|")
+    print(f"| toolkit fit_glmm (Laplace) | {ours_t:.3f} | {ours['loglik']:.10f} |")
+    if r is not None:
+        print(f"| glmmTMB (R) | {r['best']:.3f} | {r['loglik']:.10f} |")
+        print(f"\nratio glmmTMB / toolkit: **{r['best'] / ours_t:.1f}x** (> 1 means the toolkit is faster)\n")
+        coef = np.asarray(r["coef"])
+        se = np.asarray(r["se"])
+        ours_se = np.sqrt(np.diag(ours["vcov"]))
+        print("| quantity | max abs difference | max relative difference |")
+        print("|---|---|---|")
+        print(f"| log-likelihood | {abs(ours['loglik'] - r['loglik']):.2e} | "
+              f"{abs(ours['loglik'] - r['loglik']) / abs(r['loglik']):.2e} |")
+        print(f"| coefficients | {np.max(np.abs(ours['beta'] - coef)):.2e} | "
+              f"{np.max(np.abs(ours['beta'] - coef) / np.abs(coef)):.2e} |")
+        print(f"| standard errors | {np.max(np.abs(ours_se - se)):.2e} | {np.max(np.abs(ours_se - se) / se):.2e} |")
+        print(f"| theta | {abs(np.exp(ours['log_theta']) - r['theta']):.2e} | "
+              f"{abs(np.exp(ours['log_theta']) - r['theta']) / r['theta']:.2e} |")
+        print(f"| seller SD | {abs(ours['sigma'] - r['sd']):.2e} | {abs(ours['sigma'] - r['sd']) / r['sd']:.2e} |")
+    else:
+        print("\n(Rscript not found: glmmTMB not timed)")
+    s = scale_test()
+    print(f"\n## Scale: {s['n']:,} posts in {s['n_accounts']:,} accounts, NB2 GLMM with exposure\n")
+    print("| seconds | peak traced memory (MB) | max RSS of the process (MB) | converged |")
+    print("|---|---|---|---|")
+    print(f"| {s['seconds']:.1f} | {s['peak_mb']:.0f} | {s['maxrss_mb']:.0f} | {s['converged']} |")
+    print(f"\nestimates {np.round(s['beta'], 4).tolist()} vs truth {np.round(s['true_beta'], 4).tolist()}; "
+          f"theta {s['theta']:.4f} (truth 1.25); account SD {s['sigma']:.4f} (truth 0.5)")
+
+
+if __name__ == "__main__":
+    main()

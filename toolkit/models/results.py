@@ -1,0 +1,81 @@
+"""The result object of :func:`toolkit.models.fit_engagement_model`."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class EngagementModel:
+    """A fitted count model of engagement (GLM or random-intercept GLMM).
+
+    Attributes
+    ----------
+    coefficients : DataFrame
+        term, estimate, std_error, statistic, p_value, ci_low, ci_high (log scale, Wald z).
+    rate_ratios : DataFrame
+        term, group, reference, rate_ratio, ci_low, ci_high, statistic, p_value, confidence_level:
+        each level of `between` against the reference level.
+    contrasts : DataFrame
+        group_a, group_b, rate_ratio (a / b), std_error, ci_low, ci_high, statistic, p_value,
+        p_adjusted, p_adjust, confidence_level: all pairs of levels.
+    emmeans : DataFrame
+        group, rate, std_error, ci_low, ci_high, log_rate, log_std_error, exposure_at, unit,
+        confidence_level: estimated marginal mean count per level at a stated exposure.
+    test : DataFrame
+        One row: test, statistic, df, p_value, method (likelihood-ratio test of `between`).
+    fit_statistics : DataFrame
+        One row: model, family, n, n_groups, n_dropped, loglik, aic, bic, theta, random_intercept_sd,
+        cov_type, converged, iterations.
+    loglik : float
+        Maximised (Laplace-approximated for the GLMM) log-likelihood.
+    settings : dict
+        The call's options (dv, between, exposure, covariates, subject, family, ...).
+    raw : dict
+        Underlying fit results for experts (beta, vcov, theta, modes, Hessian, design).
+    """
+
+    coefficients: pd.DataFrame
+    rate_ratios: pd.DataFrame
+    contrasts: pd.DataFrame
+    emmeans: pd.DataFrame
+    test: pd.DataFrame
+    fit_statistics: pd.DataFrame
+    loglik: float
+    settings: dict = field(default_factory=dict)
+    raw: Any = field(default=None, repr=False, compare=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The coefficient table (tidy, one row per term)."""
+        return self.coefficients.copy()
+
+    def summary(self) -> str:
+        """Plain-text summary: model line, fit statistics, rate ratios, LR test."""
+        fs = self.fit_statistics.iloc[0]
+        s = self.settings
+        head = (f"{fs['model']} ({fs['family']}) of {s['dv']!r} by {s['between']!r}"
+                + (f", exposure {s['exposure']!r} (log offset)" if s.get("exposure") else "")
+                + (f", random intercept per {s['subject']!r}" if fs["model"] == "GLMM" else "")
+                + f"; n = {fs['n']}")
+        lines = [head, "", "Coefficients (log scale):", self.coefficients.to_string(index=False), "",
+                 "Rate ratios vs reference:", self.rate_ratios.to_string(index=False), "",
+                 "Estimated marginal means:", self.emmeans.to_string(index=False), "",
+                 "Test of the department effect:", self.test.to_string(index=False), "",
+                 "Fit:", self.fit_statistics.to_string(index=False)]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:  # pragma: no cover - convenience
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        fs = self.fit_statistics.iloc[0]
+        parts = [f"<h4>{html.escape(str(fs['model']))} ({html.escape(str(fs['family']))}) of "
+                 f"{html.escape(str(self.settings['dv']))}</h4>"]
+        for title, df in (("Rate ratios", self.rate_ratios), ("Marginal means", self.emmeans),
+                          ("Pairwise contrasts", self.contrasts), ("Test", self.test),
+                          ("Coefficients", self.coefficients), ("Fit", self.fit_statistics)):
+            parts.append(f"<h5>{title}</h5>" + df.to_html(index=False))
+        return "\n".join(parts)
