@@ -150,3 +150,38 @@ def test_no_pseudo_replication_warning_for_a_single_account(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ToolkitWarning)
         tk.compare_groups(df, dv="y", between="department", seed=1)
+
+
+@pytest.fixture(scope="module")
+def small_org():
+    return tk.simulate_organization(n_accounts_per_department=4, posts_per_account=20, seed=11)
+
+
+def test_exposure_selects_the_count_model_with_a_random_intercept(small_org):
+    data = small_org.data
+    res = tk.compare_groups(data, dv="comments", between="department", subject="account", exposure="reach",
+                            n_resamples=199, seed=1)
+    assert res.analysis == "count_model" and res.unit == "post (account random intercept)"
+    assert "log(reach) offset" in res.reasons[0] and "random intercept per account" in res.reasons[0]
+    direct = tk.fit_engagement_model(data, dv="comments", between="department", exposure="reach",
+                                     subject="account")
+    np.testing.assert_allclose(res.pairwise["estimate"], direct.contrasts["rate_ratio"], rtol=1e-12)
+    np.testing.assert_allclose(res.pairwise["p_adjusted"], direct.contrasts["p_adjusted"], rtol=1e-12)
+    assert res.omnibus["p_value"].item() == pytest.approx(direct.test["p_value"].item(), rel=1e-12)
+    assert list(res.pairwise.columns) == list(tk.stats._schema.PAIRWISE_COLUMNS)
+    assert res.model is not None and set(res.pairwise["test"]) == {"negbin_glmm"}
+    text = res.report()
+    assert "Likelihood-ratio test of comments by department: χ²(" in text and "rate ratio = " in text
+
+
+def test_count_model_without_subject_is_a_glm(small_org):
+    data = small_org.data
+    with pytest.warns(ToolkitWarning, match="pseudo-replication"):
+        res = tk.compare_groups(data, dv="likes", between="department", exposure="reach", analysis="count_model",
+                                n_resamples=199, seed=1)
+    assert res.unit == "post" and set(res.pairwise["test"]) == {"negbin_glm"}
+
+
+def test_exposure_with_another_analysis_is_refused(small_org):
+    with pytest.raises(ValueError, match="Only the count model uses an exposure"):
+        tk.compare_groups(small_org.data, dv="likes", between="department", exposure="reach", analysis="welch")

@@ -22,6 +22,7 @@ STATISTIC_SYMBOLS = {
     "anova": "F", "welch_anova": "F", "kruskal": "H", "permutation_omnibus": "F",
     "welch_t": "t", "mann_whitney": "U", "brunner_munzel": "W",
     "tukey": "q", "games_howell": "q", "dunn": "z", "permutation": "Δ", "bootstrap": "Δ",
+    "likelihood_ratio": "χ²", "wald": "χ²", "negbin_glmm": "z", "negbin_glm": "z",
 }
 #: Human names of the tests.
 TEST_NAMES = {
@@ -29,12 +30,14 @@ TEST_NAMES = {
     "permutation_omnibus": "Permutation test", "welch_t": "Welch's t-test", "mann_whitney": "Mann–Whitney test",
     "brunner_munzel": "Brunner–Munzel test", "tukey": "Tukey HSD", "games_howell": "Games–Howell",
     "dunn": "Dunn's test", "permutation": "Permutation test", "bootstrap": "Bootstrap contrast",
+    "likelihood_ratio": "Likelihood-ratio test", "wald": "Wald test", "negbin_glmm": "Negative-binomial GLMM",
+    "negbin_glm": "Negative-binomial GLM",
 }
 EFFECT_SYMBOLS = {
     "eta_squared": "η²", "omega_squared": "ω²", "epsilon_squared": "ε²", "hedges_g": "Hedges' g",
     "cliffs_delta": "Cliff's δ", "rank_biserial": "r_rb", "hodges_lehmann_shift": "HL shift",
     "ratio_of_means": "ratio of means", "mean_difference": "mean difference",
-    "relative_effect": "P(a>b)+½P(a=b)", "omega_squared_welch": "ω² (Welch)", "median_difference": "median difference",
+    "relative_effect": "P(a>b)+½P(a=b)", "rate_ratio": "rate ratio", "omega_squared_welch": "ω² (Welch)", "median_difference": "median difference",
 }
 #: Effect sizes bounded by 1 in absolute value: printed without a leading zero (APA 7, 6.36).
 BOUNDED = {"eta_squared", "omega_squared", "omega_squared_welch", "epsilon_squared", "cliffs_delta", "rank_biserial",

@@ -16,7 +16,7 @@ import pandas as pd
 from .._validation import (check_column, check_data, check_option, check_probability, message, warn)
 from ._prepare import prepare_groups
 
-ANALYSES = ("auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel")
+ANALYSES = ("auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model")
 
 #: Thresholds of the design checks (documented in compare_groups' Notes).
 SKEW_LIMIT = 2.0          # |skewness| above this in any group: means are driven by a few posts
@@ -48,6 +48,8 @@ class GroupComparison:
         Post-hoc contrasts (several groups) or the two-group test.
     analysed_data : pandas.DataFrame
         The table the tests ran on (the account-level means when ``subject`` is given).
+    model : EngagementModel or None
+        The fitted count model when ``analysis="count_model"`` (see :func:`toolkit.fit_engagement_model`).
     """
 
     analysis: str
@@ -60,6 +62,7 @@ class GroupComparison:
     omnibus: pd.DataFrame
     pairwise: pd.DataFrame
     analysed_data: pd.DataFrame = field(repr=False)
+    model: object = field(default=None, repr=False)
 
     def report(self) -> str:
         """APA-style sentences for the omnibus test and every contrast, after the reasons."""
@@ -206,8 +209,57 @@ def _choose(facts, k: int) -> tuple[str, list[str]]:
     return "welch", reasons
 
 
-def compare_groups(data, *, dv, between, subject=None, analysis="auto", p_adjust=None, reference=None,
-                   alternative="two-sided", confidence_level=0.95, n_resamples=9999, seed=None,
+def _count_model_comparison(data, *, dv, between, subject, exposure, reference, p_adjust, confidence_level,
+                            n_resamples, seed, nan_policy, reasons):
+    """Run the negative-binomial model and express it in the omnibus/pairwise schemas."""
+    from ..models import fit_engagement_model
+    from ._schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS, frame
+    from .describe import describe_groups
+
+    model = fit_engagement_model(data, dv=dv, between=between, exposure=exposure, subject=subject, family="negbin",
+                                 reference=reference, confidence_level=confidence_level,
+                                 p_adjust=p_adjust or "holm", nan_policy=nan_policy)
+    fit = model.fit_statistics.iloc[0]
+    kind = "negbin_glmm" if subject is not None else "negbin_glm"
+    test = model.test.iloc[0]
+    n, n_dropped = int(fit["n"]), int(fit["n_dropped"])
+    labels = list(model.emmeans["group"]) if "group" in model.emmeans.columns else []
+    omnibus = frame([{
+        "test": str(test["test"]), "dv": dv, "between": between, "statistic": float(test["statistic"]),
+        "df_between": float(test["df"]), "p_value": float(test["p_value"]), "confidence_level": confidence_level,
+        "n": n, "n_groups": len(labels) or float("nan"), "n_dropped": n_dropped, "alternative": "two-sided",
+        "method": f"{test['method']} ({kind})",
+    }], OMNIBUS_COLUMNS)
+    sizes = data.groupby(between, observed=True).size()
+    rows = []
+    for c in model.contrasts.to_dict("records"):
+        rows.append({
+            "test": kind, "dv": dv, "between": between, "group_a": c["group_a"], "group_b": c["group_b"],
+            "n_a": int(sizes.get(c["group_a"], 0)), "n_b": int(sizes.get(c["group_b"], 0)),
+            "estimate": c["rate_ratio"], "estimate_type": "rate_ratio", "estimate_ci_low": c["ci_low"],
+            "estimate_ci_high": c["ci_high"], "statistic": c["statistic"], "p_value": c["p_value"],
+            "p_adjusted": c["p_adjusted"], "p_adjust": c["p_adjust"], "confidence_level": confidence_level,
+            "n": n, "n_dropped": n_dropped, "alternative": "two-sided",
+            "method": f"Wald z on the log rate ratio, offset log({exposure})" if exposure else
+                      "Wald z on the log rate ratio (no exposure offset)",
+        })
+    pairwise_table = frame(rows, PAIRWISE_COLUMNS)
+    descriptives = describe_groups(data, dv=dv, between=between, confidence_level=confidence_level,
+                                   n_resamples=n_resamples, seed=seed, nan_policy=nan_policy)
+    design = pd.DataFrame({"check": ["model", "theta (NB dispersion)", "random-intercept SD"],
+                           "value": [float("nan"), float(fit["theta"]), float(fit.get("random_intercept_sd", np.nan))],
+                           "threshold": [float("nan")] * 3, "flag": [False, False, False],
+                           "explanation": [f"{fit['model']} {fit['family']}, converged={bool(fit['converged'])}",
+                                           "Smaller theta = more overdispersion than Poisson.",
+                                           f"Between-{subject} variation on the log scale." if subject
+                                           else "No random effect (subject=None)."]})
+    return GroupComparison(analysis="count_model", unit=f"post ({subject} random intercept)" if subject else "post",
+                           dv=dv, between=between, reasons=reasons, design=design, descriptives=descriptives,
+                           omnibus=omnibus, pairwise=pairwise_table, analysed_data=data, model=model)
+
+
+def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="auto", p_adjust=None,
+                   reference=None, alternative="two-sided", confidence_level=0.95, n_resamples=9999, seed=None,
                    nan_policy="raise"):
     """Compare an engagement outcome between groups, choosing and explaining the analysis.
 
@@ -223,10 +275,16 @@ def compare_groups(data, *, dv, between, subject=None, analysis="auto", p_adjust
         Clustering column (e.g. ``"account"``). When given, posts are averaged per subject and the
         groups are compared at the subject level (each subject must belong to one group). When
         None and `data` has an ``account`` column with several posts per account, a
-        :class:`~toolkit.ToolkitWarning` points out the pseudo-replication.
-    analysis : {"auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel"}, default="auto"
+        :class:`~toolkit.ToolkitWarning` points out the pseudo-replication. With
+        ``analysis="count_model"`` the subject gets a random intercept instead (posts stay the unit).
+    exposure : str or None, default=None
+        Exposure column of a count outcome (e.g. ``"reach"``). Only the count model uses it (as a log
+        offset); with ``analysis="auto"`` an exposure selects the count model.
+    analysis : {"auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model"}, default="auto"
         "auto" chooses from the design checks (see Notes) and records the reasons. An explicit
-        choice is always run as requested.
+        choice is always run as requested. "count_model" fits a negative-binomial model with
+        :func:`toolkit.fit_engagement_model` (a GLMM with a random intercept per `subject` when
+        given) and reports rate ratios.
     p_adjust : str or None, default=None
         Multiple-comparison correction of the contrasts (None: the method's standard — the
         studentized range for Games–Howell/Tukey, Holm otherwise). See :func:`toolkit.pairwise`.
@@ -246,12 +304,18 @@ def compare_groups(data, *, dv, between, subject=None, analysis="auto", p_adjust
         ``.analysis``, ``.unit``, ``.reasons``, ``.design`` (check, value, threshold, flag,
         explanation), ``.descriptives`` (see :func:`toolkit.describe_groups`), ``.omnibus``
         (see :func:`toolkit.anova`), ``.pairwise`` (see :func:`toolkit.pairwise`, or the two-group
-        table of :func:`toolkit.welch_ttest`), ``.analysed_data``, ``.report()``, ``.to_frame()``.
+        table of :func:`toolkit.welch_ttest`), ``.analysed_data``, ``.model`` (count model only),
+        ``.report()``, ``.to_frame()``. For the count model, ``omnibus`` holds the likelihood-ratio
+        test of `between` and ``pairwise`` the rate ratios (``estimate_type="rate_ratio"``) in the
+        same columns.
 
     Notes
     -----
     Choice rules of ``analysis="auto"`` (thresholds in this module):
 
+    0. an ``exposure`` is given → ``"count_model"``: the outcome is a count per exposure, and a
+       negative-binomial model with a log-exposure offset estimates rate ratios directly (with a
+       random intercept per ``subject``, which handles nesting without aggregating);
     1. any group smaller than 10, or a group with zero variance → ``"permutation"``
        (permutation test of Welch's F with resampled pairwise contrasts; no large-sample
        approximation);
@@ -305,14 +369,30 @@ def compare_groups(data, *, dv, between, subject=None, analysis="auto", p_adjust
     from .twogroup import brunner_munzel, mann_whitney, welch_ttest
 
     reasons: list[str] = []
-    subject_facts = None
+    if exposure is not None:
+        check_column(data, exposure, func, "exposure")
+        if analysis not in ("auto", "count_model"):
+            raise ValueError(message(func, "exposure", "None unless analysis is 'auto' or 'count_model'", exposure,
+                                     f"Only the count model uses an exposure. For analysis={analysis!r}, compute "
+                                     f"a rate with tk.add_metrics (e.g. dv='engagement_rate_reach')."))
     if subject is None and "account" in data.columns and data["account"].notna().any():
         posts_per_account = data.groupby("account", observed=True).size()
         # One account (e.g. a single brand's page) cannot be a unit of comparison; nothing to suggest then.
         if posts_per_account.size > 1 and (posts_per_account > 1).any():
             warn(f"{func}: `data` has {len(data)} posts from {posts_per_account.size} accounts; treating posts as "
                  f"independent overstates the evidence (pseudo-replication). Pass subject='account' to compare "
-                 f"account-level means, or fit a mixed model (toolkit.models).")
+                 f"account-level means (or, with the count model, to add a random intercept per account).")
+    if analysis == "count_model" or (analysis == "auto" and exposure is not None):
+        if analysis == "auto":
+            reasons.append(f"{dv!r} is a count with exposure {exposure!r}: a negative-binomial model with a "
+                           f"log({exposure}) offset estimates rate ratios between groups"
+                           + (f", with a random intercept per {subject} for the nesting." if subject else "."))
+        else:
+            reasons.append("Analysis 'count_model' was requested.")
+        return _count_model_comparison(data, dv=dv, between=between, subject=subject, exposure=exposure,
+                                       reference=reference, p_adjust=p_adjust, confidence_level=confidence_level,
+                                       n_resamples=n_resamples, seed=seed, nan_policy=nan_policy, reasons=reasons)
+    subject_facts = None
     if subject is not None:
         gd_posts = prepare_groups(data, dv=dv, between=between, func=func, nan_policy=nan_policy, min_size=1)
         frame = data[[dv, subject]].dropna() if nan_policy == "omit" else data[[dv, subject]]
