@@ -22,7 +22,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 BROWSER := $(VENV)/.browser
 
-.PHONY: help env browser test test-fast reproduce lab dashboard bench git-hooks clean
+.PHONY: help env browser test test-fast reproduce reproduce-check lab dashboard bench git-hooks clean
 
 help:
 	@echo "make reproduce  - create .venv if missing and run every notebook headless into reports/"
@@ -55,8 +55,13 @@ test: $(STAMP) $(BROWSER)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 -m "not notebook" tests
 
+# Runs every notebook, collects headline numbers into reports/results.json, compares them with
+# notebooks/expected_results.json and exits non-zero on drift; writes reports/manifest.json.
 reproduce: $(STAMP)
-	$(BIN)/python scripts/run_notebooks.py --output reports
+	$(BIN)/python scripts/reproduce.py --output reports
+
+reproduce-check: $(STAMP)
+	$(BIN)/python scripts/reproduce.py --output reports --compare-only
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks

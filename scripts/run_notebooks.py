@@ -17,11 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ("tutorials", "research", "reproduction")
 
 
-def notebooks(only: str | None = None) -> list[Path]:
+def notebooks(only: str | None = None, root: Path = ROOT / "notebooks") -> list[Path]:
+    """Numbered notebooks under ``root``/{tutorials,research,reproduction}, in run order."""
     folders = [only] if only else FOLDERS
     found = []
     for folder in folders:
-        found += sorted(p for p in (ROOT / "notebooks" / folder).glob("[0-9][0-9]-*.ipynb"))
+        found += sorted(p for p in (Path(root) / folder).glob("[0-9][0-9]-*.ipynb"))
     return found
 
 

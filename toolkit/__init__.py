@@ -48,6 +48,9 @@ _EXPORTS: dict[str, str] = {
     "zero_check": "toolkit.models",
     "quantile_residuals": "toolkit.models",
     "recommend_model": "toolkit.models",
+    # pre-registered hypothesis plans
+    "load_plan": "toolkit.plans",
+    "run_plan": "toolkit.plans",
     # surveys of practitioners
     "proportions": "toolkit.survey",
     "proportion_ci": "toolkit.survey",
@@ -72,7 +75,7 @@ _EXPORTS: dict[str, str] = {
 
 # Sub-modules reachable as attributes (tk.data, tk.stats, ...).
 _SUBMODULES = {"data", "stats", "metrics", "simulation", "reporting", "config", "models", "plots", "widgets",
-               "survey"}
+               "survey", "plans", "results"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
