@@ -61,6 +61,7 @@ def test_docstring_parameters_match_signature(name):
 
 # -- group comparisons: a grid of options -------------------------------------------------------
 GROUP_FUNCS = {
+    "describe_groups": ({"n_resamples": 199, "seed": 1}, _schema.DESCRIBE_COLUMNS),
     "anova": ({}, _schema.OMNIBUS_COLUMNS),
     "welch_anova": ({}, _schema.OMNIBUS_COLUMNS),
     "kruskal": ({}, _schema.OMNIBUS_COLUMNS),

@@ -7,6 +7,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+#: One row per group (describe_groups).
+DESCRIBE_COLUMNS: tuple[str, ...] = (
+    "dv", "between", "group", "n", "n_dropped",
+    "mean", "mean_ci_low", "mean_ci_high",
+    "median", "median_ci_low", "median_ci_high",
+    "sd", "q1", "q3", "iqr", "min", "max", "share_zero", "skewness",
+    "ci_method", "confidence_level", "n_resamples",
+)
+
 #: One row per omnibus test (anova, welch_anova, kruskal, permutation_omnibus); stackable.
 OMNIBUS_COLUMNS: tuple[str, ...] = (
     "test", "dv", "between", "statistic", "df_between", "df_within", "p_value",
