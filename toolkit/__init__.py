@@ -20,6 +20,12 @@ _EXPORTS: dict[str, str] = {
     "list_datasets": "toolkit.data.registry",
     "to_long": "toolkit.data.reshape",
     "to_wide": "toolkit.data.reshape",
+    # beyond one machine: account-level reduction, the same on Dask
+    "aggregate_posts": "toolkit.aggregate",
+    "read_posts_dask": "toolkit.distributed",
+    "add_metrics_dask": "toolkit.distributed",
+    "summarize_metrics_dask": "toolkit.distributed",
+    "aggregate_posts_dask": "toolkit.distributed",
     # metrics and simulation
     "add_metrics": "toolkit.metrics",
     "summarize_metrics": "toolkit.metrics",
@@ -48,6 +54,9 @@ _EXPORTS: dict[str, str] = {
     "zero_check": "toolkit.models",
     "quantile_residuals": "toolkit.models",
     "recommend_model": "toolkit.models",
+    # audience growth (account-level panels)
+    "fit_growth_model": "toolkit.growth",
+    "GrowthModel": "toolkit.growth",
     # pre-registered hypothesis plans
     "load_plan": "toolkit.plans",
     "run_plan": "toolkit.plans",
@@ -75,7 +84,7 @@ _EXPORTS: dict[str, str] = {
 
 # Sub-modules reachable as attributes (tk.data, tk.stats, ...).
 _SUBMODULES = {"data", "stats", "metrics", "simulation", "reporting", "config", "models", "plots", "widgets",
-               "survey", "plans", "results"}
+               "survey", "plans", "results", "aggregate", "distributed", "growth"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

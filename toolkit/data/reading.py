@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import config
-from toolkit._validation import _did_you_mean, message
+from toolkit._validation import _did_you_mean, check_option, message
 from toolkit.data import parsing
 from toolkit.data.quality import QualityReport
 
@@ -86,17 +86,67 @@ CONTENT_TYPE_ALIASES: dict[str, str] = {
 _LABEL_KNOWN = {"department": config.DEPARTMENTS, "platform": config.PLATFORMS}
 
 
+#: Above this total size, read_posts(engine="auto") keeps a collection of files lazy (Dask).
+DASK_THRESHOLD_BYTES = 2 * 1024 ** 3
+_COLLECTION_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet")
+
+
+def _collection_files(source):
+    """The files of a directory, glob or list source, or None for a single file / DataFrame."""
+    import glob as _glob
+
+    if isinstance(source, (list, tuple)):
+        if not all(isinstance(p, (str, Path)) for p in source):
+            raise TypeError(message("read_posts", "source", "a file path, a directory, a glob, a list of file paths "
+                                    "or a pandas.DataFrame", type(source).__name__,
+                                    "A list must hold file paths (str or pathlib.Path)."))
+        return [Path(p) for p in source]
+    if isinstance(source, (str, Path)):
+        text = str(source)
+        if Path(text).is_dir():
+            return sorted(p for p in Path(text).iterdir() if p.is_file() and p.suffix.lower() in _COLLECTION_SUFFIXES
+                          and not p.name.startswith((".", "_")))
+        if any(ch in text for ch in "*?[") and not Path(text).exists():
+            return [Path(p) for p in sorted(_glob.glob(text))]
+    return None
+
+
+def _read_collection(source, files, *, engine, strict, source_name, **options):
+    func = "read_posts"
+    if strict:
+        raise ValueError(message(func, "strict", "False when reading a directory, glob or list of files", strict,
+                                 "Read the files one by one with strict=True, or inspect the returned report."))
+    if not files:
+        raise ValueError(message(func, "source", "a directory, glob or list matching at least one CSV/Parquet file",
+                                 str(source)))
+    from ..distributed import read_posts_dask
+
+    total = sum(Path(f).stat().st_size for f in files if Path(f).exists())
+    chosen = engine if engine != "auto" else ("dask" if total > DASK_THRESHOLD_BYTES else "pandas")
+    data, report = read_posts_dask(source, source_name=source_name, **options)
+    report.note(f"read {len(files)} file(s), {total:,} bytes, with engine={chosen!r}"
+                + (f" (engine='auto': threshold {DASK_THRESHOLD_BYTES:,} bytes)" if engine == "auto" else ""))
+    if chosen == "dask":
+        return data, report
+    frame = data.compute().reset_index(drop=True)
+    frame.attrs["source"] = report.source
+    report.check(frame)
+    return frame, report
+
+
 def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: str | None = None,
                delimiter: str | None = None, sheet_name: int | str = 0, timezone: str | None = None,
                date_format: str | None = None, normalize_labels: bool = False, strict: bool = False,
-               source_name: str | None = None) -> tuple[pd.DataFrame, QualityReport]:
+               source_name: str | None = None, engine: str = "auto") -> tuple[pd.DataFrame, QualityReport]:
     """Read a post-level export into the canonical table, with a report of every change.
 
     Parameters
     ----------
-    source : str, pathlib.Path or pandas.DataFrame
+    source : str, pathlib.Path, list of paths or pandas.DataFrame
         A ``.csv``/``.tsv``/``.txt`` delimited text file, an ``.xlsx`` workbook, a ``.parquet``
-        file, or a DataFrame (copied, never mutated). Directories and globs are not supported.
+        file, or a DataFrame (copied, never mutated). A directory, a glob (``"exports/*.parquet"``)
+        or a list of CSV/Parquet files is read file by file with the same validation (see
+        `engine`); duplicates are checked across files.
     columns : dict or None, default=None
         Maps source column names to canonical names, e.g. ``{"Lifetime Post Total Reach": "reach"}``.
         Source columns already named exactly like a canonical column are used without mapping.
@@ -123,6 +173,12 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         instead of returning a report.
     source_name : str or None, default=None
         Name used in the report and ``data.attrs["source"]``; defaults to the path or "DataFrame".
+    engine : {"auto", "pandas", "dask"}, default="auto"
+        For a directory, glob or list: "dask" returns a lazy ``dask.dataframe.DataFrame``
+        (one partition per file, :func:`toolkit.distributed.read_posts_dask`), "pandas" computes
+        it into memory, and "auto" chooses "dask" when the files total more than
+        ``DASK_THRESHOLD_BYTES`` (2 GiB) and "pandas" otherwise (the choice is noted in the
+        report). For a single file or DataFrame only "auto" and "pandas" apply.
 
     Returns
     -------
@@ -194,6 +250,15 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     _check_options(columns=columns, encoding=encoding, delimiter=delimiter, sheet_name=sheet_name,
                    timezone=timezone, date_format=date_format, normalize_labels=normalize_labels,
                    strict=strict, source_name=source_name)
+    check_option(engine, ("auto", "pandas", "dask"), "read_posts", "engine")
+    files = _collection_files(source)
+    if files is not None:
+        return _read_collection(source, files, engine=engine, strict=strict, columns=columns, encoding=encoding,
+                                delimiter=delimiter, timezone=timezone, date_format=date_format,
+                                normalize_labels=normalize_labels, source_name=source_name)
+    if engine == "dask":
+        raise ValueError(message("read_posts", "engine", "'auto' or 'pandas' for a single file or DataFrame",
+                                 engine, "Pass a directory, a glob or a list of files to read them with Dask."))
     raw, name, kind, notes = _load(source, encoding=encoding, delimiter=delimiter, sheet_name=sheet_name)
     name = source_name if source_name is not None else name
     report = QualityReport(source=name)
@@ -364,14 +429,8 @@ def _load(source, *, encoding, delimiter, sheet_name) -> tuple[pd.DataFrame, str
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(message(_FUNC, "source", "a file path (str or pathlib.Path) or a pandas.DataFrame",
                                 type(source).__name__))
-    path = Path(source)
+    path = Path(source)  # directories and globs never get here: read_posts hands them to _read_collection
     text_path = str(source)
-    if any(ch in text_path for ch in "*?[") and not path.exists():
-        raise ValueError(message(_FUNC, "source", "one file", text_path,
-                                 "Globs are not supported yet; read the files one by one and pd.concat the results."))
-    if path.is_dir():
-        raise ValueError(message(_FUNC, "source", "one file, not a directory", text_path,
-                                 "Directories are not supported yet; read the files one by one."))
     if not path.exists():
         raise FileNotFoundError(message(_FUNC, "source", "an existing file", text_path))
     suffix = path.suffix.lower()
