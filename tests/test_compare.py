@@ -185,3 +185,9 @@ def test_count_model_without_subject_is_a_glm(small_org):
 def test_exposure_with_another_analysis_is_refused(small_org):
     with pytest.raises(ValueError, match="Only the count model uses an exposure"):
         tk.compare_groups(small_org.data, dv="likes", between="department", exposure="reach", analysis="welch")
+
+
+def test_report_of_a_model_test_table_without_dv_columns(small_org):
+    model = tk.fit_engagement_model(small_org.data, dv="comments", between="department", exposure="reach")
+    text = tk.report(model.test)
+    assert text.startswith("Likelihood-ratio test: χ²(") and "None" not in text

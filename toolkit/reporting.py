@@ -110,8 +110,10 @@ def _sentence(row: dict) -> str:
     parts = []
     if "group_a" in row and not _isnan(row.get("group_a")):
         head = f"{name}, {row['dv']}: {row['group_a']} vs {row['group_b']}"
-    else:
-        head = f"{name} of {row.get('dv')} by {row.get('between')}"
+    elif not _isnan(row.get("dv")) and not _isnan(row.get("between")):
+        head = f"{name} of {row['dv']} by {row['between']}"
+    else:  # e.g. a model's test table, which names no dv/between columns
+        head = name
     stat = row.get("statistic")
     if not _isnan(stat):
         parts.append(f"{sym}{_df_text(row)} = {format_number(stat)}")
