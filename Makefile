@@ -63,8 +63,11 @@ reproduce: $(STAMP)
 reproduce-check: $(STAMP)
 	$(BIN)/python scripts/reproduce.py --output reports --compare-only
 
+# Jupyter refuses to run as root unless told; this machine and CI run as root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks $(LAB_ROOT)
 
 dashboard: $(STAMP)
 	$(BIN)/voila dashboard/explorer.ipynb --no-browser --port=8866 --Voila.ip=127.0.0.1
