@@ -80,3 +80,40 @@ def write_section(title: str, markdown_table: str, *, path: str | os.PathLike = 
             os.unlink(tmp)
         raise
     return path
+
+
+class tee_section:
+    """Print as usual and also write everything printed as the section ``title`` of ``path``.
+
+    For scripts that build their tables with ``print``: ``with tee_section("..."): main()``.
+    The section is written only when the block finishes without an exception.
+    """
+
+    def __init__(self, title: str, *, path: str | os.PathLike = DEFAULT_PATH):
+        self.title, self.path = title, path
+
+    def __enter__(self):
+        import io
+        import sys
+
+        self._buffer, self._stdout = io.StringIO(), sys.stdout
+        outer = self
+
+        class _Tee(io.TextIOBase):
+            def write(self, text):
+                outer._stdout.write(text)
+                return outer._buffer.write(text)
+
+            def flush(self):
+                outer._stdout.flush()
+
+        sys.stdout = _Tee()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        import sys
+
+        sys.stdout = self._stdout
+        if exc_type is None:
+            write_section(self.title, self._buffer.getvalue(), path=self.path)
+        return False

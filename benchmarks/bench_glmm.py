@@ -144,4 +144,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _report import tee_section
+
+    with tee_section("NB GLMM vs glmmTMB (bench_glmm.py)"):
+        main()

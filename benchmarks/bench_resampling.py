@@ -35,6 +35,7 @@ import argparse
 import multiprocessing as mp
 import os
 import sys
+from pathlib import Path
 import time
 
 import numpy as np
@@ -180,4 +181,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _report import tee_section
+
+    with tee_section("Resampling engine vs scipy (bench_resampling.py)"):
+        main()

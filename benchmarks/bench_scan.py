@@ -36,6 +36,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section  # noqa: E402
+
 SEED = 20261121
 COUNTS = ["likes", "comments", "shares", "reach", "impressions"]
 KEYS = ["department", "account"]
@@ -164,21 +167,6 @@ def run_method(method: str, folder: Path, n_rows: int) -> dict:
 # ---------------------------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------------------------
-def write_section(path: Path, title: str, body: str) -> None:
-    """Replace (or append) the section ``## title`` of a Markdown file, leaving other sections alone."""
-    begin, end = f"<!-- {title}: begin -->", f"<!-- {title}: end -->"
-    block = f"{begin}\n## {title}\n\n{body.rstrip()}\n{end}\n"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        _, tail = rest.split(end, 1)
-        text = head + block + tail.lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000_000)
@@ -238,7 +226,7 @@ def main() -> None:
         f"{val.get('report_entries', 'n/a')} report entries.",
     ])
     print(body)
-    write_section(ROOT / "reports" / "benchmarks.md", SECTION, body)
+    write_section(SECTION, body, path=ROOT / "reports" / "benchmarks.md")
     print(f"\nwritten to {ROOT / 'reports' / 'benchmarks.md'}", file=sys.stderr)
 
 

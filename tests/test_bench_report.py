@@ -84,3 +84,18 @@ def test_rejects_bad_titles(tmp_path, title):
 def test_rejects_non_string_title(tmp_path):
     with pytest.raises(TypeError, match="write_section: `title` must be a string; got 3"):
         write_section(3, "body", path=tmp_path / "b.md")
+
+
+def test_tee_section_prints_and_writes(tmp_path, capsys):
+    target = tmp_path / "bench.md"
+    with _report.tee_section("Tee", path=target):
+        print("| a | b |")
+    assert "| a | b |" in capsys.readouterr().out
+    assert "| a | b |" in target.read_text() and "<!-- Tee: begin -->" in target.read_text()
+    try:
+        with _report.tee_section("Failed", path=target):
+            print("partial")
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert "Failed" not in target.read_text()

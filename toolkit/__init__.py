@@ -57,6 +57,17 @@ _EXPORTS: dict[str, str] = {
     # audience growth (account-level panels)
     "fit_growth_model": "toolkit.growth",
     "GrowthModel": "toolkit.growth",
+    # robustness and study design
+    "specification_curve": "toolkit.robustness",
+    "specification_test": "toolkit.robustness",
+    "plot_specification_curve": "toolkit.plots",
+    "power_welch_anova": "toolkit.power",
+    "power_kruskal": "toolkit.power",
+    "power_two_rates": "toolkit.power",
+    "simulate_power": "toolkit.power",
+    "power_curve": "toolkit.power",
+    "sample_size": "toolkit.power",
+    "power_explorer": "toolkit.widgets",
     # pre-registered hypothesis plans
     "load_plan": "toolkit.plans",
     "run_plan": "toolkit.plans",
@@ -84,7 +95,8 @@ _EXPORTS: dict[str, str] = {
 
 # Sub-modules reachable as attributes (tk.data, tk.stats, ...).
 _SUBMODULES = {"data", "stats", "metrics", "simulation", "reporting", "config", "models", "plots", "widgets",
-               "survey", "plans", "results", "aggregate", "distributed", "growth"}
+               "survey", "plans", "results", "aggregate", "distributed", "growth", "robustness",
+               "power"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
