@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._docstrings import fill_doc
 from .._validation import check_integer, check_option, check_probability, check_random_state, warn
 from ._prepare import prepare_groups
 from ._schema import DESCRIBE_COLUMNS, frame
@@ -25,16 +26,15 @@ def _skewness(x: np.ndarray) -> float:
     return float(g1 * np.sqrt(n * (n - 1.0)) / (n - 2.0))
 
 
+@fill_doc
 def describe_groups(data, *, dv, between, confidence_level=0.95, ci_method="bca", n_resamples=9999, seed=None,
                     nan_policy="raise"):
     """Describe the outcome in each group, with bootstrap confidence intervals of the mean and median.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long-form data, one row per post.
-    dv : str
-        Outcome column (numeric).
+    {{data}}
+    {{dv}}
     between : str
         Grouping column. One group is allowed (this describes, it does not test); groups of size 1
         are allowed but get NaN intervals (with a warning).
@@ -46,9 +46,7 @@ def describe_groups(data, *, dv, between, confidence_level=0.95, ci_method="bca"
         Bootstrap resamples per group (the mean and median use the same resamples).
     seed : None, int or numpy.random.Generator, default=None
         Randomness of the bootstrap (pass an int for reproducible intervals).
-    nan_policy : {"raise", "omit"}, default="raise"
-        "raise" refuses missing outcomes or group labels; "omit" drops those rows and counts them
-        in ``n_dropped``.
+    {{nan_policy}}
 
     Returns
     -------

@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import optimize, special, stats
 
+from .._docstrings import fill_doc
 from .._validation import check_probability, message
 from ._prepare import prepare_groups
 from ._schema import EFFECT_SIZE_COLUMNS, frame
@@ -525,23 +526,19 @@ def ratio_of_means(x, y, *, confidence_level=0.95) -> EffectSize:
 # ---------------------------------------------------------------------------------------------
 # Public table
 # ---------------------------------------------------------------------------------------------
+@fill_doc
 def effect_sizes(data, *, dv, between, groups=None, confidence_level=0.95, nan_policy="raise"):
     """Compute four effect sizes, with confidence intervals, for two groups.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long-form data, one row per post.
-    dv : str
-        Outcome column (numeric).
-    between : str
-        Grouping column with exactly two groups, or pass ``groups``.
-    groups : list of two labels or None, default=None
-        The two groups to compare, as ``[group_a, group_b]``.
+    {{data}}
+    {{dv}}
+    {{between_two}}
+    {{groups_two}}
     confidence_level : float, default=0.95
         Confidence level of the intervals.
-    nan_policy : {"raise", "omit"}, default="raise"
-        "raise" refuses missing outcomes or labels; "omit" drops those rows (counted in ``n_dropped``).
+    {{nan_policy}}
 
     Returns
     -------

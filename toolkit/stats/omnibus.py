@@ -10,6 +10,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import optimize, stats
 
+from .._docstrings import fill_doc
 from .._validation import check_integer, check_probability, check_random_state, message, warn
 from ._prepare import GroupedData, prepare_groups
 from ._schema import OMNIBUS_COLUMNS, frame
@@ -107,22 +108,18 @@ def _row(func, gd, level, **values) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Classic one-way ANOVA
 # ---------------------------------------------------------------------------------------------
+@fill_doc
 def anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise"):
     """Test equality of group means with the classic one-way ANOVA F test (equal variances).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long-form data, one row per post.
-    dv : str
-        Outcome column (numeric).
-    between : str
-        Grouping column (at least two groups, each with at least two values).
+    {{data}}
+    {{dv}}
+    {{between}}
     confidence_level : float, default=0.95
         Level of the eta-squared / omega-squared confidence interval.
-    nan_policy : {"raise", "omit"}, default="raise"
-        "raise" refuses missing outcomes or group labels; "omit" drops those rows and counts them
-        in ``n_dropped``.
+    {{nan_policy}}
 
     Returns
     -------
@@ -234,22 +231,18 @@ def anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise"):
 # ---------------------------------------------------------------------------------------------
 # Welch's ANOVA
 # ---------------------------------------------------------------------------------------------
+@fill_doc
 def welch_anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise"):
     """Test equality of group means without assuming equal variances (Welch 1951).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long-form data, one row per post.
-    dv : str
-        Outcome column (numeric).
-    between : str
-        Grouping column (at least two groups, each with at least two values).
+    {{data}}
+    {{dv}}
+    {{between}}
     confidence_level : float, default=0.95
         Level of the (approximate) omega-squared confidence interval.
-    nan_policy : {"raise", "omit"}, default="raise"
-        "raise" refuses missing outcomes or group labels; "omit" drops those rows and counts them
-        in ``n_dropped``.
+    {{nan_policy}}
 
     Returns
     -------
@@ -397,22 +390,18 @@ def _bootstrap_h(ids: np.ndarray, n_unique: int, starts: np.ndarray, sizes: np.n
     return h
 
 
+@fill_doc
 def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_resamples=2000, seed=None):
     """Test whether groups differ in location with the Kruskal-Wallis H test (tie-corrected).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long-form data, one row per post.
-    dv : str
-        Outcome column (numeric).
-    between : str
-        Grouping column (at least two groups, each with at least two values).
+    {{data}}
+    {{dv}}
+    {{between}}
     confidence_level : float, default=0.95
         Level of the bootstrap interval of epsilon squared.
-    nan_policy : {"raise", "omit"}, default="raise"
-        "raise" refuses missing outcomes or group labels; "omit" drops those rows and counts them
-        in ``n_dropped``.
+    {{nan_policy}}
     n_resamples : int, default=2000
         Bootstrap resamples for the effect-size interval; 0 skips the interval (NaN limits).
     seed : None, int or numpy.random.Generator, default=None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._docstrings import fill_doc
 from .._validation import check_integer, check_option, check_random_state, message
 from ._prepare import prepare_groups
 from ._schema import OMNIBUS_COLUMNS, frame
@@ -14,17 +15,15 @@ __all__ = ["permutation_omnibus"]
 _LABELS = {"f": "the one-way ANOVA F", "welch": "Welch's F", "kruskal": "Kruskal-Wallis H"}
 
 
+@fill_doc
 def permutation_omnibus(data, *, dv, between, statistic="welch", n_resamples=9999, seed=None, nan_policy="raise"):
     """Test whether any group differs by permuting group labels (F, Welch's F or Kruskal–Wallis H).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long-form data, one row per post.
-    dv : str
-        Outcome column (numeric).
-    between : str
-        Grouping column (at least two groups, each with at least two values).
+    {{data}}
+    {{dv}}
+    {{between}}
     statistic : {"f", "welch", "kruskal"}, default="welch"
         Test statistic: classic one-way ANOVA F (equal variances), Welch's (1951) heteroscedastic F,
         or the tie-corrected Kruskal–Wallis H on mid-ranks.
@@ -32,9 +31,7 @@ def permutation_omnibus(data, *, dv, between, statistic="welch", n_resamples=999
         Number of random permutations of the group labels.
     seed : None, int or numpy.random.Generator, default=None
         Randomness of the permutations (pass an int for a reproducible p-value).
-    nan_policy : {"raise", "omit"}, default="raise"
-        "raise" refuses missing outcomes or group labels; "omit" drops those rows and counts them
-        in ``n_dropped``.
+    {{nan_policy}}
 
     Returns
     -------

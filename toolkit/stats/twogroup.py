@@ -10,6 +10,7 @@ import math
 import numpy as np
 from scipy import stats
 
+from .._docstrings import fill_doc
 from .._validation import check_alternative, check_option, check_probability, message
 from ._prepare import prepare_groups
 from ._schema import TWO_GROUP_COLUMNS, frame
@@ -63,26 +64,22 @@ def _tail_p(dist_cdf, dist_sf, stat: float, alternative: str) -> float:
 # ---------------------------------------------------------------------------------------------
 # Welch's t test
 # ---------------------------------------------------------------------------------------------
+@fill_doc
 def welch_ttest(data, *, dv, between, groups=None, alternative="two-sided", confidence_level=0.95,
                 nan_policy="raise"):
     """Compare two group means with Welch's t test (unequal variances).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long-form data, one row per post.
-    dv : str
-        Outcome column (numeric).
-    between : str
-        Grouping column with exactly two groups, or pass ``groups``.
-    groups : list of two labels or None, default=None
-        The two groups to compare, as ``[group_a, group_b]``.
+    {{data}}
+    {{dv}}
+    {{between_two}}
+    {{groups_two}}
     alternative : {"two-sided", "less", "greater"}, default="two-sided"
         "greater": the mean of group_a exceeds that of group_b.
     confidence_level : float, default=0.95
         Level of both intervals.
-    nan_policy : {"raise", "omit"}, default="raise"
-        "raise" refuses missing outcomes or labels; "omit" drops those rows (counted in ``n_dropped``).
+    {{nan_policy}}
 
     Returns
     -------
@@ -164,20 +161,17 @@ def welch_ttest(data, *, dv, between, groups=None, alternative="two-sided", conf
 # ---------------------------------------------------------------------------------------------
 # Mann-Whitney / Wilcoxon rank-sum
 # ---------------------------------------------------------------------------------------------
+@fill_doc
 def mann_whitney(data, *, dv, between, groups=None, alternative="two-sided", method="auto",
                  confidence_level=0.95, nan_policy="raise"):
     """Compare two groups with the Mann-Whitney U (Wilcoxon rank-sum) test.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long-form data, one row per post.
-    dv : str
-        Outcome column (numeric).
-    between : str
-        Grouping column with exactly two groups, or pass ``groups``.
-    groups : list of two labels or None, default=None
-        The two groups to compare, as ``[group_a, group_b]``.
+    {{data}}
+    {{dv}}
+    {{between_two}}
+    {{groups_two}}
     alternative : {"two-sided", "less", "greater"}, default="two-sided"
         "greater": values of group_a tend to be larger (shift > 0).
     method : {"auto", "exact", "asymptotic"}, default="auto"
@@ -186,8 +180,7 @@ def mann_whitney(data, *, dv, between, groups=None, alternative="two-sided", met
         and there are no ties (R's rule), asymptotic otherwise.
     confidence_level : float, default=0.95
         Level of both intervals.
-    nan_policy : {"raise", "omit"}, default="raise"
-        "raise" refuses missing outcomes or labels; "omit" drops those rows (counted in ``n_dropped``).
+    {{nan_policy}}
 
     Returns
     -------
@@ -301,26 +294,22 @@ def mann_whitney(data, *, dv, between, groups=None, alternative="two-sided", met
 # ---------------------------------------------------------------------------------------------
 # Brunner-Munzel
 # ---------------------------------------------------------------------------------------------
+@fill_doc
 def brunner_munzel(data, *, dv, between, groups=None, alternative="two-sided", confidence_level=0.95,
                    nan_policy="raise"):
     """Compare two groups with the Brunner-Munzel test of stochastic equality (unequal variances).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long-form data, one row per post.
-    dv : str
-        Outcome column (numeric).
-    between : str
-        Grouping column with exactly two groups, or pass ``groups``.
-    groups : list of two labels or None, default=None
-        The two groups to compare, as ``[group_a, group_b]``.
+    {{data}}
+    {{dv}}
+    {{between_two}}
+    {{groups_two}}
     alternative : {"two-sided", "less", "greater"}, default="two-sided"
         "greater": P(a > b) + P(a = b)/2 > 1/2 (group_a tends to be larger).
     confidence_level : float, default=0.95
         Level of both intervals.
-    nan_policy : {"raise", "omit"}, default="raise"
-        "raise" refuses missing outcomes or labels; "omit" drops those rows (counted in ``n_dropped``).
+    {{nan_policy}}
 
     Returns
     -------
