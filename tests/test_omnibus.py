@@ -298,3 +298,45 @@ def test_bootstrap_h_by_counting_equals_scipy(rng):
         v = values[row]
         want = stats.kruskal(v[:4], v[4:8], v[8:12], v[12:]).statistic
         assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_h_from_counts_equals_scipy_on_the_expanded_samples(rng):
+    from toolkit.stats.omnibus import _h_from_counts
+
+    values = np.array([0.0, 1, 2, 5, 9])
+    sizes = np.array([7.0, 5, 9])
+    counts = np.stack([rng.multinomial(int(n), np.full(5, 0.2), size=6) for n in sizes], axis=1).astype(float)
+    h = _h_from_counts(counts, sizes)
+    for b in range(counts.shape[0]):
+        groups = [np.repeat(values, counts[b, g].astype(int)) for g in range(3)]
+        if len(np.unique(np.concatenate(groups))) < 2:
+            assert np.isnan(h[b])
+            continue
+        np.testing.assert_allclose(h[b], stats.kruskal(*groups).statistic, rtol=1e-12)
+
+
+def test_kruskal_count_path_matches_index_path_in_distribution(rng):
+    # Tied counts take the multinomial path; continuous jitter of the same data forces the index
+    # path. Adding U(0, 1e-9) noise changes the ranks only within ties, so compare the bootstrap
+    # distributions of H through the interval endpoints, within Monte-Carlo error.
+    from toolkit.stats import omnibus
+
+    y = np.concatenate([rng.negative_binomial(1, 1 / (1 + m), size=300) for m in (2.0, 3.0, 4.0)]).astype(float)
+    g = np.repeat(["a", "b", "c"], 300)
+    groups = [y[g == lab] for lab in "abc"]
+    sizes = np.array([300.0] * 3)
+    uniq, inv = np.unique(y, return_inverse=True)
+    counts = np.zeros((3, uniq.size))
+    np.add.at(counts, (np.repeat([0, 1, 2], 300), inv), 1.0)
+    b = 4000
+    via_counts = omnibus._bootstrap_h_counts(counts, sizes, b, np.random.default_rng(1))
+    idx = np.concatenate([300 * i + np.random.default_rng(2).integers(0, 300, size=(b, 300)) for i in range(3)],
+                         axis=1)
+    via_index = omnibus._bootstrap_h(inv[idx], uniq.size, np.array([0, 300, 600]), sizes)
+    assert stats.ks_2samp(via_counts, via_index).pvalue > 0.001
+    for q in (0.025, 0.5, 0.975):  # quantiles within ~4 bootstrap-quantile SEs
+        se = np.std(via_index) * np.sqrt(q * (1 - q) / b) / stats.norm.pdf(stats.norm.ppf(q)) * np.sqrt(2)
+        assert abs(np.quantile(via_counts, q) - np.quantile(via_index, q)) < 4 * se
+    res = tk.kruskal(pd.DataFrame({"y": y, "g": g}), dv="y", between="g", n_resamples=500, seed=3)
+    assert res["ci_low"].item() < res["effect_size"].item() < res["ci_high"].item()
+    assert stats.kruskal(*groups).statistic == pytest.approx(res["statistic"].item(), rel=1e-10)
