@@ -7,7 +7,7 @@ import pytest
 
 import toolkit as tk
 from toolkit._validation import ToolkitWarning
-from toolkit.stats.compare import _icc_anova
+from toolkit.stats._icc import icc_anova
 
 
 def _frame(rng, sizes, sampler, accounts_per_group=None):
@@ -32,7 +32,7 @@ def test_icc_matches_shrout_fleiss_1979():
     # Table 2 data (6 targets x 4 judges); Table 4: BMS = 11.24, WMS = 6.26, ICC(1,1) = .17.
     ratings = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], float)
     targets = np.repeat(np.arange(6), 4)
-    icc, m0 = _icc_anova(ratings.ravel(), targets)
+    icc, m0 = icc_anova(ratings.ravel(), targets)
     expected = (11.24 - 6.26) / (11.24 + 3 * 6.26)  # from the published mean squares (2 decimals)
     assert m0 == pytest.approx(4.0)
     assert icc == pytest.approx(expected, abs=5e-4)  # mean squares printed to 0.005

@@ -8,7 +8,8 @@ from numpy.testing import assert_allclose
 
 import toolkit as tk
 from toolkit.models import account_level, nesting_summary
-from toolkit.models.nesting import NESTING_COLUMNS, _icc_anova
+from toolkit.models.nesting import NESTING_COLUMNS
+from toolkit.stats._icc import icc_anova
 
 # Shrout & Fleiss (1979), Table 2: 6 targets rated by 4 judges; Table 3: BMS = 11.24, WMS = 6.26;
 # Table 4: ICC(1,1) = .17.
@@ -19,7 +20,7 @@ SHROUT_FLEISS = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6]
 def test_icc_matches_shrout_fleiss_icc11():
     values = SHROUT_FLEISS.ravel()
     targets = np.repeat(np.arange(6), 4)
-    icc = _icc_anova(values, targets, np.zeros(24, dtype=int))
+    icc, _ = icc_anova(values, targets, strata=np.zeros(24, dtype=int))
     assert_allclose(icc, (11.24 - 6.26) / (11.24 + 3 * 6.26), atol=5e-4)  # from the published mean squares
     assert round(icc, 2) == 0.17
 
@@ -30,7 +31,7 @@ def test_icc_recovers_known_value_unbalanced(rng):
     dept = codes % 4
     u = rng.normal(0, 0.5, size=400)          # ICC = 0.25 / (0.25 + 1) = 0.2
     values = 3.0 * dept + u[codes] + rng.normal(0, 1.0, size=codes.size)
-    assert abs(_icc_anova(values, codes, dept) - 0.2) < 0.03
+    assert abs(icc_anova(values, codes, strata=dept)[0] - 0.2) < 0.03
 
 
 def _nested(rng, n_acc=40, sd=0.8):

@@ -5,33 +5,11 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_column, check_data, message, numeric_column
+from ..stats._icc import icc_anova
 
 NESTING_COLUMNS = ("dv", "between", "subject", "n_posts", "n_accounts", "n_departments",
                    "accounts_in_several_departments", "nested", "mean_posts_per_account",
                    "cv_posts_per_account", "icc", "icc_method", "design_effect", "effective_n", "advice")
-
-
-def _icc_anova(values, codes, dept_codes):
-    """One-way ANOVA (method-of-moments) ICC of `values` grouped by `codes`, after removing department means.
-
-    ICC = (MSB - MSW) / (MSB + (n0 - 1) MSW), n0 = (N - sum n_j^2 / N) / (G - 1) (unbalanced groups).
-    """
-    v = values - pd.Series(values).groupby(dept_codes).transform("mean").to_numpy()
-    G = int(codes.max()) + 1
-    D = int(dept_codes.max()) + 1
-    N = v.size
-    n_j = np.bincount(codes, minlength=G).astype(float)
-    mean_j = np.bincount(codes, weights=v, minlength=G) / n_j
-    grand = v.mean()
-    ssb = np.sum(n_j * (mean_j - grand) ** 2)
-    ssw = np.sum((v - mean_j[codes]) ** 2)
-    df_b = G - D
-    df_w = N - G
-    if df_b <= 0 or df_w <= 0:
-        return np.nan
-    msb, msw = ssb / df_b, ssw / df_w
-    n0 = (N - np.sum(n_j ** 2) / N) / (G - 1)
-    return float((msb - msw) / (msb + (n0 - 1) * msw))
 
 
 def nesting_summary(data, *, dv, between, subject, exposure=None):
@@ -109,7 +87,7 @@ def nesting_summary(data, *, dv, between, subject, exposure=None):
     sizes = np.bincount(acc_codes).astype(float)
     m = sizes.mean()
     cv = sizes.std(ddof=0) / m if sizes.size > 1 else 0.0
-    icc = _icc_anova(values, acc_codes, dep_codes)
+    icc, _ = icc_anova(values, acc_codes, strata=dep_codes)
     de = 1.0 + ((cv ** 2 + 1.0) * m - 1.0) * icc if np.isfinite(icc) else np.nan
     n = int(y.size)
     if n_multi:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import (check_column, check_data, check_option, check_probability, message, warn)
+from ._icc import icc_anova
 from ._prepare import prepare_groups
 
 ANALYSES = ("auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model")
@@ -101,23 +102,6 @@ def _skewness(x: np.ndarray) -> float:
         return float("nan")
     sd = x.std()
     return float(np.mean((x - x.mean()) ** 3) / sd ** 3) if sd > 0 else 0.0
-
-
-def _icc_anova(values: np.ndarray, clusters: np.ndarray) -> tuple[float, float]:
-    """ICC(1) by the one-way ANOVA estimator and the average cluster size (Donner 1986 adjusted)."""
-    codes, inv = np.unique(clusters, return_inverse=True)
-    m = np.bincount(inv).astype(float)
-    k, n = m.size, values.size
-    if k < 2 or n <= k:
-        return float("nan"), float("nan")
-    means = np.bincount(inv, weights=values) / m
-    grand = values.mean()
-    msb = np.sum(m * (means - grand) ** 2) / (k - 1)
-    msw = np.sum((values - means[inv]) ** 2) / (n - k)
-    m0 = (n - np.sum(m ** 2) / n) / (k - 1)
-    denom = msb + (m0 - 1) * msw
-    icc = float((msb - msw) / denom) if denom > 0 else float("nan")
-    return icc, float(m0)
 
 
 def _design_checks(gd, data, subject, between) -> tuple[pd.DataFrame, dict]:
@@ -396,7 +380,7 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
     if subject is not None:
         gd_posts = prepare_groups(data, dv=dv, between=between, func=func, nan_policy=nan_policy, min_size=1)
         frame = data[[dv, subject]].dropna() if nan_policy == "omit" else data[[dv, subject]]
-        icc, m0 = _icc_anova(frame[dv].to_numpy(float), frame[subject].astype(str).to_numpy())
+        icc, m0 = icc_anova(frame[dv].to_numpy(float), frame[subject].astype(str).to_numpy())
         analysed = _subject_level(data, dv, between, subject, func, nan_policy)
         subject_facts = {"icc": icc, "mean_cluster": len(frame) / max(1, frame[subject].nunique()),
                          "design_effect": 1 + (m0 - 1) * icc if icc == icc else float("nan"),
