@@ -462,7 +462,17 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
     >>> curve["status"].unique().tolist()
     ['ok']
     """
-    func = "specification_curve"
+    prep, specs, alpha, confidence_level, n_jobs = _setup(
+        data, func="specification_curve", between=between, contrast=contrast, outcomes=outcomes,
+        denominators=denominators, analyses=analyses, units=units, exclusions=exclusions,
+        covariate_sets=covariate_sets, subject=subject, period=period, alpha=alpha,
+        confidence_level=confidence_level, n_jobs=n_jobs)
+    return _curve_table(prep, specs, alpha, confidence_level, n_jobs)
+
+
+def _setup(data, *, func, between, contrast, outcomes, denominators, analyses, units, exclusions, covariate_sets,
+           subject, period, alpha, confidence_level, n_jobs):
+    """Validate the declared choices, prepare the data and list the specifications (shared by both entry points)."""
     outcomes = _as_tuple(outcomes, func, "outcomes")
     denominators = _as_tuple(denominators, func, "denominators")
     analyses = _as_tuple(analyses, func, "analyses", ANALYSES)
@@ -475,7 +485,7 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
     prep = _prepare(data, between=between, contrast=contrast, outcomes=outcomes, denominators=denominators,
                     covariate_sets=covariate_sets, subject=subject, period=period, func=func)
     specs = _specifications(outcomes, denominators, analyses, units, exclusions, covariate_sets)
-    return _curve_table(prep, specs, alpha, confidence_level, n_jobs)
+    return prep, specs, alpha, confidence_level, n_jobs
 
 
 specification_curve.__doc__ = specification_curve.__doc__.replace(
@@ -594,21 +604,13 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
     True
     """
     func = "specification_test"
-    outcomes = _as_tuple(outcomes, func, "outcomes")
-    denominators = _as_tuple(denominators, func, "denominators")
-    analyses = _as_tuple(analyses, func, "analyses", ANALYSES)
-    units = _as_tuple(units, func, "units", UNITS)
-    exclusions = _as_tuple(exclusions, func, "exclusions", EXCLUSIONS)
-    covariate_sets = _covariate_sets(covariate_sets, func)
-    alpha = check_probability(alpha, func, "alpha")
-    confidence_level = check_probability(confidence_level, func, "confidence_level")
     n_resamples = check_integer(n_resamples, func, "n_resamples", minimum=1)
     check_option(resample_unit, ("auto", "subject", "post"), func, "resample_unit")
-    n_jobs = _n_jobs(n_jobs, func)
     rng = check_random_state(seed, func)
-    prep = _prepare(data, between=between, contrast=contrast, outcomes=outcomes, denominators=denominators,
-                    covariate_sets=covariate_sets, subject=subject, period=period, func=func)
-    specs = _specifications(outcomes, denominators, analyses, units, exclusions, covariate_sets)
+    prep, specs, alpha, confidence_level, n_jobs = _setup(
+        data, func=func, between=between, contrast=contrast, outcomes=outcomes, denominators=denominators,
+        analyses=analyses, units=units, exclusions=exclusions, covariate_sets=covariate_sets, subject=subject,
+        period=period, alpha=alpha, confidence_level=confidence_level, n_jobs=n_jobs)
     curve = _curve_table(prep, specs, alpha, confidence_level, n_jobs)
     ok = curve[curve["status"] == "ok"]
     if ok.empty:
