@@ -12,6 +12,7 @@ from numpy.testing import assert_allclose
 
 import toolkit as tk
 from toolkit.models import fit_engagement_model
+from _r_output import read_r_csv  # noqa: E402  (tests/ is on sys.path)
 
 
 requires_mirror = pytest.mark.skipif(not os.environ.get("TOOLKIT_DATA_MIRROR"),
@@ -37,16 +38,7 @@ def _thai() -> pd.DataFrame:
 
 
 def _ref(name) -> pd.DataFrame:
-    """Read an R output file (numbers were written with format(digits = 17), hence padded text)."""
-    out = pd.read_csv(REF / name, dtype=str, keep_default_na=False)
-    for c in out.columns:
-        text = out[c].str.strip()
-        conv = pd.to_numeric(text.where(~text.isin(["NA", "NaN", "Inf"]), None), errors="coerce")
-        if conv.notna().sum() == (~text.isin(["NA", "NaN", "Inf"])).sum():
-            out[c] = conv.astype(float)
-        else:
-            out[c] = text
-    return out
+    return read_r_csv(REF / name)
 
 
 @pytest.fixture(scope="module")

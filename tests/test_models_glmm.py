@@ -14,6 +14,7 @@ import toolkit as tk
 from toolkit.models import fit_engagement_model
 from toolkit.models._design import build_design
 from toolkit.models.glmm import LaplaceObjective
+from _r_output import read_r_csv  # noqa: E402  (tests/ is on sys.path)
 
 REF = Path(__file__).parent / "reference" / "models"
 requires_mirror = pytest.mark.skipif(not os.environ.get("TOOLKIT_DATA_MIRROR"),
@@ -21,16 +22,7 @@ requires_mirror = pytest.mark.skipif(not os.environ.get("TOOLKIT_DATA_MIRROR"),
 
 
 def _ref(name) -> pd.DataFrame:
-    """Read an R output file (numbers were written with format(digits = 17), hence padded text)."""
-    out = pd.read_csv(REF / name, dtype=str, keep_default_na=False)
-    for c in out.columns:
-        text = out[c].str.strip()
-        conv = pd.to_numeric(text.where(~text.isin(["NA", "NaN", "Inf"]), None), errors="coerce")
-        if conv.notna().sum() == (~text.isin(["NA", "NaN", "Inf"])).sum():
-            out[c] = conv.astype(float)
-        else:
-            out[c] = text
-    return out
+    return read_r_csv(REF / name)
 
 
 def _thai() -> pd.DataFrame:

@@ -1,0 +1,22 @@
+"""Read R reference output committed under tests/reference/ (shared by the model tests)."""
+from __future__ import annotations
+
+import pandas as pd
+
+MISSING = ["NA", "NaN", "Inf"]
+
+
+def read_r_csv(path) -> pd.DataFrame:
+    """Read an R output file (numbers were written with format(digits = 17), hence padded text).
+
+    A column becomes float when every non-missing cell parses as a number; otherwise it stays text.
+    """
+    out = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for c in out.columns:
+        text = out[c].str.strip()
+        conv = pd.to_numeric(text.where(~text.isin(MISSING), None), errors="coerce")
+        if conv.notna().sum() == (~text.isin(MISSING)).sum():
+            out[c] = conv.astype(float)
+        else:
+            out[c] = text
+    return out
