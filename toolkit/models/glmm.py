@@ -142,6 +142,38 @@ class LaplaceObjective:
         return float(np.sum(special.logsumexp(terms, axis=0) + np.log(np.sqrt(2.0) * scale)))
 
 
+def _newton_polish(fun, par, f, g, Hm, *, max_steps, tries):
+    """Newton steps ``par - t * H^-1 g`` with a fixed Hessian, accepted only if they do not raise ``fun``.
+
+    Each step tries t = 1, 1/2, … (``tries`` values; ``tries=1``: full steps only) and stops at a gradient
+    below 1e-9, a singular Hessian or a step that cannot improve. Returns (par, f, g, steps taken,
+    largest coordinate move).
+    """
+    steps, moved = 0, 0.0
+    for _ in range(max_steps):
+        if np.max(np.abs(g)) < 1e-9:
+            break
+        try:
+            step = np.linalg.solve(Hm, g)
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        improved = False
+        for _ in range(tries):
+            cand = par - t * step
+            fc, gc = fun(cand)
+            if np.isfinite(fc) and fc <= f + 1e-10:
+                improved = True
+                break
+            t /= 2.0
+        if not improved:
+            break
+        moved = max(moved, float(np.max(np.abs(cand - par))))
+        par, f, g = cand, fc, gc
+        steps += 1
+    return par, f, g, steps, moved
+
+
 def _num_hessian(fun_grad, x, h=1e-5):
     k = x.size
     Hm = np.zeros((k, k))
@@ -211,28 +243,8 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
     # Newton polishing with the numerical Hessian of the analytic gradient (computed once, reused while the
     # steps shrink; recomputed at the end only if the estimates moved noticeably)
     Hm = _num_hessian(fun, par)
-    moved = 0.0
-    for _ in range(8):
-        if np.max(np.abs(g)) < 1e-9:
-            break
-        try:
-            step = np.linalg.solve(Hm, g)
-        except np.linalg.LinAlgError:
-            break
-        t = 1.0
-        improved = False
-        for _ in range(20):
-            cand = par - t * step
-            fc, gc = fun(cand)
-            if np.isfinite(fc) and fc <= f + 1e-10:
-                improved = True
-                break
-            t /= 2.0
-        if not improved:
-            break
-        moved = max(moved, float(np.max(np.abs(cand - par))))
-        par, f, g = cand, fc, gc
-        iterations += 1
+    par, f, g, steps, moved = _newton_polish(fun, par, f, g, Hm, max_steps=8, tries=20)
+    iterations += steps
     if moved > 1e-4:
         Hm = _num_hessian(fun, par)
     if n_agq > 1:

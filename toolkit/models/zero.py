@@ -68,7 +68,7 @@ def _objective(par, yc, X, offset, family):
 
 def fit_zero_model(y, X, offset, family, *, max_iter=1000):
     """Fit ``zinb`` or ``hurdle_negbin``; returns a dict like :func:`toolkit.models.glm.fit_glm`."""
-    from .glmm import _num_hessian
+    from .glmm import _newton_polish, _num_hessian
 
     yc = as_counts(y)
     ypl = yc.plain()
@@ -81,19 +81,8 @@ def fit_zero_model(y, X, offset, family, *, max_iter=1000):
     par = res.x
     f, g = fun(par)
     Hm = _num_hessian(fun, par)
-    it = int(res.nit)
-    for _ in range(5):
-        if np.max(np.abs(g)) < 1e-9:
-            break
-        try:
-            step = np.linalg.solve(Hm, g)
-        except np.linalg.LinAlgError:
-            break
-        fc, gc = fun(par - step)
-        if not (np.isfinite(fc) and fc <= f + 1e-10):
-            break
-        par, f, g = par - step, fc, gc
-        it += 1
+    par, f, g, steps, _ = _newton_polish(fun, par, f, g, Hm, max_steps=5, tries=1)
+    it = int(res.nit) + steps
     Hm = _num_hessian(fun, par)
     try:
         vcov_all = np.linalg.inv(Hm)
