@@ -157,12 +157,15 @@ def small_org():
     return tk.simulate_organization(n_accounts_per_department=4, posts_per_account=20, seed=11)
 
 
-def test_exposure_selects_the_count_model_with_a_random_intercept(small_org):
+def test_crossed_accounts_fall_back_to_the_glmm_and_say_why(small_org):
+    # mixed-team posts put accounts in two `department` levels: accounts are not nested, so no cluster-level analysis
     data = small_org.data
-    res = tk.compare_groups(data, dv="comments", between="department", subject="account", exposure="reach",
-                            n_resamples=199, seed=1)
+    with pytest.warns(ToolkitWarning, match="as few as 4 account"):
+        res = tk.compare_groups(data, dv="comments", between="department", subject="account", exposure="reach",
+                                n_resamples=199, seed=1)
     assert res.analysis == "count_model" and res.unit == "post (account random intercept)"
-    assert "log(reach) offset" in res.reasons[0] and "random intercept per account" in res.reasons[0]
+    assert "not nested" in res.reasons[0]
+    assert "log(reach) offset" in res.reasons[1] and "random intercept per account" in res.reasons[1]
     direct = tk.fit_engagement_model(data, dv="comments", between="department", exposure="reach",
                                      subject="account")
     np.testing.assert_allclose(res.pairwise["estimate"], direct.contrasts["rate_ratio"], rtol=1e-12)
@@ -183,7 +186,7 @@ def test_count_model_without_subject_is_a_glm(small_org):
 
 
 def test_exposure_with_another_analysis_is_refused(small_org):
-    with pytest.raises(ValueError, match="Only the count model uses an exposure"):
+    with pytest.raises(ValueError, match="Only the count analyses use an exposure"):
         tk.compare_groups(small_org.data, dv="likes", between="department", exposure="reach", analysis="welch")
 
 

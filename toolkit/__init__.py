@@ -44,6 +44,8 @@ _EXPORTS: dict[str, str] = {
     "pairwise": "toolkit.stats.pairwise",
     "adjust_pvalues": "toolkit.stats.multitest",
     "compare_groups": "toolkit.stats.compare",
+    "cluster_level_comparison": "toolkit.stats.cluster",
+    "accounts_per_group": "toolkit.stats.cluster",
     # count and multilevel models
     "fit_engagement_model": "toolkit.models",
     "EngagementModel": "toolkit.models",

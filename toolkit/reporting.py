@@ -23,6 +23,7 @@ STATISTIC_SYMBOLS = {
     "welch_t": "t", "mann_whitney": "U", "brunner_munzel": "W",
     "tukey": "q", "games_howell": "q", "dunn": "z", "permutation": "Δ", "bootstrap": "Δ",
     "likelihood_ratio": "χ²", "wald": "χ²", "negbin_glmm": "z", "negbin_glm": "z",
+    "cluster_permutation": "F", "cluster_t": "t",
 }
 #: Human names of the tests.
 TEST_NAMES = {
@@ -32,6 +33,7 @@ TEST_NAMES = {
     "dunn": "Dunn's test", "permutation": "Permutation test", "bootstrap": "Bootstrap contrast",
     "likelihood_ratio": "Likelihood-ratio test", "wald": "Wald test", "negbin_glmm": "Negative-binomial GLMM",
     "negbin_glm": "Negative-binomial GLM",
+    "cluster_permutation": "Permutation test across accounts", "cluster_t": "Account-level t contrast",
 }
 EFFECT_SYMBOLS = {
     "eta_squared": "η²", "omega_squared": "ω²", "epsilon_squared": "ε²", "hedges_g": "Hedges' g",
@@ -78,7 +80,7 @@ def format_number(value: float, *, digits: int = 2, bounded: bool = False) -> st
 
 
 def _df_text(row) -> str:
-    if row.get("test") in ("anova", "welch_anova") or (row.get("test") == "permutation_omnibus"
+    if row.get("test") in ("anova", "welch_anova", "cluster_permutation") or (row.get("test") == "permutation_omnibus"
                                                         and not _isnan(row.get("df_within"))):
         return f"({_num(row['df_between'])}, {_num(row['df_within'])})"
     for key in ("df", "df_between"):

@@ -17,7 +17,7 @@ from .._validation import (check_column, check_data, check_option, check_probabi
 from ._icc import icc_anova
 from ._prepare import prepare_groups
 
-ANALYSES = ("auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model")
+ANALYSES = ("auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model", "cluster_level")
 
 #: Thresholds of the design checks (documented in compare_groups' Notes).
 SKEW_LIMIT = 2.0          # |skewness| above this in any group: means are driven by a few posts
@@ -25,6 +25,7 @@ ZERO_LIMIT = 0.30         # share of zeros above this in any group: zero-heavy
 VARIANCE_RATIO_LIMIT = 4  # largest / smallest group variance: Welch, not classic ANOVA
 SMALL_GROUP = 10          # groups smaller than this make asymptotic tests fragile
 MANY_GROUPS = 20          # with many small groups, Welch's F is anti-conservative
+FEW_SUBJECTS = 15         # fewer accounts per group: GLMM likelihood-ratio / Wald tests are anti-conservative
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,13 @@ class GroupComparison:
         The table the tests ran on (the account-level means when ``subject`` is given).
     model : EngagementModel or None
         The fitted count model when ``analysis="count_model"`` (see :func:`toolkit.fit_engagement_model`).
+    identifiable : bool
+        False when every group has a single `subject` (or `between` is the subject itself): group and
+        account effects cannot be told apart. The tables then compare these accounts (posts as units;
+        their ``between`` column names the subject column) and say so in ``reasons``.
+    group_rates : pandas.DataFrame or None
+        ``analysis="cluster_level"``: each group's rate (geometric mean of account rates) with an
+        interval that respects the accounts (see :func:`toolkit.cluster_level_comparison`).
     """
 
     analysis: str
@@ -64,6 +72,8 @@ class GroupComparison:
     pairwise: pd.DataFrame
     analysed_data: pd.DataFrame = field(repr=False)
     model: object = field(default=None, repr=False)
+    identifiable: bool = True
+    group_rates: pd.DataFrame | None = field(default=None, repr=False)
 
     def report(self) -> str:
         """APA-style sentences for the omnibus test and every contrast, after the reasons."""
@@ -242,6 +252,106 @@ def _count_model_comparison(data, *, dv, between, subject, exposure, reference, 
                            omnibus=omnibus, pairwise=pairwise_table, analysed_data=data, model=model)
 
 
+def _is_subject_column(data, between, subject) -> bool:
+    """`between` is the subject column, or a one-to-one relabelling of it."""
+    if between == subject:
+        return True
+    frame = data[[between, subject]].dropna()
+    if frame.empty:
+        return False
+    a = frame[between].astype("object").astype(str)
+    b = frame[subject].astype("object").astype(str)
+    return bool(pd.Series(a.to_numpy()).groupby(b.to_numpy()).nunique().max() == 1
+                and pd.Series(b.to_numpy()).groupby(a.to_numpy()).nunique().max() == 1)
+
+
+def _warn_few_subjects(table, *, between, subject, reasons, func):
+    single = table.loc[table["single_subject"], "group"].tolist()
+    fewest = int(table["n_subjects"].min())
+    if single:
+        text = (f"{len(single)} {between}(s) have a single {subject} ({', '.join(map(repr, single))}): their effect "
+                f"cannot be told apart from that {subject}'s own effect.")
+        reasons.append(text)
+        warn(f"{func}: {text}")
+    if fewest < FEW_SUBJECTS:
+        text = (f"The GLMM was requested with as few as {fewest} {subject}(s) per {between}: its likelihood-ratio "
+                f"and Wald tests treat the {subject} variance as known and find {between} differences that do not "
+                f"exist in such designs (see benchmarks/bench_calibration.py). analysis='auto' (cluster-level) "
+                f"stays calibrated.")
+        reasons.append(text)
+        warn(f"{func}: {text}")
+
+
+def _these_subjects(data, *, table, dv, between, subject, exposure, analysis, p_adjust, reference, alternative,
+                    confidence_level, n_resamples, seed, nan_policy):
+    """Every group has one subject: compare these subjects with posts as units, and say what that means."""
+    from dataclasses import replace
+
+    G = int(table["n_subjects"].sum()) if between != subject else len(table)
+    if table.attrs["same_as_subject"] and between == subject:
+        statement = (f"`between` is the subject column {subject!r}: this compares these {G} {subject}s with posts as "
+                     f"units. It describes these {subject}s, not a wider population of {subject}s.")
+    else:
+        statement = (f"Every {between} has a single {subject}, so a {between} effect cannot be told apart from that "
+                     f"{subject}'s own effect: there is no {between}-level test. What follows compares these {G} "
+                     f"{subject}s with posts as units; it describes these {subject}s, not {between}s in general.")
+        warn(f"compare_groups: {statement}")
+    inner_analysis = "auto" if analysis in ("auto", "cluster_level") else analysis
+    if reference is not None and between != subject:
+        hit = table.loc[table["group"] == str(reference), "subjects"]
+        reference = hit.iloc[0] if len(hit) else reference
+    inner = compare_groups(data, dv=dv, between=subject, subject=None, exposure=exposure, analysis=inner_analysis,
+                           p_adjust=p_adjust, reference=reference, alternative=alternative,
+                           confidence_level=confidence_level, n_resamples=n_resamples, seed=seed,
+                           nan_policy=nan_policy)
+    return replace(inner, identifiable=False, unit=f"post (describes these {G} {subject}s only)",
+                   reasons=[statement] + list(inner.reasons))
+
+
+def _cluster_level(data, *, dv, between, subject, exposure, reference, p_adjust, confidence_level, n_resamples, seed,
+                   nan_policy, reasons):
+    """The cluster-level analysis (one rate per subject) in the omnibus/pairwise schemas."""
+    from .cluster import cluster_level_comparison
+    from .describe import describe_groups
+
+    res = cluster_level_comparison(data, dv=dv, between=between, subject=subject, exposure=exposure,
+                                   reference=reference, p_adjust=p_adjust or "holm",
+                                   confidence_level=confidence_level, n_resamples=n_resamples, seed=seed,
+                                   nan_policy=nan_policy)
+    reasons = list(reasons) + list(res.notes)
+    for note in res.notes:
+        if "single" in note or "cannot produce" in note or "0 events" in note:
+            warn(f"compare_groups: {note}")
+    analysed = res.subjects.rename(columns={"subject": subject, "group": between, "events": dv,
+                                            "exposure": exposure or "posts_exposure"})
+    if isinstance(data[between].dtype, pd.CategoricalDtype):
+        analysed[between] = pd.Categorical(analysed[between], categories=list(res.groups["group"]), ordered=True)
+    import warnings
+
+    from .._validation import ToolkitWarning
+    with warnings.catch_warnings():  # single-account groups are already explained in the reasons
+        warnings.simplefilter("ignore", ToolkitWarning)
+        descriptives = describe_groups(analysed, dv="rate", between=between, confidence_level=confidence_level,
+                                       n_resamples=min(n_resamples, 2000), seed=seed)
+    g = res.groups
+    rows = [
+        (f"{subject}s per {between} (fewest)", float(g["n_subjects"].min()), 2.0, bool(g["n_subjects"].min() < 2),
+         f"A {between} with one {subject} cannot be told apart from it."),
+        (f"{subject}s in total", float(g["n_subjects"].sum()), float(len(g) + 1), False,
+         f"The evidence about {between}s grows with {subject}s, not posts."),
+        ("smallest achievable p-value", res.min_p_value, 1 - confidence_level,
+         bool(res.min_p_value > 1 - confidence_level),
+         "Permutation across whole accounts: above alpha means no result can be significant."),
+        (f"{between}s with no events", float((g["events"] == 0).sum()), 0.0, bool((g["events"] == 0).any()),
+         "Rates use a 0.5 continuity correction per account; read their ratios as upper bounds."),
+    ]
+    design = pd.DataFrame(rows, columns=["check", "value", "threshold", "flag", "explanation"])
+    return GroupComparison(analysis="cluster_level", unit=subject, dv=dv, between=between, reasons=reasons,
+                           design=design, descriptives=descriptives, omnibus=res.omnibus, pairwise=res.pairwise,
+                           analysed_data=analysed, model=None, identifiable=res.identifiable,
+                           group_rates=res.groups)
+
+
 def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="auto", p_adjust=None,
                    reference=None, alternative="two-sided", confidence_level=0.95, n_resamples=9999, seed=None,
                    nan_policy="raise"):
@@ -355,27 +465,70 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
     reasons: list[str] = []
     if exposure is not None:
         check_column(data, exposure, func, "exposure")
-        if analysis not in ("auto", "count_model"):
-            raise ValueError(message(func, "exposure", "None unless analysis is 'auto' or 'count_model'", exposure,
-                                     f"Only the count model uses an exposure. For analysis={analysis!r}, compute "
+        if analysis not in ("auto", "count_model", "cluster_level"):
+            raise ValueError(message(func, "exposure", "None unless analysis is 'auto', 'count_model' or "
+                                     "'cluster_level'", exposure,
+                                     f"Only the count analyses use an exposure. For analysis={analysis!r}, compute "
                                      f"a rate with tk.add_metrics (e.g. dv='engagement_rate_reach')."))
-    if subject is None and "account" in data.columns and data["account"].notna().any():
+    if analysis == "cluster_level" and subject is None:
+        raise ValueError(message(func, "subject", "a column (e.g. 'account') when analysis='cluster_level'", None,
+                                 "The cluster-level analysis summarises each account; name the account column."))
+    if subject is not None:
+        check_column(data, subject, func, "subject")
+        from .cluster import _accounts_per_group
+        table = _accounts_per_group(data, between=between, subject=subject, func=func)
+        crossed = table.attrs["crossed"]
+        if not table.attrs["identifiable"]:
+            return _these_subjects(data, table=table, dv=dv, between=between, subject=subject, exposure=exposure,
+                                   analysis=analysis, p_adjust=p_adjust, reference=reference,
+                                   alternative=alternative, confidence_level=confidence_level,
+                                   n_resamples=n_resamples, seed=seed, nan_policy=nan_policy)
+        single = table.loc[table["single_subject"], "group"].tolist()
+    if subject is None and "account" in data.columns and data["account"].notna().any() \
+            and not _is_subject_column(data, between, "account"):
         posts_per_account = data.groupby("account", observed=True).size()
         # One account (e.g. a single brand's page) cannot be a unit of comparison; nothing to suggest then.
         if posts_per_account.size > 1 and (posts_per_account > 1).any():
             warn(f"{func}: `data` has {len(data)} posts from {posts_per_account.size} accounts; treating posts as "
                  f"independent overstates the evidence (pseudo-replication). Pass subject='account' to compare "
-                 f"account-level means (or, with the count model, to add a random intercept per account).")
+                 f"departments with one summary per account.")
+    if analysis == "auto" and exposure is not None and subject is not None and crossed:
+        reasons.append(f"{len(crossed)} {subject}(s) have posts in several {between}s (e.g. {crossed[0]!r}, as with "
+                       f"mixed-team posts), so {subject}s are not nested in {between}s and cannot be summarised one "
+                       f"per {between}: a negative-binomial GLMM with a random intercept per {subject} is used.")
+    elif analysis == "cluster_level" or (analysis == "auto" and exposure is not None and subject is not None):
+        if analysis == "auto":
+            reasons.append(f"{dv!r} is a count with exposure {exposure!r} and posts are nested in {subject}: "
+                           f"{between}s are compared with one engagement rate per {subject} (cluster-level "
+                           f"analysis: a permutation test of {between} labels across whole {subject}s and t "
+                           f"intervals on the {subject}-to-{subject} variation), which stays calibrated with few "
+                           f"{subject}s per {between}, where a GLMM's likelihood-ratio test does not.")
+        else:
+            reasons.append("Analysis 'cluster_level' was requested.")
+        if alternative != "two-sided":
+            raise ValueError(message(func, "alternative", "'two-sided' for the cluster-level analysis", alternative))
+        return _cluster_level(data, dv=dv, between=between, subject=subject, exposure=exposure,
+                              reference=reference, p_adjust=p_adjust, confidence_level=confidence_level,
+                              n_resamples=n_resamples, seed=seed, nan_policy=nan_policy, reasons=reasons)
     if analysis == "count_model" or (analysis == "auto" and exposure is not None):
         if analysis == "auto":
             reasons.append(f"{dv!r} is a count with exposure {exposure!r}: a negative-binomial model with a "
                            f"log({exposure}) offset estimates rate ratios between groups"
-                           + (f", with a random intercept per {subject} for the nesting." if subject else "."))
+                           + (f", with a random intercept per {subject}." if subject else "."))
         else:
             reasons.append("Analysis 'count_model' was requested.")
+        if subject is not None:
+            _warn_few_subjects(table, between=between, subject=subject, reasons=reasons, func=func)
         return _count_model_comparison(data, dv=dv, between=between, subject=subject, exposure=exposure,
                                        reference=reference, p_adjust=p_adjust, confidence_level=confidence_level,
                                        n_resamples=n_resamples, seed=seed, nan_policy=nan_policy, reasons=reasons)
+    if subject is not None and single:
+        raise ValueError(message(func, "subject", f"at least two {subject}s in every {between} for a comparison of "
+                                 f"{subject} means", f"a single {subject} in {single}",
+                                 f"A {between} with one {subject} cannot be told apart from that {subject}. For "
+                                 f"counts, pass exposure= (the cluster-level analysis handles it and says so); or "
+                                 f"drop those {between}s; or compare the {subject}s themselves with "
+                                 f"between={subject!r}."))
     subject_facts = None
     if subject is not None:
         gd_posts = prepare_groups(data, dv=dv, between=between, func=func, nan_policy=nan_policy, min_size=1)
@@ -451,9 +604,16 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
             p_adjust = "holm"
             reasons.append(f"Contrasts against {reference!r} only: the studentized range covers all pairs, so "
                            f"Games–Howell p-values are Holm-adjusted over the {k - 1} comparisons instead.")
-        contrasts = pairwise(analysed, **common, method=method, p_adjust=p_adjust, reference=reference,
-                             confidence_level=confidence_level, n_resamples=n_resamples, seed=seed,
-                             nan_policy=analysis_nan_policy)
+        if reference is None and k > MANY_GROUPS:
+            from ._schema import PAIRWISE_COLUMNS
+            contrasts = pd.DataFrame(columns=list(PAIRWISE_COLUMNS))
+            reasons.append(f"{k} groups make {k * (k - 1) // 2:,} pairs: no pairwise contrasts are computed (more than "
+                           f"{MANY_GROUPS} groups). Pass reference= to compare every group with one of them, or rank "
+                           f"the groups with their uncertainty (tk.plots.bootstrap_draws → tk.plots.rank_table → tk.plots.plot_ranking).")
+        else:
+            contrasts = pairwise(analysed, **common, method=method, p_adjust=p_adjust, reference=reference,
+                                 confidence_level=confidence_level, n_resamples=n_resamples, seed=seed,
+                                 nan_policy=analysis_nan_policy)
     return GroupComparison(analysis=chosen, unit=unit, dv=dv, between=between, reasons=reasons, design=design,
                            descriptives=descriptives, omnibus=omnibus, pairwise=contrasts,
                            analysed_data=analysed)

@@ -83,6 +83,9 @@ def _nct_ncp_limit(t: float, df: float, target: float) -> float:
     while f(hi) > 0:
         hi += step
         step *= 2.0
+    if not (np.isfinite(f(lo)) and np.isfinite(f(hi))):
+        # scipy's noncentral t cdf returns NaN far in the tail (tiny df, huge t): no interval rather than a wrong one
+        return math.nan
     return float(optimize.brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500))
 
 
