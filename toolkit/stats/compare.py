@@ -35,7 +35,8 @@ class GroupComparison:
     Attributes
     ----------
     analysis : str
-        The analysis that was run ("welch", "anova", "kruskal", "permutation", "brunner_munzel").
+        The analysis that was run ("welch", "anova", "kruskal", "permutation", "brunner_munzel",
+        "count_model", "cluster_level").
     unit : str
         Unit of analysis: "post" (rows of `data`) or the `subject` column (e.g. "account").
     reasons : list of str
@@ -369,16 +370,24 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
         Clustering column (e.g. ``"account"``). When given, posts are averaged per subject and the
         groups are compared at the subject level (each subject must belong to one group). When
         None and `data` has an ``account`` column with several posts per account, a
-        :class:`~toolkit.ToolkitWarning` points out the pseudo-replication. With
-        ``analysis="count_model"`` the subject gets a random intercept instead (posts stay the unit).
+        :class:`~toolkit.ToolkitWarning` points out the pseudo-replication (not when `between` is the
+        account column or a one-to-one copy of it). With an `exposure`, each subject's rate is the
+        unit (``"cluster_level"``); with ``analysis="count_model"`` the subject gets a random
+        intercept instead (posts stay the unit). Every comparison with a `subject` first counts the
+        subjects per group: when every group has a single subject (or `between` is the subject), a
+        group effect cannot be told apart from its subject's, so the result compares these subjects
+        with posts as units, says so in ``reasons`` and sets ``identifiable=False``.
     exposure : str or None, default=None
-        Exposure column of a count outcome (e.g. ``"reach"``). Only the count model uses it (as a log
-        offset); with ``analysis="auto"`` an exposure selects the count model.
-    analysis : {"auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model"}, default="auto"
+        Exposure column of a count outcome (e.g. ``"reach"``). Only the count analyses use it; with
+        ``analysis="auto"`` an exposure selects ``"cluster_level"`` (with `subject`) or the count
+        model (without).
+    analysis : {"auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model", \
+"cluster_level"}, default="auto"
         "auto" chooses from the design checks (see Notes) and records the reasons. An explicit
         choice is always run as requested. "count_model" fits a negative-binomial model with
         :func:`toolkit.fit_engagement_model` (a GLMM with a random intercept per `subject` when
-        given) and reports rate ratios.
+        given) and reports rate ratios. "cluster_level" compares one rate per `subject`
+        (:func:`toolkit.cluster_level_comparison`).
     p_adjust : str or None, default=None
         Multiple-comparison correction of the contrasts (None: the method's standard — the
         studentized range for Games–Howell/Tukey, Holm otherwise). See :func:`toolkit.pairwise`.
@@ -407,15 +416,25 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
     -----
     Choice rules of ``analysis="auto"`` (thresholds in this module):
 
-    0. an ``exposure`` is given → ``"count_model"``: the outcome is a count per exposure, and a
-       negative-binomial model with a log-exposure offset estimates rate ratios directly (with a
-       random intercept per ``subject``, which handles nesting without aggregating);
+    0. an ``exposure`` and a ``subject`` are given, subjects nested in groups →
+       ``"cluster_level"``: one engagement rate per subject, a permutation test of group labels
+       across whole subjects and t intervals on the subject-to-subject variation
+       (:func:`toolkit.cluster_level_comparison`). It keeps its false-positive rate at α with
+       two to fifteen accounts per department, where a GLMM's likelihood-ratio test rejected
+       0.15–0.31 of null data sets (``benchmarks/bench_calibration.py``). Subjects crossed with
+       groups (mixed-team posts) → the GLMM (``"count_model"``), with a warning when some group
+       has fewer than 15 subjects. An ``exposure`` without ``subject`` → ``"count_model"`` (a
+       negative-binomial GLM with a log-exposure offset);
     1. any group smaller than 10, or a group with zero variance → ``"permutation"``
        (permutation test of Welch's F with resampled pairwise contrasts; no large-sample
        approximation);
     2. otherwise, max |skewness| > 2 or a share of zeros > 30% in any group → ``"kruskal"``
        (Kruskal–Wallis + Dunn; Brunner–Munzel for two groups), which compare typical posts;
     3. otherwise → ``"welch"`` (Welch's ANOVA + Games–Howell; Welch's t for two groups).
+
+    With more than 20 groups and no `reference`, no all-pairs table is computed (k(k−1)/2 pairs):
+    the cluster-level analysis compares each group with the grand mean; the other analyses report
+    the omnibus test and say how to rank the groups or compare them with a reference.
 
     Classic ANOVA + Tukey is available on request (``analysis="anova"``) but never chosen
     automatically, because engagement data rarely has equal variances. The analyses answer
@@ -435,6 +454,9 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
 
     References
     ----------
+    Hayes, R. J., & Moulton, L. H. (2017). Cluster Randomised Trials (2nd ed.). Chapman & Hall/CRC.
+    doi:10.4324/9781315370286
+
     Donner, A. (1986). A review of inference procedures for the intraclass correlation coefficient
     in the one-way random effects model. International Statistical Review, 54(1), 67–82.
     doi:10.2307/1403259
