@@ -212,7 +212,9 @@ def test_uci_plan_against_r(tmp_path):
 def test_glmm_contrast_is_the_model_contrast_in_plan_direction():
     plan = plans.load_plan(SIM_PLAN)
     data = plans.plan_data(plan)
-    res = plans.run_plan(data, plan=plan, seed=1).table.set_index("hypothesis_id")
+    with pytest.warns(ToolkitWarning, match=r"'negbin_glmm' hypotheses H1 .*H2 .*fewer than 15 accounts.*"
+                                            r"anti-conservative.*'cluster_level'"):
+        res = plans.run_plan(data, plan=plan, seed=1).table.set_index("hypothesis_id")
     model = tk.models.fit_engagement_model(data, dv="comments", between="department", exposure="reach",
                                            subject="account", confidence_level=0.95)
     c = model.contrasts
@@ -348,3 +350,97 @@ def test_every_rate_analysis_reports_its_function(tmp_path, posts, analysis, fun
     expected_estimate = direct["estimate"] if "groups" in kwargs else direct["effect_size"]
     assert row["estimate"] == expected_estimate
     assert row["p_adjusted"] == row["p_value"]  # a family of one
+
+
+# --------------------------------------------------------------------------------------------- cluster level
+@pytest.fixture(scope="module")
+def nested():
+    # accounts nested in departments (no mixed teams): 3 accounts in each of the 8 default departments
+    return tk.simulate_organization(n_accounts_per_department=3, posts_per_account=20, mixed_share=0.0, seed=12).data
+
+
+def _cluster_plan(direction="greater"):
+    content = _base()
+    content["hypotheses"] = [
+        {"id": "C1", "statement": "Marketing gets more comments per reach than PR (per account).", "dv": "comments",
+         "denominator": "reach", "between": "department", "contrast": {"group_a": "Marketing", "group_b": "PR"},
+         "analysis": "cluster_level", "subject": "account", "direction": direction, "family": "main"},
+        {"id": "C2", "statement": "Departments differ in comments per reach (per account).", "dv": "comments",
+         "denominator": "reach", "between": "department", "contrast": "omnibus", "analysis": "cluster_level",
+         "subject": "account", "direction": "two-sided", "family": "main"},
+    ]
+    return content
+
+
+@pytest.mark.parametrize("direction", ["greater", "less", "two-sided"])
+def test_cluster_level_plan_matches_cluster_level_comparison(tmp_path, nested, direction):
+    plan = plans.load_plan(_write(tmp_path, _cluster_plan(direction)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ToolkitWarning)  # calibrated: no few-accounts warning
+        t = plans.run_plan(nested, plan=plan, seed=np.random.default_rng(3)).table.set_index("hypothesis_id")
+    # the plan's one generator drives the permutations of C1 and then C2 (Monte Carlo: 24 accounts in 8
+    # departments have billions of assignments): the same generator, called in plan order, gives the same values
+    rng = np.random.default_rng(3)
+    kw = dict(dv="comments", between="department", subject="account", exposure="reach")
+    direct = tk.cluster_level_comparison(nested, reference="PR", seed=rng, **kw)
+    direct_omnibus = tk.cluster_level_comparison(nested, seed=rng, **kw).omnibus
+    row = direct.pairwise.set_index("group_a").loc["Marketing"]
+    c1 = t.loc["C1"]
+    assert c1["analysis"] == "cluster_level" and c1["estimate_type"] == "rate_ratio"
+    assert c1["estimate"] == pytest.approx(row["estimate"], rel=1e-12)
+    assert (c1["ci_low"], c1["ci_high"]) == pytest.approx((row["estimate_ci_low"], row["estimate_ci_high"]),
+                                                          rel=1e-12)
+    assert c1["statistic"] == pytest.approx(row["statistic"], rel=1e-12)
+    df = row["df"]
+    expected = {"greater": stats.t.sf(row["statistic"], df), "less": stats.t.cdf(row["statistic"], df),
+                "two-sided": row["p_value"]}[direction]
+    assert c1["p_value"] == pytest.approx(expected, rel=1e-12)
+    # the t test itself, from scratch: pooled within-department variance of account log rates, G - k df
+    acc = nested.groupby("account", observed=True).agg(dept=("department", "first"), y=("comments", "sum"),
+                                                      e=("reach", "sum"))
+    acc["l"] = np.log((acc["y"] + 0.5) / acc["e"])
+    resid = acc["l"] - acc.groupby("dept", observed=True)["l"].transform("mean")
+    G, k = len(acc), acc["dept"].nunique()
+    assert df == G - k
+    la, lb = acc.loc[acc["dept"] == "Marketing", "l"], acc.loc[acc["dept"] == "PR", "l"]
+    tt = (la.mean() - lb.mean()) / np.sqrt((resid @ resid) / (G - k) * (1 / len(la) + 1 / len(lb)))
+    assert c1["statistic"] == pytest.approx(tt, rel=1e-10)
+    assert c1["estimate"] == pytest.approx(np.exp(la.mean() - lb.mean()), rel=1e-10)
+    # omnibus: the permutation test of department labels across whole accounts
+    c2 = t.loc["C2"]
+    assert c2["p_value"] == direct_omnibus["p_value"].iloc[0]
+    assert c2["statistic"] == pytest.approx(direct_omnibus["statistic"].iloc[0], rel=1e-12)
+    assert math.isnan(c2["estimate"]) and c2["estimate_type"] == "none"
+    assert c1["n"] == c2["n"] == len(nested)
+    assert stats.f_oneway(*[g["l"] for _, g in acc.groupby("dept", observed=True)]).statistic == \
+        pytest.approx(c2["statistic"], rel=1e-10)
+
+
+def test_cluster_level_plan_needs_subject_and_exposure(tmp_path):
+    content = _cluster_plan()
+    del content["hypotheses"][0]["subject"]
+    with pytest.raises(ValueError, match=r"hypotheses\[C1\]\.subject` must be given for analysis 'cluster_level'"):
+        plans.load_plan(_write(tmp_path, content))
+    content = _cluster_plan()
+    content["hypotheses"][1]["denominator"] = None
+    with pytest.raises(ValueError, match=r"hypotheses\[C2\]\.denominator` must be an exposure column"):
+        plans.load_plan(_write(tmp_path, content))
+
+
+def test_glmm_warns_with_few_accounts_only(tmp_path, nested):
+    content = _cluster_plan("two-sided")
+    for h in content["hypotheses"]:
+        h["analysis"] = "negbin_glmm"
+    plan = plans.load_plan(_write(tmp_path, content))
+    with pytest.warns(ToolkitWarning, match=r"C1 \(fewest accounts per department: 3 in .*fewer than 15"):
+        few = plans.run_plan(nested, plan=plan, seed=1).table
+    # the results are those of the pre-registered GLMM: identical to the fitted model
+    model = tk.models.fit_engagement_model(nested, dv="comments", between="department", exposure="reach",
+                                           subject="account", confidence_level=0.95)
+    assert few.loc[1, "p_value"] == pytest.approx(model.test["p_value"].iloc[0], rel=1e-12)
+    many = tk.simulate_organization(n_accounts_per_department=15, posts_per_account=6, seed=4,
+                                    departments=["Marketing", "PR"], mixed_share=0.0).data
+    with warnings.catch_warnings(record=True) as caught:  # (the GLMM may warn about other things)
+        warnings.simplefilter("always")
+        plans.run_plan(many, plan=plan, seed=1)
+    assert not [w for w in caught if "anti-conservative" in str(w.message)]
