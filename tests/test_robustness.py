@@ -65,13 +65,21 @@ def test_nb_models_match_fit_engagement_model(org, analysis, subject):
                                 denominators=("reach",), analyses=(analysis,), units=("post",),
                                 exclusions=("none",), covariate_sets=((), ("content_type",)), n_jobs=1)
     d = _two(org)
+    G = d["account"].nunique()
     for cs, row in zip(((), ("content_type",)), curve.itertuples()):
         m = tk.models.fit_engagement_model(d, dv="shares", between="department", exposure="reach",
                                            covariates=cs, subject=subject, reference="Marketing")
         rr = m.rate_ratios.iloc[0]
         assert row.estimate == pytest.approx(np.log(rr["rate_ratio"]), abs=2e-4)
-        assert row.ci_low == pytest.approx(np.log(rr["ci_low"]), abs=2e-3)
-        assert row.p_value == pytest.approx(rr["p_value"], rel=0.02, abs=1e-6)
+        if analysis == "negbin_glm":
+            assert row.ci_low == pytest.approx(np.log(rr["ci_low"]), abs=2e-3)
+            assert row.p_value == pytest.approx(rr["p_value"], rel=0.02, abs=1e-6)
+        else:  # the same Wald statistic, referred to t on G - 2 = 8 df (small-sample correction)
+            z = rr["statistic"]
+            se = (np.log(rr["ci_high"]) - np.log(rr["ci_low"])) / (2 * stats.norm.ppf(0.975))
+            assert row.p_value == pytest.approx(2 * stats.t.sf(abs(z), G - 2), rel=0.02, abs=1e-6)
+            assert row.ci_low == pytest.approx(np.log(rr["rate_ratio"]) - stats.t.ppf(0.975, G - 2) * se, abs=2e-3)
+            assert row.p_value > rr["p_value"]  # t tails are heavier than z
 
 
 def test_account_level_matches_aggregated_glm(org):
@@ -84,6 +92,59 @@ def test_account_level_matches_aggregated_glm(org):
                                        reference="Marketing")
     assert curve["n"].iloc[0] == 10
     assert curve["estimate"].iloc[0] == pytest.approx(np.log(m.rate_ratios["rate_ratio"].iloc[0]), abs=1e-6)
+
+
+def _account_log_rates(d, dv, exposure="reach"):
+    acc = d.groupby("account", observed=True).agg(dept=("department", "first"), y=(dv, "sum"),
+                                                  e=(exposure, "sum") if exposure else (dv, "size"))
+    return acc.assign(l=np.log((acc["y"] + 0.5) / acc["e"]))
+
+
+def test_cluster_level_matches_ttest_on_account_log_rates(org):
+    curve = specification_curve(org, between="department", contrast=("IT", "Marketing"), outcomes=("likes",),
+                                denominators=("reach", "none"), analyses=("cluster_level",),
+                                units=("post", "account_month"), exclusions=("none",),
+                                covariate_sets=((), ("content_type",)), n_jobs=1)
+    ok = curve[curve["status"] == "ok"]
+    assert len(ok) == 2  # post unit, no covariates, two denominators
+    for den, row in zip(("reach", None), ok.itertuples()):
+        acc = _account_log_rates(_two(org, "IT"), "likes", den)
+        la, lb = acc.loc[acc["dept"] == "IT", "l"], acc.loc[acc["dept"] == "Marketing", "l"]
+        ref = stats.ttest_ind(la, lb, equal_var=True)
+        ci = ref.confidence_interval(0.95)
+        assert row.estimate == pytest.approx(la.mean() - lb.mean(), rel=1e-12)
+        assert row.p_value == pytest.approx(ref.pvalue, rel=1e-10)
+        assert (row.ci_low, row.ci_high) == pytest.approx((ci.low, ci.high), rel=1e-10)
+        assert (row.n, row.n_a, row.n_b) == (10, 5, 5)
+    # the same number as the two-department cluster_level_comparison
+    direct = tk.cluster_level_comparison(_two(org, "IT"), dv="likes", between="department", subject="account",
+                                         exposure="reach", reference="Marketing", n_resamples=99, seed=1)
+    assert np.exp(ok["estimate"].iloc[0]) == pytest.approx(direct.pairwise["estimate"].iloc[0], rel=1e-12)
+    assert ok["p_value"].iloc[0] == pytest.approx(direct.pairwise["p_value"].iloc[0], rel=1e-12)
+    skipped = curve[curve["status"] == "skipped"].set_index(["unit", "covariates"])["reason"]
+    assert skipped.str.contains("does not adjust for covariates|already aggregates to accounts").all()
+
+
+def test_cluster_level_skips_crossed_accounts_and_single_accounts():
+    crossed = tk.simulate_organization(n_accounts_per_department=3, posts_per_account=20, seed=5,
+                                       departments=["Marketing", "PR"], mixed_share=0.0).data
+    crossed["department"] = crossed["department"].astype(str)
+    first = crossed.index[crossed["department"] == "PR"][:5]
+    crossed.loc[first, "department"] = "Marketing"  # one PR account now also posts for Marketing
+    curve = specification_curve(crossed, between="department", contrast=("PR", "Marketing"), outcomes=("likes",),
+                                denominators=("reach",), analyses=("cluster_level",), units=("post",),
+                                exclusions=("none",), n_jobs=1)
+    assert curve["status"].iloc[0] == "skipped"
+    assert curve["reason"].iloc[0] == "accounts are not nested in the groups (an account posts for both)"
+    single = tk.simulate_organization(n_accounts_per_department=1, posts_per_account=20, seed=5,
+                                      departments=["Marketing", "PR"], mixed_share=0.0).data
+    curve = specification_curve(single, between="department", contrast=("PR", "Marketing"), outcomes=("likes",),
+                                denominators=("reach",), analyses=("cluster_level",), units=("post",),
+                                exclusions=("none",), n_jobs=1)
+    assert curve["status"].iloc[0] == "skipped"
+    assert curve["reason"].iloc[0] == "cluster_level needs at least 2 accounts in each group"
+    from toolkit.robustness import ANALYSES
+    assert "cluster_level" in ANALYSES
 
 
 def test_skips_are_recorded_on_real_single_account_data():

@@ -4,6 +4,9 @@
 of defensible analysis choices and returns one row per specification; :func:`specification_test`
 adds the joint inference of Simonsohn, Simmons & Nelson (2020): is the curve as a whole more
 extreme than curves computed on data where the null hypothesis is true by construction?
+
+With posts nested in few accounts, "cluster_level" (one log rate per account, t on G − 2 df) is the
+calibrated specification, and "negbin_glmm" specifications use a t reference on G − 2 df instead of z.
 """
 from __future__ import annotations
 
@@ -19,10 +22,12 @@ from scipy import stats
 from ._validation import (check_column, check_data, check_integer, check_option, check_probability,
                           check_random_state, message)
 
-ANALYSES: tuple[str, ...] = ("welch", "rank", "negbin_glm", "negbin_glmm", "account_level")
+ANALYSES: tuple[str, ...] = ("welch", "rank", "negbin_glm", "negbin_glmm", "account_level", "cluster_level")
 UNITS: tuple[str, ...] = ("post", "account_month")
 EXCLUSIONS: tuple[str, ...] = ("none", "paid", "outliers", "small_accounts")
 DENOMINATORS: tuple[str, ...] = ("reach", "impressions", "audience", "none")
+#: Continuity correction of the account log rates of "cluster_level" (as in toolkit.stats.cluster).
+CONTINUITY = 0.5
 #: Accounts with fewer posts than this are "small" (exclusion "small_accounts").
 SMALL_ACCOUNT_POSTS = 10
 #: Posts above this pooled quantile of the outcome per unit of the denominator are "outliers".
@@ -179,12 +184,12 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
     e = prep.exposures[spec["denominator"]]
     if e is None:
         raise _Skip(f"the data have no {spec['denominator']!r} column")
-    if cs and an in ("welch", "rank", "account_level"):
+    if cs and an in ("welch", "rank", "account_level", "cluster_level"):
         raise _Skip(f"{an} does not adjust for covariates")
     if cs and un != "post":
         raise _Skip("covariates are post-level; the account-month unit has none")
-    if an == "account_level" and un != "post":
-        raise _Skip("account_level already aggregates to accounts; use unit='post'")
+    if an in ("account_level", "cluster_level") and un != "post":
+        raise _Skip(f"{an} already aggregates to accounts; use unit='post'")
     ok = np.isfinite(y) & np.isfinite(e) & (e > 0)
     for c in cs:
         ok &= np.all(np.isfinite(prep.covariates[c]), axis=1)
@@ -201,7 +206,7 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
             raise _Skip("no `subject` column to define small accounts")
         counts = np.bincount(prep.subject[ok], minlength=prep.subject.max() + 1)
         ok &= counts[prep.subject] >= SMALL_ACCOUNT_POSTS
-    needs_subject = an in ("negbin_glmm", "account_level") or un == "account_month"
+    needs_subject = an in ("negbin_glmm", "account_level", "cluster_level") or un == "account_month"
     if needs_subject and prep.subject is None:
         raise _Skip(f"{an if an != 'welch' else un} needs a `subject` (account) column")
     y, e, a = y[ok], e[ok], is_a[ok]
@@ -216,7 +221,7 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
         e = np.bincount(inv, weights=e) if spec["denominator"] != "none" else np.bincount(inv).astype(float)
         a = (u % 2).astype(float)
         subj = (u // 2) // (prep.period.max() + 1)
-    if an == "account_level":
+    if an in ("account_level", "cluster_level"):
         n_groups_per_subject = np.bincount(subj, weights=a) / np.maximum(np.bincount(subj), 1)
         if np.any((n_groups_per_subject > 0) & (n_groups_per_subject < 1)):
             raise _Skip("accounts are not nested in the groups (an account posts for both)")
@@ -226,7 +231,7 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
         a = (np.bincount(inv, weights=a) > 0).astype(float)
         subj = None
         if min(a.sum(), len(a) - a.sum()) < 2:
-            raise _Skip("account_level needs at least 2 accounts in each group")
+            raise _Skip(f"{an} needs at least 2 accounts in each group")
     n, n_a = len(y), int(a.sum())
     n_b = n - n_a
     if min(n_a, n_b) < 2:
@@ -235,6 +240,18 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
         n_subj = len(np.unique(subj))
         if n_subj < 3:
             raise _Skip(f"negbin_glmm needs at least 3 accounts; the data have {n_subj}")
+    if an == "cluster_level":
+        # one log rate per account, pooled two-sample t on G - 2 df (tk.cluster_level_comparison, two groups)
+        lr = np.log((y + CONTINUITY) / e)
+        la, lb = lr[a == 1], lr[a == 0]
+        df = n - 2
+        s2 = (np.sum((la - la.mean()) ** 2) + np.sum((lb - lb.mean()) ** 2)) / df
+        est, se = float(la.mean() - lb.mean()), float(np.sqrt(s2 * (1.0 / n_a + 1.0 / n_b)))
+        if not se > 0:
+            raise FloatingPointError("the account log rates do not vary within the groups")
+        tq = stats.t.ppf(t_level, df)
+        p = float(2 * stats.t.sf(abs(est / se), df))
+        return est, est - tq * se, est + tq * se, p, float(np.sign(est)), np.nan, n, n_a, n_b
     if an == "welch":
         r = y / e
         ra, rb = r[a == 1], r[a == 0]
@@ -261,6 +278,12 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
     if an == "negbin_glmm":
         groups = np.unique(subj, return_inverse=True)[1]
     est, se = _fit_nb(y, X, offset, groups)
+    if an == "negbin_glmm":
+        # small-sample correction: t on G - 2 "between-within" df (G accounts in the subset) instead of z
+        df = int(groups.max()) + 1 - 2
+        tq = stats.t.ppf(t_level, df)
+        p = float(2 * stats.t.sf(abs(est / se), df))
+        return est, est - tq * se, est + tq * se, p, float(np.sign(est)), np.nan, n, n_a, n_b
     p = float(2 * stats.norm.sf(abs(est / se)))
     return est, est - z * se, est + z * se, p, float(np.sign(est)), np.nan, n, n_a, n_b
 
@@ -366,7 +389,11 @@ _PARAMS_DOC = """
     analyses : sequence of str, default all of ``ANALYSES``
         "welch" (Welch-type test of the log ratio of mean rates), "rank" (Mann-Whitney / two-group Dunn on
         the rates), "negbin_glm" (NB2 GLM with log-exposure offset), "negbin_glmm" (the same with a random
-        intercept per `subject`), "account_level" (NB2 GLM on account totals with log total-exposure offset).
+        intercept per `subject`; t on G - 2 df), "account_level" (NB2 GLM on account totals with log
+        total-exposure offset), "cluster_level" (one log rate per account, pooled t on G - 2 df: the
+        calibrated department comparison of :func:`toolkit.cluster_level_comparison`). The post-level
+        and account-total Wald tests ("negbin_glm", "account_level") are anti-conservative when posts
+        cluster in few accounts.
     units : sequence of str, default ("post", "account_month")
         Unit of analysis: posts, or sums per account x month (x group).
     exclusions : sequence of str, default ("none", "paid", "outliers", "small_accounts")
@@ -423,9 +450,20 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
     Common effect scale: the natural log of the ratio group_a / group_b. For "welch" it is the log ratio of
     the mean rates, :math:`\\log(\\bar r_a / \\bar r_b)` with delta-method variance
     :math:`s_a^2/(n_a \\bar r_a^2) + s_b^2/(n_b \\bar r_b^2)` and Welch-Satterthwaite degrees of freedom
-    (the p-value tests the same statistic). For the NB models it is the log rate ratio (Wald z). For
+    (the p-value tests the same statistic). For the NB models it is the log rate ratio: Wald z for
+    "negbin_glm"; for "negbin_glmm" the same Wald statistic referred to a t distribution with ``G - 2``
+    degrees of freedom (G accounts in the analysed subset), a small-sample correction (the
+    "between-within" df: the group effect is estimated from G accounts, not from the posts), so that its
+    p-values and intervals are not those of a z test that treats the account variance as known. For
     "account_level" it is the log ratio of account totals per unit of exposure (NB2 GLM on account sums
     with offset log of the summed exposure; with denominator "none" the offset is log(number of posts)).
+    For "cluster_level" it is the difference of the group means of the account log rates
+    ``l_j = log((Y_j + 0.5) / E_j)`` (Y_j the account's summed outcome, E_j its summed exposure, or its
+    number of posts with denominator "none"; 0.5 is the continuity correction of Hayes & Moulton 2017),
+    i.e. the log ratio of geometric-mean account rates, with a pooled two-sample t test and interval on
+    ``G - 2`` df (``scipy.stats.ttest_ind(equal_var=True)`` on the ``l_j``); it is skipped with a reason
+    for the account-month unit, with covariates, when accounts are not nested in the two groups or a
+    group has fewer than 2 accounts.
     Rank analyses have no ratio; their Cliff's delta is in ``estimate_native`` and they count in the
     significance and direction shares but are left out of the median estimate and of the curve plot.
     Welch and rank analyses of two groups are the per-pair building blocks of Games-Howell and Dunn,
@@ -438,7 +476,8 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
 
     Validated: the NB fits are the ones of :func:`toolkit.models.fit_engagement_model` (validated against
     ``MASS::glm.nb`` and ``glmmTMB``); tests/test_robustness.py checks every analysis against a direct
-    computation (scipy, fit_engagement_model).
+    computation (scipy, fit_engagement_model; "cluster_level" against ``scipy.stats.ttest_ind`` on
+    account log rates and :func:`toolkit.cluster_level_comparison`).
 
     References
     ----------
@@ -446,6 +485,11 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
     Behaviour, 4, 1208-1214. doi:10.1038/s41562-020-0912-z
     Steegen, S., Tuerlinckx, F., Gelman, A., & Vanpaemel, W. (2016). Increasing transparency through a
     multiverse analysis. Perspectives on Psychological Science, 11(5), 702-712. doi:10.1177/1745691616658637
+    Hayes, R. J., & Moulton, L. H. (2017). Cluster Randomised Trials (2nd ed.). Chapman & Hall/CRC,
+    chapter 9 (cluster-level summaries). doi:10.4324/9781315370286
+    Li, P., & Redden, D. T. (2015). Comparing denominator degrees of freedom approximations for the
+    generalized linear mixed model in analyzing binary outcome in small sample cluster-randomized
+    trials. BMC Medical Research Methodology, 15, 38. doi:10.1186/s12874-015-0026-x
 
     Examples
     --------
