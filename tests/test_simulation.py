@@ -276,3 +276,112 @@ def test_paid_reach_factor():
 def test_bad_arguments(kwargs, exc, pattern):
     with pytest.raises(exc, match=pattern):
         tk.simulate_organization(**kwargs)
+
+
+# ---- heavy-tailed account effects and unequal posts per account (calibration studies) ------------------------
+def test_new_options_leave_default_output_unchanged():
+    # numbers from the generator before random_effect_distribution / "lognormal" existed (same seed)
+    sim = tk.simulate_organization(n_accounts_per_department=3, posts_per_account=10, seed=7)
+    assert (len(sim.data), int(sim.data["likes"].sum()), int(sim.data["comments"].sum())) == (236, 3720, 498)
+    assert sim.accounts["n_posts"].tolist()[:5] == [9, 4, 12, 8, 7]
+    np.testing.assert_allclose(sim.accounts["effect_shared"].to_numpy()[:3], [0.035806207709, -0.192441118232,
+                                                                              0.600124963903], atol=1e-11)
+    explicit = tk.simulate_organization(n_accounts_per_department=3, posts_per_account=10, seed=7,
+                                        random_effect_distribution="normal", random_effect_df=10)
+    pd.testing.assert_frame_equal(sim.data, explicit.data)
+    pd.testing.assert_frame_equal(sim.accounts, explicit.accounts)
+
+
+def _many_accounts(**kw):
+    # 8 departments x 2,500 accounts x 1 post: 20,000 independent account effects
+    return tk.simulate_organization(n_accounts_per_department=2500, posts_per_account=1, posts_distribution="fixed",
+                                    mixed_share=0.0, **kw)
+
+
+def test_t_account_effects_have_the_requested_sd_and_heavy_tails():
+    from scipy import stats
+
+    sd, df = 0.5, 4
+    sim = _many_accounts(random_effect_sd=sd, random_effect_distribution="t", random_effect_df=df, seed=31)
+    b = sim.accounts["effect_shared"].to_numpy()
+    n = b.size
+    assert n == 20_000
+    # exactly a scaled t(4): Kolmogorov-Smirnov against t(4) of b / (sd sqrt((df-2)/df)) does not reject ...
+    scale = sd * np.sqrt((df - 2) / df)
+    assert stats.kstest(b / scale, stats.t(df).cdf).pvalue > 1e-4
+    # ... but against the normal with the same SD it does (KS distance ~0.05 >> 0.019, the 1e-6 critical value)
+    assert stats.kstest(b / sd, stats.norm.cdf).pvalue < 1e-6
+    # heavy tails: P(|b| > 3 SD) is 0.0132 for t(4) (0.0027 for the normal), within 4 binomial SEs
+    p_tail = 2 * stats.t.sf(3 * sd / scale, df)
+    assert abs(p_tail - 0.0132) < 1e-3
+    assert abs(np.mean(np.abs(b) > 3 * sd) - p_tail) < Z * np.sqrt(p_tail * (1 - p_tail) / n)
+    # the SD is sd; t(10) (finite kurtosis 1) so the sample SD has SE ~ sd/2 * sqrt((2 + 1) / n) = 0.003
+    b10 = _many_accounts(random_effect_sd=sd, random_effect_distribution="t", random_effect_df=10,
+                         seed=32).accounts["effect_shared"].to_numpy()
+    assert abs(b10.std(ddof=1) - sd) < Z * sd / 2 * np.sqrt(3 / n)
+    assert stats.kstest(b10 / (sd * np.sqrt(8 / 10)), stats.t(10).cdf).pvalue > 1e-4
+    # and the normal default keeps SD sd (SE sd / sqrt(2n)) and normal tails
+    bn = _many_accounts(random_effect_sd=sd, seed=33).accounts["effect_shared"].to_numpy()
+    assert abs(bn.std(ddof=1) - sd) < Z * sd / np.sqrt(2 * n)
+    assert abs(np.mean(np.abs(bn) > 3 * sd) - 0.0027) < Z * np.sqrt(0.0027 * 0.9973 / n)
+    # recorded in the truth and the settings; still labelled SIMULATED
+    p = sim.parameters.set_index("parameter")
+    assert p.loc["random_effect_distribution", "level"] == "t" and p.loc["random_effect_distribution", "value"] == 4
+    assert p.loc["random_effect_sd_shared", "value"] == sd
+    assert np.isinf(tk.simulate_organization(seed=1).parameters.set_index("parameter")
+                    .loc["random_effect_distribution", "value"])
+    assert sim.settings["random_effect_distribution"] == "t" and sim.settings["random_effect_df"] == 4
+    assert sim.data.attrs["simulated"] and "SIMULATED data (seed=31)" in repr(sim)
+
+
+def test_lognormal_posts_per_account():
+    from scipy import stats
+
+    sim = tk.simulate_organization(n_accounts_per_department=500, posts_per_account=30,
+                                   posts_distribution="lognormal", seed=41)
+    n_posts = sim.accounts["n_posts"].to_numpy()
+    n = n_posts.size
+    assert n_posts.min() >= 1 and n_posts.dtype == np.int64
+    assert sim.data.groupby("account", observed=True).size().sum() == n_posts.sum() == len(sim.data)
+    # ceil(X) <= c exactly when X <= c (integer c): P = Phi(log(c / 30) / 0.8); median 30
+    for c in (10, 30, 90):
+        expected = stats.norm.cdf(np.log(c / 30) / 0.8)
+        assert abs(np.mean(n_posts <= c) - expected) < Z * np.sqrt(expected * (1 - expected) / n)
+    # far more unequal than the Poisson default (SD ~ sqrt(30) = 5.5): lognormal SD ~ 30 e^0.32 sqrt(e^0.64 - 1)
+    assert n_posts.std() > 25 > 4 * tk.simulate_organization(
+        n_accounts_per_department=500, posts_per_account=30, seed=41).accounts["n_posts"].std()
+    # a tiny median still gives every account at least one post
+    tiny = tk.simulate_organization(n_accounts_per_department=50, posts_per_account=0.2,
+                                    posts_distribution="lognormal", seed=42)
+    assert tiny.accounts["n_posts"].min() == 1
+    p = sim.parameters.set_index("parameter")
+    assert p.loc["posts_distribution", "level"] == "lognormal" and p.loc["posts_distribution", "value"] == 0.8
+    assert np.isnan(tk.simulate_organization(seed=1).parameters.set_index("parameter")
+                    .loc["posts_distribution", "value"])
+    assert sim.settings["posts_distribution"] == "lognormal"
+
+
+def test_new_options_are_reproducible_by_seed():
+    kw = dict(n_accounts_per_department=3, posts_per_account=20, posts_distribution="lognormal",
+              random_effect_distribution="t", random_effect_df=4)
+    a, b = tk.simulate_organization(**kw, seed=5), tk.simulate_organization(**kw, seed=5)
+    pd.testing.assert_frame_equal(a.data, b.data)
+    pd.testing.assert_frame_equal(a.accounts, b.accounts)
+    pd.testing.assert_frame_equal(a.parameters, b.parameters)
+    c = tk.simulate_organization(**kw, seed=6)
+    assert not np.array_equal(a.accounts["effect_shared"], c.accounts["effect_shared"])
+    normal = tk.simulate_organization(**{**kw, "random_effect_distribution": "normal"}, seed=5)
+    assert not np.array_equal(a.accounts["effect_shared"], normal.accounts["effect_shared"])
+
+
+@pytest.mark.parametrize("kwargs, exc, pattern", [
+    ({"random_effect_distribution": "t", "random_effect_df": 2}, ValueError,
+     r"`random_effect_df` must be a number > 2 for t account effects; got 2"),
+    ({"random_effect_distribution": "t", "random_effect_df": 1.5}, ValueError, r"no finite SD"),
+    ({"random_effect_distribution": "t", "random_effect_df": "4"}, TypeError, r"`random_effect_df` must be a number"),
+    ({"random_effect_distribution": "cauchy"}, ValueError, r"`random_effect_distribution` must be one of 'normal', 't'"),
+    ({"posts_distribution": "pareto"}, ValueError, r"'poisson', 'fixed', 'lognormal'"),
+])
+def test_bad_new_arguments(kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        tk.simulate_organization(**kwargs)

@@ -56,6 +56,8 @@ DEFAULT_CONTENT_MIX = {
 DEFAULT_PAID_PROBABILITY = {"Marketing": 0.30, "Sales": 0.25, "PR": 0.15, "Social media team": 0.10}
 #: Platform of each account (an account is one page on one platform).
 DEFAULT_PLATFORM_MIX = {"Facebook": 0.4, "Instagram": 0.3, "LinkedIn": 0.15, "X/Twitter": 0.15}
+#: Log-scale SD of the posts per account with ``posts_distribution="lognormal"``.
+POSTS_SDLOG = 0.8
 #: Relative posting intensity per hour of day (UTC): night low, peaks late morning and evening.
 _HOURLY = np.array([1, 0.5, 0.3, 0.3, 0.3, 0.5, 1, 2, 4, 6, 7, 7, 6, 5, 5, 5, 5, 5, 6, 6, 5, 4, 3, 2],
                    dtype=float)
@@ -183,7 +185,8 @@ def _number(value, func, param, *, minimum=0.0, strict_min=False, maximum=None) 
 def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, posts_distribution="poisson",
                           departments=None, reference_department=None, rate_ratios="default",
                           base_rates=None, dispersion=None, zero_inflation=None,
-                          random_effect_sd=0.3, type_effect_sd=0.1, audience_median=5000.0,
+                          random_effect_sd=0.3, random_effect_distribution="normal", random_effect_df=4,
+                          type_effect_sd=0.1, audience_median=5000.0,
                           audience_sdlog=1.0, reach_fraction_median=0.10, reach_fraction_sdlog=0.5,
                           impressions_per_reach=1.3, paid_probability=None, paid_reach_factor=3.0,
                           paid_rate_ratio=0.8, content_effects="default", mixed_share=0.05,
@@ -197,9 +200,12 @@ def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, 
         ``departments`` is None, also sets the departments and their order).
     posts_per_account : float, default=40
         Mean number of posts per account.
-    posts_distribution : {"poisson", "fixed"}, default="poisson"
+    posts_distribution : {"poisson", "fixed", "lognormal"}, default="poisson"
         "poisson": each account's post count is Poisson(``posts_per_account``); "fixed": exactly
-        ``round(posts_per_account)`` posts per account.
+        ``round(posts_per_account)`` posts per account; "lognormal": very unequal accounts, each
+        with ``max(1, ceil(X))`` posts, ``X`` lognormal with median ``posts_per_account`` and
+        log-scale SD 0.8 (``POSTS_SDLOG``), so the mean is about ``1.38 * posts_per_account`` and
+        the busiest tenth of accounts post about 2.8 times the median (many real organisations).
     departments : list of str or None, default=None
         Department names; None uses ``config.DEPARTMENTS`` without "Mixed team". "Mixed team" is
         not allowed here (mixed posts come from ``mixed_share``).
@@ -221,6 +227,13 @@ def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, 
         Probability per type that a post's count is a structural zero (None: 0 for all).
     random_effect_sd : float, default=0.3
         SD of the shared account random intercept (log scale, all types).
+    random_effect_distribution : {"normal", "t"}, default="normal"
+        Distribution of the shared account intercept. "t": heavy-tailed account effects (a few
+        accounts far above or below the rest), a Student t with ``random_effect_df`` degrees of
+        freedom scaled to have SD ``random_effect_sd``.
+    random_effect_df : float, default=4
+        Degrees of freedom of the t account effects (> 2, so that the SD exists); ignored for
+        "normal".
     type_effect_sd : float, default=0.1
         SD of the extra type-specific account effect (log scale, independent per type).
     audience_median, audience_sdlog : float, default=5000, 1.0
@@ -286,6 +299,11 @@ def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, 
     drawn, so changing ``zero_inflation`` changes nothing else for the same seed. Random effects
     are not centred: :math:`RR` is the conditional (GLMM) rate ratio, and the marginal mean is
     multiplied by the same :math:`e^{(\\sigma_b^2 + \\sigma_t^2)/2}` in every department.
+    With ``random_effect_distribution="t"``, :math:`b_a = \\sigma_b \\sqrt{(\\nu - 2)/\\nu} \\, T_a`
+    with :math:`T_a \\sim t_\\nu` (:math:`\\nu` = ``random_effect_df``), so its SD is still
+    :math:`\\sigma_b` but a few accounts are extreme (excess kurtosis :math:`6/(\\nu - 4)`, infinite
+    for :math:`\\nu \\le 4`); the type-specific parts stay normal. The default ("normal") draws
+    exactly what earlier versions drew for the same seed.
 
     Mixed-team posts: a share ``mixed_share`` of posts is relabelled "Mixed team" with
     ``co_departments = "<own department>|<other>"`` (the other drawn uniformly); the post stays on
@@ -298,7 +316,10 @@ def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, 
     ``content_effect`` (type x content type in ``level``), ``random_effect_sd_shared``,
     ``random_effect_sd_type``, ``paid_probability`` (per department), ``paid_reach_factor``,
     ``audience_median``, ``audience_sdlog``, ``reach_fraction_median``, ``reach_fraction_sdlog``,
-    ``impressions_per_reach``, ``mixed_share``.
+    ``impressions_per_reach``, ``mixed_share``, ``posts_per_account``, ``random_effect_distribution``
+    (``level`` "normal" or "t", ``value`` the degrees of freedom, ``inf`` for normal) and
+    ``posts_distribution`` (``level`` "poisson", "fixed" or "lognormal", ``value`` the log-scale SD
+    of "lognormal", NaN otherwise).
 
     Missing data: none, except ``co_departments`` (non-mixed posts) and ``video_views``
     (non-video posts). Validated by recovering the truth from large simulations
@@ -335,6 +356,7 @@ def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, 
                     posts_distribution=posts_distribution, departments=departments,
                     reference_department=reference_department, rate_ratios=rate_ratios, base_rates=base_rates,
                     dispersion=dispersion, zero_inflation=zero_inflation, random_effect_sd=random_effect_sd,
+                    random_effect_distribution=random_effect_distribution, random_effect_df=random_effect_df,
                     type_effect_sd=type_effect_sd, audience_median=audience_median, audience_sdlog=audience_sdlog,
                     reach_fraction_median=reach_fraction_median, reach_fraction_sdlog=reach_fraction_sdlog,
                     impressions_per_reach=impressions_per_reach, paid_probability=paid_probability,
@@ -370,7 +392,7 @@ def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, 
     if reference_department is None:
         reference_department = departments[0]
     check_option(reference_department, departments, func, "reference_department")
-    check_option(posts_distribution, ("poisson", "fixed"), func, "posts_distribution")
+    check_option(posts_distribution, ("poisson", "fixed", "lognormal"), func, "posts_distribution")
     ppa = _number(posts_per_account, func, "posts_per_account", minimum=0.0, strict_min=True)
 
     # ---- rate ratios ------------------------------------------------------------------------
@@ -409,6 +431,12 @@ def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, 
                    minimum=0.0, strict_min=True)
     sd_b = _number(random_effect_sd, func, "random_effect_sd")
     sd_t = _number(type_effect_sd, func, "type_effect_sd")
+    check_option(random_effect_distribution, ("normal", "t"), func, "random_effect_distribution")
+    re_df = _number(random_effect_df, func, "random_effect_df")
+    if random_effect_distribution == "t" and not re_df > 2:
+        raise ValueError(message(func, "random_effect_df", "a number > 2 for t account effects", random_effect_df,
+                                 "A t distribution with 2 or fewer degrees of freedom has no finite SD, so it "
+                                 "cannot be scaled to random_effect_sd; use e.g. 3 or 4 for heavy tails."))
     aud_med = _number(audience_median, func, "audience_median", strict_min=True)
     aud_sd = _number(audience_sdlog, func, "audience_sdlog")
     rf_med = _number(reach_fraction_median, func, "reach_fraction_median", strict_min=True)
@@ -470,10 +498,15 @@ def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, 
     plat_names = list(DEFAULT_PLATFORM_MIX)
     plat_p = np.array(list(DEFAULT_PLATFORM_MIX.values()))
     account_platform = rng.choice(len(plat_names), size=n_accounts, p=plat_p)
-    b = sd_b * rng.standard_normal(n_accounts)
+    if random_effect_distribution == "t":
+        b = sd_b * np.sqrt((re_df - 2.0) / re_df) * rng.standard_t(re_df, size=n_accounts)
+    else:
+        b = sd_b * rng.standard_normal(n_accounts)
     u = {t: b + sd_t * rng.standard_normal(n_accounts) for t in ENGAGEMENT_TYPES}
     if posts_distribution == "poisson":
         n_posts = rng.poisson(ppa, size=n_accounts).astype(np.int64)
+    elif posts_distribution == "lognormal":
+        n_posts = np.maximum(1, np.ceil(rng.lognormal(np.log(ppa), POSTS_SDLOG, size=n_accounts))).astype(np.int64)
     else:
         n_posts = np.full(n_accounts, int(round(ppa)), dtype=np.int64)
 
@@ -596,6 +629,10 @@ def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, 
                     ("impressions_per_reach", ipr), ("mixed_share", mix_share),
                     ("posts_per_account", ppa)):
         rows.append((name, None, None, None, float(v)))
+    rows.append(("random_effect_distribution", None, None, random_effect_distribution,
+                 re_df if random_effect_distribution == "t" else float("inf")))
+    rows.append(("posts_distribution", None, None, posts_distribution,
+                 POSTS_SDLOG if posts_distribution == "lognormal" else float("nan")))
     parameters = pd.DataFrame(rows, columns=["parameter", "engagement_type", "department", "level", "value"])
     for c in ("parameter", "engagement_type", "department", "level"):
         parameters[c] = parameters[c].astype("string")
