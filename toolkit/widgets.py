@@ -698,7 +698,7 @@ class PowerExplorer:
     """
 
     def __init__(self, *, rate_ratio=1.25, n_accounts_per_department=10, posts_per_account=20,
-                 random_effect_sd=0.3, analysis="account_level", dispersion=0.8, base_rate=0.003,
+                 random_effect_sd=0.3, analysis="cluster_level", dispersion=0.8, base_rate=0.003,
                  n_replicates=200, seed=1, n_jobs=1):
         w = _require("power_explorer")
         func = "power_explorer"
@@ -751,7 +751,7 @@ class PowerExplorer:
 
 
 def power_explorer(*, rate_ratio=1.25, n_accounts_per_department=10, posts_per_account=20, random_effect_sd=0.3,
-                   analysis="account_level", dispersion=0.8, base_rate=0.003, n_replicates=200, seed=1, n_jobs=1):
+                   analysis="cluster_level", dispersion=0.8, base_rate=0.003, n_replicates=200, seed=1, n_jobs=1):
     """Open a power explorer: sliders for effect size, accounts, posts and account SD; Compute on demand.
 
     Parameters
