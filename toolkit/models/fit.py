@@ -26,6 +26,52 @@ def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True):
     return fit_glm(design.y, X, design.offset, family)
 
 
+def overdispersion_lr_test(loglik_negbin, loglik_poisson) -> dict:
+    """Likelihood-ratio test of NB2 against Poisson, with the boundary-aware (chi-bar-squared) p-value.
+
+    Parameters
+    ----------
+    loglik_negbin : float
+        Maximised NB2 log-likelihood (equal to `loglik_poisson` when theta is at its boundary, infinity).
+    loglik_poisson : float
+        Maximised Poisson log-likelihood of the same mean model.
+
+    Returns
+    -------
+    dict
+        One row of ``EngagementModel.test``: test ("overdispersion"), statistic (LR), df (1), p_value, method.
+
+    Notes
+    -----
+    ``LR = 2 (l_NB - l_Poisson)``, floored at 0. Under H0 (Poisson, ``alpha = 1/theta = 0``) alpha lies on the
+    boundary of its parameter space, so LR is not chi-square(1) but the 50:50 mixture of chi-square(0) (a point
+    mass at 0: half of the samples put the ML at the boundary) and chi-square(1) (Self & Liang 1987; Cameron &
+    Trivedi 2013, section 3.4). Hence ``p = 1/2 P(chi2_1 > LR)`` for ``LR > 0`` (always <= 1/2) and ``p = 1`` at
+    ``LR = 0`` (the ML at the boundary). The naive chi-square(1) p-value would be twice as large.
+
+    References
+    ----------
+    Self, S. G., & Liang, K.-Y. (1987). Asymptotic properties of maximum likelihood estimators and likelihood
+    ratio tests under nonstandard conditions. Journal of the American Statistical Association, 82(398), 605-610.
+    doi:10.1080/01621459.1987.10478472
+    Cameron, A. C., & Trivedi, P. K. (2013). Regression Analysis of Count Data (2nd ed.). Cambridge University
+    Press. doi:10.1017/CBO9781139013567
+
+    Examples
+    --------
+    >>> row = overdispersion_lr_test(-100.0, -102.0)
+    >>> round(row["statistic"], 3), round(row["p_value"], 4)
+    (4.0, 0.0228)
+    >>> overdispersion_lr_test(-100.0, -100.0)["p_value"]
+    1.0
+    """
+    lr = max(2.0 * (float(loglik_negbin) - float(loglik_poisson)), 0.0)
+    p = 1.0 if lr == 0.0 else 0.5 * float(stats.chi2.sf(lr, 1))
+    return {"test": "overdispersion", "statistic": lr, "df": 1.0, "p_value": p,
+            "method": "likelihood-ratio test of NB2 against Poisson (H0: 1/theta = 0, on the boundary); "
+                      "p = 1/2 P(chi2_1 > LR), the 50:50 mixture of chi2_0 and chi2_1 (Self & Liang 1987)"}
+
+
 def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), subject=None, family="negbin",
                          reference=None, confidence_level=0.95, p_adjust="holm", nan_policy="raise",
                          mixed="level", per=1000, cov_type="model", n_agq=1) -> EngagementModel:
@@ -84,9 +130,11 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
         confidence_level), ``contrasts`` (group_a, group_b, rate_ratio, std_error, ci_low, ci_high, statistic,
         p_value, p_adjusted, p_adjust, confidence_level), ``emmeans`` (group, rate, std_error, ci_low,
         ci_high, log_rate, log_std_error, exposure_at, unit, confidence_level), ``test`` (test, statistic, df,
-        p_value, method), ``fit_statistics`` (model, family, n, n_groups, n_dropped, loglik, aic, bic, theta,
-        random_intercept_sd, cov_type, converged, iterations), plus ``loglik``, ``settings``, ``raw``,
-        ``summary()`` and an HTML view.
+        p_value, method: row 0 is always the test of `between`; for ``family="negbin"`` without `subject` a
+        second row, test "overdispersion", is the boundary-aware likelihood-ratio test of NB2 against Poisson),
+        ``fit_statistics`` (model, family, n, n_groups, n_dropped, loglik, aic, bic, theta -- ``inf`` when the
+        NB2 dispersion is at its Poisson boundary, nan for Poisson --, random_intercept_sd, cov_type, converged,
+        iterations), plus ``loglik``, ``settings``, ``raw``, ``summary()`` and an HTML view.
 
     Notes
     -----
@@ -96,7 +144,21 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
     (as ``glmmTMB``); its standard errors come from the Hessian of that log-likelihood. The department test is
     a likelihood-ratio test against the same model without `between` (a cluster-robust Wald test when
     ``cov_type="cluster"``, because the likelihood ignores the clustering there). Wald confidence intervals,
-    z tests. Missing data: see `nan_policy`; exposure <= 0 is an error. Posts nested in accounts are not
+    z tests.
+
+    The Poisson boundary of NB2: theta is estimated in ``(0, 1e8]``. When its ML runs to that bound the counts
+    show no overdispersion beyond Poisson, ``alpha = 1/theta`` is estimated at 0, and the model reported is the
+    Poisson model -- its coefficients, standard errors and log-likelihood, ``converged`` as the Poisson fit's
+    -- with ``theta = inf`` and a ToolkitWarning saying so (for the GLMM: the Poisson GLMM, kept when its
+    log-likelihood is at least the NB2 one). The full and the reduced model of the likelihood-ratio test are
+    treated alike, so with both at the boundary the test is the Poisson likelihood-ratio test. The NB2
+    log-likelihood is computed in a form that is accurate for every theta and tends to the Poisson one (Lawless
+    1987); a count log-likelihood is never positive. The overdispersion row (GLM) is
+    ``LR = 2 (l_NB - l_Poisson)`` referred to the 50:50 mixture of chi-square(0) and chi-square(1):
+    ``p = 1/2 P(chi2_1 > LR)``, and ``p = 1`` at ``LR = 0`` (Self & Liang 1987); see
+    :func:`toolkit.models.fit.overdispersion_lr_test`.
+
+    Missing data: see `nan_policy`; exposure <= 0 is an error. Posts nested in accounts are not
     independent: a GLM without `subject` on such data gives too-small standard errors (see
     :func:`toolkit.models.nesting_summary`).
 
@@ -110,6 +172,11 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
     doi:10.1017/CBO9780511973420
     Brooks, M. E. et al. (2017). glmmTMB balances speed and flexibility among packages for zero-inflated
     generalized linear mixed modeling. The R Journal, 9(2), 378-400. doi:10.32614/RJ-2017-066
+    Lawless, J. F. (1987). Negative binomial and mixed Poisson regression. Canadian Journal of Statistics,
+    15(3), 209-225. doi:10.2307/3314912
+    Self, S. G., & Liang, K.-Y. (1987). Asymptotic properties of maximum likelihood estimators and likelihood
+    ratio tests under nonstandard conditions. Journal of the American Statistical Association, 82(398), 605-610.
+    doi:10.1080/01621459.1987.10478472
     Searle, S. R., Speed, F. M., & Milliken, G. A. (1980). Population marginal means in the linear model.
     The American Statistician, 34(4), 216-221. doi:10.1080/00031305.1980.10483031
 
@@ -188,7 +255,12 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
         start0 = None
         if is_glmm_fit := (subject is not None and cov_type == "model"):
             # warm start of the reduced GLMM: the full fit without the `between` coefficients
-            start0 = np.r_[fit["par"][keep], fit["par"][design.X.shape[1]:]]
+            par_full = fit.get("par_negbin", fit["par"])   # at the theta boundary: NB layout, log theta = bound
+            start0 = np.r_[par_full[keep], par_full[design.X.shape[1]:]]
+            if family != "poisson":
+                # log theta: not from the flat tail of its profile (theta near the Poisson boundary), where the
+                # reduced fit could stall before reaching its own, possibly much smaller, theta
+                start0[len(keep)] = min(start0[len(keep)], 10.0)
             if fit.get("boundary"):
                 start0[-1] = np.log(0.1)
         fit0 = _fit(design, design.X[:, keep], family, cov_type, n_agq, start=start0 if is_glmm_fit else None,
@@ -198,10 +270,18 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
                               "p_value": float(stats.chi2.sf(stat, len(bc))),
                               "method": f"likelihood-ratio test of {between}: the model refitted without it"}])
 
+    if family == "negbin" and subject is None:
+        # row 1 (row 0 stays the test of `between`): NB2 against Poisson, boundary-aware
+        test = pd.concat([test, pd.DataFrame([overdispersion_lr_test(fit["loglik"], fit["poisson_loglik"])])],
+                         ignore_index=True)
+
     is_glmm = subject is not None and cov_type == "model"
     k_par = len(beta) + (0 if family == "poisson" else 1) + (1 if is_glmm else 0) + fit.get("extra_params", 0)
     ll = fit["loglik"]
-    theta = np.nan if fit.get("log_theta") is None else float(np.exp(fit["log_theta"]))
+    if fit.get("theta_at_boundary"):
+        theta = np.inf
+    else:
+        theta = np.nan if fit.get("log_theta") is None else float(np.exp(fit["log_theta"]))
     fit_statistics = pd.DataFrame([{
         "model": "GLMM" if is_glmm else "GLM", "family": family, "n": design.n,
         "n_groups": len(design.group_labels) if design.group_labels is not None else np.nan,
@@ -214,9 +294,16 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
         warn(f"{func}: the random-intercept SD of {subject!r} is estimated at 0 (boundary): the accounts vary "
              "no more than the NB/Poisson noise implies, and the GLMM reduces to the GLM. Estimates are valid; "
              "the standard errors treat the SD as fixed at 0.")
+    if fit.get("theta_at_boundary"):
+        warn(f"{func}: the counts show no overdispersion beyond Poisson; theta is at its boundary (infinity) and "
+             "the model reduces to Poisson. Estimates, standard errors and the log-likelihood are the Poisson "
+             "model's; fit_statistics reports theta = inf.")
     if not fit["converged"]:
         warn(f"{func}: the optimiser did not fully converge (check fit_statistics and raw['fit']); "
              "results may be inaccurate.")
+    if cov_type != "cluster" and not fit0.get("converged", True):
+        warn(f"{func}: the model without {between!r} (the likelihood-ratio test's reduced model) did not fully "
+             "converge (check raw['fit_without_between']); the test may be inaccurate.")
     settings = {"dv": dv, "between": between, "exposure": exposure, "covariates": tuple(covariates),
                 "subject": subject, "family": family, "reference": design.reference,
                 "confidence_level": confidence_level, "p_adjust": p_adjust, "nan_policy": nan_policy,

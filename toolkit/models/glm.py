@@ -3,20 +3,37 @@
 Fitted by our own Newton/IRLS so that results match R exactly:
 
 * Poisson: Newton–Raphson on beta (canonical link: observed = expected information).
-* NB2 (``Var(y) = mu + mu^2/theta``): alternate IRLS for beta at fixed theta with a Newton step for
-  ``log(theta)`` at fixed beta until the log-likelihood changes by < 1e-12 (relative). This is the
-  algorithm of ``MASS::glm.nb`` run to tighter tolerance; the standard errors of beta are, like
-  ``glm.nb``'s, from the expected information ``X' W X`` with ``W = mu theta / (mu + theta)`` at the
-  ML estimate of theta.
+* NB2 (``Var(y) = mu + mu^2/theta``): the Poisson fit first (it is the NB2 model at ``theta = inf``), then,
+  from its coefficients, alternate IRLS for beta at fixed theta with a Newton step for ``log(theta)`` at fixed
+  beta until the log-likelihood changes by < 1e-12 (relative). This is the algorithm of ``MASS::glm.nb``
+  run to tighter tolerance; the standard errors of beta are, like ``glm.nb``'s, from the expected
+  information ``X' W X`` with ``W = mu theta / (mu + theta)`` at the ML estimate of theta.
+* The Poisson boundary: ``theta`` is searched in ``(0, THETA_MAX]``. When the ML runs to that bound the
+  counts show no overdispersion beyond Poisson, the ML of ``alpha = 1/theta`` is 0 and the fit returned is
+  the Poisson fit (``theta_at_boundary = True``; see :func:`fit_glm`).
+
+The NB2 log-likelihood and its theta derivatives are written so that they stay accurate for every theta
+(up to 1e300): see :func:`lgamma_ratio`, :func:`nb_loglik_terms` and :func:`theta_score_terms`.
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy import special
 
+#: Largest theta treated as finite. An ML of theta beyond it is the Poisson boundary (alpha = 1/theta = 0):
+#: there the NB2 log-likelihood differs from the Poisson one by about sum((y - mu)^2 - y) / (2 theta), i.e.
+#: by less than 1e-8 per post for counts below ~100, far below anything a test or an interval can resolve.
+THETA_MAX = 1e8
+LOG_THETA_MAX = float(np.log(THETA_MAX))
+#: From this theta on, the Stirling / asymptotic forms replace gammaln, digamma and trigamma differences
+#: (their truncation error there is < 2e-15).
+_THETA_ASYMPTOTIC = 10.0
+#: Below this argument the log1p-type helpers use their atanh series (no cancellation), above it the direct form.
+_SERIES_MAX = 0.5
+
 
 class Counts(np.ndarray):
-    """The outcome as float64 array, with cached special functions of ``y + c``.
+    """The outcome as float64 array, with special functions evaluated on its distinct values.
 
     Engagement counts take few distinct values, so ``gammaln(y + theta)`` and friends are evaluated on the
     distinct values and gathered (a large saving for a million posts).
@@ -37,28 +54,216 @@ class Counts(np.ndarray):
         return self.view(np.ndarray)
 
     def fn_plus(self, fn, c):
+        """``fn(y + c)`` per observation (evaluated on the distinct values when they are few)."""
         if getattr(self, "_few", False):
             return fn(self._uniq + c)[self._inv]
         return fn(self.plain() + c)
+
+    def map_values(self, fn):
+        """``fn(y)`` per observation for an elementwise ``fn`` (evaluated on the distinct values when few)."""
+        if getattr(self, "_few", False):
+            return fn(self._uniq)[self._inv]
+        return fn(self.plain())
 
 
 def as_counts(y):
     return y if isinstance(y, Counts) else Counts(y)
 
 
-def nb_loglik_terms(y, eta, log_theta):
-    """Per-observation NB2 log-likelihood with log link (eta = log mu)."""
-    y = as_counts(y)
-    theta = np.exp(log_theta)
-    log_tm = np.logaddexp(log_theta, eta)  # log(theta + mu)
-    yp = y.plain()
-    return (y.fn_plus(special.gammaln, theta) - special.gammaln(theta) - y._lg1
-            + theta * (log_theta - log_tm) + yp * (eta - log_tm))
+# ------------------------------------------------------------------------------ stable elementary pieces
+def _piecewise(z, small, large):
+    """``small(z)`` where ``z <= _SERIES_MAX``, ``large(z)`` elsewhere (each evaluated only where used)."""
+    z = np.asarray(z, dtype=float)
+    lo = z <= _SERIES_MAX
+    if lo.all():
+        return small(z)
+    if not lo.any():
+        return large(z)
+    out = np.empty_like(z)
+    out[lo] = small(z[lo])
+    out[~lo] = large(z[~lo])
+    return out
 
 
+def _atanh_tail(q2):
+    """``sum_{k>=0} q2^k / (2k + 3)`` for ``0 <= q2 <= 1/25`` to double precision (Horner, adaptive length)."""
+    top = float(np.max(q2)) if q2.size else 0.0
+    n = 1 if top <= 0.0 else int(min(13, max(1, np.ceil(np.log(1e-17) / np.log(top)))))
+    s = np.full_like(q2, 1.0 / (2 * n + 1))
+    for k in range(n - 1, -1, -1):
+        s = 1.0 / (2 * k + 3) + q2 * s
+    return s
+
+
+def _log1p_minus_frac(z):
+    """``log(1 + z) - z / (1 + z)`` for ``z >= 0`` with full relative accuracy (about ``z^2 / 2`` near 0).
+
+    Series: with ``q = z / (2 + z)``, ``log1p(z) = 2 atanh(q)``, so the value is
+    ``z^2 / ((1 + z)(2 + z)) + 2 q^3 (1/3 + q^2/5 + q^4/7 + ...)``, a sum of positive terms.
+    """
+    def small(v):
+        q = v / (2.0 + v)
+        q2 = q * q
+        return v * v / ((1.0 + v) * (2.0 + v)) + 2.0 * q * q2 * _atanh_tail(q2)
+    return _piecewise(z, small, lambda v: np.log1p(v) - v / (1.0 + v))
+
+
+def _log1pmx(z):
+    """``z - log(1 + z)`` for ``z >= 0`` with full relative accuracy (about ``z^2 / 2`` near 0).
+
+    Series: ``q z - 2 q^3 (1/3 + q^2/5 + ...)`` with ``q = z / (2 + z)`` (the second part is < 9 % of the first).
+    """
+    def small(v):
+        q = v / (2.0 + v)
+        q2 = q * q
+        return q * v - 2.0 * q * q2 * _atanh_tail(q2)
+    return _piecewise(z, small, lambda v: v - np.log1p(v))
+
+
+def _stirling_c(r):
+    """Stirling correction ``c(x) = log Gamma(x) - (x - 1/2) log x + x - log(2 pi)/2`` at ``r = 1/x``."""
+    r2 = r * r
+    return r * (1.0 / 12 - r2 * (1.0 / 360 - r2 * (1.0 / 1260 - r2 * (1.0 / 1680 - r2 * (1.0 / 1188 - r2 * (
+        691.0 / 360360 - r2 / 156))))))
+
+
+def _digamma_s(r):
+    """``log x - 1/(2x) - digamma(x)`` (asymptotic series) at ``r = 1/x``."""
+    r2 = r * r
+    return r2 * (1.0 / 12 - r2 * (1.0 / 120 - r2 * (1.0 / 252 - r2 * (1.0 / 240 - r2 * (1.0 / 132 - r2 * (
+        691.0 / 32760 - r2 / 12))))))
+
+
+def _trigamma_s(r):
+    """``trigamma(x) - 1/x - 1/(2x^2)`` (asymptotic series) at ``r = 1/x``."""
+    r2 = r * r
+    return r * r2 * (1.0 / 6 - r2 * (1.0 / 30 - r2 * (1.0 / 42 - r2 * (1.0 / 30 - r2 * (5.0 / 66 - r2 * (
+        691.0 / 2730 - r2 * 7.0 / 6))))))
+
+
+def lgamma_ratio(y, theta):
+    """``D(y, theta) = gammaln(y + theta) - gammaln(theta) - y log(theta)``, accurate for every theta > 0.
+
+    Parameters
+    ----------
+    y : array_like
+        Non-negative values (counts).
+    theta : float
+        NB2 dispersion (size), ``0 < theta <= 1e300``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``D(y, theta)`` elementwise; it equals ``sum_{k<y} log1p(k / theta)`` for integer y and tends to 0 like
+        ``y (y - 1) / (2 theta)``.
+
+    Notes
+    -----
+    The direct difference of ``gammaln`` loses about ``eps * theta log(theta)`` to cancellation (at theta = 1e16
+    the error is of order 1 and the NB log-likelihood can exceed the Poisson maximum). For
+    ``theta >= 10`` Stirling's series is used instead:
+    ``D = (theta + y - 1/2) log1p(x) - y + c(theta + y) - c(theta)`` with ``x = y / theta``, written as
+    ``(theta + y) [log1p(x) - x/(1 + x)] - log1p(x)/2 + c(theta + y) - c(theta)`` whose first bracket is
+    evaluated without cancellation (:func:`_log1p_minus_frac`), and
+    ``c(x) = 1/(12x) - 1/(360x^3) + 1/(1260x^5) - 1/(1680x^7) + 1/(1188x^9) - 691/(360360x^11) + 1/(156x^13)``
+    (truncation error < 3e-16 at x = 10).
+    For ``theta < 10`` ``gammaln`` is used directly (no large cancellation there). The absolute error is about
+    ``1e-16 max(1, |D|)`` for y up to 1e6 and theta from 1e-3 to 1e300 (tests/test_models_boundary.py checks it
+    against 50-digit decimal arithmetic).
+    """
+    y = np.asarray(y, dtype=float)
+    theta = float(theta)
+    if theta < _THETA_ASYMPTOTIC:
+        return special.gammaln(y + theta) - special.gammaln(theta) - y * np.log(theta)
+    x = y / theta
+    return ((theta + y) * _log1p_minus_frac(x) - 0.5 * np.log1p(x)
+            + _stirling_c(1.0 / (theta + y)) - _stirling_c(1.0 / theta))
+
+
+def digamma_ratio(y, theta):
+    """``E(y, theta) = digamma(y + theta) - digamma(theta) - y / theta`` (the theta derivative of D).
+
+    Notes
+    -----
+    For ``theta >= 10``: ``E = -(x - log1p(x)) + x / (2 (theta + y)) - [s(theta + y) - s(theta)]`` with
+    ``x = y / theta`` and ``s(x) = 1/(12x^2) - 1/(120x^4) + 1/(252x^6) - 1/(240x^8) + 1/(132x^10) -
+    691/(32760x^12) + 1/(12x^14)`` (the asymptotic series of ``log x - 1/(2x) - digamma(x)``); it tends to 0 like ``-y (y - 1) / (2 theta^2)``
+    with full relative accuracy. Below 10 digamma is used directly.
+    """
+    y = np.asarray(y, dtype=float)
+    theta = float(theta)
+    if theta < _THETA_ASYMPTOTIC:
+        return special.digamma(y + theta) - special.digamma(theta) - y / theta
+    x = y / theta
+    r1 = 1.0 / (theta + y)
+    return -_log1pmx(x) + 0.5 * x * r1 - (_digamma_s(r1) - _digamma_s(1.0 / theta))
+
+
+def trigamma_ratio(y, theta):
+    """``T(y, theta) = trigamma(y + theta) - trigamma(theta) + y / theta^2`` (the theta derivative of E).
+
+    Notes
+    -----
+    For ``theta >= 10``: ``T = x^2/(theta + y) - x (2 + x) / (2 (theta + y)^2) + s2(theta + y) - s2(theta)`` with
+    ``s2(x) = 1/(6x^3) - 1/(30x^5) + 1/(42x^7) - 1/(30x^9) + 5/(66x^11) - 691/(2730x^13) + 7/(6x^15)``; it tends to 0 like
+    ``y (y - 1) / theta^3``. Below 10 trigamma is used directly.
+    """
+    y = np.asarray(y, dtype=float)
+    theta = float(theta)
+    if theta < _THETA_ASYMPTOTIC:
+        return special.polygamma(1, y + theta) - special.polygamma(1, theta) + y / theta ** 2
+    x = y / theta
+    r1 = 1.0 / (theta + y)
+    return x * x * r1 - 0.5 * x * (2.0 + x) * r1 * r1 + (_trigamma_s(r1) - _trigamma_s(1.0 / theta))
+
+
+# ------------------------------------------------------------------------------------- log-likelihoods
 def poisson_loglik_terms(y, eta):
+    """Per-observation Poisson log-likelihood with log link: ``y eta - exp(eta) - log(y!)``."""
     y = as_counts(y)
     return y.plain() * eta - np.exp(eta) - y._lg1
+
+
+def nb_loglik_terms(y, eta, log_theta):
+    """Per-observation NB2 log-likelihood with log link (``eta = log mu``), accurate for every theta.
+
+    Parameters
+    ----------
+    y : array_like or Counts
+        Counts.
+    eta : numpy.ndarray
+        Linear predictor ``log mu`` (offset included).
+    log_theta : float
+        ``log(theta)``, at most ``log(1e300)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``log f(y_i | mu_i, theta)``.
+
+    Notes
+    -----
+    Written as the Poisson term plus a correction that vanishes as theta grows::
+
+        log f = [y eta - mu - log y!] + D(y, theta) + theta [z - log1p(z)] - y log1p(z),   z = mu / theta,
+
+    with ``D`` from :func:`lgamma_ratio` and ``z - log1p(z)`` from :func:`_log1pmx`; every piece is computed
+    without cancellation, so the correction is accurate to full relative precision and tends to
+    ``((y - mu)^2 - y) / (2 theta)`` (Lawless 1987): the NB2 log-likelihood equals the Poisson one in the
+    limit, and exceeds it at large theta only by that (data-driven, O(1/theta)) amount.
+
+    References
+    ----------
+    Lawless, J. F. (1987). Negative binomial and mixed Poisson regression. Canadian Journal of Statistics,
+    15(3), 209-225. doi:10.2307/3314912
+    """
+    y = as_counts(y)
+    log_theta = float(log_theta)
+    theta = np.exp(log_theta)
+    z = np.exp(eta - log_theta)
+    yp = y.plain()
+    return (poisson_loglik_terms(y, eta) + y.map_values(lambda v: lgamma_ratio(v, theta))
+            + theta * _log1pmx(z) - yp * np.log1p(z))
 
 
 def loglik_terms(y, eta, family, log_theta=None):
@@ -67,49 +272,102 @@ def loglik_terms(y, eta, family, log_theta=None):
     return nb_loglik_terms(y, eta, log_theta)
 
 
-def _theta_score(y, mu, theta):
+def theta_score_terms(y, eta, log_theta):
+    """Per-observation derivative of the NB2 log-likelihood with respect to theta (not log theta).
+
+    Notes
+    -----
+    ``d log f / d theta = digamma(y + theta) - digamma(theta) - log1p(z) + (mu - y) / (mu + theta)``. For
+    ``theta >= 10`` it is evaluated as ``E(y, theta) - [log1p(z) - u] + x u`` with ``z = mu/theta``,
+    ``u = mu / (mu + theta)``, ``x = y / theta``, ``E`` from :func:`digamma_ratio` and the bracket from
+    :func:`_log1p_minus_frac`: each piece is O(1/theta^2) and accurate, and the sum tends to
+    ``(y - (y - mu)^2) / (2 theta^2)`` (minus the Cameron-Trivedi / Lagrange-multiplier score of alpha = 1/theta).
+    """
     y = as_counts(y)
-    return np.sum(y.fn_plus(special.digamma, theta) - special.digamma(theta) + np.log(theta)
-                  - np.log(theta + mu) + 1.0 - (y.plain() + theta) / (mu + theta))
+    log_theta = float(log_theta)
+    theta = np.exp(log_theta)
+    yp = y.plain()
+    z = np.exp(eta - log_theta)
+    if theta < _THETA_ASYMPTOTIC:
+        mu = np.exp(eta)
+        return (y.fn_plus(special.digamma, theta) - special.digamma(theta) - np.log1p(z)
+                + (mu - yp) / (mu + theta))
+    u = z / (1.0 + z)
+    return y.map_values(lambda v: digamma_ratio(v, theta)) - _log1p_minus_frac(z) + (yp / theta) * u
+
+
+def theta_hessian_terms(y, eta, log_theta):
+    """Per-observation second derivative of the NB2 log-likelihood with respect to theta.
+
+    Notes
+    -----
+    ``trigamma(y + theta) - trigamma(theta) + 1/theta - 2/(mu + theta) + (y + theta)/(mu + theta)^2``; for
+    ``theta >= 10`` evaluated as ``T(y, theta) + u^2/theta - x u (2 - u)/theta`` (notation of
+    :func:`theta_score_terms`, ``T`` from :func:`trigamma_ratio`), which tends to ``((y - mu)^2 - y)/theta^3``.
+    """
+    y = as_counts(y)
+    log_theta = float(log_theta)
+    theta = np.exp(log_theta)
+    yp = y.plain()
+    if theta < _THETA_ASYMPTOTIC:
+        mu = np.exp(eta)
+        return (y.fn_plus(lambda v: special.polygamma(1, v), theta) - special.polygamma(1, theta) + 1.0 / theta
+                - 2.0 / (mu + theta) + (yp + theta) / (mu + theta) ** 2)
+    z = np.exp(eta - log_theta)
+    u = z / (1.0 + z)
+    x = yp / theta
+    return y.map_values(lambda v: trigamma_ratio(v, theta)) + (u * u - x * u * (2.0 - u)) / theta
+
+
+def _theta_score(y, mu, theta):
+    return float(np.sum(theta_score_terms(y, np.log(mu), np.log(theta))))
 
 
 def _theta_info(y, mu, theta):
-    y = as_counts(y)
-    return np.sum(y.fn_plus(lambda v: special.polygamma(1, v), theta) - special.polygamma(1, theta) + 1.0 / theta
-                  - 2.0 / (mu + theta) + (y.plain() + theta) / (mu + theta) ** 2)
+    """Second derivative of the NB2 log-likelihood in theta (negative at an interior maximum)."""
+    return float(np.sum(theta_hessian_terms(y, np.log(mu), np.log(theta))))
 
 
+# ------------------------------------------------------------------------------------------- fitting
 def _update_log_theta(y, mu, log_theta, max_iter=50):
-    """Maximise the NB2 log-likelihood over log(theta) at fixed mu (1-D Newton with halving)."""
+    """Maximise the NB2 log-likelihood over log(theta) <= log(THETA_MAX) at fixed mu (1-D Newton, halving).
+
+    Returns ``(log_theta, ok)``; ``ok`` is False when ``max_iter`` Newton steps did not settle. A step is kept
+    only if it does not lower the log-likelihood by more than rounding (1e-13 relative); at the bound the
+    search stops as soon as the log-likelihood still rises towards theta = inf.
+    """
+    y = as_counts(y)
     eta = np.log(mu)
+    log_theta = min(float(log_theta), LOG_THETA_MAX)
     f_old = np.sum(nb_loglik_terms(y, eta, log_theta))
     for _ in range(max_iter):
         theta = np.exp(log_theta)
-        s = _theta_score(y, mu, theta)
+        s = float(np.sum(theta_score_terms(y, eta, log_theta)))
         g = theta * s
-        h = theta ** 2 * _theta_info(y, mu, theta) + theta * s
-        step = -g / h if h < 0 else np.sign(g) * 1.0
+        if log_theta >= LOG_THETA_MAX and g >= 0.0:
+            return log_theta, True                      # at the bound, still rising: the Poisson boundary
+        h = theta ** 2 * float(np.sum(theta_hessian_terms(y, eta, log_theta))) + theta * s
+        step = -g / h if h < 0 else float(np.sign(g))
         step = float(np.clip(step, -3.0, 3.0))
+        step = min(step, LOG_THETA_MAX - log_theta)
+        accepted = False
         for _ in range(40):
             cand = log_theta + step
             f_new = np.sum(nb_loglik_terms(y, eta, cand))
-            if f_new >= f_old - 1e-12 * abs(f_old):
+            if f_new >= f_old - 1e-13 * abs(f_old):
+                accepted = True
                 break
             step /= 2.0
+        if not accepted:                                # no step improves: a maximum within rounding
+            return log_theta, True
         log_theta, f_old = cand, f_new
         if abs(step) < 1e-12:
-            break
-    return log_theta
+            return log_theta, True
+    return log_theta, False
 
 
-def fit_glm(y, X, offset, family, *, max_iter=200, tol=1e-12, start=None):
-    """Fit a Poisson or NB2 GLM with log link.
-
-    Returns a dict with beta, vcov (model-based), log_theta (None for Poisson), loglik, mu,
-    iterations, converged, bread (X'WX) and score contributions (for sandwich SEs).
-    """
-    n, p = X.shape
-    yc = as_counts(y)
+def _irls(yc, X, offset, family, *, max_iter, tol, start):
+    """Newton/IRLS for a Poisson or NB2 GLM (theta <= THETA_MAX); the engine of :func:`fit_glm`."""
     y = yc.plain()
     if start is None:
         mu0 = y + 0.1 * y.mean() + 0.1
@@ -118,12 +376,14 @@ def fit_glm(y, X, offset, family, *, max_iter=200, tol=1e-12, start=None):
     else:
         beta = np.asarray(start, dtype=float).copy()
     log_theta = None if family == "poisson" else 0.0
+    theta_ok = True
     eta = X @ beta + offset
     if family != "poisson":
-        log_theta = _update_log_theta(yc, np.exp(eta), log_theta)
+        log_theta, theta_ok = _update_log_theta(yc, np.exp(eta), log_theta)
     ll_old = np.sum(loglik_terms(yc, eta, family, log_theta))
     converged = False
     it = 0
+    t, step = 1.0, np.zeros_like(beta)
     for it in range(1, max_iter + 1):
         # beta: Fisher scoring (= Newton for Poisson)
         for _ in range(3):
@@ -150,7 +410,7 @@ def fit_glm(y, X, offset, family, *, max_iter=200, tol=1e-12, start=None):
             if np.max(np.abs(t * step)) < 1e-10:
                 break
         if family != "poisson":
-            log_theta = _update_log_theta(yc, np.exp(eta), log_theta)
+            log_theta, theta_ok = _update_log_theta(yc, np.exp(eta), log_theta)
         ll = np.sum(loglik_terms(yc, eta, family, log_theta))
         if abs(ll - ll_old) <= tol * (abs(ll) + 1.0) and np.max(np.abs(t * step)) < 1e-8:
             converged = True
@@ -168,11 +428,75 @@ def fit_glm(y, X, offset, family, *, max_iter=200, tol=1e-12, start=None):
     vcov = np.linalg.inv(info)
     theta_se = np.nan
     if family != "poisson":
-        theta = np.exp(log_theta)
-        theta_se = float(np.sqrt(-1.0 / _theta_info(yc, mu, theta))) if _theta_info(yc, mu, theta) < 0 else np.nan
+        d2 = _theta_info(yc, mu, np.exp(log_theta))
+        theta_se = float(np.sqrt(-1.0 / d2)) if d2 < 0 else np.nan
     return {"beta": beta, "vcov": vcov, "log_theta": log_theta, "theta_se": theta_se, "loglik": float(ll),
-            "mu": mu, "eta": eta, "iterations": it, "converged": converged, "info": info,
+            "mu": mu, "eta": eta, "iterations": it, "converged": bool(converged and theta_ok), "info": info,
             "score_obs": X * resid_score[:, None]}
+
+
+def fit_glm(y, X, offset, family, *, max_iter=200, tol=1e-12, start=None):
+    """Fit a Poisson or NB2 GLM with log link (and the Poisson boundary of NB2).
+
+    Parameters
+    ----------
+    y : array_like
+        Counts.
+    X : numpy.ndarray
+        Design matrix (n x p, full column rank).
+    offset : numpy.ndarray
+        Offset (``log(exposure)``, or zeros).
+    family : {"poisson", "negbin"}
+        Family (log link).
+    max_iter : int, default 200
+        Outer iterations.
+    tol : float, default 1e-12
+        Relative change of the log-likelihood at convergence.
+    start : array_like, optional
+        Starting coefficients (default: least squares on ``log(y + 0.1 mean(y) + 0.1)``; for NB2 the Poisson
+        estimates).
+
+    Returns
+    -------
+    dict
+        beta, vcov (model-based), log_theta (None for Poisson), theta (nan for Poisson, inf at the boundary),
+        theta_se, theta_at_boundary (bool), loglik, poisson_loglik (NB2 only: the Poisson fit's), mu, eta,
+        iterations, converged, info (X'WX) and score_obs (score contributions, for sandwich SEs).
+
+    Notes
+    -----
+    NB2 is fitted with theta restricted to ``(0, THETA_MAX]`` (``THETA_MAX = 1e8``). If the ML runs to that bound,
+    or the NB2 fit ends below the Poisson log-likelihood, theta is at its boundary (infinity, ``alpha = 1/theta
+    = 0``): the NB2 model reduces to Poisson (Lawless 1987), and the result is the Poisson fit -- its
+    coefficients, model-based covariance, log-likelihood and ``converged`` flag -- with ``theta = inf``,
+    ``theta_at_boundary = True``, ``theta_se = nan`` and ``log_theta = log(THETA_MAX)`` (a finite stand-in for
+    callers that need a number, e.g. NB probabilities, which then equal the Poisson ones to ~1e-8).
+    ``converged`` is False when the IRLS or the last theta search did not settle.
+
+    References
+    ----------
+    Lawless, J. F. (1987). Negative binomial and mixed Poisson regression. Canadian Journal of Statistics,
+    15(3), 209-225. doi:10.2307/3314912
+    Venables, W. N., & Ripley, B. D. (2002). Modern Applied Statistics with S (4th ed.), section 7.4
+    (``MASS::glm.nb``). doi:10.1007/978-0-387-21706-2
+    """
+    yc = as_counts(y)
+    pois = _irls(yc, X, offset, "poisson", max_iter=max_iter, tol=tol, start=start)
+    if family == "poisson":
+        pois.update(theta=np.nan, theta_at_boundary=False)
+        return pois
+    nb = _irls(yc, X, offset, "negbin", max_iter=max_iter, tol=tol,
+               start=pois["beta"] if start is None else start)
+    at_bound = nb["log_theta"] >= LOG_THETA_MAX - 1e-9 or nb["loglik"] < pois["loglik"]
+    if at_bound:
+        out = dict(pois)
+        out.update(log_theta=LOG_THETA_MAX, theta=np.inf, theta_se=np.nan, theta_at_boundary=True,
+                   poisson_loglik=pois["loglik"],
+                   negbin_at_bound={"log_theta": nb["log_theta"], "loglik": nb["loglik"],
+                                    "converged": nb["converged"]})
+        return out
+    nb.update(theta=float(np.exp(nb["log_theta"])), theta_at_boundary=False, poisson_loglik=pois["loglik"])
+    return nb
 
 
 def cluster_vcov(fit, groups):

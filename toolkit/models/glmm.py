@@ -18,13 +18,18 @@ differences of the analytic gradient; that Hessian also gives the standard error
 
 With ``n_agq > 1`` adaptive Gauss–Hermite quadrature (centred at the mode, scaled by ``H_j^-1/2``) is
 used for the log-likelihood; its gradient is then taken by finite differences (slower).
+
+NB2: ``log theta`` is bounded above by ``log(1e8)`` (``glm.THETA_MAX``). If the optimiser runs to that bound the
+dispersion is at its Poisson boundary and :func:`fit_glmm` fits and, when its log-likelihood is at least as high,
+reports the Poisson GLMM with ``theta = inf``. The NB2 log-likelihood and its theta gradient use the forms of
+:mod:`toolkit.models.glm` that are accurate for every theta.
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy import optimize, special
 
-from .glm import as_counts, fit_glm, loglik_terms
+from .glm import LOG_THETA_MAX, as_counts, fit_glm, loglik_terms, theta_score_terms
 
 
 def _derivs(y, eta, family, log_theta, order=3):
@@ -112,8 +117,7 @@ class LaplaceObjective:
             theta = np.exp(log_theta)
             mu = np.exp(eta)
             d = mu + theta
-            dl_dth = (self.yc.fn_plus(special.digamma, theta) - special.digamma(theta) + log_theta - np.log(d)
-                      + 1.0 - (y + theta) / d)
+            dl_dth = theta_score_terms(self.yc, eta, log_theta)   # stable for every theta (glm.py)
             ds1_dth = mu * (y - mu) / d ** 2
             ds2_dth = -mu * (y * mu - y * theta + 2.0 * theta * mu) / d ** 3
             du_dt = theta * self._bsum(ds1_dth) / H
@@ -205,9 +209,15 @@ def _num_hessian_values(f, x, h=1e-4):
     return Hm
 
 
-def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None, hessian=True):
-    """Fit the random-intercept GLMM. Returns a dict like :func:`fit_glm` plus sigma and the modes."""
+def _fit_glmm_once(y, X, offset, groups, family, *, n_agq, max_iter, start, hessian, stop_at_bound):
+    """One GLMM fit (L-BFGS-B, Newton polish, Hessian); log theta is bounded above by ``LOG_THETA_MAX``.
+
+    With ``stop_at_bound`` an NB2 fit whose log theta reaches the bound returns early as
+    ``{"at_bound": True, "par", "loglik", "iterations", ...}`` (no Hessian): :func:`fit_glmm` then fits the
+    Poisson GLMM.
+    """
     obj = LaplaceObjective(y, X, offset, groups, family)
+    p = X.shape[1]
     if start is None:
         # start from the GLM (on an evenly spaced subsample of at most 200,000 posts for large data)
         step = max(1, y.size // 200_000)
@@ -219,7 +229,11 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
         par0.append(np.log(0.5))
         par0 = np.array(par0, dtype=float)
     else:
-        par0 = np.asarray(start, dtype=float)
+        par0 = np.asarray(start, dtype=float).copy()
+    bounds = None
+    if family != "poisson":
+        par0[p] = min(par0[p], LOG_THETA_MAX)
+        bounds = [(None, None)] * p + [(None, LOG_THETA_MAX), (None, None)]
 
     if n_agq == 1:
         fun = obj.value_and_grad
@@ -228,14 +242,23 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
             f = -obj.agq_loglik(par, n_agq)
             g = optimize.approx_fprime(par, lambda q: -obj.agq_loglik(q, n_agq), 1e-6)
             return f, g
-    res = optimize.minimize(fun, par0, jac=True, method="L-BFGS-B",
+    res = optimize.minimize(fun, par0, jac=True, method="L-BFGS-B", bounds=bounds,
                             options={"maxiter": max_iter, "gtol": 1e-8, "ftol": 1e-15, "maxcor": 20})
     par = res.x
     f, g = fun(par)
     iterations = int(res.nit)
+
+    def at_bound(q):
+        return family != "poisson" and q[p] >= LOG_THETA_MAX - 1e-6
+
+    def bound_result(q, fq, gq, its):
+        return {"at_bound": True, "par": q, "loglik": float(-fq), "iterations": its,
+                "max_grad": float(np.max(np.abs(gq))), "n_agq": n_agq}
+
+    if stop_at_bound and at_bound(par):
+        return bound_result(par, f, g, iterations)
     if not hessian and np.max(np.abs(g)) < 1e-6:
         # log-likelihood only (the reduced model of a likelihood-ratio test), L-BFGS-B converged tightly
-        p = X.shape[1]
         return {"beta": par[:p], "log_theta": None if family == "poisson" else par[p], "log_sigma": par[-1],
                 "sigma": float(np.exp(par[-1])), "loglik": float(-f), "iterations": iterations,
                 "converged": True, "max_grad": float(np.max(np.abs(g))), "par": par,
@@ -245,6 +268,8 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
     Hm = _num_hessian(fun, par)
     par, f, g, steps, moved = _newton_polish(fun, par, f, g, Hm, max_steps=8, tries=20)
     iterations += steps
+    if stop_at_bound and family != "poisson" and par[p] > LOG_THETA_MAX:
+        return bound_result(par, f, g, iterations)     # a polishing step crossed the bound
     if moved > 1e-4:
         Hm = _num_hessian(fun, par)
     if n_agq > 1:
@@ -260,7 +285,6 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
     vcov_all[:Hk.shape[0], :Hk.shape[0]] = vk
     grad_ok = np.max(np.abs(g)) < 1e-3
     pd_ok = bool(np.all(np.linalg.eigvalsh(Hk) > 0))
-    p = X.shape[1]
     beta = par[:p]
     log_theta = None if family == "poisson" else par[p]
     log_sigma = par[-1]
@@ -271,3 +295,74 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
             "modes": obj.u.copy(), "eta_fixed": eta_fixed, "mu": np.exp(eta_fixed + obj.u[groups]),
             "iterations": iterations, "converged": bool(grad_ok and pd_ok), "max_grad": float(np.max(np.abs(g))),
             "hessian": Hm, "boundary": boundary, "n_agq": n_agq, "optimizer": res, "par": par}
+
+
+def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None, hessian=True):
+    """Fit the random-intercept GLMM (Poisson or NB2), with the Poisson boundary of NB2.
+
+    Parameters
+    ----------
+    y, X, offset : numpy.ndarray
+        Counts, fixed-effects design, offset.
+    groups : numpy.ndarray
+        Integer codes 0..G-1 of the subjects (random intercepts).
+    family : {"poisson", "negbin"}
+        Conditional distribution (log link).
+    n_agq : int, default 1
+        1 = Laplace, > 1 = adaptive Gauss-Hermite nodes.
+    max_iter : int, default 500
+        L-BFGS-B iterations.
+    start : array_like, optional
+        Starting ``(beta, [log theta,] log sigma)``; default from the GLM on a subsample.
+    hessian : bool, default True
+        False: the log-likelihood is all that is needed (the reduced model of a likelihood-ratio test); the
+        Hessian is skipped when L-BFGS-B converged tightly.
+
+    Returns
+    -------
+    dict
+        Like :func:`toolkit.models.glm.fit_glm` (beta, vcov, log_theta, loglik, mu, iterations, converged, ...)
+        plus log_sigma, sigma, modes, eta_fixed, hessian, vcov_all, boundary (the random-intercept SD at 0),
+        par (the optimiser's parameter vector), and for NB2 theta, theta_at_boundary and, at that boundary,
+        poisson_loglik, par_negbin and negbin_at_bound.
+
+    Notes
+    -----
+    For NB2, ``log theta`` is bounded above by ``log(THETA_MAX)`` (``THETA_MAX = 1e8``, see
+    :mod:`toolkit.models.glm`). If the optimiser runs to that bound, the dispersion is at its boundary
+    (theta = inf): the Poisson GLMM is fitted from the NB2 estimates and the two log-likelihoods are compared.
+    When the Poisson GLMM's is at least as high (up to 1e-8 relative; the NB2 value at the bound can exceed the
+    limit only by O(n / THETA_MAX)), the result is the Poisson GLMM -- coefficients, standard errors,
+    log-likelihood, ``converged`` -- with ``theta = inf``, ``theta_at_boundary = True`` and ``log_theta =
+    log(THETA_MAX)``. Otherwise (the Poisson fit failed) the NB2 fit at the bound is completed and returned
+    with ``converged = False``. The NB2 log-likelihood and its theta gradient are the stable forms of
+    :func:`toolkit.models.glm.nb_loglik_terms` and :func:`toolkit.models.glm.theta_score_terms`.
+
+    References
+    ----------
+    Lawless, J. F. (1987). Negative binomial and mixed Poisson regression. Canadian Journal of Statistics,
+    15(3), 209-225. doi:10.2307/3314912
+    """
+    kw = dict(n_agq=n_agq, max_iter=max_iter, hessian=hessian)
+    fit = _fit_glmm_once(y, X, offset, groups, family, start=start, stop_at_bound=True, **kw)
+    if family == "poisson":
+        return fit
+    if not fit.get("at_bound"):
+        fit.update(theta=float(np.exp(fit["log_theta"])), theta_at_boundary=False)
+        return fit
+    p = X.shape[1]
+    par = fit["par"]
+    pois = _fit_glmm_once(y, X, offset, groups, "poisson", start=np.r_[par[:p], par[p + 1:]],
+                          stop_at_bound=False, **kw)
+    if pois["loglik"] >= fit["loglik"] - 1e-8 * (1.0 + abs(fit["loglik"])):
+        out = dict(pois)
+        out.update(log_theta=LOG_THETA_MAX, theta=np.inf, theta_at_boundary=True, poisson_loglik=pois["loglik"],
+                   par_negbin=np.r_[pois["par"][:p], LOG_THETA_MAX, pois["par"][p:]],
+                   negbin_at_bound={"loglik": fit["loglik"], "log_theta": float(par[p]),
+                                    "max_grad": fit["max_grad"]},
+                   iterations=fit["iterations"] + pois["iterations"])
+        return out
+    # the Poisson GLMM ended below the NB2 fit at the bound (an optimisation failure): finish the NB2 fit there
+    nb = _fit_glmm_once(y, X, offset, groups, family, start=par, stop_at_bound=False, **kw)
+    nb.update(theta=float(np.exp(nb["log_theta"])), theta_at_boundary=False, converged=False)
+    return nb
