@@ -23,7 +23,7 @@ STATISTIC_SYMBOLS = {
     "welch_t": "t", "mann_whitney": "U", "brunner_munzel": "W",
     "tukey": "q", "games_howell": "q", "dunn": "z", "permutation": "Δ", "bootstrap": "Δ",
     "likelihood_ratio": "χ²", "wald": "χ²", "negbin_glmm": "z", "negbin_glm": "z",
-    "cluster_permutation": "F", "cluster_t": "t",
+    "cluster_permutation": "F", "cluster_t": "t", "overdispersion": "LR",
 }
 #: Human names of the tests.
 TEST_NAMES = {
@@ -34,6 +34,7 @@ TEST_NAMES = {
     "likelihood_ratio": "Likelihood-ratio test", "wald": "Wald test", "negbin_glmm": "Negative-binomial GLMM",
     "negbin_glm": "Negative-binomial GLM",
     "cluster_permutation": "Permutation test across accounts", "cluster_t": "Account-level t contrast",
+    "overdispersion": "Overdispersion test (NB vs Poisson)",
 }
 EFFECT_SYMBOLS = {
     "eta_squared": "η²", "omega_squared": "ω²", "epsilon_squared": "ε²", "hedges_g": "Hedges' g",

@@ -19,7 +19,12 @@ def _check_model(model, func):
     if model.settings["family"] not in ("poisson", "negbin"):
         raise ValueError(message(func, "model", "a Poisson or negative-binomial model", model.settings["family"]))
     fit, design = model.raw["fit"], model.raw["design"]
-    theta = None if fit.get("log_theta") is None else float(np.exp(fit["log_theta"]))
+    # at the Poisson boundary (theta = inf) the NB model is the Poisson model
+    if fit.get("log_theta") is None or fit.get("theta_at_boundary") \
+            or not np.isfinite(float(model.fit_statistics["theta"].iloc[0])):
+        theta = None
+    else:
+        theta = float(np.exp(fit["log_theta"]))
     return design.y, np.asarray(fit["mu"]), theta
 
 

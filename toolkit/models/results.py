@@ -26,7 +26,8 @@ class EngagementModel:
         group, rate, std_error, ci_low, ci_high, log_rate, log_std_error, exposure_at, unit,
         confidence_level: estimated marginal mean count per level at a stated exposure.
     test : DataFrame
-        One row: test, statistic, df, p_value, method (likelihood-ratio test of `between`).
+        test, statistic, df, p_value, method. Row 0 is the test of `between` (likelihood ratio, or a
+        cluster-robust Wald test); NB GLMs add a row ``overdispersion`` (NB versus Poisson, boundary-aware).
     fit_statistics : DataFrame
         One row: model, family, n, n_groups, n_dropped, loglik, aic, bic, theta, random_intercept_sd,
         cov_type, converged, iterations.
@@ -63,7 +64,7 @@ class EngagementModel:
         lines = [head, "", "Coefficients (log scale):", self.coefficients.to_string(index=False), "",
                  "Rate ratios vs reference:", self.rate_ratios.to_string(index=False), "",
                  "Estimated marginal means:", self.emmeans.to_string(index=False), "",
-                 "Test of the department effect:", self.test.to_string(index=False), "",
+                 "Tests (row 0: the department effect):", self.test.to_string(index=False), "",
                  "Fit:", self.fit_statistics.to_string(index=False)]
         return "\n".join(lines)
 

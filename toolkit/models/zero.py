@@ -12,9 +12,9 @@ pscl's (which uses the BFGS Hessian from ``optim``).
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special
+from scipy import optimize
 
-from .glm import as_counts, fit_glm, nb_loglik_terms
+from .glm import as_counts, fit_glm, nb_loglik_terms, theta_score_terms
 
 
 def _nb_pieces(yc, eta, log_theta):
@@ -25,8 +25,7 @@ def _nb_pieces(yc, eta, log_theta):
     d = mu + theta
     logf = nb_loglik_terms(yc, eta, log_theta)
     dlogf_deta = theta * (y - mu) / d
-    dlogf_dlt = theta * (yc.fn_plus(special.digamma, theta) - special.digamma(theta) + log_theta - np.log(d)
-                         + 1.0 - (y + theta) / d)
+    dlogf_dlt = theta * theta_score_terms(yc, eta, log_theta)   # stable at large theta
     log_tm = np.logaddexp(log_theta, eta)
     logf0 = theta * (log_theta - log_tm)
     dlogf0_deta = -theta * mu / d
