@@ -4,6 +4,10 @@ Follows R's emmeans: the reference grid holds each level of `between`; numeric c
 their mean; factor covariates get equal weight over their levels. Predictions are averaged on the
 link (log) scale and then back-transformed; random effects are set to zero (the "typical"
 account). Standard errors use the delta method; confidence limits are back-transformed Wald limits.
+
+Each function takes ``df=None`` (normal reference: z limits and z tests, the default) or degrees of freedom (a
+number, or one per row of the output table) for a t reference, as with the Satterthwaite degrees of freedom of
+cluster-robust (CR2) standard errors.
 """
 from __future__ import annotations
 
@@ -12,6 +16,16 @@ import pandas as pd
 from scipy import stats
 
 from ..stats.multitest import adjust_pvalues
+
+
+def _reference(df, k, confidence_level):
+    """Critical values and a two-sided p-value function: z when ``df`` is None, else t with ``df`` (k values)."""
+    if df is None:
+        z = stats.norm.ppf(0.5 + confidence_level / 2.0)
+        return np.full(k, z), lambda stat, _i: 2 * stats.norm.sf(abs(stat))
+    df = np.broadcast_to(np.asarray(df, dtype=float), (k,))
+    crit = stats.t.ppf(0.5 + confidence_level / 2.0, df)
+    return crit, lambda stat, i: 2 * stats.t.sf(abs(stat), df[i])
 
 
 def grid_rows(design) -> np.ndarray:
@@ -35,12 +49,12 @@ def grid_rows(design) -> np.ndarray:
     return np.array(rows)
 
 
-def marginal_means(design, beta, vcov, *, per, confidence_level):
+def marginal_means(design, beta, vcov, *, per, confidence_level, df=None):
     L = grid_rows(design)
     per = float(per) if design.exposure else 1.0
     eta = L @ beta + np.log(per)
     se = np.sqrt(np.einsum("ij,jk,ik->i", L, vcov, L))
-    z = stats.norm.ppf(0.5 + confidence_level / 2.0)
+    z, _ = _reference(df, len(L), confidence_level)
     rate = np.exp(eta)
     unit = f"{design.dv} per {per:,g} {design.exposure}" if design.exposure else f"{design.dv} per post"
     return pd.DataFrame({
@@ -51,32 +65,41 @@ def marginal_means(design, beta, vcov, *, per, confidence_level):
     })
 
 
-def rate_ratios(design, beta, vcov, *, confidence_level):
-    z = stats.norm.ppf(0.5 + confidence_level / 2.0)
+def rate_ratios(design, beta, vcov, *, confidence_level, df=None):
+    crit, pval = _reference(df, len(design.between_columns), confidence_level)
     rows = []
     for j, c in enumerate(design.between_columns):
-        est, se = beta[c], np.sqrt(vcov[c, c])
+        est, se, z = beta[c], np.sqrt(vcov[c, c]), crit[j]
         rows.append({"term": design.names[c], "group": design.levels[j + 1], "reference": design.reference,
                      "rate_ratio": np.exp(est), "ci_low": np.exp(est - z * se), "ci_high": np.exp(est + z * se),
-                     "statistic": est / se, "p_value": 2 * stats.norm.sf(abs(est / se)),
+                     "statistic": est / se, "p_value": pval(est / se, j),
                      "confidence_level": confidence_level})
     return pd.DataFrame(rows)
 
 
-def pairwise_contrasts(design, beta, vcov, *, confidence_level, p_adjust):
+def contrast_rows(design) -> np.ndarray:
+    """One row ``L_a - L_b`` per pair a < b of levels (the order of :func:`pairwise_contrasts`)."""
     L = grid_rows(design)
-    z = stats.norm.ppf(0.5 + confidence_level / 2.0)
+    k = len(design.levels)
+    return np.array([L[a] - L[b] for a in range(k) for b in range(a + 1, k)])
+
+
+def pairwise_contrasts(design, beta, vcov, *, confidence_level, p_adjust, df=None):
+    L = grid_rows(design)
     rows = []
     k = len(design.levels)
+    crit, pval = _reference(df, k * (k - 1) // 2, confidence_level)
     for a in range(k):
         for b in range(a + 1, k):
+            i = len(rows)
+            z = crit[i]
             d = L[a] - L[b]
             est = d @ beta
             se = float(np.sqrt(d @ vcov @ d))
             rows.append({"group_a": design.levels[a], "group_b": design.levels[b], "rate_ratio": np.exp(est),
                          "std_error": np.exp(est) * se, "ci_low": np.exp(est - z * se),
                          "ci_high": np.exp(est + z * se), "statistic": est / se,
-                         "p_value": 2 * stats.norm.sf(abs(est / se))})
+                         "p_value": pval(est / se, i)})
     out = pd.DataFrame(rows)
     out["p_adjusted"] = np.asarray(adjust_pvalues(out["p_value"].to_numpy(), method=p_adjust), dtype=float)
     out["p_adjust"] = p_adjust
