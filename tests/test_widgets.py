@@ -113,12 +113,24 @@ def test_end_date_and_grouping_change(org):
 
 
 def test_failed_run_is_shown_not_raised(org):
+    # Facebook: some departments have one account, others two; account means cannot compare them
     ex = widgets.explore(org, dv="comments", n_resamples=200)
-    ex.controls["platform"].value = ("X/Twitter",)
+    ex.controls["platform"].value = ("Facebook",)
     ex.controls["subject"].value = "account"
     assert ex.run() is None
     assert ex.table is None and ex.error
-    assert "compare_groups" in ex.error and "failed" in ex.status.value
+    assert "compare_groups" in ex.error and "single account" in ex.error and "failed" in ex.status.value
+
+
+def test_one_account_per_department_is_said_in_the_view(org):
+    # X/Twitter: two departments with one account each: no department-level test, the accounts are compared
+    ex = widgets.explore(org, dv="comments", n_resamples=200)
+    ex.controls["platform"].value = ("X/Twitter",)
+    ex.controls["subject"].value = "account"
+    result = ex.run()
+    assert result is not None and result.identifiable is False
+    assert any("cannot be told apart" in w for w in ex.warnings)
+    assert "cannot be told apart" in ex.sentence.value and "these 2 accounts" in ex.status.value
 
 
 def test_explore_argument_errors(org):
