@@ -379,7 +379,8 @@ def test_new_options_are_reproducible_by_seed():
      r"`random_effect_df` must be a number > 2 for t account effects; got 2"),
     ({"random_effect_distribution": "t", "random_effect_df": 1.5}, ValueError, r"no finite SD"),
     ({"random_effect_distribution": "t", "random_effect_df": "4"}, TypeError, r"`random_effect_df` must be a number"),
-    ({"random_effect_distribution": "cauchy"}, ValueError, r"`random_effect_distribution` must be one of 'normal', 't'"),
+    ({"random_effect_distribution": "cauchy"}, ValueError,
+     r"`random_effect_distribution` must be one of 'normal', 't'"),
     ({"posts_distribution": "pareto"}, ValueError, r"'poisson', 'fixed', 'lognormal'"),
 ])
 def test_bad_new_arguments(kwargs, exc, pattern):
