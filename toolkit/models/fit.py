@@ -27,6 +27,38 @@ def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True):
     return fit_glm(design.y, X, design.offset, family)
 
 
+def _fit_without_zero_levels(design, zeros, family, n_agq):
+    """The full model's supremum: levels without events drop out (their posts contribute log f(0 | 0) = 0).
+
+    Fitted on the other posts without those levels' columns; the dropped coefficients are −inf (their
+    Wald quantities are replaced by toolkit.models.separation), the fitted means of their posts 0.
+    """
+    from .separation import membership
+
+    M = membership(design)
+    rest = (M[:, [z["index"] for z in zeros]] == 0).all(axis=1)
+    dropped = {design.between_columns[z["index"] - 1] for z in zeros}
+    cols = [j for j in range(design.X.shape[1]) if j not in dropped and np.any(design.X[rest, j] != 0)]
+    groups = None
+    if design.groups is not None:
+        groups = np.unique(design.groups[rest], return_inverse=True)[1]
+    if groups is not None:
+        sub = fit_glmm(design.y[rest], design.X[rest][:, cols], design.offset[rest], groups, family, n_agq=n_agq)
+    else:
+        sub = fit_glm(design.y[rest], design.X[rest][:, cols], design.offset[rest], family)
+    p = design.X.shape[1]
+    beta = np.full(p, np.nan)
+    beta[cols] = sub["beta"]
+    beta[sorted(dropped)] = -np.inf
+    vcov = np.full((p, p), np.nan)
+    vcov[np.ix_(cols, cols)] = sub["vcov"]
+    fit = dict(sub)
+    mu = np.zeros(design.n)
+    mu[rest] = sub["mu"]
+    fit.update(beta=beta, vcov=vcov, mu=mu, rows_used=rest, columns_used=cols)
+    return fit
+
+
 def overdispersion_lr_test(loglik_negbin, loglik_poisson) -> dict:
     """Likelihood-ratio test of NB2 against Poisson, with the boundary-aware (chi-bar-squared) p-value.
 
@@ -132,7 +164,7 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
         Frozen result with tables ``coefficients`` (term, estimate, std_error, statistic, p_value, ci_low,
         ci_high), ``rate_ratios`` (term, group, reference, rate_ratio, ci_low, ci_high, statistic, p_value,
         confidence_level), ``contrasts`` (group_a, group_b, rate_ratio, std_error, ci_low, ci_high, statistic,
-        p_value, p_adjusted, p_adjust, confidence_level), ``emmeans`` (group, rate, std_error, ci_low,
+        p_value, p_adjusted, p_adjust, confidence_level, method), ``emmeans`` (group, rate, std_error, ci_low,
         ci_high, log_rate, log_std_error, exposure_at, unit, confidence_level), ``test`` (test, statistic, df,
         p_value, method: row 0 is always the test of `between`; for ``family="negbin"`` without `subject` a
         second row, test "overdispersion", is the boundary-aware likelihood-ratio test of NB2 against Poisson),
@@ -192,6 +224,16 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
     Missing data: see `nan_policy`; exposure <= 0 is an error. Posts nested in accounts are not
     independent: a GLM without `subject` on such data gives too-small standard errors (see
     :func:`toolkit.models.nesting_summary`).
+
+    A level of `between` without any event (every post 0) has a maximum-likelihood rate ratio of 0: its
+    Wald rows would be meaningless (estimate ~1e-262, interval [0, inf]). They are replaced by
+    likelihood-based answers (:mod:`toolkit.models.separation`): rate ratio 0 (infinite when it is the
+    denominator), the limit where the profile deviance reaches ``−2 log((1 − level)/2)`` and
+    ``p = min(1, 2 exp(−D(0)/2))``; for Poisson counts these are exactly the conditional binomial test and
+    the Clopper–Pearson limit (tests/test_models_separation.py). Such rows say so in ``contrasts.method``,
+    the level is named in a warning ("0 events in N posts"), the department LR test uses the supremum of the
+    log-likelihood (the fit without those posts), and a first level without events is replaced as the
+    reference. ``cov_type="cluster"`` refuses such data.
 
     Validated against ``MASS::glm.nb`` / ``glm(family = poisson)`` (UCI Facebook metrics) and
     ``glmmTMB(..., family = nbinom2 / poisson)`` (UCI Live sellers in Thailand) and ``emmeans(...,
@@ -264,11 +306,42 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
             raise ValueError(message(func, "subject", "a column with at least 3 distinct values",
                                      f"{len(design.group_labels)} value(s) in {subject!r}",
                                      "A random intercept needs several accounts; pass subject=None."))
+    zeros = []
+    if family in ("poisson", "negbin"):
+        from . import separation
+        zeros = separation.zero_event_levels(design)
+        if zeros and cov_type == "cluster":
+            z0 = zeros[0]
+            raise ValueError(message(func, "cov_type", f"'model' when a level of {between!r} has no events",
+                                     cov_type, f"{between} {z0['level']!r} has 0 events in {z0['n_posts']} posts: its "
+                                     "rate ratio is 0 and has no cluster-robust standard error. cov_type='model' "
+                                     "gives likelihood-based limits and tests for it."))
+        if zeros and zeros[0]["index"] == 0:
+            with_events = [lv for lv in design.levels if lv not in {z["level"] for z in zeros}]
+            if reference is not None or not with_events:
+                raise ValueError(message(func, "reference", f"a level of {between!r} with at least one event",
+                                         design.reference, f"{design.reference!r} has 0 events in "
+                                         f"{zeros[0]['n_posts']} posts, so ratios against it are infinite. Levels "
+                                         f"with events: {with_events}." if with_events else
+                                         f"{design.reference!r} has 0 events.", show_got=True))
+            warn(f"{func}: the first level {design.reference!r} of {between!r} has 0 events, so {with_events[0]!r} "
+                 f"is used as the reference instead (pass reference= to choose another).")
+            design = build_design(data, dv=dv, between=between, exposure=exposure, covariates=covariates,
+                                  subject=subject, reference=with_events[0], mixed=mixed, nan_policy=nan_policy,
+                                  func=func)
+            zeros = separation.zero_event_levels(design)
     if cov_type == "cluster":
         check_clusters(design, func)
-    fit = _fit(design, design.X, family, cov_type, n_agq)
+    if zeros:
+        fit = _fit_without_zero_levels(design, zeros, family, n_agq)
+    else:
+        fit = _fit(design, design.X, family, cov_type, n_agq)
     beta = fit["beta"]
     vcov = fit["vcov"]
+    if zeros:   # finite stand-ins for the −inf coefficients; every row that uses them is replaced below
+        dropped = ~np.isfinite(beta)
+        beta = np.where(dropped, 0.0, beta)
+        vcov = np.where(dropped[:, None] | dropped[None, :], 0.0, vcov)
     cr2 = dfs = None
     if cov_type == "cluster":
         cr2 = cr2_vcov(fit, design.X, design.y, design.groups, labels=design.group_labels, func=func)
@@ -277,29 +350,54 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
                "rate_ratios": cr2.satterthwaite_df(np.eye(len(beta))[design.between_columns]),
                "contrasts": cr2.satterthwaite_df(contrast_rows(design)),
                "emmeans": cr2.satterthwaite_df(grid_rows(design))}
-    se = np.sqrt(np.diag(vcov))
-    z = stats.norm.ppf(0.5 + confidence_level / 2.0)
-    if dfs is None:
-        crit, p_coef = z, 2 * stats.norm.sf(np.abs(beta / se))
-    else:
-        crit, p_coef = (stats.t.ppf(0.5 + confidence_level / 2.0, dfs["coefficients"]),
-                        2 * stats.t.sf(np.abs(beta / se), dfs["coefficients"]))
-    coefficients = pd.DataFrame({
-        "term": design.names, "estimate": beta, "std_error": se, "statistic": beta / se,
-        "p_value": p_coef, "ci_low": beta - crit * se, "ci_high": beta + crit * se})
-    if family in ("zinb", "hurdle_negbin"):
-        gz, sz = fit["zero_coef"], fit["zero_se"]
-        zero_row = pd.DataFrame([{"term": "zero[Intercept]", "estimate": gz, "std_error": sz, "statistic": gz / sz,
-                                  "p_value": 2 * stats.norm.sf(abs(gz / sz)), "ci_low": gz - z * sz,
-                                  "ci_high": gz + z * sz}])
-        coefficients = pd.concat([coefficients, zero_row], ignore_index=True)
-    df_of = (lambda table: None) if dfs is None else dfs.get    # t reference with cov_type="cluster"
-    rr = rate_ratios(design, beta, vcov, confidence_level=confidence_level, df=df_of("rate_ratios"))
-    emm = marginal_means(design, beta, vcov, per=per, confidence_level=confidence_level, df=df_of("emmeans"))
-    if family in ("zinb", "hurdle_negbin"):
-        emm["unit"] = emm["unit"] + " (count component)"
-    con = pairwise_contrasts(design, beta, vcov, confidence_level=confidence_level, p_adjust=p_adjust,
-                             df=df_of("contrasts"))
+    # with a zero-event level its coefficient is -inf: the Wald rows below are replaced by likelihood answers
+    with np.errstate(all="ignore" if zeros else "warn"):
+        se = np.sqrt(np.diag(vcov))
+        z = stats.norm.ppf(0.5 + confidence_level / 2.0)
+        if dfs is None:
+            crit, p_coef = z, 2 * stats.norm.sf(np.abs(beta / se))
+        else:
+            crit, p_coef = (stats.t.ppf(0.5 + confidence_level / 2.0, dfs["coefficients"]),
+                            2 * stats.t.sf(np.abs(beta / se), dfs["coefficients"]))
+        coefficients = pd.DataFrame({
+            "term": design.names, "estimate": beta, "std_error": se, "statistic": beta / se,
+            "p_value": p_coef, "ci_low": beta - crit * se, "ci_high": beta + crit * se})
+        if family in ("zinb", "hurdle_negbin"):
+            gz, sz = fit["zero_coef"], fit["zero_se"]
+            zero_row = pd.DataFrame([{"term": "zero[Intercept]", "estimate": gz, "std_error": sz, "statistic": gz / sz,
+                                      "p_value": 2 * stats.norm.sf(abs(gz / sz)), "ci_low": gz - z * sz,
+                                      "ci_high": gz + z * sz}])
+            coefficients = pd.concat([coefficients, zero_row], ignore_index=True)
+        df_of = (lambda table: None) if dfs is None else dfs.get    # t reference with cov_type="cluster"
+        rr = rate_ratios(design, beta, vcov, confidence_level=confidence_level, df=df_of("rate_ratios"))
+        emm = marginal_means(design, beta, vcov, per=per, confidence_level=confidence_level, df=df_of("emmeans"))
+        if family in ("zinb", "hurdle_negbin"):
+            emm["unit"] = emm["unit"] + " (count component)"
+        con = pairwise_contrasts(design, beta, vcov, confidence_level=confidence_level, p_adjust=p_adjust,
+                                 df=df_of("contrasts"))
+
+    con["method"] = "Wald z" if dfs is None else "Wald t (CR2, Satterthwaite df)"
+
+    # a department without events: likelihood-based answers instead of Wald rows at a diverged estimate
+    zero_notes, ll_sup = [], None
+    if zeros:
+        def fit_loglik(y, X, off, groups):
+            if groups is not None:
+                return fit_glmm(y, X, off, groups, family, hessian=False)["loglik"]
+            return fit_glm(y, X, off, family)["loglik"]
+        rr, con, emm, zero_notes = separation.zero_event_answers(
+            design, fit_loglik=fit_loglik, rate_ratios=rr, contrasts=con, emmeans=emm,
+            confidence_level=confidence_level, p_adjust=p_adjust)
+        ll_sup = fit["loglik"]
+        zrr = rr.set_index("term")
+        for z in zeros:
+            if z["index"] == 0:
+                continue
+            term = design.names[design.between_columns[z["index"] - 1]]
+            r = zrr.loc[term]
+            coefficients.loc[coefficients["term"] == term, ["estimate", "std_error", "statistic", "p_value",
+                                                            "ci_low", "ci_high"]] = [
+                -np.inf, np.nan, np.nan, r["p_value"], -np.inf, np.log(r["ci_high"])]
 
     # test of the department effect
     bc = design.between_columns
@@ -315,7 +413,7 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
     else:
         keep = [j for j in range(design.X.shape[1]) if j not in bc]
         start0 = None
-        if is_glmm_fit := (subject is not None and cov_type == "model"):
+        if is_glmm_fit := (subject is not None and cov_type == "model" and not zeros):
             # warm start of the reduced GLMM: the full fit without the `between` coefficients
             par_full = fit.get("par_negbin", fit["par"])   # at the theta boundary: NB layout, log theta = bound
             start0 = np.r_[par_full[keep], par_full[design.X.shape[1]:]]
@@ -325,9 +423,10 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
                 start0[len(keep)] = min(start0[len(keep)], 10.0)
             if fit.get("boundary"):
                 start0[-1] = np.log(0.1)
-        fit0 = _fit(design, design.X[:, keep], family, cov_type, n_agq, start=start0 if is_glmm_fit else None,
+        fit0 = _fit(design, design.X[:, keep], family, cov_type, n_agq, start=start0,
                     hessian=False)
-        stat = max(2.0 * (fit["loglik"] - fit0["loglik"]), 0.0)
+        # with a zero-event level the full model's supremum is the fit without its posts (they contribute 0)
+        stat = max(2.0 * ((fit["loglik"] if ll_sup is None else max(ll_sup, fit["loglik"])) - fit0["loglik"]), 0.0)
         test = pd.DataFrame([{"test": "likelihood_ratio", "statistic": stat, "df": float(len(bc)),
                               "p_value": float(stats.chi2.sf(stat, len(bc))),
                               "method": f"likelihood-ratio test of {between}: the model refitted without it"}])
@@ -339,7 +438,7 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
 
     is_glmm = subject is not None and cov_type == "model"
     k_par = len(beta) + (0 if family == "poisson" else 1) + (1 if is_glmm else 0) + fit.get("extra_params", 0)
-    ll = fit["loglik"]
+    ll = fit["loglik"] if ll_sup is None else max(ll_sup, fit["loglik"])
     if fit.get("theta_at_boundary"):
         theta = np.inf
     else:
@@ -361,7 +460,9 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
         warn(f"{func}: the counts show no overdispersion beyond Poisson; theta is at its boundary (infinity) and "
              "the model reduces to Poisson. Estimates, standard errors and the log-likelihood are the Poisson "
              "model's; fit_statistics reports theta = inf.")
-    if not fit["converged"]:
+    for note in zero_notes:
+        warn(f"{func}: {note}")
+    if not fit["converged"] and not zero_notes:
         warn(f"{func}: the optimiser did not fully converge (check fit_statistics and raw['fit']); "
              "results may be inaccurate.")
     if cov_type != "cluster" and not fit0.get("converged", True):

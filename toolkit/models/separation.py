@@ -1,0 +1,199 @@
+"""Groups without events: finite, likelihood-based answers instead of a rate ratio of 1e-262.
+
+When every post of a department has a count of 0, its maximum-likelihood log rate is −∞ (the
+department is *separated*): Wald intervals become [0, ∞] and z tests meaningless. The likelihood
+itself stays well behaved: as the department's log rate goes to −∞ its posts contribute
+``log f(0 | mu → 0) = 0``, so the supremum of the log-likelihood is the fit without those posts.
+This module answers with that likelihood:
+
+* the maximum-likelihood rate ratio is 0 (or ∞ when the zero group is the denominator);
+* the test of "same rate" uses the profile deviance ``D(b) = 2 (l_sup − l(b))`` at b = 0 as
+  ``p = min(1, 2 exp(−D(0) / 2))``, and the upper confidence limit solves
+  ``D(b) = −2 log((1 − level) / 2)`` (Venzon & Moolgavkar 1988 for profile limits). For Poisson
+  counts the profile deviance of a zero count is exactly ``−2 n log(1 − p)`` of the conditional
+  binomial (n events in the other level, p the zero level's share of the expected events), so
+  these are then exactly the conditional binomial test (doubled one-sided p) and the
+  Clopper–Pearson limit; with NB dispersion, covariates or a random intercept they are the same
+  likelihood quantities, calibrated to that exact case rather than to the χ²₁ limit, which is
+  anti-conservative at the boundary (a χ²₁ threshold would give a one-sided 15% limit there).
+
+Parameters are written in cell-means form: with the membership matrix ``M`` (one column per level
+of `between`, rows summing to 1, fractional for multiple-membership coding), the log rate of level j
+is ``alpha_j`` plus covariate terms. A contrast ``alpha_z − alpha_h = b`` is imposed by merging the two
+columns and moving ``b · M_z`` into the offset.
+
+References
+----------
+Venzon, D. J., & Moolgavkar, S. H. (1988). A method for computing profile-likelihood-based
+confidence intervals. Applied Statistics, 37(1), 87–94. doi:10.2307/2347496
+Heinze, G., & Schemper, M. (2002). A solution to the problem of separation in logistic regression.
+Statistics in Medicine, 21(16), 2409–2419. doi:10.1002/sim.1047
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize, stats
+
+
+def membership(design) -> np.ndarray:
+    """(n, k) membership of every post in every level of `between` (reference first, rows sum to 1)."""
+    D = design.X[:, design.between_columns]
+    return np.column_stack([1.0 - D.sum(axis=1), D])
+
+
+def covariate_columns(design) -> list[int]:
+    return [j for j in range(1, design.X.shape[1]) if j not in set(design.between_columns)]
+
+
+def zero_event_levels(design) -> list[dict]:
+    """Levels of `between` whose posts all have a count of 0: level, index, posts, exposure."""
+    M = membership(design)
+    out = []
+    for j, level in enumerate(design.levels):
+        rows = M[:, j] > 0
+        if rows.any() and float(design.y[rows].sum()) == 0.0:
+            exposure = float(np.exp(design.offset[rows]).sum()) if design.exposure else float("nan")
+            out.append({"level": level, "index": j, "n_posts": int(rows.sum()), "exposure": exposure})
+    return out
+
+
+class Profile:
+    """Profile log-likelihood of one zero-event level `z` against level `h` (or its own rate)."""
+
+    def __init__(self, design, fit_loglik, z: int, h: int | None, grid: np.ndarray | None = None):
+        self.y, self.offset = design.y, design.offset
+        self.groups = design.groups
+        self.fit_loglik = fit_loglik
+        M = membership(design)
+        C = design.X[:, covariate_columns(design)]
+        self.mz = M[:, z]
+        keep = [j for j in range(M.shape[1]) if j != z]
+        Mk = M[:, keep].copy()
+        if h is not None:
+            Mk[:, keep.index(h)] += self.mz            # alpha_z = alpha_h + b
+            self.X = np.column_stack([Mk, C])
+        else:                                           # alpha_z + g'gamma = b (a marginal mean)
+            self.X = np.column_stack([Mk, C - np.outer(self.mz, grid)])
+        self._sup = None
+
+    def _fit(self, X, y, offset, groups):
+        X = X[:, np.any(X != 0, axis=0)]
+        if groups is not None:
+            groups = np.unique(groups, return_inverse=True)[1]
+        return self.fit_loglik(y, X, offset, groups)
+
+    def loglik(self, b: float) -> float:
+        return self._fit(self.X, self.y, self.offset + b * self.mz, self.groups)
+
+    def sup(self) -> float:
+        """Supremum over b → −∞: the posts of the zero level contribute exactly 0."""
+        if self._sup is None:
+            rest = self.mz == 0
+            groups = self.groups[rest] if self.groups is not None else None
+            self._sup = self._fit(self.X[rest], self.y[rest], self.offset[rest], groups)
+        return self._sup
+
+    def deviance(self, b: float) -> float:
+        return max(2.0 * (self.sup() - self.loglik(b)), 0.0)
+
+    def upper(self, confidence_level: float, start: float) -> float:
+        """b with deviance(b) = −2 log((1 − confidence_level) / 2): the upper confidence limit.
+
+        For Poisson counts this is exactly the Clopper–Pearson limit of the conditional binomial
+        (``(1 − p)^n = (1 − level) / 2`` with n the events of the other level), because the profile
+        deviance of a zero count is ``−2 n log(1 − p)``.
+        """
+        q = -2.0 * np.log((1.0 - confidence_level) / 2.0)
+        lo, hi = start - 1.0, start + 1.0
+        for _ in range(60):
+            if self.deviance(lo) < q:
+                break
+            lo -= 2.0
+        for _ in range(60):
+            if self.deviance(hi) > q:
+                break
+            hi += 2.0
+        return float(optimize.brentq(lambda b: self.deviance(b) - q, lo, hi, xtol=1e-8))
+
+
+def crude_log_ratio(design, z: int, h: int) -> float:
+    """Starting value: log of (0.5 event / exposure of z) over (events / exposure of h)."""
+    M = membership(design)
+    ez = float(np.sum(M[:, z] * np.exp(design.offset)))
+    eh = float(np.sum(M[:, h] * np.exp(design.offset)))
+    yh = float(np.sum(M[:, h] * design.y))
+    return float(np.log((0.5 / ez) / ((yh + 0.5) / eh)))
+
+
+def _p_from_deviance(dev: float) -> float:
+    return float(min(1.0, 2.0 * np.exp(-dev / 2.0)))
+
+
+def zero_event_answers(design, *, fit_loglik, rate_ratios, contrasts, emmeans, confidence_level, p_adjust):
+    """Replace the Wald rows that involve a zero-event level with likelihood-based ones.
+
+    Returns ``(rate_ratios, contrasts, emmeans, notes)`` (new frames; the inputs are not changed).
+    ``fit_loglik(y, X, offset, groups)`` fits the model (same family, same random effects) and
+    returns its maximised log-likelihood.
+    """
+    from ..stats.multitest import adjust_pvalues
+    from .emmeans import grid_rows
+
+    zeros = zero_event_levels(design)
+    rr, con, emm = rate_ratios.copy(), contrasts.copy(), emmeans.copy()
+    if not zeros:
+        return rr, con, emm, []
+    zero_idx = {z["index"] for z in zeros}
+    levels = list(design.levels)
+    notes = []
+    for z in zeros:
+        unit = f" (exposure {z['exposure']:,.0f})" if design.exposure else ""
+        notes.append(f"{design.between} {z['level']!r}: 0 events in {z['n_posts']} posts{unit}. Its rate ratios are "
+                     f"0 (or infinite when it is the denominator) with a finite likelihood-based limit, and their "
+                     f"tests compare likelihoods (exact conditional binomial for Poisson counts), not Wald z.")
+    cache: dict = {}
+
+    def answer(zi: int, hi: int):
+        key = (zi, hi)
+        if key not in cache:
+            if hi in zero_idx:
+                cache[key] = (np.nan, np.nan, np.nan)
+            else:
+                prof = Profile(design, fit_loglik, zi, hi)
+                dev0 = prof.deviance(0.0)
+                upper = prof.upper(confidence_level, crude_log_ratio(design, zi, hi))
+                cache[key] = (dev0, _p_from_deviance(dev0), upper)
+        return cache[key]
+
+    method = "profile likelihood (0 events)"
+    for i, row in rr.iterrows():
+        zi, hi = levels.index(str(row["group"])), levels.index(str(row["reference"]))
+        if zi in zero_idx or hi in zero_idx:
+            flip = zi not in zero_idx
+            dev0, p, upper = answer(hi, zi) if flip else answer(zi, hi)
+            est, lo, hi_ = (np.inf, np.exp(-upper), np.inf) if flip else (0.0, 0.0, np.exp(upper))
+            if not np.isfinite(upper):
+                est = lo = hi_ = np.nan
+            rr.loc[i, ["rate_ratio", "ci_low", "ci_high", "statistic", "p_value"]] = [est, lo, hi_, np.nan, p]
+    for i, row in con.iterrows():
+        ai, bi = levels.index(str(row["group_a"])), levels.index(str(row["group_b"]))
+        if ai in zero_idx or bi in zero_idx:
+            flip = ai not in zero_idx
+            dev0, p, upper = answer(bi, ai) if flip else answer(ai, bi)
+            est, lo, hi_ = (np.inf, np.exp(-upper), np.inf) if flip else (0.0, 0.0, np.exp(upper))
+            if not np.isfinite(upper):
+                est = lo = hi_ = np.nan
+            con.loc[i, ["rate_ratio", "std_error", "ci_low", "ci_high", "statistic", "p_value", "method"]] = [
+                est, np.nan, lo, hi_, np.nan, p, method]
+    con["p_adjusted"] = np.asarray(adjust_pvalues(con["p_value"].to_numpy(dtype=float), method=p_adjust), dtype=float)
+    L = grid_rows(design)
+    cov = covariate_columns(design)
+    per = float(emm["exposure_at"].iloc[0]) if design.exposure else 1.0
+    for z in zeros:
+        prof = Profile(design, fit_loglik, z["index"], None, grid=L[z["index"], cov])
+        exposure_z = float(np.sum(membership(design)[:, z["index"]] * np.exp(design.offset)))
+        upper = prof.upper(confidence_level, float(np.log(0.5 / exposure_z)))
+        j = emm.index[emm["group"].astype(str) == z["level"]][0]
+        emm.loc[j, ["rate", "std_error", "ci_low", "ci_high", "log_rate", "log_std_error"]] = [
+            0.0, np.nan, 0.0, float(np.exp(upper) * per), -np.inf, np.nan]
+    return rr, con, emm, notes
