@@ -396,9 +396,10 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
     zero_notes, ll_sup = [], None
     if zeros:
         def fit_loglik(y, X, off, groups):
-            if groups is not None:
-                return fit_glmm(y, X, off, groups, family, hessian=False)["loglik"]
-            return fit_glm(y, X, off, family)["loglik"]
+            with np.errstate(over="ignore"):   # the optimiser may probe huge log sigma on the way
+                if groups is not None:
+                    return fit_glmm(y, X, off, groups, family, hessian=False)["loglik"]
+                return fit_glm(y, X, off, family)["loglik"]
         rr, con, emm, zero_notes = separation.zero_event_answers(
             design, fit_loglik=fit_loglik, rate_ratios=rr, contrasts=con, emmeans=emm,
             confidence_level=confidence_level, p_adjust=p_adjust)

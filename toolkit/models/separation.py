@@ -165,26 +165,28 @@ def zero_event_answers(design, *, fit_loglik, rate_ratios, contrasts, emmeans, c
                 cache[key] = (dev0, _p_from_deviance(dev0), upper)
         return cache[key]
 
+    def ratio(a: int, b: int):
+        """(rate ratio a/b, limit low, limit high, p) when a or b has no events, else None."""
+        if a not in zero_idx and b not in zero_idx:
+            return None
+        flip = a not in zero_idx                       # the zero level is the denominator: ratio infinite
+        _, p, upper = answer(b, a) if flip else answer(a, b)
+        if not np.isfinite(upper):                     # both levels without events: nothing to compare
+            return np.nan, np.nan, np.nan, np.nan
+        return (np.inf, np.exp(-upper), np.inf, p) if flip else (0.0, 0.0, np.exp(upper), p)
+
     method = "profile likelihood (0 events)"
     for i, row in rr.iterrows():
-        zi, hi = levels.index(str(row["group"])), levels.index(str(row["reference"]))
-        if zi in zero_idx or hi in zero_idx:
-            flip = zi not in zero_idx
-            dev0, p, upper = answer(hi, zi) if flip else answer(zi, hi)
-            est, lo, hi_ = (np.inf, np.exp(-upper), np.inf) if flip else (0.0, 0.0, np.exp(upper))
-            if not np.isfinite(upper):
-                est = lo = hi_ = np.nan
-            rr.loc[i, ["rate_ratio", "ci_low", "ci_high", "statistic", "p_value"]] = [est, lo, hi_, np.nan, p]
+        got = ratio(levels.index(str(row["group"])), levels.index(str(row["reference"])))
+        if got is not None:
+            est, lo, hi, p = got
+            rr.loc[i, ["rate_ratio", "ci_low", "ci_high", "statistic", "p_value"]] = [est, lo, hi, np.nan, p]
     for i, row in con.iterrows():
-        ai, bi = levels.index(str(row["group_a"])), levels.index(str(row["group_b"]))
-        if ai in zero_idx or bi in zero_idx:
-            flip = ai not in zero_idx
-            dev0, p, upper = answer(bi, ai) if flip else answer(ai, bi)
-            est, lo, hi_ = (np.inf, np.exp(-upper), np.inf) if flip else (0.0, 0.0, np.exp(upper))
-            if not np.isfinite(upper):
-                est = lo = hi_ = np.nan
+        got = ratio(levels.index(str(row["group_a"])), levels.index(str(row["group_b"])))
+        if got is not None:
+            est, lo, hi, p = got
             con.loc[i, ["rate_ratio", "std_error", "ci_low", "ci_high", "statistic", "p_value", "method"]] = [
-                est, np.nan, lo, hi_, np.nan, p, method]
+                est, np.nan, lo, hi, np.nan, p, method]
     con["p_adjusted"] = np.asarray(adjust_pvalues(con["p_value"].to_numpy(dtype=float), method=p_adjust), dtype=float)
     L = grid_rows(design)
     cov = covariate_columns(design)
