@@ -97,3 +97,27 @@ def test_one_account_per_department_with_a_zero_event_account():
         res = tk.compare_groups(sim.data, dv="comments", between="department", subject="account", exposure="reach",
                                 seed=1)
     assert res.identifiable is False
+
+
+# The other m = 1 failures of the first full run (bench_calibration.py, 4,800 calls, 5 raised): two accounts without
+# comments (a singular profile fit) and a profile deviance that fell in the far tail (a non-converged NB fit).
+@pytest.mark.parametrize("k,dispersion,effects,seed", [(2, 0.8, "normal", 2477596915), (4, 0.0, "t", 3031980063),
+                                                        (8, 0.8, "t", 3080274305)])
+def test_one_account_per_department_regressions(k, dispersion, effects, seed):
+    departments = ["Social media team", "Marketing", "PR", "Customer service", "Management", "IT", "HR", "Sales"][:k]
+    sim = tk.simulate_organization(n_accounts_per_department=1, departments=departments, dispersion=dispersion,
+                                   random_effect_distribution=effects, random_effect_df=4, seed=seed,
+                                   posts_per_account=30, posts_distribution="lognormal", random_effect_sd=0.5,
+                                   rate_ratios="null", content_effects="null", paid_rate_ratio=1.0, mixed_share=0.0,
+                                   paid_probability=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tk.ToolkitWarning)
+        res = tk.compare_groups(sim.data, dv="comments", between="department", subject="account", exposure="reach",
+                                seed=1)
+    assert res.identifiable is False and "cannot be told apart" in res.reasons[0]
+    zero = res.pairwise["method"].str.startswith("profile likelihood")
+    rows = res.pairwise[zero]
+    # every contrast involving a zero-event account has a p-value, except two zero-event accounts with each other
+    both_zero = rows["estimate"].isna()
+    assert zero.any() and np.isfinite(rows.loc[~both_zero, "p_value"]).all()
+    assert rows.loc[both_zero, "p_value"].isna().all()

@@ -60,14 +60,18 @@ def zero_event_levels(design) -> list[dict]:
 class Profile:
     """Profile log-likelihood of one zero-event level `z` against level `h` (or its own rate)."""
 
-    def __init__(self, design, fit_loglik, z: int, h: int | None, grid: np.ndarray | None = None):
-        self.y, self.offset = design.y, design.offset
-        self.groups = design.groups
-        self.fit_loglik = fit_loglik
+    def __init__(self, design, fit_loglik, z: int, h: int | None, grid: np.ndarray | None = None,
+                 others=()):
         M = membership(design)
-        C = design.X[:, covariate_columns(design)]
+        # other levels without events contribute exactly 0 at their own supremum, whatever b: leave them out
+        rows = (M[:, list(others)] == 0).all(axis=1) if len(others) else np.ones(design.n, dtype=bool)
+        self.y, self.offset = design.y[rows], design.offset[rows]
+        self.groups = design.groups[rows] if design.groups is not None else None
+        self.fit_loglik = fit_loglik
+        C = design.X[rows][:, covariate_columns(design)]
+        M = M[rows]
         self.mz = M[:, z]
-        keep = [j for j in range(M.shape[1]) if j != z]
+        keep = [j for j in range(M.shape[1]) if j != z and j not in set(others)]
         Mk = M[:, keep].copy()
         if h is not None:
             Mk[:, keep.index(h)] += self.mz            # alpha_z = alpha_h + b
@@ -94,7 +98,12 @@ class Profile:
         return self._sup
 
     def deviance(self, b: float) -> float:
-        return max(2.0 * (self.sup() - self.loglik(b)), 0.0)
+        """``2 (l_sup − l(b))``; NaN when a fit fails (a singular or non-finite model far in the tail)."""
+        try:
+            value = 2.0 * (self.sup() - self.loglik(b))
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return float("nan")
+        return max(value, 0.0) if np.isfinite(value) else float("nan")
 
     def upper(self, confidence_level: float, start: float) -> float:
         """b with deviance(b) = −2 log((1 − confidence_level) / 2): the upper confidence limit.
@@ -104,16 +113,27 @@ class Profile:
         deviance of a zero count is ``−2 n log(1 − p)``.
         """
         q = -2.0 * np.log((1.0 - confidence_level) / 2.0)
-        lo, hi = start - 1.0, start + 1.0
+        # the profile deviance rises monotonically from 0 (b -> -inf); a value that falls or fails on the way
+        # up is a fit that did not converge in the far tail: then no limit is given rather than a wrong one
+        b, prev = start, self.deviance(start)
         for _ in range(60):
-            if self.deviance(lo) < q:
+            if not np.isfinite(prev) or prev < q:
                 break
-            lo -= 2.0
-        for _ in range(60):
-            if self.deviance(hi) > q:
-                break
-            hi += 2.0
-        return float(optimize.brentq(lambda b: self.deviance(b) - q, lo, hi, xtol=1e-8))
+            b -= 2.0
+            prev = self.deviance(b)
+        if not (np.isfinite(prev) and prev < q):
+            return float("nan")
+        for _ in range(120):
+            nxt = self.deviance(b + 1.0)
+            if not np.isfinite(nxt) or nxt < prev - 1e-6:
+                return float("nan")
+            if nxt > q:
+                try:
+                    return float(optimize.brentq(lambda v: self.deviance(v) - q, b, b + 1.0, xtol=1e-8))
+                except ValueError:
+                    return float("nan")
+            b, prev = b + 1.0, nxt
+        return float("inf")         # the deviance stays below q: these data set no limit
 
 
 def crude_log_ratio(design, z: int, h: int) -> float:
@@ -126,7 +146,7 @@ def crude_log_ratio(design, z: int, h: int) -> float:
 
 
 def _p_from_deviance(dev: float) -> float:
-    return float(min(1.0, 2.0 * np.exp(-dev / 2.0)))
+    return float(min(1.0, 2.0 * np.exp(-dev / 2.0))) if np.isfinite(dev) else float("nan")
 
 
 def zero_event_answers(design, *, fit_loglik, rate_ratios, contrasts, emmeans, confidence_level, p_adjust):
@@ -159,7 +179,7 @@ def zero_event_answers(design, *, fit_loglik, rate_ratios, contrasts, emmeans, c
             if hi in zero_idx:
                 cache[key] = (np.nan, np.nan, np.nan)
             else:
-                prof = Profile(design, fit_loglik, zi, hi)
+                prof = Profile(design, fit_loglik, zi, hi, others=sorted(zero_idx - {zi}))
                 dev0 = prof.deviance(0.0)
                 upper = prof.upper(confidence_level, crude_log_ratio(design, zi, hi))
                 cache[key] = (dev0, _p_from_deviance(dev0), upper)
@@ -169,10 +189,11 @@ def zero_event_answers(design, *, fit_loglik, rate_ratios, contrasts, emmeans, c
         """(rate ratio a/b, limit low, limit high, p) when a or b has no events, else None."""
         if a not in zero_idx and b not in zero_idx:
             return None
+        if a in zero_idx and b in zero_idx:            # both levels without events: nothing to compare
+            return np.nan, np.nan, np.nan, np.nan
         flip = a not in zero_idx                       # the zero level is the denominator: ratio infinite
         _, p, upper = answer(b, a) if flip else answer(a, b)
-        if not np.isfinite(upper):                     # both levels without events: nothing to compare
-            return np.nan, np.nan, np.nan, np.nan
+        # a limit that could not be computed (a fit failed far in the tail) stays NaN, never a made-up bound
         return (np.inf, np.exp(-upper), np.inf, p) if flip else (0.0, 0.0, np.exp(upper), p)
 
     method = "profile likelihood (0 events)"
@@ -192,7 +213,8 @@ def zero_event_answers(design, *, fit_loglik, rate_ratios, contrasts, emmeans, c
     cov = covariate_columns(design)
     per = float(emm["exposure_at"].iloc[0]) if design.exposure else 1.0
     for z in zeros:
-        prof = Profile(design, fit_loglik, z["index"], None, grid=L[z["index"], cov])
+        prof = Profile(design, fit_loglik, z["index"], None, grid=L[z["index"], cov],
+                       others=sorted(zero_idx - {z["index"]}))
         exposure_z = float(np.sum(membership(design)[:, z["index"]] * np.exp(design.offset)))
         upper = prof.upper(confidence_level, float(np.log(0.5 / exposure_z)))
         j = emm.index[emm["group"].astype(str) == z["level"]][0]

@@ -235,7 +235,7 @@ def _count_model_comparison(data, *, dv, between, subject, exposure, reference, 
             "estimate_ci_high": c["ci_high"], "statistic": c["statistic"], "p_value": c["p_value"],
             "p_adjusted": c["p_adjusted"], "p_adjust": c["p_adjust"], "confidence_level": confidence_level,
             "n": n, "n_dropped": n_dropped, "alternative": "two-sided",
-            "method": (f"{c['method']} (0 events in a group)" if str(c.get("method", "")).startswith("profile")
+            "method": (f"{c['method']}, offset log({exposure})" if str(c.get("method", "")).startswith("profile")
                        else f"Wald z on the log rate ratio, offset log({exposure})" if exposure else
                        "Wald z on the log rate ratio (no exposure offset)"),
         })
