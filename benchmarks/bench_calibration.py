@@ -98,6 +98,7 @@ def run_cell(task):
     reject = statement = account_reject = failed = errors = 0
     first_error, rejected = "", []
     f_reject = 0
+    contrast_miss = contrast_n = familywise = 0
     seconds = 0.0
     for seed in _replicate_seeds(cell, R):
         sim = _simulate(cell, seed)
@@ -129,6 +130,12 @@ def run_cell(task):
             if dept_level and p < ALPHA:
                 reject += 1
             rejected.append(bool(dept_level and p < ALPHA))
+            if dept_level and cell["kind"] == "null":
+                # under the null every true rate ratio is 1: a t interval misses it exactly when its p < alpha
+                raw = res.pairwise["p_value"].to_numpy(dtype=float)
+                contrast_miss += int(np.sum(raw[np.isfinite(raw)] < ALPHA))
+                contrast_n += int(np.sum(np.isfinite(raw)))
+                familywise += int(np.nanmin(res.pairwise["p_adjusted"].to_numpy(dtype=float)) < ALPHA)
             if not res.identifiable and any(STATEMENT in r for r in res.reasons[:1]):
                 statement += 1
             if not res.identifiable and p < ALPHA:
@@ -144,7 +151,8 @@ def run_cell(task):
                 f_reject += 1
     return dict(index=cell["index"], method=method, R=R, reject=reject, statement=statement, errors=errors,
                 first_error=first_error, rejected=rejected,
-                account_reject=account_reject, failed=failed, f_reject=f_reject, seconds_per_call=seconds / R)
+                account_reject=account_reject, failed=failed, f_reject=f_reject, seconds_per_call=seconds / R,
+                contrast_miss=contrast_miss, contrast_n=contrast_n, familywise=familywise)
 
 
 def _se(p, R):
@@ -207,9 +215,12 @@ def main(argv=None):
              "### False-positive rate of the default (cluster-level) analysis", "",
              "m = 1: 'FPR' counts department-level p < alpha (none is given); 'statement' is the share with the "
              "non-identifiability statement first in `res.reasons`; 'accounts differ' is the share whose "
-             "account comparison (posts as units, describes those accounts only) has p < alpha.", "",
-             "| k x m | counts | account effects | R | FPR | MC SE | statement | accounts differ | errors | s/call "
-             "| seed index | criterion |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "account comparison (posts as units, describes those accounts only) has p < alpha. m >= 2: "
+             "'CI miss' is the share of rate-ratio t intervals (every pair, unadjusted) that exclude the true "
+             "ratio 1 (1 - coverage; nominal 0.05); 'any Holm' the share of replicates with a Holm-adjusted "
+             "contrast below alpha (family-wise error; nominal <= 0.05).", "",
+             "| k x m | counts | account effects | R | FPR | MC SE | statement | accounts differ | CI miss | any Holm "
+             "| errors | s/call | seed index | criterion |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     error_notes = []
     for c in null_cells:
         r = results[(c["index"], "default")]
@@ -217,10 +228,11 @@ def main(argv=None):
         if c["m"] == 1:
             st = r["statement"] / r["R"]
             good = r["reject"] == 0 and r["statement"] == r["R"] - r["errors"]
-            extra = f"{st:.3f} | {r['account_reject'] / r['R']:.3f}"
+            extra = f"{st:.3f} | {r['account_reject'] / r['R']:.3f} | | "
         else:
             good = p <= FPR_LIMIT and r["R"] >= 400
-            extra = " | "
+            miss = r["contrast_miss"] / r["contrast_n"] if r["contrast_n"] else float("nan")
+            extra = f" | | {miss:.3f} | {r['familywise'] / r['R']:.3f}"
         eff = "t(4)" if c["effects"] == "t" else "normal"
         if r["errors"]:
             good = False
