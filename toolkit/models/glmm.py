@@ -83,6 +83,8 @@ class LaplaceObjective:
 
     def value_and_grad(self, par, need_grad=True):
         beta, log_theta, log_sigma = self._split(par)
+        if not -50.0 < log_sigma < 50.0:   # a line search probing absurd SDs: reject without overflow
+            return np.inf, np.zeros_like(par)
         sigma = np.exp(log_sigma)
         inv_s2 = np.exp(-2.0 * log_sigma)
         eta_fixed = self.X @ beta + self.offset
