@@ -20,8 +20,6 @@ from ._validation import check_integer, check_option, check_probability, check_r
 
 #: Analyses :func:`simulate_power` can simulate; the first is the default (the test ``tk.compare_groups`` uses).
 ANALYSES: tuple[str, ...] = ("cluster_level", "negbin_glmm", "account_level", "negbin_glm")
-#: Continuity correction of the account log rates (as in :mod:`toolkit.stats.cluster`).
-_CONTINUITY = 0.5
 POWER_COLUMNS: tuple[str, ...] = (
     "analysis", "rate_ratio", "n_accounts_per_department", "posts_per_account", "random_effect_sd", "dispersion",
     "base_rate", "alpha", "power", "mc_se", "ci_low", "ci_high", "n_replicates", "n_failed", "mean_estimate",
@@ -272,22 +270,18 @@ def _cluster_contrast(y, e, dept, acc, focus_code, ref_code, n_cats):
     """Focus vs reference on account log rates log((events + 0.5) / exposure): (difference, se, df).
 
     The pooled within-department variance uses every department (df = G - k), exactly as the
-    ``cluster_t`` contrasts of :func:`toolkit.cluster_level_comparison`.
+    ``cluster_t`` contrasts of :func:`toolkit.cluster_level_comparison` (the same shared helpers).
     """
+    from .stats.cluster import account_log_rates, pooled_group_means
     G = int(acc.max()) + 1
-    yy, ee = np.bincount(acc, weights=y, minlength=G), np.bincount(acc, weights=e, minlength=G)
     dd = np.zeros(G, dtype=np.int64)
     dd[acc] = dept
-    sizes = np.bincount(dd, minlength=n_cats).astype(float)
-    df = G - int(np.count_nonzero(sizes))
+    lr = account_log_rates(np.bincount(acc, weights=y, minlength=G), np.bincount(acc, weights=e, minlength=G))
+    means, sizes, ss_w, df = pooled_group_means(lr, dd, n_cats)
     if df <= 0 or sizes[focus_code] == 0 or sizes[ref_code] == 0:
         return np.nan, np.nan, np.nan
-    lr = np.log((yy + _CONTINUITY) / ee)
-    means = np.bincount(dd, weights=lr, minlength=n_cats) / np.where(sizes > 0, sizes, 1.0)
-    resid = lr - means[dd]
-    s2 = float(resid @ resid) / df
     est = float(means[focus_code] - means[ref_code])
-    se = float(np.sqrt(s2 * (1.0 / sizes[focus_code] + 1.0 / sizes[ref_code])))
+    se = float(np.sqrt(ss_w / df * (1.0 / sizes[focus_code] + 1.0 / sizes[ref_code])))
     return est, se, float(df)
 
 

@@ -26,8 +26,6 @@ ANALYSES: tuple[str, ...] = ("welch", "rank", "negbin_glm", "negbin_glmm", "acco
 UNITS: tuple[str, ...] = ("post", "account_month")
 EXCLUSIONS: tuple[str, ...] = ("none", "paid", "outliers", "small_accounts")
 DENOMINATORS: tuple[str, ...] = ("reach", "impressions", "audience", "none")
-#: Continuity correction of the account log rates of "cluster_level" (as in toolkit.stats.cluster).
-CONTINUITY = 0.5
 #: Accounts with fewer posts than this are "small" (exclusion "small_accounts").
 SMALL_ACCOUNT_POSTS = 10
 #: Posts above this pooled quantile of the outcome per unit of the denominator are "outliers".
@@ -242,11 +240,9 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
             raise _Skip(f"negbin_glmm needs at least 3 accounts; the data have {n_subj}")
     if an == "cluster_level":
         # one log rate per account, pooled two-sample t on G - 2 df (tk.cluster_level_comparison, two groups)
-        lr = np.log((y + CONTINUITY) / e)
-        la, lb = lr[a == 1], lr[a == 0]
-        df = n - 2
-        s2 = (np.sum((la - la.mean()) ** 2) + np.sum((lb - lb.mean()) ** 2)) / df
-        est, se = float(la.mean() - lb.mean()), float(np.sqrt(s2 * (1.0 / n_a + 1.0 / n_b)))
+        from .stats.cluster import account_log_rates, pooled_group_means
+        means, _, ss_w, df = pooled_group_means(account_log_rates(y, e), a.astype(np.int64), 2)
+        est, se = float(means[1] - means[0]), float(np.sqrt(ss_w / df * (1.0 / n_a + 1.0 / n_b)))
         if not se > 0:
             raise FloatingPointError("the account log rates do not vary within the groups")
         tq = stats.t.ppf(t_level, df)

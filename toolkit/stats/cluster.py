@@ -165,6 +165,23 @@ class ClusterLevelComparison:
                           round_table(self.pairwise).to_html(index=False)])
 
 
+def account_log_rates(events, exposure) -> np.ndarray:
+    """``log((events + 0.5) / exposure)`` of account totals: the unit of every cluster-level analysis.
+
+    Shared by :func:`cluster_level_comparison`, ``simulate_power(analysis="cluster_level")`` and the
+    "cluster_level" specification of ``specification_curve``, so the three always test the same thing.
+    """
+    return np.log((np.asarray(events, dtype=float) + CONTINUITY) / np.asarray(exposure, dtype=float))
+
+
+def pooled_group_means(values, codes, k):
+    """Group means, group sizes, the pooled within-group sum of squares and its df (G − non-empty groups)."""
+    sizes = np.bincount(codes, minlength=k).astype(float)
+    means = np.bincount(codes, weights=values, minlength=k) / np.where(sizes > 0, sizes, 1.0)
+    resid = values - means[codes]
+    return means, sizes, float(resid @ resid), int(values.size - np.count_nonzero(sizes))
+
+
 def _multinomial_count(sizes) -> int:
     return math.factorial(int(sum(sizes))) // math.prod(math.factorial(int(s)) for s in sizes)
 
@@ -418,15 +435,11 @@ def cluster_level_comparison(data, *, dv, between, subject, exposure=None, refer
     code_of = {g: i for i, g in enumerate(order)}
     codes = agg["group"].map(code_of).to_numpy(np.int64)
     k, G = len(order), len(agg)
-    sizes = np.bincount(codes, minlength=k).astype(float)
-    l = np.log((agg["events"].to_numpy() + CONTINUITY) / agg["exposure"].to_numpy())
+    l = account_log_rates(agg["events"].to_numpy(), agg["exposure"].to_numpy())
     agg["log_rate"] = l
     agg["rate"] = np.exp(l) * rate_scale
-    subjects = agg.rename(columns={"subject": "subject"})[list(SUBJECT_COLUMNS)]
-    means = np.bincount(codes, weights=l, minlength=k) / sizes
-    resid = l - means[codes]
-    df_w = G - k
-    ss_w = float(resid @ resid)
+    subjects = agg[list(SUBJECT_COLUMNS)]
+    means, sizes, ss_w, df_w = pooled_group_means(l, codes, k)
     grand = float(l.mean())
     ss_b = float(np.sum(sizes * (means - grand) ** 2))
     s2 = ss_w / df_w if df_w > 0 else float("nan")

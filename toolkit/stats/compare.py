@@ -16,6 +16,7 @@ import pandas as pd
 from .._validation import (check_column, check_data, check_option, check_probability, message, warn)
 from ._icc import icc_anova
 from ._prepare import prepare_groups
+from .cluster import _accounts_per_group
 
 ANALYSES = ("auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model", "cluster_level")
 
@@ -254,19 +255,6 @@ def _count_model_comparison(data, *, dv, between, subject, exposure, reference, 
                            omnibus=omnibus, pairwise=pairwise_table, analysed_data=data, model=model)
 
 
-def _is_subject_column(data, between, subject) -> bool:
-    """`between` is the subject column, or a one-to-one relabelling of it."""
-    if between == subject:
-        return True
-    frame = data[[between, subject]].dropna()
-    if frame.empty:
-        return False
-    a = frame[between].astype("object").astype(str)
-    b = frame[subject].astype("object").astype(str)
-    return bool(pd.Series(a.to_numpy()).groupby(b.to_numpy()).nunique().max() == 1
-                and pd.Series(b.to_numpy()).groupby(a.to_numpy()).nunique().max() == 1)
-
-
 def _warn_few_subjects(table, *, between, subject, reasons, func):
     single = table.loc[table["single_subject"], "group"].tolist()
     fewest = int(table["n_subjects"].min())
@@ -498,7 +486,6 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
                                  "The cluster-level analysis summarises each account; name the account column."))
     if subject is not None:
         check_column(data, subject, func, "subject")
-        from .cluster import _accounts_per_group
         table = _accounts_per_group(data, between=between, subject=subject, func=func)
         crossed = table.attrs["crossed"]
         if not table.attrs["identifiable"]:
@@ -508,7 +495,7 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
                                    n_resamples=n_resamples, seed=seed, nan_policy=nan_policy)
         single = table.loc[table["single_subject"], "group"].tolist()
     if subject is None and "account" in data.columns and data["account"].notna().any() \
-            and not _is_subject_column(data, between, "account"):
+            and not _accounts_per_group(data, between=between, subject="account", func=func).attrs["same_as_subject"]:
         posts_per_account = data.groupby("account", observed=True).size()
         # One account (e.g. a single brand's page) cannot be a unit of comparison; nothing to suggest then.
         if posts_per_account.size > 1 and (posts_per_account > 1).any():
@@ -632,7 +619,8 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
             contrasts = pd.DataFrame(columns=list(PAIRWISE_COLUMNS))
             reasons.append(f"{k} groups make {k * (k - 1) // 2:,} pairs: no pairwise contrasts are computed (more than "
                            f"{MANY_GROUPS} groups). Pass reference= to compare every group with one of them, or rank "
-                           f"the groups with their uncertainty (tk.plots.bootstrap_draws → tk.plots.rank_table → tk.plots.plot_ranking).")
+                           f"the groups with their uncertainty (tk.plots.bootstrap_draws → tk.plots.rank_table → "
+                           f"tk.plots.plot_ranking).")
         else:
             contrasts = pairwise(analysed, **common, method=method, p_adjust=p_adjust, reference=reference,
                                  confidence_level=confidence_level, n_resamples=n_resamples, seed=seed,
