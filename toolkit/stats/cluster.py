@@ -124,6 +124,9 @@ class ClusterLevelComparison:
     notes : list of str
         What the data can and cannot answer, in plain words (single-account groups, how few
         accounts, the smallest p-value the design can produce, groups without events).
+    cautions : list of str
+        The notes that limit what the result can say (single-account groups, a design that cannot reach
+        significance, groups without events); :func:`toolkit.compare_groups` also issues them as warnings.
     identifiable : bool
         False when no group has two accounts: group and account effects cannot be told apart and
         no p-value or interval is computed.
@@ -140,6 +143,7 @@ class ClusterLevelComparison:
     groups: pd.DataFrame
     subjects: pd.DataFrame = field(repr=False)
     notes: list = field(default_factory=list)
+    cautions: list = field(default_factory=list)
     identifiable: bool = True
     min_p_value: float = float("nan")
 
@@ -446,16 +450,21 @@ def cluster_level_comparison(data, *, dv, between, subject, exposure=None, refer
     tcrit = stats.t.ppf(0.5 + confidence_level / 2, df_w) if df_w > 0 else float("nan")
 
     notes: list[str] = []
+    cautions: list[str] = []   # the notes that deserve a warning where the result is shown
+
+    def caution(text: str) -> None:
+        notes.append(text)
+        cautions.append(text)
     single = [order[i] for i in range(k) if sizes[i] == 1]
     identifiable = df_w > 0
     if not identifiable:
-        notes.append(f"Every {between} has a single {subject}: a {between} effect cannot be told apart from "
+        caution(f"Every {between} has a single {subject}: a {between} effect cannot be told apart from "
                      f"that {subject}'s own effect, so there is no {between}-level test or interval. To ask "
                      f"whether these {G} {subject}s differ (a statement about them, not about {between}s in "
                      f"general), compare them with posts as units: tk.compare_groups(data, dv={dv!r}, "
                      f"between={subject!r}" + (f", exposure={exposure!r}" if exposure else "") + ").")
     elif single:
-        notes.append(f"{len(single)} {between}(s) have a single {subject} ({', '.join(map(repr, single))}): their "
+        caution(f"{len(single)} {between}(s) have a single {subject} ({', '.join(map(repr, single))}): their "
                      f"effect cannot be told apart from that {subject}'s own effect. They enter the test, and "
                      f"their contrasts rest on the {subject}-to-{subject} variation measured in the other "
                      f"{between}s (assumed to be the same).")
@@ -469,13 +478,13 @@ def cluster_level_comparison(data, *, dv, between, subject, exposure=None, refer
     min_p = _min_p(sizes)
     alpha_hint = 1 - confidence_level
     if identifiable and min_p > alpha_hint:
-        notes.append(f"With these group sizes the permutation test cannot produce a p-value below "
+        caution(f"With these group sizes the permutation test cannot produce a p-value below "
                      f"{min_p:.3g}: no department difference can be significant at α = {alpha_hint:g}, whatever "
                      f"the data. More {subject}s per {between} are needed (see tk.simulate_power).")
     zero_groups = [(order[i], int(agg.loc[codes == i, "n_posts"].sum()), int(sizes[i])) for i in range(k)
                    if agg.loc[codes == i, "events"].sum() == 0]
     for name, n_posts, n_sub in zero_groups:
-        notes.append(f"{name!r}: 0 events in {n_posts} posts ({n_sub} {subject}(s)). Its rate uses a 0.5 "
+        caution(f"{name!r}: 0 events in {n_posts} posts ({n_sub} {subject}(s)). Its rate uses a 0.5 "
                      f"continuity correction per {subject}, so its ratios read 'at most about': the upper "
                      f"interval limit is the informative one.")
 
@@ -556,6 +565,6 @@ def cluster_level_comparison(data, *, dv, between, subject, exposure=None, refer
         "per": rate_scale, "confidence_level": confidence_level}, columns=list(GROUP_COLUMNS))
     groups.attrs["unit"] = unit
     return ClusterLevelComparison(dv=dv, between=between, subject=subject, exposure=exposure, omnibus=omnibus,
-                                  pairwise=pairwise, groups=groups, subjects=subjects, notes=notes,
+                                  pairwise=pairwise, groups=groups, subjects=subjects, notes=notes, cautions=cautions,
                                   identifiable=bool(identifiable), min_p_value=float(min_p))
 

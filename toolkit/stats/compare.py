@@ -8,12 +8,14 @@ requested, and design problems become warnings next to it.
 from __future__ import annotations
 
 import html
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .._validation import (check_column, check_data, check_option, check_probability, message, warn)
+from .._validation import (ToolkitWarning, check_column, check_data, check_option, check_probability, message,
+                           warn)
 from ._icc import icc_anova
 from ._prepare import prepare_groups
 from .cluster import _accounts_per_group
@@ -309,16 +311,12 @@ def _cluster_level(data, *, dv, between, subject, exposure, reference, p_adjust,
                                    confidence_level=confidence_level, n_resamples=n_resamples, seed=seed,
                                    nan_policy=nan_policy)
     reasons = list(reasons) + list(res.notes)
-    for note in res.notes:
-        if "single" in note or "cannot produce" in note or "0 events" in note:
-            warn(f"compare_groups: {note}")
+    for note in res.cautions:
+        warn(f"compare_groups: {note}")
     analysed = res.subjects.rename(columns={"subject": subject, "group": between, "events": dv,
                                             "exposure": exposure or "posts_exposure"})
     if isinstance(data[between].dtype, pd.CategoricalDtype):
         analysed[between] = pd.Categorical(analysed[between], categories=list(res.groups["group"]), ordered=True)
-    import warnings
-
-    from .._validation import ToolkitWarning
     with warnings.catch_warnings():  # single-account groups are already explained in the reasons
         warnings.simplefilter("ignore", ToolkitWarning)
         descriptives = describe_groups(analysed, dv="rate", between=between, confidence_level=confidence_level,
