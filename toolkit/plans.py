@@ -52,6 +52,7 @@ import pandas as pd
 from scipy import stats as _sps
 
 from ._validation import ToolkitWarning, check_data, check_random_state, message, warn
+from .stats.cluster import FEW_SUBJECTS
 
 __all__ = ["Plan", "Hypothesis", "PlanResult", "Analysis", "ANALYSES", "PLAN_RESULT_COLUMNS", "load_plan",
            "plan_sha256", "plan_data", "run_plan", "exploratory", "check_plan_unchanged", "write_plan_results"]
@@ -455,9 +456,6 @@ def _count_model(*, mixed: bool):
     return run
 
 
-#: Fewer accounts than this in some group: the GLMM's Wald / LR tests are anti-conservative (warned).
-FEW_ACCOUNTS = 15
-
 
 def _cluster_level(data, h, rng):
     """One log rate per account (tk.cluster_level_comparison): permutation omnibus or t contrast."""
@@ -489,10 +487,10 @@ def _cluster_level(data, h, rng):
 
 
 def _few_accounts(data, h) -> str | None:
-    """'<n> in <group>' when some group of `between` has fewer than FEW_ACCOUNTS accounts, else None."""
+    """'<n> in <group>' when some group of `between` has fewer than FEW_SUBJECTS accounts, else None."""
     from .stats.cluster import accounts_per_group
     counts = accounts_per_group(data, between=h.between, subject=h.subject)
-    if counts.empty or int(counts["n_subjects"].min()) >= FEW_ACCOUNTS:
+    if counts.empty or int(counts["n_subjects"].min()) >= FEW_SUBJECTS:
         return None
     low = counts.loc[counts["n_subjects"].idxmin()]
     return f"{int(low['n_subjects'])} in {low['group']!r}"
@@ -698,7 +696,7 @@ def run_plan(data, *, plan, seed=None, results_file=None) -> PlanResult:
                      **{k: values[k] for k in ("estimate", "estimate_type", "ci_low", "ci_high", "statistic",
                                                "p_value", "n", "n_dropped")}})
     if few:
-        warn(f"run_plan: 'negbin_glmm' hypotheses {', '.join(few)} have fewer than {FEW_ACCOUNTS} accounts in "
+        warn(f"run_plan: 'negbin_glmm' hypotheses {', '.join(few)} have fewer than {FEW_SUBJECTS} accounts in "
              f"some group. With few accounts the GLMM's Wald and likelihood-ratio tests are anti-conservative: "
              f"they find group differences that do not exist far more often than alpha. Their results are "
              f"reported as pre-registered; 'cluster_level' (one log rate per account, permutation and t tests) "

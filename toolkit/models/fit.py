@@ -6,6 +6,7 @@ import pandas as pd
 from scipy import stats
 
 from .._validation import check_option, check_probability, message, warn
+from ..stats.cluster import FEW_SUBJECTS
 from ..stats.multitest import check_p_adjust
 from ._design import build_design
 from .emmeans import contrast_rows, grid_rows, marginal_means, pairwise_contrasts, rate_ratios
@@ -66,10 +67,10 @@ def _few_subjects_caveat(design, subject, between) -> str:
     from .separation import membership
     M = membership(design)
     fewest = min(int(np.unique(design.groups[M[:, j] > 0]).size) for j in range(M.shape[1]))
-    if fewest >= 15:
+    if fewest >= FEW_SUBJECTS:
         return ""
-    return (f"; CAUTION: as few as {fewest} {subject}(s) in a level of {between}: with fewer than 15 this test "
-            f"rejects too often when there is no difference (about 0.26 at 4 x 2, 0.13 at 4 x 4 in "
+    return (f"; CAUTION: as few as {fewest} {subject}(s) in a level of {between}: with fewer than {FEW_SUBJECTS} "
+            f"this test rejects too often when there is no difference (about 0.26 at 4 x 2, 0.13 at 4 x 4 in "
             f"benchmarks/bench_calibration.py); tk.cluster_level_comparison is calibrated there")
 
 

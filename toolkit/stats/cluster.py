@@ -34,6 +34,9 @@ EXACT_LIMIT = 100_000
 PAIRWISE_LIMIT = 20
 #: Continuity correction added to each account's event count before taking logs (Hayes & Moulton 2017).
 CONTINUITY = 0.5
+#: Fewer accounts than this in some group: a GLMM's likelihood-ratio / Wald tests are anti-conservative
+#: (benchmarks/bench_calibration.py); compare_groups, run_plan and fit_engagement_model say so.
+FEW_SUBJECTS = 15
 
 GROUP_COLUMNS: tuple[str, ...] = (
     "group", "n_subjects", "n_posts", "events", "exposure", "zero_event_subjects", "mean_log_rate",

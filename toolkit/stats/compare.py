@@ -18,7 +18,7 @@ from .._validation import (ToolkitWarning, check_column, check_data, check_optio
                            warn)
 from ._icc import icc_anova
 from ._prepare import prepare_groups
-from .cluster import _accounts_per_group
+from .cluster import FEW_SUBJECTS, _accounts_per_group
 
 ANALYSES = ("auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model", "cluster_level")
 
@@ -28,7 +28,6 @@ ZERO_LIMIT = 0.30         # share of zeros above this in any group: zero-heavy
 VARIANCE_RATIO_LIMIT = 4  # largest / smallest group variance: Welch, not classic ANOVA
 SMALL_GROUP = 10          # groups smaller than this make asymptotic tests fragile
 MANY_GROUPS = 20          # with many small groups, Welch's F is anti-conservative
-FEW_SUBJECTS = 15         # fewer accounts per group: GLMM likelihood-ratio / Wald tests are anti-conservative
 
 
 @dataclass(frozen=True)
