@@ -60,6 +60,36 @@ def _fit_without_zero_levels(design, zeros, family, n_agq):
     return fit
 
 
+def _zero_event_levels(design, *, rebuild, reference, cov_type, func):
+    """Levels of `between` without events: refuse them where no answer exists, move a zero reference.
+
+    Returns ``(design, zeros)``; ``rebuild(reference)`` builds the design again with another reference level.
+    """
+    from .separation import zero_event_levels
+
+    zeros = zero_event_levels(design)
+    between = design.between
+    if zeros and cov_type == "cluster":
+        z0 = zeros[0]
+        raise ValueError(message(func, "cov_type", f"'model' when a level of {between!r} has no events",
+                                 cov_type, f"{between} {z0['level']!r} has 0 events in {z0['n_posts']} posts: its "
+                                 "rate ratio is 0 and has no cluster-robust standard error. cov_type='model' "
+                                 "gives likelihood-based limits and tests for it."))
+    if zeros and zeros[0]["index"] == 0:
+        with_events = [lv for lv in design.levels if lv not in {z["level"] for z in zeros}]
+        if reference is not None or not with_events:
+            raise ValueError(message(func, "reference", f"a level of {between!r} with at least one event",
+                                     design.reference, f"{design.reference!r} has 0 events in "
+                                     f"{zeros[0]['n_posts']} posts, so ratios against it are infinite. Levels "
+                                     f"with events: {with_events}." if with_events else
+                                     f"{design.reference!r} has 0 events.", show_got=True))
+        warn(f"{func}: the first level {design.reference!r} of {between!r} has 0 events, so {with_events[0]!r} "
+             f"is used as the reference instead (pass reference= to choose another).", stacklevel=4)
+        design = rebuild(with_events[0])
+        zeros = zero_event_levels(design)
+    return design, zeros
+
+
 def _few_subjects_caveat(design, subject, between) -> str:
     """Plain words appended to a GLMM test whose groups have fewer than 15 subjects (anti-conservative there)."""
     if design.groups is None:
@@ -323,28 +353,9 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
                                      "A random intercept needs several accounts; pass subject=None."))
     zeros = []
     if family in ("poisson", "negbin"):
-        from . import separation
-        zeros = separation.zero_event_levels(design)
-        if zeros and cov_type == "cluster":
-            z0 = zeros[0]
-            raise ValueError(message(func, "cov_type", f"'model' when a level of {between!r} has no events",
-                                     cov_type, f"{between} {z0['level']!r} has 0 events in {z0['n_posts']} posts: its "
-                                     "rate ratio is 0 and has no cluster-robust standard error. cov_type='model' "
-                                     "gives likelihood-based limits and tests for it."))
-        if zeros and zeros[0]["index"] == 0:
-            with_events = [lv for lv in design.levels if lv not in {z["level"] for z in zeros}]
-            if reference is not None or not with_events:
-                raise ValueError(message(func, "reference", f"a level of {between!r} with at least one event",
-                                         design.reference, f"{design.reference!r} has 0 events in "
-                                         f"{zeros[0]['n_posts']} posts, so ratios against it are infinite. Levels "
-                                         f"with events: {with_events}." if with_events else
-                                         f"{design.reference!r} has 0 events.", show_got=True))
-            warn(f"{func}: the first level {design.reference!r} of {between!r} has 0 events, so {with_events[0]!r} "
-                 f"is used as the reference instead (pass reference= to choose another).")
-            design = build_design(data, dv=dv, between=between, exposure=exposure, covariates=covariates,
-                                  subject=subject, reference=with_events[0], mixed=mixed, nan_policy=nan_policy,
-                                  func=func)
-            zeros = separation.zero_event_levels(design)
+        design, zeros = _zero_event_levels(design, rebuild=lambda ref: build_design(
+            data, dv=dv, between=between, exposure=exposure, covariates=covariates, subject=subject, reference=ref,
+            mixed=mixed, nan_policy=nan_policy, func=func), reference=reference, cov_type=cov_type, func=func)
     if cov_type == "cluster":
         check_clusters(design, func)
     if zeros:
@@ -396,6 +407,8 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
     # a department without events: likelihood-based answers instead of Wald rows at a diverged estimate
     zero_notes, ll_sup = [], None
     if zeros:
+        from . import separation
+
         def fit_loglik(y, X, off, groups):
             with np.errstate(over="ignore"):   # the optimiser may probe huge log sigma on the way
                 if groups is not None:
