@@ -159,3 +159,43 @@ def numeric_column(data: pd.DataFrame, column: str, func: str, param: str = "dv"
                                  "Infinite values usually come from dividing by a zero denominator; "
                                  "tk.add_metrics returns NaN there instead.", show_got=True))
     return values
+
+
+def complete_counts(data: pd.DataFrame, *, dv: str, exposure: str | None, used: Sequence[str], nan_policy: str,
+                    func: str, missing: np.ndarray | None = None):
+    """Counts and exposures of the complete rows, for every count analysis (one wording for one check).
+
+    Rows with a missing value in `used` (or flagged in `missing`) raise under ``nan_policy="raise"`` and
+    are dropped under "omit". Returns ``(y, e, keep)``: the counts (checked to be non-negative whole
+    numbers), the exposures (checked to be > 0; None without `exposure`) and the boolean mask of rows kept.
+    """
+    y_all = numeric_column(data, dv, func, "dv")
+    e_all = numeric_column(data, exposure, func, "exposure") if exposure is not None else None
+    flagged = data[list(used)].isna().any(axis=1).to_numpy()
+    if missing is not None:
+        flagged = flagged | missing
+    if flagged.any() and nan_policy == "raise":
+        cols = [c for c in used if data[c].isna().any()]
+        raise ValueError(message(func, "data", "free of missing values in the model columns",
+                                 f"{int(flagged.sum())} row(s) with missing values in {cols}",
+                                 "Pass nan_policy='omit' to drop those rows (the count is reported "
+                                 "as n_dropped).", show_got=True))
+    keep = ~flagged
+    y = y_all.to_numpy()[keep]
+    if y.size == 0:
+        raise ValueError(message(func, "data", "at least one complete row", "0 rows"))
+    if np.any(y < 0) or np.any(y != np.round(y)):
+        bad = y[(y < 0) | (y != np.round(y))][:3]
+        raise ValueError(message(func, "dv", "a count (non-negative whole numbers)",
+                                 f"{dv!r} with values such as {list(bad)}",
+                                 "Model the count itself (e.g. dv='comments') and pass the denominator "
+                                 "as exposure='reach'; never model a rate or ratio.", show_got=True))
+    e = None
+    if e_all is not None:
+        e = e_all.to_numpy()[keep]
+        if np.any(e <= 0):
+            raise ValueError(message(func, "exposure", "strictly positive for every post",
+                                     f"{int((e <= 0).sum())} value(s) <= 0 in {exposure!r}",
+                                     "A post with zero reach has no exposure to engage with; drop such "
+                                     "posts explicitly or pick another exposure column.", show_got=True))
+    return y, e, keep

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from .._validation import check_column, check_data, check_nan_policy, check_option, message, numeric_column
+from .._validation import (check_column, check_data, check_nan_policy, check_option, complete_counts, message,
+                           numeric_column)
 
 
 @dataclass(frozen=True)
@@ -80,40 +81,15 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
                                  mixed, "mixed='membership' reads the departments of mixed-team posts "
                                         "from 'co_departments' ('Marketing|PR')."))
 
-    y_all = numeric_column(data, dv, func, "dv")
-    off_all = numeric_column(data, exposure, func, "exposure") if exposure is not None else None
     used = [dv, between, *covariates] + ([exposure] if exposure else []) + ([subject] if subject else [])
-    missing = data[used].isna().any(axis=1).to_numpy().copy()
+    mixed_missing = None
     if mixed == "membership":
         is_mixed = (data[between].astype("object") == config.MIXED_DEPARTMENT).to_numpy()
-        missing |= is_mixed & data[co_col].isna().to_numpy()
-    if missing.any():
-        if nan_policy == "raise":
-            cols = [c for c in used if data[c].isna().any()]
-            raise ValueError(message(func, "data", "free of missing values in the model columns",
-                                     f"{int(missing.sum())} row(s) with missing values in {cols}",
-                                     "Pass nan_policy='omit' to drop those rows (the count is reported "
-                                     "as n_dropped).", show_got=True))
-    keep = ~missing
-    y = y_all.to_numpy()[keep]
-    if y.size == 0:
-        raise ValueError(message(func, "data", "at least one complete row", "0 rows"))
-    if np.any(y < 0) or np.any(y != np.round(y)):
-        bad = y[(y < 0) | (y != np.round(y))][:3]
-        raise ValueError(message(func, "dv", "a count (non-negative whole numbers)",
-                                 f"{dv!r} with values such as {list(bad)}",
-                                 "Model the count itself (e.g. dv='comments') and pass the denominator "
-                                 "as exposure='reach'; never model a rate or ratio.", show_got=True))
-    if off_all is not None:
-        e = off_all.to_numpy()[keep]
-        if np.any(e <= 0):
-            raise ValueError(message(func, "exposure", "strictly positive for every post",
-                                     f"{int((e <= 0).sum())} value(s) <= 0 in {exposure!r}",
-                                     "A post with zero reach has no exposure to engage with; drop such "
-                                     "posts explicitly or pick another exposure column.", show_got=True))
-        offset = np.log(e)
-    else:
-        offset = np.zeros(y.size)
+        mixed_missing = is_mixed & data[co_col].isna().to_numpy()
+    y, e, keep = complete_counts(data, dv=dv, exposure=exposure, used=used, nan_policy=nan_policy, func=func,
+                                 missing=mixed_missing)
+    missing = ~keep
+    offset = np.log(e) if e is not None else np.zeros(y.size)
     frame = data.loc[keep, :].reset_index(drop=True)
 
     groups_raw = frame[between].astype("object").astype(str)

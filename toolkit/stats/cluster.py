@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from .._validation import (check_column, check_data, check_integer, check_nan_policy, check_probability,
-                           check_random_state, message, numeric_column)
+                           check_random_state, complete_counts, message)
 from ._schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS, frame
 from .multitest import adjust_pvalues, check_p_adjust
 
@@ -253,30 +253,10 @@ def _permutation_p(values, codes, k, sizes, *, n_resamples, rng):
 
 def _summaries(data, *, dv, between, subject, exposure, nan_policy, func):
     used = [dv, between, subject] + ([exposure] if exposure is not None else [])
-    y = numeric_column(data, dv, func, "dv")
-    e = numeric_column(data, exposure, func, "exposure") if exposure is not None else None
-    missing = data[used].isna().any(axis=1).to_numpy()
-    if missing.any() and nan_policy == "raise":
-        cols = [c for c in used if data[c].isna().any()]
-        raise ValueError(message(func, "data", "free of missing values in the analysed columns",
-                                 f"{int(missing.sum())} row(s) with missing values in {cols}",
-                                 "Pass nan_policy='omit' to drop those rows (the count is reported as "
-                                 "n_dropped)."))
-    keep = ~missing
-    yv = y.to_numpy()[keep]
-    if yv.size == 0:
-        raise ValueError(message(func, "data", "at least one complete row", "0 rows"))
-    if np.any(yv < 0) or np.any(yv != np.round(yv)):
-        raise ValueError(message(func, "dv", "a count (non-negative whole numbers)",
-                                 f"{dv!r} with values such as {list(yv[(yv < 0) | (yv != np.round(yv))][:3])}",
-                                 "Pass the count itself (e.g. dv='comments') and its denominator as "
-                                 "exposure='reach'."))
-    ev = e.to_numpy()[keep] if e is not None else np.ones(yv.size)
-    if np.any(ev <= 0):
-        raise ValueError(message(func, "exposure", "strictly positive for every post",
-                                 f"{int((ev <= 0).sum())} value(s) <= 0 in {exposure!r}",
-                                 "A post with zero reach has no exposure to engage with; drop such posts "
-                                 "explicitly or pick another exposure column."))
+    yv, ev, keep = complete_counts(data, dv=dv, exposure=exposure, used=used, nan_policy=nan_policy, func=func)
+    missing = ~keep
+    if ev is None:
+        ev = np.ones(yv.size)
     frame = pd.DataFrame({"subject": data.loc[keep, subject].astype("object").astype(str).to_numpy(),
                           "group": data.loc[keep, between].astype("object").astype(str).to_numpy(),
                           "events": yv, "exposure": ev})
