@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -276,10 +276,8 @@ def _warn_few_subjects(table, *, between, subject, reasons, func):
 def _these_subjects(data, *, table, dv, between, subject, exposure, analysis, p_adjust, reference, alternative,
                     confidence_level, n_resamples, seed, nan_policy):
     """Every group has one subject: compare these subjects with posts as units, and say what that means."""
-    from dataclasses import replace
-
-    G = int(table["n_subjects"].sum()) if between != subject else len(table)
-    if table.attrs["same_as_subject"] and between == subject:
+    G = int(table["n_subjects"].sum())
+    if between == subject:
         statement = (f"`between` is the subject column {subject!r}: this compares these {G} {subject}s with posts as "
                      f"units. It describes these {subject}s, not a wider population of {subject}s.")
     else:
