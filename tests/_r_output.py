@@ -20,3 +20,14 @@ def read_r_csv(path) -> pd.DataFrame:
         else:
             out[c] = text
     return out
+
+
+def thai_with_sellers() -> pd.DataFrame:
+    """The UCI Live sellers posts with their seller code, exactly as the R reference scripts read them."""
+    import os
+    from pathlib import Path
+
+    base = Path(os.environ["TOOLKIT_DATA_MIRROR"]) / "uci_live_sellers_thailand"
+    posts = pd.read_csv(base / "Live_20210128.csv")
+    codes = pd.read_csv(base / "seller_codes.csv")
+    return posts.merge(codes[["status_id", "seller"]], on="status_id", how="inner")

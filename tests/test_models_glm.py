@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose
 
 import toolkit as tk
 from toolkit.models import fit_engagement_model
-from _r_output import read_r_csv  # noqa: E402  (tests/ is on sys.path)
+from _r_output import read_r_csv, thai_with_sellers  # noqa: E402  (tests/ is on sys.path)
 
 
 requires_mirror = pytest.mark.skipif(not os.environ.get("TOOLKIT_DATA_MIRROR"),
@@ -30,13 +30,6 @@ def _mirror() -> Path:
 def _facebook() -> pd.DataFrame:
     fb = pd.read_csv(_mirror() / "uci_facebook_metrics" / "dataset_Facebook.csv", sep=";")
     return fb.rename(columns={"Lifetime Post Total Reach": "reach", "comment": "comments"})
-
-
-def _thai() -> pd.DataFrame:
-    base = _mirror() / "uci_live_sellers_thailand"
-    posts = pd.read_csv(base / "Live_20210128.csv")
-    codes = pd.read_csv(base / "seller_codes.csv")
-    return posts.merge(codes[["status_id", "seller"]], on="status_id", how="inner")
 
 
 def _ref(name) -> pd.DataFrame:
@@ -134,7 +127,7 @@ def test_rate_ratios_are_exp_coefficients(fb_nb):
 def test_cluster_robust_matches_r_sandwich(family, file):
     ref = _ref(file)
     with pytest.warns(ToolkitWarning, match="fewer than 4 effective degrees of freedom"):
-        m = fit_engagement_model(_thai(), dv="num_comments", between="status_type", subject="seller",
+        m = fit_engagement_model(thai_with_sellers(), dv="num_comments", between="status_type", subject="seller",
                                  family=family, cov_type="cluster")
     assert m.fit_statistics["model"].iloc[0] == "GLM"
     assert_allclose(m.coefficients["estimate"], ref["estimate"], rtol=1e-6)

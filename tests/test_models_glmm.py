@@ -14,7 +14,7 @@ import toolkit as tk
 from toolkit.models import fit_engagement_model
 from toolkit.models._design import build_design
 from toolkit.models.glmm import LaplaceObjective
-from _r_output import read_r_csv  # noqa: E402  (tests/ is on sys.path)
+from _r_output import read_r_csv, thai_with_sellers  # noqa: E402  (tests/ is on sys.path)
 
 REF = Path(__file__).parent / "reference" / "models"
 requires_mirror = pytest.mark.skipif(not os.environ.get("TOOLKIT_DATA_MIRROR"),
@@ -23,13 +23,6 @@ requires_mirror = pytest.mark.skipif(not os.environ.get("TOOLKIT_DATA_MIRROR"),
 
 def _ref(name) -> pd.DataFrame:
     return read_r_csv(REF / name)
-
-
-def _thai() -> pd.DataFrame:
-    base = Path(os.environ["TOOLKIT_DATA_MIRROR"]) / "uci_live_sellers_thailand"
-    posts = pd.read_csv(base / "Live_20210128.csv")
-    codes = pd.read_csv(base / "seller_codes.csv")
-    return posts.merge(codes[["status_id", "seller"]], on="status_id", how="inner")
 
 
 def _simulated() -> pd.DataFrame:
@@ -43,7 +36,7 @@ def _simulated() -> pd.DataFrame:
 def thai_fits():
     if not os.environ.get("TOOLKIT_DATA_MIRROR"):
         pytest.skip("needs TOOLKIT_DATA_MIRROR")
-    d = _thai()
+    d = thai_with_sellers()
     return {fam: fit_engagement_model(d, dv="num_comments", between="status_type", subject="seller", family=fam)
             for fam in ("negbin", "poisson")}
 
@@ -162,7 +155,7 @@ def test_laplace_loglik_at_glmmtmb_estimates(case):
         if not os.environ.get("TOOLKIT_DATA_MIRROR"):
             pytest.skip("needs TOOLKIT_DATA_MIRROR")
         family, model = ("negbin", "nbinom2") if case == "thai_nb" else ("poisson", "poisson")
-        obj = _objective_for(_thai(), family, dv="num_comments", between="status_type", exposure=None,
+        obj = _objective_for(thai_with_sellers(), family, dv="num_comments", between="status_type", exposure=None,
                              subject="seller")
         fit = _ref("thai_glmmtmb_fit.csv").set_index("model").loc[model]
         par = _r_par(_ref(f"thai_glmmtmb_{model}_coef.csv"), fit["theta"] if family == "negbin" else None,

@@ -18,7 +18,7 @@ from toolkit.models import fit_engagement_model
 from toolkit.models._design import build_design
 from toolkit.models.glm import cluster_vcov, fit_glm
 from toolkit.models.robust import _z_dense, _z_summaries_quadrature, cr2_vcov
-from _r_output import read_r_csv  # noqa: E402  (tests/ is on sys.path)
+from _r_output import read_r_csv, thai_with_sellers  # noqa: E402  (tests/ is on sys.path)
 
 requires_mirror = pytest.mark.skipif(not os.environ.get("TOOLKIT_DATA_MIRROR"),
                                      reason="real datasets need TOOLKIT_DATA_MIRROR (make test sets it)")
@@ -26,13 +26,6 @@ REF = Path(__file__).parent / "reference" / "models_robust"
 REF_MODELS = Path(__file__).parent / "reference" / "models"
 DEPTS = ["Marketing", "PR", "Customer service", "IT"]
 RTOL = 1e-6  # agreement with clubSandwich (measured: <= 6e-7, see the README)
-
-
-def _thai() -> pd.DataFrame:
-    base = Path(os.environ["TOOLKIT_DATA_MIRROR"]) / "uci_live_sellers_thailand"
-    posts = pd.read_csv(base / "Live_20210128.csv")
-    codes = pd.read_csv(base / "seller_codes.csv")
-    return posts.merge(codes[["status_id", "seller"]], on="status_id", how="inner")
 
 
 def _simulated() -> pd.DataFrame:
@@ -43,7 +36,7 @@ def _fit(dataset, family):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", tk.ToolkitWarning)  # the few-df warning (tested separately)
         if dataset == "thai":
-            return fit_engagement_model(_thai(), dv="num_comments", between="status_type", subject="seller",
+            return fit_engagement_model(thai_with_sellers(), dv="num_comments", between="status_type", subject="seller",
                                         family=family, cov_type="cluster")
         return fit_engagement_model(_simulated(), dv="comments", between="department", exposure="reach",
                                     covariates=["content_type"], subject="account", family=family,
@@ -111,7 +104,7 @@ def test_agrees_with_clubsandwich(dataset, family):
 def test_hc1_cluster_vcov_still_matches_r_sandwich(family, file):
     """glm.cluster_vcov (HC1, the previous cov_type="cluster") stays validated: the benchmark compares with it."""
     ref = read_r_csv(REF_MODELS / file)
-    D = build_design(_thai(), dv="num_comments", between="status_type", subject="seller")
+    D = build_design(thai_with_sellers(), dv="num_comments", between="status_type", subject="seller")
     fit = fit_glm(D.y, D.X, D.offset, family)
     assert_allclose(np.sqrt(np.diag(cluster_vcov(fit, D.groups))), ref["std_error"], rtol=1e-5)
 
