@@ -218,7 +218,8 @@ def _enumerate_assignments(sizes) -> np.ndarray:
         for chosen in combinations(remaining, int(sizes[code])):
             nxt = current.copy()
             nxt[list(chosen)] = code
-            rest = tuple(i for i in remaining if i not in set(chosen))
+            taken = set(chosen)
+            rest = tuple(i for i in remaining if i not in taken)
             rec(rest, code + 1, nxt)
 
     rec(tuple(range(G)), 0, np.full(G, -1, dtype=np.int64))
