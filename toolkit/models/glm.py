@@ -4,10 +4,15 @@ Fitted by our own Newton/IRLS so that results match R exactly:
 
 * Poisson: Newton–Raphson on beta (canonical link: observed = expected information).
 * NB2 (``Var(y) = mu + mu^2/theta``): the Poisson fit first (it is the NB2 model at ``theta = inf``), then,
-  from its coefficients, alternate IRLS for beta at fixed theta with a Newton step for ``log(theta)`` at fixed
-  beta until the log-likelihood changes by < 1e-12 (relative). This is the algorithm of ``MASS::glm.nb``
-  run to tighter tolerance; the standard errors of beta are, like ``glm.nb``'s, from the expected
-  information ``X' W X`` with ``W = mu theta / (mu + theta)`` at the ML estimate of theta.
+  from its coefficients and a moment estimate of theta, Newton steps in ``(beta, log theta)`` jointly (observed
+  Hessian, step halving) until the log-likelihood changes by < 1e-12 (relative). When theta runs above 1e5
+  (towards the Poisson boundary) the fit continues with the algorithm of ``MASS::glm.nb`` -- IRLS for beta at
+  fixed theta alternating with a bound-aware Newton search for ``log(theta)`` -- run to the same tolerance.
+  The standard errors of beta are, like ``glm.nb``'s, from the expected information ``X' W X`` with
+  ``W = mu theta / (mu + theta)`` at the ML estimate of theta.
+* Speed: counts take few distinct values, so ``gammaln``/``digamma`` terms are evaluated on those
+  (:class:`Counts`); designs of factors have few distinct rows, so ``X b``, ``X' r`` and ``X' W X`` are
+  computed on those (:class:`DesignRows`). Measured in benchmarks/bench_glm.py.
 * The Poisson boundary: ``theta`` is searched in ``(0, THETA_MAX]``. When the ML runs to that bound the
   counts show no overdispersion beyond Poisson, the ML of ``alpha = 1/theta`` is 0 and the fit returned is
   the Poisson fit (``theta_at_boundary = True``; see :func:`fit_glm`).
@@ -32,6 +37,20 @@ _THETA_ASYMPTOTIC = 10.0
 _SERIES_MAX = 0.5
 
 
+def _distinct(y):
+    """``(values, index)`` with ``values[index] == y``: by counting when y holds whole numbers below 2**24
+    (linear time), else by sorting (``np.unique``)."""
+    if y.size and np.all(np.isfinite(y)):
+        lo, hi = float(y.min()), float(y.max())
+        if lo >= 0.0 and hi < 2.0 ** 24:
+            yi = y.astype(np.int64)
+            if np.array_equal(yi, y):
+                present = np.bincount(yi) > 0
+                lookup = np.cumsum(present) - 1
+                return np.flatnonzero(present).astype(float), lookup[yi]
+    return np.unique(y, return_inverse=True)
+
+
 class Counts(np.ndarray):
     """The outcome as float64 array, with special functions evaluated on its distinct values.
 
@@ -41,10 +60,10 @@ class Counts(np.ndarray):
 
     def __new__(cls, y):
         obj = np.asarray(y, dtype=float).view(cls)
-        uniq, inv = np.unique(np.asarray(y, dtype=float), return_inverse=True)
+        uniq, inv = _distinct(obj.plain())
         obj._few = uniq.size * 4 < obj.size
         obj._uniq, obj._inv = uniq, inv
-        obj._lg1 = special.gammaln(np.asarray(obj) + 1.0)
+        obj._lg1 = special.gammaln(uniq + 1.0)[inv] if obj._few else special.gammaln(obj.plain() + 1.0)
         return obj
 
     def __array_finalize__(self, obj):
@@ -262,8 +281,11 @@ def nb_loglik_terms(y, eta, log_theta):
     theta = np.exp(log_theta)
     z = np.exp(eta - log_theta)
     yp = y.plain()
-    return (poisson_loglik_terms(y, eta) + y.map_values(lambda v: lgamma_ratio(v, theta))
-            + theta * _log1pmx(z) - yp * np.log1p(z))
+    D = y.map_values(lambda v: lgamma_ratio(v, theta))
+    if theta < _THETA_ASYMPTOTIC:
+        # the same sum without the Poisson split (theta z = mu cancels): no cancellation at moderate theta
+        return D - y._lg1 + yp * eta - (yp + theta) * np.log1p(z)
+    return poisson_loglik_terms(y, eta) + D + theta * _log1pmx(z) - yp * np.log1p(z)
 
 
 def loglik_terms(y, eta, family, log_theta=None):
@@ -366,56 +388,210 @@ def _update_log_theta(y, mu, log_theta, max_iter=50):
     return log_theta, False
 
 
-def _irls(yc, X, offset, family, *, max_iter, tol, start):
-    """Newton/IRLS for a Poisson or NB2 GLM (theta <= THETA_MAX); the engine of :func:`fit_glm`."""
+class DesignRows:
+    """Products with a design matrix X, computed on its distinct rows when they are few.
+
+    A design of factors (departments, post types, their interactions) has few distinct rows: ``X = P[index]``
+    with ``P`` k x p. Then ``X b = (P b)[index]``, ``X' r = P' (sum of r by row pattern)`` and ``X' W X =
+    P' diag(sum of w by row pattern) P``: one ``np.bincount`` pass instead of an n x p product. The patterns are
+    found by hashing each row to one number (a fixed linear combination) and are verified exactly
+    (``P[index] == X``); when they are not few, or the check fails, the plain products are used.
+    """
+
+    def __init__(self, X):
+        self.X = X
+        self.P = self.index = None
+        n, p = X.shape
+        if n < 2000:
+            return
+        weights = 1.0 / (np.arange(p) + np.pi)          # fixed: the hash only groups rows, it decides nothing
+        codes, first = _factorize(X @ weights)
+        if first.size * 16 > n:
+            return
+        P = X[first]
+        if np.array_equal(P[codes], X):
+            self.P, self.index, self.k = P, codes, first.size
+
+    def lin(self, beta):
+        """``X @ beta``."""
+        if self.P is None:
+            return self.X @ beta
+        return (self.P @ beta)[self.index]
+
+    def tmul(self, r):
+        """``X' r``."""
+        if self.P is None:
+            return self.X.T @ r
+        return self.P.T @ np.bincount(self.index, weights=r, minlength=self.k)
+
+    def gram(self, w):
+        """``X' diag(w) X``."""
+        if self.P is None:
+            return self.X.T @ (self.X * w[:, None])
+        c = np.bincount(self.index, weights=w, minlength=self.k)
+        return self.P.T @ (self.P * c[:, None])
+
+
+def _factorize(h):
+    """Codes 0..k-1 of the distinct values of ``h`` (first-seen order) and the position of each first occurrence."""
+    import pandas as pd
+
+    codes, uniq = pd.factorize(h)
+    first = np.full(uniq.size, -1, dtype=np.int64)
+    # the first occurrence of every code: scatter positions in reverse so that the earliest one wins
+    first[codes[::-1]] = np.arange(h.size - 1, -1, -1)
+    return codes, first
+
+
+def _start_beta(rows, y, offset):
+    """Least squares of ``log(y + 0.1 mean(y) + 0.1) - offset`` on X (normal equations; lstsq if singular)."""
+    z = np.log(y + 0.1 * y.mean() + 0.1) - offset
+    XtX = rows.gram(np.ones_like(z))
+    try:
+        beta = np.linalg.solve(XtX, rows.tmul(z))
+        if np.all(np.isfinite(beta)) and np.linalg.cond(XtX) < 1e12:
+            return beta
+    except np.linalg.LinAlgError:
+        pass
+    return np.linalg.lstsq(rows.X, z, rcond=None)[0]
+
+
+def _line_search(f_cur, beta, step, lt, lt_step, rows, offset, yc, family):
+    """Halve the Newton step until the log-likelihood does not fall (up to rounding)."""
+    t = 1.0
+    for _ in range(40):
+        cand = beta + t * step
+        lt_c = None if lt is None else lt + t * lt_step
+        eta_c = rows.lin(cand) + offset
+        f_c = np.sum(loglik_terms(yc, eta_c, family, lt_c))
+        if np.isfinite(f_c) and f_c >= f_cur - 1e-12 * abs(f_cur):
+            return cand, lt_c, eta_c, f_c, t
+        t /= 2.0
+    return cand, lt_c, eta_c, f_c, t
+
+
+def _newton_poisson(yc, rows, offset, beta, *, max_iter, tol):
+    """Newton-Raphson for the Poisson GLM (canonical link: observed = expected information)."""
     y = yc.plain()
-    if start is None:
-        mu0 = y + 0.1 * y.mean() + 0.1
-        z = np.log(mu0) - offset
-        beta = np.linalg.lstsq(X, z, rcond=None)[0]
-    else:
-        beta = np.asarray(start, dtype=float).copy()
-    log_theta = None if family == "poisson" else 0.0
-    theta_ok = True
-    eta = X @ beta + offset
-    if family != "poisson":
-        log_theta, theta_ok = _update_log_theta(yc, np.exp(eta), log_theta)
-    ll_old = np.sum(loglik_terms(yc, eta, family, log_theta))
-    converged = False
-    it = 0
+    eta = rows.lin(beta) + offset
+    f = np.sum(poisson_loglik_terms(yc, eta))
+    converged, it = False, 0
+    for it in range(1, max_iter + 1):
+        mu = np.exp(eta)
+        step = np.linalg.solve(rows.gram(mu), rows.tmul(y - mu))
+        beta, _, eta, f_new, t = _line_search(f, beta, step, None, 0.0, rows, offset, yc, "poisson")
+        small = np.max(np.abs(t * step)) < 1e-8
+        if abs(f_new - f) <= tol * (abs(f_new) + 1.0) and small:
+            f, converged = f_new, True
+            break
+        f = f_new
+    return beta, None, eta, f, it, converged
+
+
+def _nb_newton_direction(yc, rows, eta, lt):
+    """Gradient and Newton direction of the NB2 log-likelihood in ``(beta, log theta)`` jointly.
+
+    The observed Hessian is used when it is negative definite; otherwise the expected information of beta and
+    the 1-D curvature of log theta (block diagonal, the alternating algorithm's step).
+    """
+    y = yc.plain()
+    th = np.exp(lt)
+    mu = np.exp(eta)
+    d = mu + th
+    r = y - mu
+    g_beta = rows.tmul(th * r / d)
+    s_th = float(np.sum(theta_score_terms(yc, eta, lt)))
+    g_lt = th * s_th
+    h_lt = th ** 2 * float(np.sum(theta_hessian_terms(yc, eta, lt))) + g_lt
+    p = g_beta.size
+    H = np.empty((p + 1, p + 1))
+    H[:p, :p] = -rows.gram(th * mu * (y + th) / d ** 2)
+    H[:p, p] = H[p, :p] = rows.tmul(th * mu * r / d ** 2)
+    H[p, p] = h_lt
+    g = np.r_[g_beta, g_lt]
+    try:
+        np.linalg.cholesky(-H)
+        step = np.linalg.solve(-H, g)
+    except np.linalg.LinAlgError:
+        step_beta = np.linalg.solve(rows.gram(th * mu / d), g_beta)
+        step = np.r_[step_beta, -g_lt / h_lt if h_lt < 0 else float(np.sign(g_lt))]
+    return step[:p], float(np.clip(step[p], -3.0, 3.0)), g
+
+
+#: Above this theta the joint Newton hands over to the alternating algorithm, whose theta search knows the bound.
+_JOINT_THETA_MAX = 1e5
+
+
+def _newton_negbin(yc, rows, offset, beta, *, max_iter, tol):
+    """Joint Newton in ``(beta, log theta)`` for NB2, from the Poisson estimates and a moment estimate of theta.
+
+    Returns None when theta runs above ``_JOINT_THETA_MAX`` (towards the Poisson boundary) or the iterations
+    run out: the caller then uses the alternating algorithm, which handles the bound.
+    """
+    y = yc.plain()
+    eta = rows.lin(beta) + offset
+    mu = np.exp(eta)
+    excess = float(np.sum((y - mu) ** 2 - y))
+    if excess <= 0.0:
+        return None                                       # no overdispersion at the Poisson fit: near the bound
+    lt = float(np.clip(np.log(np.sum(mu ** 2) / excess), -7.0, np.log(_JOINT_THETA_MAX)))
+    f = np.sum(nb_loglik_terms(yc, eta, lt))
+    for it in range(1, max_iter + 1):
+        step, lt_step, _ = _nb_newton_direction(yc, rows, eta, lt)
+        lt_step = min(lt_step, LOG_THETA_MAX - lt)
+        beta, lt, eta, f_new, t = _line_search(f, beta, step, lt, lt_step, rows, offset, yc, "negbin")
+        if lt > np.log(_JOINT_THETA_MAX) or not np.isfinite(f_new):
+            return None
+        small = max(np.max(np.abs(t * step)), abs(t * lt_step)) < 1e-8
+        if abs(f_new - f) <= tol * (abs(f_new) + 1.0) and small:
+            return beta, lt, eta, f_new, it, True
+        f = f_new
+    return None
+
+
+def _irls_alternating(yc, rows, offset, beta, *, max_iter, tol):
+    """NB2 by alternating Fisher scoring for beta with a 1-D Newton search for log theta (bound-aware)."""
+    y = yc.plain()
+    eta = rows.lin(beta) + offset
+    log_theta, theta_ok = _update_log_theta(yc, np.exp(eta), 0.0)
+    ll_old = np.sum(nb_loglik_terms(yc, eta, log_theta))
+    converged, it = False, 0
     t, step = 1.0, np.zeros_like(beta)
     for it in range(1, max_iter + 1):
-        # beta: Fisher scoring (= Newton for Poisson)
+        f_cur = np.sum(nb_loglik_terms(yc, eta, log_theta))
         for _ in range(3):
+            theta = np.exp(log_theta)
             mu = np.exp(eta)
-            if family == "poisson":
-                w = mu
-                score = X.T @ (y - mu)
-            else:
-                theta = np.exp(log_theta)
-                w = mu * theta / (mu + theta)
-                score = X.T @ (theta * (y - mu) / (mu + theta))
-            info = (X * w[:, None]).T @ X
-            step = np.linalg.solve(info, score)
-            f_cur = np.sum(loglik_terms(yc, eta, family, log_theta))
-            t = 1.0
-            for _ in range(40):
-                cand = beta + t * step
-                eta_c = X @ cand + offset
-                f_c = np.sum(loglik_terms(yc, eta_c, family, log_theta))
-                if np.isfinite(f_c) and f_c >= f_cur - 1e-12 * abs(f_cur):
-                    break
-                t /= 2.0
-            beta, eta = cand, eta_c
+            step = np.linalg.solve(rows.gram(mu * theta / (mu + theta)), rows.tmul(theta * (y - mu) / (mu + theta)))
+            beta, _, eta, f_cur, t = _line_search(f_cur, beta, step, log_theta, 0.0, rows, offset, yc, "negbin")
             if np.max(np.abs(t * step)) < 1e-10:
                 break
-        if family != "poisson":
-            log_theta, theta_ok = _update_log_theta(yc, np.exp(eta), log_theta)
-        ll = np.sum(loglik_terms(yc, eta, family, log_theta))
+        log_theta, theta_ok = _update_log_theta(yc, np.exp(eta), log_theta)
+        ll = np.sum(nb_loglik_terms(yc, eta, log_theta))
         if abs(ll - ll_old) <= tol * (abs(ll) + 1.0) and np.max(np.abs(t * step)) < 1e-8:
             converged = True
             break
         ll_old = ll
+    return beta, log_theta, eta, ll, it, converged and theta_ok
+
+
+def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
+    """Newton for a Poisson or NB2 GLM (theta <= THETA_MAX); the engine of :func:`fit_glm`.
+
+    Poisson: Newton-Raphson. NB2: joint Newton in ``(beta, log theta)`` while theta stays moderate, else the
+    alternating algorithm of ``MASS::glm.nb`` (Fisher scoring for beta, 1-D Newton for log theta) run to
+    tighter tolerance. Both maximise the same likelihood; only the path differs.
+    """
+    rows = DesignRows(X) if rows is None else rows
+    y = yc.plain()
+    beta = _start_beta(rows, y, offset) if start is None else np.asarray(start, dtype=float).copy()
+    if family == "poisson":
+        beta, log_theta, eta, ll, it, converged = _newton_poisson(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
+    else:
+        out = _newton_negbin(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
+        if out is None:
+            out = _irls_alternating(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
+        beta, log_theta, eta, ll, it, converged = out
     mu = np.exp(eta)
     if family == "poisson":
         w = mu
@@ -424,14 +600,14 @@ def _irls(yc, X, offset, family, *, max_iter, tol, start):
         theta = np.exp(log_theta)
         w = mu * theta / (mu + theta)
         resid_score = theta * (y - mu) / (mu + theta)
-    info = (X * w[:, None]).T @ X
+    info = rows.gram(w)
     vcov = np.linalg.inv(info)
     theta_se = np.nan
     if family != "poisson":
         d2 = _theta_info(yc, mu, np.exp(log_theta))
         theta_se = float(np.sqrt(-1.0 / d2)) if d2 < 0 else np.nan
     return {"beta": beta, "vcov": vcov, "log_theta": log_theta, "theta_se": theta_se, "loglik": float(ll),
-            "mu": mu, "eta": eta, "iterations": it, "converged": bool(converged and theta_ok), "info": info,
+            "mu": mu, "eta": eta, "iterations": it, "converged": bool(converged), "info": info,
             "score_obs": X * resid_score[:, None]}
 
 
@@ -481,12 +657,13 @@ def fit_glm(y, X, offset, family, *, max_iter=200, tol=1e-12, start=None):
     (``MASS::glm.nb``). doi:10.1007/978-0-387-21706-2
     """
     yc = as_counts(y)
-    pois = _irls(yc, X, offset, "poisson", max_iter=max_iter, tol=tol, start=start)
+    rows = DesignRows(X)
+    pois = _irls(yc, X, offset, "poisson", max_iter=max_iter, tol=tol, start=start, rows=rows)
     if family == "poisson":
         pois.update(theta=np.nan, theta_at_boundary=False)
         return pois
     nb = _irls(yc, X, offset, "negbin", max_iter=max_iter, tol=tol,
-               start=pois["beta"] if start is None else start)
+               start=pois["beta"] if start is None else start, rows=rows)
     at_bound = nb["log_theta"] >= LOG_THETA_MAX - 1e-9 or nb["loglik"] < pois["loglik"]
     if at_bound:
         out = dict(pois)

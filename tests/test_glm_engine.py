@@ -1,0 +1,103 @@
+"""The NB2/Poisson GLM engine's fast paths give the answers of the plain computations.
+
+* ``DesignRows`` (products on the distinct rows of a factor design) equals the plain matrix products, and falls
+  back to them when rows are not few (a continuous covariate) -- exactness is checked, not assumed.
+* ``_distinct`` (linear-time distinct counts) equals ``np.unique``.
+* The joint Newton path of ``_irls`` reaches the same maximum as the alternating algorithm of ``MASS::glm.nb``
+  (kept as ``_irls_alternating``); agreement with R itself is tested in tests/test_models_glm.py.
+Data are SIMULATED with the seeds written in each test.
+"""
+import numpy as np
+import pytest
+
+from toolkit.models import glm
+
+
+def _factor_design(rng, n, levels=8, other=3):
+    a = rng.integers(0, levels, n)
+    b = rng.integers(0, other, n)
+    X = np.zeros((n, 1 + (levels - 1) + (other - 1)))
+    X[:, 0] = 1.0
+    X[a > 0, a[a > 0]] = 1.0
+    X[b > 0, levels - 1 + b[b > 0]] = 1.0
+    return X
+
+
+def test_design_rows_products_equal_the_plain_products():
+    rng = np.random.default_rng(1)
+    X = _factor_design(rng, 20_000)
+    rows = glm.DesignRows(X)
+    assert rows.P is not None and rows.k <= 24
+    beta, r, w = rng.normal(size=X.shape[1]), rng.normal(size=X.shape[0]), rng.uniform(size=X.shape[0])
+    np.testing.assert_allclose(rows.lin(beta), X @ beta, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(rows.tmul(r), X.T @ r, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(rows.gram(w), X.T @ (X * w[:, None]), rtol=1e-11)
+
+
+def test_design_rows_fall_back_with_a_continuous_covariate_and_small_n():
+    rng = np.random.default_rng(2)
+    X = np.column_stack([_factor_design(rng, 20_000), rng.normal(size=20_000)])
+    assert glm.DesignRows(X).P is None
+    assert glm.DesignRows(_factor_design(rng, 500)).P is None
+
+
+def test_design_rows_never_trust_the_hash_alone():
+    # rows built so that their fixed-weight hashes coincide: the exact check must reject the compression
+    rng = np.random.default_rng(3)
+    w = 1.0 / (np.arange(2) + np.pi)
+    base = np.array([[1.0, 0.0], [0.0, w[0] / w[1]]])          # both rows hash to w[0]
+    X = base[rng.integers(0, 2, 10_000)]
+    assert np.isclose(X[0] @ w, w[0]) and np.allclose(X @ w, w[0])
+    rows = glm.DesignRows(X)
+    assert rows.P is None
+    b = np.array([0.3, -1.2])
+    np.testing.assert_array_equal(rows.lin(b), X @ b)
+
+
+@pytest.mark.parametrize("y", [np.array([0, 3, 3, 7, 0, 1e6]), np.array([0.5, 2.0, 0.5]), np.array([-1.0, 2.0]),
+                               np.array([2.0 ** 30, 1.0]), np.array([], dtype=float)])
+def test_distinct_values_equal_np_unique(y):
+    vals, idx = glm._distinct(np.asarray(y, float))
+    u, inv = np.unique(np.asarray(y, float), return_inverse=True)
+    np.testing.assert_array_equal(vals, u)
+    np.testing.assert_array_equal(vals[idx], y)
+
+
+def _nb_data(seed, n=30_000, theta=1.5, covariate=False):
+    rng = np.random.default_rng(seed)
+    X = _factor_design(rng, n)
+    if covariate:
+        X = np.column_stack([X, rng.normal(size=n)])
+    beta = rng.normal(0, 0.3, X.shape[1])
+    beta[0] = -4.0
+    off = np.log(np.round(rng.lognormal(np.log(2000), 0.8, n)) + 1)
+    mu = np.exp(X @ beta + off)
+    return rng.negative_binomial(theta, theta / (theta + mu)).astype(float), X, off
+
+
+@pytest.mark.parametrize("seed,theta,covariate", [(11, 0.4, False), (12, 1.5, False), (13, 8.0, True),
+                                                  (14, 60.0, False)])
+def test_joint_newton_reaches_the_maximum_of_the_alternating_algorithm(seed, theta, covariate):
+    y, X, off = _nb_data(seed, theta=theta, covariate=covariate)
+    yc = glm.as_counts(y)
+    rows = glm.DesignRows(X)
+    pois = glm._irls(yc, X, off, "poisson", max_iter=200, tol=1e-12, start=None, rows=rows)
+    joint = glm._newton_negbin(yc, rows, off, pois["beta"], max_iter=200, tol=1e-12)
+    assert joint is not None and joint[5]
+    alt = glm._irls_alternating(yc, rows, off, pois["beta"], max_iter=200, tol=1e-12)
+    assert alt[5]
+    np.testing.assert_allclose(joint[0], alt[0], rtol=0, atol=1e-8)
+    assert joint[1] == pytest.approx(alt[1], abs=1e-7)
+    assert joint[3] == pytest.approx(alt[3], rel=1e-13)
+
+
+def test_moderate_theta_loglik_form_equals_the_poisson_split_form():
+    rng = np.random.default_rng(21)
+    y = rng.negative_binomial(2.0, 0.1, 5000).astype(float)
+    eta = np.log(rng.uniform(0.1, 50, 5000))
+    for lt in np.log([0.05, 1.0, 9.99]):
+        fast = glm.nb_loglik_terms(y, eta, lt)
+        theta, z = np.exp(lt), np.exp(eta - lt)
+        split = (glm.poisson_loglik_terms(y, eta) + glm.lgamma_ratio(y, theta) + theta * glm._log1pmx(z)
+                 - y * np.log1p(z))
+        np.testing.assert_allclose(fast, split, rtol=1e-12, atol=1e-12)
