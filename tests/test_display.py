@@ -159,7 +159,7 @@ def test_answer_says_when_median_and_mean_favour_different_groups():
                     pairwise=_all_pairs(["G0", "G1"], {("G0", "G1")}), typical=typical)
     text = " ".join(a.sentences())
     assert "The typical post and the average post favour different accounts: A has the highest median (3.00) " \
-           "but B the highest mean (9.00)" in text
+           "but B has the highest mean (9.00)" in text
     same = dataclasses.replace(a, typical=typical.assign(mean=[9.0, 2.0]))
     assert "favour different" not in " ".join(same.sentences())
 
@@ -171,8 +171,10 @@ def test_disagreement_on_a_comparison_of_skewed_groups(rng):
     viral = np.where(rng.random(60) < 0.15, rng.poisson(200, 60), 0).astype(float)
     df = pd.DataFrame({"account": ["steady"] * 60 + ["viral"] * 60, "likes": np.r_[steady, viral]})
     res = tk.compare_groups(df, dv="likes", between="account", analysis="brunner_munzel", n_resamples=199, seed=1)
-    text = res.summary()
-    assert "favour different accounts: steady has the highest median" in text
+    lines = res.summary().splitlines()
+    assert lines[0].startswith("steady ranks highest (mean rank of posts, which the rank test compares)")
+    assert lines[3].startswith("The typical post and the average post favour different accounts: steady's posts "
+                               "rank highest (mean rank) but viral has the highest mean")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,3 +346,25 @@ def test_readme_example_reads_answer_first_and_renders_markdown():
     # 28 contrasts, one sentence each, after one lead sentence that states N once
     assert sum(line.startswith("Account-level t contrast, comments:") for line in rep.splitlines()) == 28
     assert rep.count("(N = 48") == 2     # the omnibus sentence and the contrasts' lead sentence
+
+
+def test_real_export_where_typical_and_average_post_favour_different_sellers():
+    # UCI Live sellers (Thailand), shared mirror, with seller codes (tests/_r_output.py): for reactions, the
+    # seller whose posts rank highest (S06, what Kruskal–Wallis/Dunn compare) is not the seller with the highest
+    # mean (S08, pulled up by a few very large posts). The answer names the rank-based winner and says so.
+    from _r_output import thai_with_sellers
+
+    posts = thai_with_sellers()
+    res = tk.compare_groups(posts, dv="num_reactions", between="seller", n_resamples=199, seed=1)
+    assert res.analysis == "kruskal"
+    lines = res.summary().splitlines()
+    assert lines[0].startswith("S06 ranks highest (mean rank of posts, which the rank test compares); its median "
+                               "num_reactions is 670.00")
+    assert lines[2].startswith("Unit of analysis: 7,050 posts; test: Kruskal–Wallis test (p < .001)")
+    assert lines[3].startswith("The typical post and the average post favour different sellers: S06's posts rank "
+                               "highest (mean rank) but S08 has the highest mean")
+    means = posts.groupby("seller")["num_reactions"].mean()
+    ranks = posts["num_reactions"].rank().groupby(posts["seller"]).mean()
+    assert means.idxmax() == "S08" and ranks.idxmax() == "S06"      # the data behind the sentence
+    table = res.summary().split("\n\n")[1].splitlines()
+    assert table[0].split()[:4] == ["seller", "median", "num_reactions", "95%"] and "mean rank" in table[0]

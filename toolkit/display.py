@@ -283,6 +283,9 @@ class GroupAnswer:
         How the first sentence names the groups when not identifiable (default: plural of `between`).
     column : str
         Header of the estimate column in the compact table (default: `metric`).
+    rank_by : str
+        When ``groups`` has a ``rank_key`` column (e.g. the mean rank a rank test compares), what it is in
+        words; groups are then ordered by ``rank_key`` and the answer says so.
 
     Examples
     --------
@@ -316,15 +319,16 @@ class GroupAnswer:
     unit_word: str = "post"
     groups_word: str = ""
     column: str = ""
+    rank_by: str = ""
 
     # -- the pieces -------------------------------------------------------------------------
     def _ranked(self) -> pd.DataFrame:
         g = self.groups.copy()
         g["_order"] = np.arange(len(g))
         est = pd.to_numeric(g["estimate"], errors="coerce")
-        g["_key"] = est.fillna(-np.inf)
-        g["_tie"] = pd.to_numeric(g["tiebreak"], errors="coerce").fillna(-np.inf) if "tiebreak" in g else 0.0
-        return g.sort_values(["_key", "_tie", "_order"], ascending=[False, False, True], kind="stable")
+        key = pd.to_numeric(g["rank_key"], errors="coerce") if "rank_key" in g else est
+        g["_key"] = key.where(est.notna()).fillna(-np.inf)
+        return g.sort_values(["_key", "_order"], ascending=[False, True], kind="stable")
 
     def letters(self) -> pd.Series | None:
         """Letters per group (groups ordered by estimate, highest gets "a"), or None when not all pairs exist."""
@@ -358,6 +362,8 @@ class GroupAnswer:
             "ci_low": ranked["ci_low"].to_numpy(float), "ci_high": ranked["ci_high"].to_numpy(float),
             "letters": [letters.get(str(g), "") for g in ranked["group"]] if letters is not None else "",
             "n": ranked["n"].to_numpy(float) if "n" in ranked else np.nan})
+        if "rank_key" in ranked:
+            out["mean_rank"] = pd.to_numeric(ranked["rank_key"], errors="coerce").to_numpy(float)
         out.attrs.update(metric=self.metric, n_label=self.n_label, between=self.between,
                          confidence_level=self.confidence_level)
         return out
@@ -375,6 +381,8 @@ class GroupAnswer:
             top_name = str(top["group"])
             top_value = format_estimate(top["estimate"]) + (f", {pct} CI {ci}" if ci else "")
             top_text = f"{top_name} ({top_value})"
+        highest = (f"Highest observed {self.metric}: {top_text}" if not self.rank_by else
+                   f"Ranked highest ({self.rank_by}): {top_name}, {self.metric} {top_value}")
         alpha_text = _alpha_text(self.alpha)
         out = []
         pairs = self._p_pairs()
@@ -382,7 +390,7 @@ class GroupAnswer:
         if not self.identifiable:
             out.append(f"The data cannot tell these {self.groups_word or groups} apart: {self.not_identifiable}".rstrip())
             if top_text:
-                out.append(f"Highest observed {self.metric}: {top_text}; this describes these units only.")
+                out.append(f"{highest}; this describes these units only.")
         elif not len(finite):
             out.append(f"No {self.between} has an estimate of the {self.metric} (all are missing), so the data "
                        f"cannot say which is highest.")
@@ -391,8 +399,7 @@ class GroupAnswer:
         elif not _isnan(self.min_p) and self.min_p >= self.alpha:
             out.append(f"The data cannot tell these {groups} apart: with these group sizes no difference can be "
                        f"significant at {alpha_text} (the smallest possible p-value is {self.min_p:.3g}).")
-            out.append(f"Highest observed {self.metric}: {top_text}; more data are needed to know whether it "
-                       f"is really higher.")
+            out.append(f"{highest}; more data are needed to know whether it is really higher.")
         elif (sig is None or not len(sig)) and not (self.overall_p < self.alpha):
             overall = f" (test of any difference: {format_p(self.overall_p)})" if not _isnan(self.overall_p) else ""
             if pairs is None:
@@ -404,14 +411,15 @@ class GroupAnswer:
             if pairs is not None and pairs.attrs.get("adjusted"):
                 tested += " after adjustment"
             out.append(f"The data cannot tell these {groups} apart at {alpha_text}{overall}: {tested}.")
-            out.append(f"Highest observed {self.metric}: {top_text}, not significantly higher than the others.")
+            out.append(f"{highest}, not significantly higher than the others.")
         else:
             est = pd.to_numeric(finite["estimate"]).to_numpy(float)
             tied = [str(g) for g, v in zip(finite["group"], est) if v == est[0]]
-            if len(tied) > 1:
-                order = "ranks first on the mean" if "tiebreak" in finite else "is listed first"
+            if self.rank_by:
+                out.append(f"{top_name} ranks highest ({self.rank_by}); its {self.metric} is {top_value}.")
+            elif len(tied) > 1:
                 out.append(f"{_names(tied)} share the highest {self.metric} ({format_estimate(est[0])}); "
-                           f"{top_name} {order}: {top_value}.")
+                           f"{top_name} is listed first: {top_value}.")
             else:
                 out.append(f"{top_name} has the highest {self.metric}: {top_value}.")
             out.append(self._versus_top(top_name, pairs, groups))
@@ -465,15 +473,21 @@ class GroupAnswer:
         if mean.isna().all() or median.isna().all():
             return ""
         by_mean = str(t["group"].iloc[int(np.nanargmax(mean.to_numpy(float)))])
-        top_median = median.max()
-        tied = [str(g) for g, m in zip(t["group"], median) if m == top_median]
-        if by_mean in tied:
-            return ""
-        by_median = tied[0] if len(tied) == 1 else _names(tied)
-        verb = "has" if len(tied) == 1 else "share"
+        if "mean_rank" in t.columns and pd.to_numeric(t["mean_rank"], errors="coerce").notna().any():
+            ranks = pd.to_numeric(t["mean_rank"], errors="coerce").to_numpy(float)
+            top_rank = str(t["group"].iloc[int(np.nanargmax(ranks))])
+            if top_rank == by_mean:
+                return ""
+            typical_text = f"{top_rank}'s {plural(self.unit_word)} rank highest (mean rank)"
+        else:
+            top_median = median.max()
+            tied = [str(g) for g, m in zip(t["group"], median) if m == top_median]
+            if by_mean in tied:
+                return ""
+            typical_text = (f"{tied[0] if len(tied) == 1 else _names(tied)} "
+                            f"{'has' if len(tied) == 1 else 'share'} the highest median ({format_estimate(top_median)})")
         return (f"The typical {self.unit_word} and the average {self.unit_word} favour different "
-                f"{plural(self.between)}: {by_median} {verb} the highest median "
-                f"({format_estimate(top_median)}) but {by_mean} the highest mean "
+                f"{plural(self.between)}: {typical_text} but {by_mean} has the highest mean "
                 f"({format_estimate(mean.max())}); a few large values can pull a mean up, so say which one "
                 f"the question is about.")
 
@@ -485,6 +499,8 @@ class GroupAnswer:
         out = pd.DataFrame({self.between: t["group"],
                             self.column or self.metric: [format_estimate(v) for v in t["estimate"]],
                             pct: [format_interval(a, b) for a, b in zip(t["ci_low"], t["ci_high"])]})
+        if "mean_rank" in t.columns:
+            out["mean rank"] = [format_estimate(v, digits=0) if not _isnan(v) else "" for v in t["mean_rank"]]
         if (t["letters"] != "").any():
             out["letters"] = t["letters"]
         if t["n"].notna().any():
@@ -592,6 +608,15 @@ def _method_sentence(unit: str, omnibus, pairwise) -> str:
 _RANK_ANALYSES = ("kruskal", "brunner_munzel")
 
 
+def _mean_ranks(data, dv, between) -> pd.Series:
+    """Mean pooled rank (average ties) of `dv` per group: what Kruskal–Wallis / Dunn / Brunner–Munzel compare."""
+    if not isinstance(data, pd.DataFrame) or dv not in data.columns or between not in data.columns:
+        return pd.Series(dtype=float)
+    frame = data[[dv, between]].dropna()
+    ranks = frame[dv].rank(method="average")
+    return ranks.groupby(frame[between].astype(str).to_numpy()).mean()
+
+
 def _comparison_answer(res) -> GroupAnswer:
     """GroupAnswer of a :class:`~toolkit.stats.compare.GroupComparison`."""
     level = _level(res.pairwise, res.descriptives, res.omnibus)
@@ -600,7 +625,7 @@ def _comparison_answer(res) -> GroupAnswer:
     d = res.descriptives
     typical = d[["group", "mean", "median"]] if {"group", "mean", "median"} <= set(d.columns) else None
     n_posts = d[["group", "n"]] if {"group", "n"} <= set(d.columns) else None
-    min_p = float("nan")
+    min_p, rank_by = float("nan"), ""
     if isinstance(res.design, pd.DataFrame) and "check" in res.design.columns:
         hit = res.design.loc[res.design["check"] == "smallest achievable p-value", "value"]
         min_p = float(hit.iloc[0]) if len(hit) else min_p
@@ -613,7 +638,7 @@ def _comparison_answer(res) -> GroupAnswer:
         column = str(g.attrs.get("unit", res.dv + " rate"))
         n_label = plural(subject)
         total = int(pd.to_numeric(g["n_subjects"]).sum())
-        unit = f"{total} {plural(subject)} (one rate each)"
+        unit = f"{total:,} {plural(subject)} (one rate each)"
     elif res.analysis == "count_model" and res.model is not None:
         e = res.model.emmeans
         groups = pd.DataFrame({"group": e["group"], "estimate": e["rate"], "ci_low": e["ci_low"],
@@ -625,7 +650,7 @@ def _comparison_answer(res) -> GroupAnswer:
         column = unit_text
         n_label = "posts"
         n_total = int(pd.to_numeric(d["n"]).sum()) if "n" in d.columns and len(d) else 0
-        unit = f"{n_total} posts" + (str(res.unit)[4:] if str(res.unit).startswith("post") else f" ({res.unit})")
+        unit = f"{n_total:,} posts" + (str(res.unit)[4:] if str(res.unit).startswith("post") else f" ({res.unit})")
     else:
         rank = res.analysis in _RANK_ANALYSES
         stat = "median" if rank else "mean"
@@ -633,13 +658,18 @@ def _comparison_answer(res) -> GroupAnswer:
         groups = pd.DataFrame({"group": d["group"], "estimate": d[cols[0]], "ci_low": d[cols[1]],
                                "ci_high": d[cols[2]], "n": d["n"]})
         if rank:
-            groups["tiebreak"] = d["mean"]
+            mean_rank = _mean_ranks(res.analysed_data, res.dv, res.between)
+            groups["rank_key"] = groups["group"].astype(str).map(mean_rank)
+            if typical is not None:
+                typical = typical.assign(mean_rank=typical["group"].astype(str).map(mean_rank))
+            if groups["rank_key"].notna().any():
+                rank_by = f"mean rank of {plural(unit_word)}, which the rank test compares"
         per = f" (one mean per {unit_word})" if unit_word != "post" else ""
         metric = f"{stat} {res.dv}{per}"
         column = f"{stat} {res.dv}"
         n_label = plural(unit_word)
         total = int(pd.to_numeric(d["n"]).sum()) if len(d) else 0
-        unit = (f"{total} {plural(unit_word)}" + (" (one mean each)" if unit_word != "post" else "")
+        unit = (f"{total:,} {plural(unit_word)}" + (" (one mean each)" if unit_word != "post" else "")
                 if res.identifiable else str(res.unit))
     not_identifiable, between = "", res.between
     if not res.identifiable:
@@ -657,7 +687,7 @@ def _comparison_answer(res) -> GroupAnswer:
     return GroupAnswer(between=between, metric=metric, groups=groups, n_label=n_label, confidence_level=level,
                        alpha=alpha, pairwise=res.pairwise, overall_p=_first_p(res.omnibus),
                        method=_method_sentence(unit, res.omnibus, res.pairwise), min_p=min_p, typical=typical,
-                       unit_word=unit_word, column=column)
+                       unit_word=unit_word, column=column, rank_by=rank_by)
 
 
 def _comparison_parts(res) -> _Parts:
@@ -689,7 +719,7 @@ def _cluster_answer(res) -> GroupAnswer:
                              "ci_high": g["rate_ci_high"], "n": g["n_subjects"]}),
         n_label=plural(subj), confidence_level=level, alpha=_alpha_of(res, level), pairwise=res.pairwise,
         overall_p=_first_p(res.omnibus),
-        method=_method_sentence(f"{total} {plural(subj)} (one rate each)", res.omnibus, res.pairwise),
+        method=_method_sentence(f"{total:,} {plural(subj)} (one rate each)", res.omnibus, res.pairwise),
         identifiable=res.identifiable,
         not_identifiable=(f"every {res.between} has a single {subj}, so a {res.between} effect cannot be separated "
                           f"from that {subj}'s own effect; no {res.between}-level test or interval is computed."),
