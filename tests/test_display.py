@@ -368,3 +368,13 @@ def test_real_export_where_typical_and_average_post_favour_different_sellers():
     assert means.idxmax() == "S08" and ranks.idxmax() == "S06"      # the data behind the sentence
     table = res.summary().split("\n\n")[1].splitlines()
     assert table[0].split()[:4] == ["seller", "median", "num_reactions", "95%"] and "mean rank" in table[0]
+
+
+def test_overall_difference_without_a_separable_pair_is_said_plainly():
+    a = GroupAnswer(between="department", metric="mean likes", groups=_groups([5.0, 6.0, 1.0]), n_label="posts",
+                    pairwise=_all_pairs(["G0", "G1", "G2"], set()), overall_p=0.03)
+    s = a.sentences()
+    assert s[0] == "G1 has the highest mean likes: 6.00, 95% CI [5.00, 7.00]."
+    assert s[1] == ("G1 cannot be told apart from any other department at α = .05 (adjusted p-values), although "
+                    "the test of any difference finds one (p = .030).")
+    assert set(a.table()["letters"]) == {"a"}

@@ -398,7 +398,7 @@ class GroupAnswer:
             out.append(f"Only {top_text} has an estimate of the {self.metric}: there is nothing to compare it with.")
         elif not _isnan(self.min_p) and self.min_p >= self.alpha:
             out.append(f"The data cannot tell these {groups} apart: with these group sizes no difference can be "
-                       f"significant at {alpha_text} (the smallest possible p-value is {self.min_p:.3g}).")
+                       f"significant at {alpha_text} (the smallest possible p-value is {format_estimate(self.min_p)}).")
             out.append(f"{highest}; more data are needed to know whether it is really higher.")
         elif (sig is None or not len(sig)) and not (self.overall_p < self.alpha):
             overall = f" (test of any difference: {format_p(self.overall_p)})" if not _isnan(self.overall_p) else ""
@@ -459,8 +459,11 @@ class GroupAnswer:
         if not same:
             return f"{top} differs from every other {self.between} at {alpha_text}{adj}."
         if len(same) == len(others):
-            return (f"{top} cannot be told apart from any other {self.between} at {alpha_text}{adj}, although "
-                    f"the {groups} differ among themselves.")
+            if (pairs["p"] < self.alpha).any():
+                why = f"although some other {groups} differ from each other"
+            else:
+                why = f"although the test of any difference finds one ({format_p(self.overall_p)})"
+            return f"{top} cannot be told apart from any other {self.between} at {alpha_text}{adj}, {why}."
         return (f"{top} cannot be told apart from {_names(same)} at {alpha_text}{adj}; {plural(self.between)} "
                 f"sharing a letter do not differ significantly.")
 
@@ -690,6 +693,13 @@ def _comparison_answer(res) -> GroupAnswer:
                        unit_word=unit_word, column=column, rank_by=rank_by)
 
 
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A full table for reading: rounded, without the columns that are empty in every row."""
+    from .reporting import round_table
+
+    return round_table(table).dropna(axis=1, how="all")
+
+
 def _comparison_parts(res) -> _Parts:
     from .reporting import round_table
 
@@ -697,9 +707,9 @@ def _comparison_parts(res) -> _Parts:
     details = [("Why this analysis", "\n".join(f"- {r}" for r in res.reasons)), ("Design checks", res.design),
                ("Descriptives", round_table(res.descriptives))]
     if len(res.omnibus):
-        details.append(("Omnibus test", round_table(res.omnibus)))
+        details.append(("Omnibus test", _shown(res.omnibus)))
     if len(res.pairwise):
-        details.append(("Contrasts", round_table(res.pairwise)))
+        details.append(("Contrasts", _shown(res.pairwise)))
     title = (f"Comparing {res.dv} by {res.between} (unit: {res.unit}, analysis: {res.analysis})")
     return _Parts(answer.sentences(), answer.display_table(), details, title)
 
@@ -731,7 +741,7 @@ def _cluster_parts(res) -> _Parts:
 
     answer = _cluster_answer(res)
     details = [("Notes", "\n".join(f"- {n}" for n in res.notes)), ("Groups", round_table(res.groups)),
-               ("Test", round_table(res.omnibus)), ("Contrasts", round_table(res.pairwise))]
+               ("Test", _shown(res.omnibus)), ("Contrasts", _shown(res.pairwise))]
     return _Parts(answer.sentences(), answer.display_table(), details,
                   f"{res.dv} by {res.between}: one summary per {res.subject}")
 
