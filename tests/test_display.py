@@ -220,6 +220,8 @@ def results():
                                    seed=4)
     out["cluster_2x2"] = tk.cluster_level_comparison(two.data, dv="comments", between="department",
                                                      subject="account", exposure="reach", seed=1)
+    out["comparison_2x2"] = _quiet(tk.compare_groups, two.data, dv="comments", between="department",
+                                   subject="account", exposure="reach", seed=1)
     many = tk.simulate_organization(n_accounts_per_department=2, departments=[f"Dept {i:02d}" for i in range(30)],
                                     mixed_share=0.0, seed=6)
     out["cluster_30"] = tk.cluster_level_comparison(many.data, dv="comments", between="department",
@@ -256,7 +258,8 @@ def results():
 
 
 PROTOCOL_CASES = ["comparison_3", "comparison_2", "comparison_30", "comparison_nan", "comparison_unidentifiable",
-                  "cluster", "cluster_comparison", "cluster_unidentifiable", "cluster_2x2", "cluster_30",
+                  "comparison_2x2", "cluster", "cluster_comparison", "cluster_unidentifiable", "cluster_2x2",
+                  "cluster_30",
                   "cluster_nan", "model", "growth", "sample_size", "sample_size_none", "specification", "headlines",
                   "headlines_empty", "permutation", "bootstrap", "group_bootstrap"]
 
@@ -287,6 +290,7 @@ def test_result_protocol(results, case):
 
 
 @pytest.mark.parametrize("case", ["comparison_unidentifiable", "cluster_unidentifiable", "cluster_2x2",
+                                  "comparison_2x2",
                                   "cluster", "comparison_2", "comparison_nan", "cluster_nan"])
 def test_uncertain_results_never_crown_a_winner(results, case):
     first = results[case].summary().splitlines()[0]
@@ -312,6 +316,13 @@ def test_two_groups_and_thirty_groups(results):
     assert "letters" not in thirty.split("\n\n")[1].splitlines()[0]   # no pairs, no letters
     grand = results["cluster_30"].summary()
     assert "compared with the grand mean" in grand or grand.startswith("The data cannot tell")
+
+
+def test_a_design_that_cannot_reach_significance_says_so(results):
+    for case in ("cluster_2x2", "comparison_2x2"):   # 2 departments x 2 accounts: smallest p = 1/3
+        first = results[case].summary().splitlines()[0]
+        assert first == ("The data cannot tell these departments apart: with these group sizes no difference can "
+                         "be significant at α = .05 (the smallest possible p-value is 0.33).")
 
 
 def test_unidentifiable_comparison_says_why(results):
