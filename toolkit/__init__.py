@@ -92,13 +92,14 @@ _EXPORTS: dict[str, str] = {
     # reporting
     "report": "toolkit.reporting",
     "session_info": "toolkit.reporting",
+    "compact_letter_display": "toolkit.display",
     "ToolkitWarning": "toolkit._validation",
 }
 
 # Sub-modules reachable as attributes (tk.data, tk.stats, ...).
 _SUBMODULES = {"data", "stats", "metrics", "simulation", "reporting", "config", "models", "plots", "widgets",
                "survey", "plans", "results", "aggregate", "distributed", "growth", "robustness",
-               "power"}
+               "power", "display"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

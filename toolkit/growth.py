@@ -58,6 +58,29 @@ class GrowthModel:
         """The growth-rate table (one row per group)."""
         return self.growth_rates.copy()
 
+    def summary(self, *, full: bool = False) -> str:
+        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
+        from .display import summary
+
+        return summary(self, full=full)
+
+    def report(self):
+        """APA-style sentences: the test, then each growth rate (a :class:`~toolkit.reporting.Report`)."""
+        from .display import report_of
+
+        return report_of(self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from .display import html_of
+
+        return html_of(self)
+
 
 def _fit_mixedlm(frame, formula, re_formula):
     import statsmodels.formula.api as smf

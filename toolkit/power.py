@@ -636,9 +636,32 @@ class SampleSize:
     target_power: float
     curve: pd.DataFrame = field(repr=False)
 
+    def summary(self, *, full: bool = False) -> str:
+        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
+        from .display import summary
+
+        return summary(self, full=full)
+
+    def report(self):
+        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
+        from .display import report_of
+
+        return report_of(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The power curve over the grid (:func:`power_curve` columns)."""
+        return self.curve.copy()
+
+    def __str__(self) -> str:
+        return self.summary()
+
     def __repr__(self) -> str:
-        return (f"SampleSize: {self.n_required} accounts per department for power {self.target_power:g} "
-                f"(Monte-Carlo range {self.n_optimistic}-{self.n_conservative}; None = not reached on the grid)")
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from .display import html_of
+
+        return html_of(self)
 
 
 def sample_size(*, target_power=0.8, grid=(2, 4, 6, 8, 12, 16, 24, 32), rate_ratio=1.25, posts_per_account=20,

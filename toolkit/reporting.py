@@ -1,7 +1,9 @@
 """Display and provenance: APA-style sentences, rounding for display, session information.
 
 Results elsewhere in the toolkit are kept at full precision; rounding and string formatting
-happen only here.
+happen only here: :func:`format_p` (p-values, never "0"), :func:`format_number` (statistics and
+effect sizes, ``DIGITS`` decimals), :func:`format_estimate` (estimates of any magnitude) and
+:func:`format_interval`. :mod:`toolkit.display` builds the plain-language answers from them.
 """
 from __future__ import annotations
 
@@ -47,6 +49,50 @@ BOUNDED = {"eta_squared", "omega_squared", "omega_squared_welch", "epsilon_squar
            "relative_effect"}
 
 
+#: Decimals of statistics and effect sizes in sentences and tables (p-values use APA's three).
+DIGITS = 2
+
+
+class Report(str):
+    """Text of APA-style sentences that Jupyter renders as Markdown instead of an escaped string.
+
+    A ``str`` subclass, so code that compares, searches or prints the text keeps working; the notebook
+    shows it through ``_repr_markdown_`` (one paragraph per line, bullets kept).
+
+    Examples
+    --------
+    >>> r = Report("First sentence.\\n- a reason")
+    >>> isinstance(r, str), r == "First sentence.\\n- a reason"
+    (True, True)
+    >>> print(r._repr_markdown_())
+    First sentence.
+    <BLANKLINE>
+    - a reason
+    """
+
+    def _repr_markdown_(self) -> str:
+        blocks, previous_bullet = [], False
+        for line in str(self).splitlines():
+            if not line.strip():
+                continue
+            bullet = line.startswith("- ")
+            text = ("- " + _escape_markdown(line[2:])) if bullet else _escape_markdown(line)
+            if blocks and not (bullet and previous_bullet):
+                blocks.append("")
+            blocks.append(text)
+            previous_bullet = bullet
+        return "\n".join(blocks)
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython terminal: the text, not its escaped repr
+        p.text(str(self))
+
+
+def _escape_markdown(text: str) -> str:
+    for ch in "\\`*_[]<>#|":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
 def format_p(p: float, *, digits: int = 3) -> str:
     """Format a p-value in APA style: ``p = .014``, ``p < .001``; never ``p = 0``.
 
@@ -70,14 +116,56 @@ def _strip0(text: str) -> str:
     return text.replace("0.", ".", 1) if text.startswith(("0.", "-0.")) else text
 
 
-def format_number(value: float, *, digits: int = 2, bounded: bool = False) -> str:
-    """Format a number for display (``bounded`` drops the leading zero, as APA does for |x| <= 1)."""
+def format_number(value: float, *, digits: int = DIGITS, bounded: bool = False) -> str:
+    """Format a number for display (``bounded`` drops the leading zero, as APA does for |x| <= 1).
+
+    Examples
+    --------
+    >>> format_number(2.3456), format_number(-0.0912, bounded=True), format_number(float("nan"))
+    ('2.35', '-.09', 'n/a')
+    """
     if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return "n/a"
     text = f"{value:.{digits}f}"
     if bounded:
         text = text.replace("-0.", "-.").replace("0.", ".", 1) if abs(value) < 1 else text
     return text
+
+
+def format_estimate(value: float, *, digits: int = DIGITS) -> str:
+    """Format an estimate of any magnitude: ``digits`` decimals, more for small numbers (two significant
+    digits), thousands separators for large ones; never rounds a non-zero value to "0.00".
+
+    Examples
+    --------
+    >>> [format_estimate(v) for v in (2.2978, 0.00312, 0.5, 12345.6, 0.0, float("nan"))]
+    ['2.30', '0.0031', '0.50', '12,346', '0.00', 'n/a']
+    """
+    if value is None or _isnan(value):
+        return "n/a"
+    value = float(value)
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    size = abs(value)
+    if size >= 10_000:
+        return f"{value:,.0f}"
+    if size == 0 or size >= 1:
+        return f"{value:,.{digits}f}"
+    decimals = max(digits, 1 - math.floor(math.log10(size)))
+    return f"{value:.{decimals}f}"
+
+
+def format_interval(low: float, high: float, *, digits: int = DIGITS) -> str:
+    """Format an interval as ``[low, high]`` with :func:`format_estimate` (``""`` when both ends are NaN).
+
+    Examples
+    --------
+    >>> format_interval(1.2345, 3.5), format_interval(float("nan"), float("nan"))
+    ('[1.23, 3.50]', '')
+    """
+    if _isnan(low) and _isnan(high):
+        return ""
+    return f"[{format_estimate(low, digits=digits)}, {format_estimate(high, digits=digits)}]"
 
 
 def _df_text(row) -> str:
@@ -98,18 +186,14 @@ def _isnan(x) -> bool:
     return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
 
 
-def _ci_text(low, high, level, bounded) -> str:
-    if _isnan(low) or _isnan(high):
-        return ""
-    pct = f"{100 * level:g}%"
-    return f", {pct} CI [{format_number(low, bounded=bounded)}, {format_number(high, bounded=bounded)}]"
-
-
-def _sentence(row: dict) -> str:
+def _sentence(row: dict, *, shared: dict | None = None, digits: int = DIGITS) -> str:
+    """One APA sentence; what ``shared`` holds (N, dropped rows, adjustment) is said once, not per row."""
+    shared = shared or {}
     test = row.get("test", "")
     name = TEST_NAMES.get(test, str(test))
     sym = STATISTIC_SYMBOLS.get(test, "statistic")
     level = row.get("confidence_level", 0.95)
+    level = 0.95 if _isnan(level) else level
     parts = []
     if "group_a" in row and not _isnan(row.get("group_a")):
         head = f"{name}, {row['dv']}: {row['group_a']} vs {row['group_b']}"
@@ -117,34 +201,86 @@ def _sentence(row: dict) -> str:
         head = f"{name} of {row['dv']} by {row['between']}"
     else:  # e.g. a model's test table, which names no dv/between columns
         head = name
+    est_type = row.get("estimate_type")
+    has_estimate = est_type is not None and not _isnan(est_type) and not _isnan(row.get("estimate"))
     stat = row.get("statistic")
-    if not _isnan(stat):
-        parts.append(f"{sym}{_df_text(row)} = {format_number(stat)}")
+    # A permutation contrast's statistic *is* its estimate (a mean difference): say the number once.
+    if not _isnan(stat) and not (has_estimate and _same_number(stat, row.get("estimate"))):
+        parts.append(f"{sym}{_df_text(row)} = {format_number(stat, digits=digits)}")
     if "p_adjusted" in row and not _isnan(row.get("p_adjusted")):
-        parts.append(f"{format_p(row['p_value'])} (unadjusted), adjusted ({row.get('p_adjust')}) "
-                     f"{format_p(row['p_adjusted'])}")
+        adjusted = format_p(row["p_adjusted"]).replace("p ", "adjusted p ", 1)
+        method = "" if shared.get("p_adjust") else f" ({row.get('p_adjust')})"
+        parts.append(f"{format_p(row['p_value'])}, {adjusted}{method}")
     else:
         parts.append(format_p(row.get("p_value")))
-    est_type = row.get("estimate_type")
-    if est_type is not None and not _isnan(est_type) and not _isnan(row.get("estimate")):
+    if has_estimate:
         sym_e = EFFECT_SYMBOLS.get(est_type, str(est_type).replace("_", " "))
-        parts.append(f"{sym_e} = {format_number(row['estimate'])}"
-                     + _ci_text(row.get("estimate_ci_low"), row.get("estimate_ci_high"), level, False))
+        parts.append(f"{sym_e} = {format_number(row['estimate'], digits=digits)}"
+                     + _ci_text(row.get("estimate_ci_low"), row.get("estimate_ci_high"), level, False, digits))
     es_type = row.get("effect_size_type")
     if es_type is not None and not _isnan(es_type) and not _isnan(row.get("effect_size")):
         bounded = es_type in BOUNDED
         sym_es = EFFECT_SYMBOLS.get(es_type, str(es_type).replace("_", " "))
-        parts.append(f"{sym_es} = {format_number(row['effect_size'], bounded=bounded)}"
-                     + _ci_text(row.get("ci_low"), row.get("ci_high"), level, bounded))
-    n = row.get("n")
-    tail = f" (N = {int(n)}" if not _isnan(n) else " ("
-    dropped = row.get("n_dropped")
-    tail += f", {int(dropped)} dropped)" if not _isnan(dropped) and dropped else ")"
-    return f"{head}: " + ", ".join(parts) + (tail if tail != " ()" else "") + "."
+        parts.append(f"{sym_es} = {format_number(row['effect_size'], digits=digits, bounded=bounded)}"
+                     + _ci_text(row.get("ci_low"), row.get("ci_high"), level, bounded, digits))
+    tail = "" if "n" in shared else _n_text(row)
+    return f"{head}: " + ", ".join(parts) + (f" ({tail})" if tail else "") + "."
 
 
-def report(result, *, digits: int = 2) -> str:
+def _same_number(a, b) -> bool:
+    return not _isnan(a) and not _isnan(b) and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _n_text(row) -> str:
+    n, dropped = row.get("n"), row.get("n_dropped")
+    text = f"N = {int(n)}" if not _isnan(n) else ""
+    if not _isnan(dropped) and dropped:
+        text += (", " if text else "") + f"{int(dropped)} dropped"
+    return text
+
+
+def _shared(rows: list[dict]) -> dict:
+    """What every row of a multi-row table of one test has in common (said once, in a lead sentence)."""
+    if len(rows) < 2 or len({r.get("test") for r in rows}) != 1 or "group_a" not in rows[0]:
+        return {}
+    out = {}
+    ns = {(None if _isnan(r.get("n")) else int(r["n"]), None if _isnan(r.get("n_dropped")) else int(r["n_dropped"]))
+          for r in rows}
+    if len(ns) == 1:
+        out["n"] = _n_text(rows[0])
+    adjust = {r.get("p_adjust") for r in rows if not _isnan(r.get("p_adjusted"))}
+    if len(adjust) == 1 and all(not _isnan(r.get("p_adjusted")) for r in rows):
+        out["p_adjust"] = str(adjust.pop())
+    return out
+
+
+def _lead(rows: list[dict], shared: dict) -> str:
+    row = rows[0]
+    name = TEST_NAMES.get(row.get("test"), str(row.get("test")))
+    what = f"{name}: {len(rows)} contrasts"
+    if not _isnan(row.get("dv")) and not _isnan(row.get("between")):
+        what += f" of {row['dv']} by {row['between']}"
+    bits = [shared["n"]] if shared.get("n") else []
+    if shared.get("p_adjust"):
+        bits.append(f"adjusted p-values: {shared['p_adjust']}")
+    return what + (f" ({'; '.join(bits)})" if bits else "") + "."
+
+
+def _ci_text(low, high, level, bounded, digits=DIGITS) -> str:
+    if _isnan(low) or _isnan(high):
+        return ""
+    pct = f"{100 * level:g}%"
+    return (f", {pct} CI [{format_number(low, digits=digits, bounded=bounded)}, "
+            f"{format_number(high, digits=digits, bounded=bounded)}]")
+
+
+def report(result, *, digits: int = DIGITS) -> Report:
     """Write an APA-style sentence for each row of a toolkit result table.
+
+    Several contrasts of one test share a lead sentence that says once what they have in common
+    (N, dropped rows, the p-value adjustment), so each contrast's sentence carries only its own
+    numbers; a permutation contrast, whose statistic is its estimate, states that number once.
+    p-values follow APA (``p < .001``, never ``p = 0``).
 
     Parameters
     ----------
@@ -156,8 +292,8 @@ def report(result, *, digits: int = 2) -> str:
 
     Returns
     -------
-    str
-        One sentence per row, separated by newlines.
+    Report
+        A ``str`` (one sentence per line) that Jupyter renders as Markdown.
 
     Examples
     --------
@@ -167,6 +303,14 @@ def report(result, *, digits: int = 2) -> str:
     ...     "n": [90], "n_dropped": [0]})
     >>> print(report(row))
     One-way ANOVA of likes by department: F(2, 87) = 4.51, p = .014, η² = .09, 95% CI [.01, .20] (N = 90).
+    >>> pairs = pd.DataFrame({"test": "permutation", "dv": "likes", "between": "department",
+    ...     "group_a": ["IT", "IT"], "group_b": ["HR", "PR"], "estimate": [2.5, -0.4], "estimate_type": "mean_difference",
+    ...     "statistic": [2.5, -0.4], "p_value": [0.0002, 0.61], "p_adjusted": [0.0004, 0.61], "p_adjust": "holm",
+    ...     "n": 120, "n_dropped": 0})
+    >>> print(report(pairs))
+    Permutation test: 2 contrasts of likes by department (N = 120; adjusted p-values: holm).
+    Permutation test, likes: IT vs HR: p < .001, adjusted p < .001, mean difference = 2.50.
+    Permutation test, likes: IT vs PR: p = .610, adjusted p = .610, mean difference = -0.40.
     """
     if hasattr(result, "to_frame") and not isinstance(result, pd.DataFrame):
         result = result.to_frame()
@@ -174,7 +318,11 @@ def report(result, *, digits: int = 2) -> str:
     if "test" not in result.columns:
         raise ValueError(message("report", "result", "a toolkit result table with a 'test' column",
                                  list(result.columns)[:8]))
-    return "\n".join(_sentence(row) for row in result.to_dict("records"))
+    rows = result.to_dict("records")
+    shared = _shared(rows)
+    lines = [_lead(rows, shared)] if shared else []
+    lines += [_sentence(row, shared=shared, digits=digits) for row in rows]
+    return Report("\n".join(lines))
 
 
 def round_table(table: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:

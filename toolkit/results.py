@@ -137,6 +137,26 @@ class Headlines:
     def __repr__(self) -> str:
         return f"Headlines(notebook={self.notebook!r}, {len(self._items)} number(s))"
 
+    def summary(self, *, full: bool = False) -> str:
+        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
+        from .display import summary
+
+        return summary(self, full=full)
+
+    def report(self):
+        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
+        from .display import report_of
+
+        return report_of(self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from .display import html_of
+
+        return html_of(self)
+
 
 def _json_entry(entry: dict) -> dict:
     out = dict(entry)

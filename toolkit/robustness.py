@@ -567,13 +567,32 @@ class SpecificationTest:
     tests: pd.DataFrame
     null: pd.DataFrame = field(repr=False)
 
+    def summary(self, *, full: bool = False) -> str:
+        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
+        from .display import summary
+
+        return summary(self, full=full)
+
+    def report(self):
+        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
+        from .display import report_of
+
+        return report_of(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The joint tests (one row per statistic); the specifications are in ``curve``."""
+        return self.tests.copy()
+
+    def __str__(self) -> str:
+        return self.summary()
+
     def __repr__(self) -> str:
-        ok = int((self.curve["status"] == "ok").sum())
-        lines = [f"SpecificationTest: {ok} of {len(self.curve)} specifications ran; "
-                 f"{int(self.tests['n_resamples'].iloc[0])} null resamples by {self.tests['resample_unit'].iloc[0]}"]
-        for r in self.tests.itertuples():
-            lines.append(f"  {r.statistic}: observed {r.observed:.3g}, p = {r.p_value:.3g}")
-        return "\n".join(lines)
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from .display import html_of
+
+        return html_of(self)
 
 
 def specification_test(data, *, between, contrast, outcomes=("likes", "comments", "shares", "total"),

@@ -1,7 +1,6 @@
 """The result object of :func:`toolkit.models.fit_engagement_model`."""
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,30 +52,28 @@ class EngagementModel:
         """The coefficient table (tidy, one row per term)."""
         return self.coefficients.copy()
 
-    def summary(self) -> str:
-        """Plain-text summary: model line, fit statistics, rate ratios, LR test."""
-        fs = self.fit_statistics.iloc[0]
-        s = self.settings
-        head = (f"{fs['model']} ({fs['family']}) of {s['dv']!r} by {s['between']!r}"
-                + (f", exposure {s['exposure']!r} (log offset)" if s.get("exposure") else "")
-                + (f", random intercept per {s['subject']!r}" if fs["model"] == "GLMM" else "")
-                + f"; n = {fs['n']}")
-        lines = [head, "", "Coefficients (log scale):", self.coefficients.to_string(index=False), "",
-                 "Rate ratios vs reference:", self.rate_ratios.to_string(index=False), "",
-                 "Estimated marginal means:", self.emmeans.to_string(index=False), "",
-                 "Tests (row 0: the department effect):", self.test.to_string(index=False), "",
-                 "Fit:", self.fit_statistics.to_string(index=False)]
-        return "\n".join(lines)
+    def report(self):
+        """APA-style sentences: the tests, then every pairwise rate ratio (a :class:`~toolkit.reporting.Report`)."""
+        from ..display import report_of
 
-    def __str__(self) -> str:  # pragma: no cover - convenience
+        return report_of(self)
+
+    def summary(self, *, full: bool = False) -> str:
+        """The answer in plain sentences, then a compact table; ``full=True`` appends every table.
+
+        See :mod:`toolkit.display` for what the answer says (and when it refuses to name a winner).
+        """
+        from ..display import summary
+
+        return summary(self, full=full)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        fs = self.fit_statistics.iloc[0]
-        parts = [f"<h4>{html.escape(str(fs['model']))} ({html.escape(str(fs['family']))}) of "
-                 f"{html.escape(str(self.settings['dv']))}</h4>"]
-        for title, df in (("Rate ratios", self.rate_ratios), ("Marginal means", self.emmeans),
-                          ("Pairwise contrasts", self.contrasts), ("Test", self.test),
-                          ("Coefficients", self.coefficients), ("Fit", self.fit_statistics)):
-            parts.append(f"<h5>{title}</h5>" + df.to_html(index=False))
-        return "\n".join(parts)
+        from ..display import html_of
+
+        return html_of(self)

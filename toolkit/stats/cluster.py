@@ -12,7 +12,6 @@ the degrees of freedom the accounts give (Hayes & Moulton 2017, ch. 9; Bennett e
 """
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -150,26 +149,40 @@ class ClusterLevelComparison:
     identifiable: bool = True
     min_p_value: float = float("nan")
 
-    def report(self) -> str:
-        """The notes, then APA-style sentences of the tests."""
-        from ..reporting import report
+    def report(self):
+        """The notes, then APA-style sentences of the tests (a :class:`~toolkit.reporting.Report`)."""
+        from ..reporting import Report, report
 
         parts = [f"- {n}" for n in self.notes]
         if len(self.omnibus):
             parts.append(report(self.omnibus))
         if len(self.pairwise):
             parts.append(report(self.pairwise))
-        return "\n".join(parts)
+        return Report("\n".join(parts))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The test and the contrasts stacked in one tidy table (union of their columns)."""
+        return pd.concat([self.omnibus, self.pairwise], ignore_index=True, sort=False)
+
+    def summary(self, *, full: bool = False) -> str:
+        """The answer in plain sentences, then a compact table; ``full=True`` appends every table.
+
+        See :mod:`toolkit.display` for what the answer says (and when it refuses to name a winner).
+        """
+        from ..display import summary
+
+        return summary(self, full=full)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return self.summary()
 
     def _repr_html_(self) -> str:
-        from ..reporting import round_table
+        from ..display import html_of
 
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        return "\n".join([f"<h4>{html.escape(self.dv)} by {html.escape(self.between)}: one summary per "
-                          f"{html.escape(self.subject)}</h4>", f"<ul>{notes}</ul>",
-                          round_table(self.groups).to_html(index=False),
-                          round_table(self.omnibus).to_html(index=False),
-                          round_table(self.pairwise).to_html(index=False)])
+        return html_of(self)
 
 
 def account_log_rates(events, exposure) -> np.ndarray:

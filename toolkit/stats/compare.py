@@ -7,7 +7,6 @@ requested, and design problems become warnings next to it.
 """
 from __future__ import annotations
 
-import html
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -78,9 +77,12 @@ class GroupComparison:
     identifiable: bool = True
     group_rates: pd.DataFrame | None = field(default=None, repr=False)
 
-    def report(self) -> str:
-        """APA-style sentences for the omnibus test and every contrast, after the reasons."""
-        from ..reporting import report
+    def report(self):
+        """APA-style sentences for the omnibus test and every contrast, after the reasons.
+
+        Returns a :class:`~toolkit.reporting.Report` (a ``str`` that Jupyter renders as Markdown).
+        """
+        from ..reporting import Report, report
 
         parts = [f"Unit of analysis: {self.unit}. Analysis: {self.analysis}."]
         parts += [f"- {r}" for r in self.reasons]
@@ -88,26 +90,31 @@ class GroupComparison:
             parts.append(report(self.omnibus))
         if len(self.pairwise):
             parts.append(report(self.pairwise))
-        return "\n".join(parts)
+        return Report("\n".join(parts))
 
     def to_frame(self) -> pd.DataFrame:
         """Omnibus and pairwise rows stacked in one tidy table (union of their columns)."""
         return pd.concat([self.omnibus, self.pairwise], ignore_index=True, sort=False)
 
-    def _repr_html_(self) -> str:
-        from ..reporting import round_table
+    def summary(self, *, full: bool = False) -> str:
+        """The answer in plain sentences, then a compact table; ``full=True`` appends every table.
 
-        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in self.reasons)
-        blocks = [f"<h4>Comparing {html.escape(self.dv)} by {html.escape(self.between)} "
-                  f"(unit: {html.escape(self.unit)}, analysis: {html.escape(self.analysis)})</h4>",
-                  f"<ul>{reasons}</ul>", "<b>Design checks</b>", self.design.to_html(index=False),
-                  "<b>Descriptives</b>", round_table(self.descriptives).to_html(index=False)]
-        if len(self.omnibus):
-            blocks += ["<b>Omnibus test</b>", round_table(self.omnibus).to_html(index=False)]
-        if len(self.pairwise):
-            blocks += ["<b>Contrasts</b>", round_table(self.pairwise).to_html(index=False)]
-        blocks.append("<pre>" + html.escape(self.report()) + "</pre>")
-        return "\n".join(blocks)
+        See :mod:`toolkit.display` for what the answer says (and when it refuses to name a winner).
+        """
+        from ..display import summary
+
+        return summary(self, full=full)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from ..display import html_of
+
+        return html_of(self)
 
 
 def _skewness(x: np.ndarray) -> float:

@@ -82,6 +82,36 @@ class PermutationResult:
     n_resamples: int
     alternative: str
 
+    def summary(self, *, full: bool = False) -> str:
+        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
+        from ..display import summary
+
+        return summary(self, full=full)
+
+    def report(self):
+        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
+        from ..display import report_of
+
+        return report_of(self)
+
+    def to_frame(self):
+        """One row: statistic, p_value, n_resamples, alternative (a pandas.DataFrame)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"statistic": self.statistic, "p_value": self.p_value, "n_resamples": self.n_resamples,
+                              "alternative": self.alternative}])
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from ..display import html_of
+
+        return html_of(self)
+
 
 @dataclass(frozen=True)
 class BootstrapResult:
@@ -105,6 +135,37 @@ class BootstrapResult:
     confidence_level: float
     method: str
     n_resamples: int
+
+    def summary(self, *, full: bool = False) -> str:
+        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
+        from ..display import summary
+
+        return summary(self, full=full)
+
+    def report(self):
+        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
+        from ..display import report_of
+
+        return report_of(self)
+
+    def to_frame(self):
+        """One row: estimate, ci_low, ci_high, confidence_level, method, n_resamples (a pandas.DataFrame)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high,
+                              "confidence_level": self.confidence_level, "method": self.method,
+                              "n_resamples": self.n_resamples}])
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from ..display import html_of
+
+        return html_of(self)
 
 
 @dataclass(frozen=True)
@@ -132,6 +193,41 @@ class GroupBootstrap:
     confidence_level: float
     method: str
     n_resamples: int
+
+    def summary(self, *, full: bool = False) -> str:
+        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
+        from ..display import summary
+
+        return summary(self, full=full)
+
+    def report(self):
+        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
+        from ..display import report_of
+
+        return report_of(self)
+
+    def to_frame(self):
+        """One row per group (in group order): group, statistic, estimate, ci_low, ci_high, degenerate,
+        confidence_level, method, n_resamples (a pandas.DataFrame)."""
+        import pandas as pd
+
+        k = np.atleast_1d(self.estimate).size
+        return pd.DataFrame({"group": np.arange(k), "statistic": self.statistic,
+                             "estimate": np.atleast_1d(self.estimate), "ci_low": np.atleast_1d(self.ci_low),
+                             "ci_high": np.atleast_1d(self.ci_high), "degenerate": np.atleast_1d(self.degenerate),
+                             "confidence_level": self.confidence_level, "method": self.method,
+                             "n_resamples": self.n_resamples})
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from ..display import html_of
+
+        return html_of(self)
 
 
 # ---------------------------------------------------------------------------------------------
