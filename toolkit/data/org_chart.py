@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import config
-from toolkit._validation import check_column, check_data, check_option, message, warn
+from toolkit._validation import _did_you_mean, check_column, check_data, message, warn
 from toolkit.data.quality import QualityReport
 
 _FUNC = "assign_departments"
@@ -40,6 +40,14 @@ def _key(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().str.replace(r"^@", "", regex=True).str.casefold()
 
 
+def _chart_column(chart: pd.DataFrame, name, param: str) -> None:
+    if name not in chart.columns:
+        names = [str(c) for c in chart.columns]
+        raise ValueError(message(_FUNC, param, "the name of a column in `org_chart`", name,
+                                 f"Its columns are {', '.join(map(repr, names[:12]))}."
+                                 f"{_did_you_mean(str(name), names)}"))
+
+
 def _read_chart(org_chart, *, account, department, valid_from, valid_to) -> pd.DataFrame:
     if isinstance(org_chart, (str, os.PathLike)):
         path = Path(org_chart)
@@ -51,8 +59,8 @@ def _read_chart(org_chart, *, account, department, valid_from, valid_to) -> pd.D
     else:
         raise TypeError(message(_FUNC, "org_chart", "a pandas.DataFrame or the path of a CSV file",
                                 type(org_chart).__name__))
-    check_column(chart, account, _FUNC, "account")
-    check_column(chart, department, _FUNC, "department")
+    for param, name in (("account", account), ("department", department)):
+        _chart_column(chart, name, param)
     out = pd.DataFrame({"row": np.arange(2, len(chart) + 2), "key": _key(chart[account]),
                         "department": chart[department].astype("string").str.strip()})
     blank = out["key"].fillna("").eq("") | out["department"].fillna("").eq("")
@@ -70,7 +78,7 @@ def _read_chart(org_chart, *, account, department, valid_from, valid_to) -> pd.D
                                          f"unreadable {text[bad].iloc[0]!r} in line {int(out['row'][bad].iloc[0])}"))
             out[fill] = parsed.to_numpy()
         elif name is not None and name != param:  # a non-default name must exist
-            check_column(chart, name, _FUNC, param)
+            _chart_column(chart, name, param)
         else:
             out[fill] = pd.NaT
     out["from"] = pd.to_datetime(out["from"], utc=True)
@@ -95,7 +103,7 @@ def _read_chart(org_chart, *, account, department, valid_from, valid_to) -> pd.D
     return out
 
 
-def assign_departments(data, org_chart, *, account: str = "account", department: str = "department",
+def assign_departments(data, *, org_chart, account: str = "account", department: str = "department",
                        valid_from: str | None = "valid_from", valid_to: str | None = "valid_to",
                        time: str = "posted_at", report: QualityReport | None = None) -> DepartmentAssignment:
     """Add each post's department from an org chart of accounts, including team changes over time.
@@ -168,7 +176,7 @@ def assign_departments(data, org_chart, *, account: str = "account", department:
     >>> import warnings
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     out = tk.assign_departments(posts, chart)
+    ...     out = tk.assign_departments(posts, org_chart=chart)
     >>> out.data["department"].tolist()
     ['HR', 'Marketing', nan]
     >>> out.unmatched[["account", "reason", "n_posts"]].values.tolist()
@@ -230,9 +238,9 @@ def assign_departments(data, org_chart, *, account: str = "account", department:
                                 post_ids=("post_id", lambda s: ", ".join(str(v) for v in s.iloc[:5]))).reset_index()
         unmatched = unmatched.sort_values(["n_posts", "account"], ascending=[False, True], kind="stable")
         unmatched = unmatched[list(UNMATCHED_COLUMNS)].reset_index(drop=True)
-        warn(f"{_FUNC}: {len(miss)} of {n} posts ({unmatched['account'].nunique()} account(s)) have no department "
-             f"from the org chart; they are kept with a missing department. See `.unmatched` for which accounts "
-             f"and why.", stacklevel=2)
+        n_acc = unmatched["account"].nunique(dropna=False)
+        warn(f"{_FUNC}: {len(miss)} of {n} posts ({n_acc} account(s)) have no department from the org chart; "
+             f"they are kept with a missing department. See `.unmatched` for which accounts and why.", stacklevel=2)
     else:
         unmatched = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
             UNMATCHED_COLUMNS, ("string", "str", "int64", "datetime64[ns, UTC]", "datetime64[ns, UTC]", "str"))})

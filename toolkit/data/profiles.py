@@ -258,12 +258,14 @@ def read_x_api_json(path) -> tuple[pd.DataFrame, list[str]]:
     frame["is_reply"] = kinds.map(lambda k: "replied_to" in k)
     frame["is_quote"] = kinds.map(lambda k: "quoted" in k)
     frame["referenced_tweet_id"] = kinds.map(lambda k: k.get("retweeted") or k.get("quoted") or k.get("replied_to"))
-    author = frame["author_id"].astype("string") if "author_id" in frame.columns else pd.Series(pd.NA, index=frame.index,
-                                                                                              dtype="string")
+    author = (frame["author_id"].astype("string") if "author_id" in frame.columns
+              else pd.Series(pd.NA, index=frame.index, dtype="string"))
     names = {k: v.get("username") for k, v in users.items()}
-    frame["author_username"] = author.map(names).fillna(author)
-    frame["author_followers"] = author.map({k: (v.get("public_metrics") or {}).get("followers_count")
-                                            for k, v in users.items()})
+    resolved = author.map(lambda a: names.get(a) if a in names else a, na_action="ignore")
+    frame["author_username"] = resolved.astype("string").fillna("")
+    followers = {k: (v.get("public_metrics") or {}).get("followers_count") for k, v in users.items()}
+    counts = pd.to_numeric(author.map(lambda a: followers.get(a), na_action="ignore"), errors="coerce")
+    frame["author_followers"] = counts.astype("Int64").astype("string").fillna("")
     keep = [c for c in frame.columns if not (frame[c].map(lambda v: isinstance(v, (list, dict))).any())]
     frame = frame[keep]
     frame = frame.astype("object").where(frame.notna(), "").astype(str)
@@ -394,8 +396,16 @@ def _prepare(raw: pd.DataFrame, prof: ExportProfile, report: QualityReport) -> p
     return out
 
 
+@dataclass
+class Applied:
+    """A profile applied to one source: the profile and the raw text of its id-like extra columns."""
+
+    profile: ExportProfile
+    id_text: dict
+
+
 def prepare(raw: pd.DataFrame, *, profile, columns, kind: str, report: QualityReport):
-    """Choose the profile, add its derived columns and return ``(raw, columns, profile or None)``."""
+    """Choose the profile, add its derived columns and return ``(raw, columns, Applied or None)``."""
     if kind == "x_api_json":
         if profile not in ("auto", "x_api_v2"):
             raise ValueError(message(_FUNC, "profile", "'auto' or 'x_api_v2' for a .json/.jsonl file", profile,
@@ -433,20 +443,32 @@ def prepare(raw: pd.DataFrame, *, profile, columns, kind: str, report: QualityRe
     if prof.platform is not None and "platform" not in mapping.values() and "platform" not in raw.columns:
         raw = raw.assign(platform=prof.platform)
     report.note(f"Export profile {prof.name!r} ({prof.title}; {why}). Layout: {prof.documentation}.")
-    return raw, mapping, prof
+    # ids are labels, not numbers: 19-digit tweet ids would lose digits as floats
+    ids = {c: raw[c].astype(str).to_numpy(dtype=object) for c in raw.columns
+           if c not in mapping and str(c).strip().casefold().endswith("id") and c != "platform"}
+    return raw, mapping, Applied(prof, ids)
 
 
 # ---------------------------------------------------------------------------------------------
 # hook 3: flags after reading
 # ---------------------------------------------------------------------------------------------
-def finish(data: pd.DataFrame, report: QualityReport, prof: ExportProfile | None) -> pd.DataFrame:
-    """Cast the flag columns to boolean and record each repost/reply as a flagged row."""
-    if prof is None:
+def finish(data: pd.DataFrame, report: QualityReport, applied: Applied | None) -> pd.DataFrame:
+    """Cast the flag columns to boolean, keep id columns as text, record each repost/reply as flagged."""
+    if applied is None:
         return data
+    prof = applied.profile
     data = data.copy()
+    rows = data["source_row"].to_numpy(dtype="int64") - 1
+    for col, text in applied.id_text.items():
+        if col in data.columns:
+            values = pd.Series(text[rows], dtype="string").str.strip()
+            data[col] = values.where(values.ne(""), pd.NA).to_numpy()
+            data[col] = data[col].astype("string")
     for flag in FLAG_COLUMNS:
         data[flag] = _yes(data[flag].astype("string").fillna("")) if flag in data.columns else pd.Series(
             pd.NA, index=data.index, dtype="boolean")
+    if prof.name == "x_api_v2" and "is_quote" in data.columns:  # quotes are the account's own posts
+        data["is_quote"] = _yes(data["is_quote"].astype("string").fillna(""))
     src = data["source_row"].to_numpy(dtype="int64")
     ids = data["post_id"].to_numpy(dtype=object)
     counts = {}
