@@ -126,6 +126,17 @@ def test_overlapping_departments_and_a_short_burst_inside_do_not_fire():
     assert tk.check_engagement(single).empty  # one group: nothing to compare
 
 
+def test_a_long_group_covered_by_two_shorter_ones_together_does_not_fire():
+    # PR posts all year; HR only in the first half, Marketing only in the second: together they cover PR
+    year = _posts(n=40, seed=1, account="p", start="2022-01-01").assign(department="PR")
+    first = _posts(n=20, seed=2, account="h", start="2022-01-01").assign(department="HR")
+    first["posted_at"] = pd.Timestamp("2022-01-01", tz="UTC") + pd.to_timedelta(np.linspace(0, 180, 20), unit="D")
+    second = _posts(n=20, seed=3, account="m", start="2022-07-01").assign(department="Marketing")
+    second["posted_at"] = pd.Timestamp("2022-07-01", tz="UTC") + pd.to_timedelta(np.linspace(0, 180, 20), unit="D")
+    flags = tk.check_engagement(pd.concat([year, first, second], ignore_index=True))
+    assert "coverage_mismatch" not in _checks(flags)
+
+
 # -- interactions_exceed_reach ----------------------------------------------------------------------
 def test_interactions_above_reach():
     data = _posts(n=5)

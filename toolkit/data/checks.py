@@ -141,23 +141,29 @@ def _coverage(data, *, time, between, account, min_overlap) -> list[pd.DataFrame
         return []
     labels = q.index.to_numpy(dtype=object)
     a, b = q[0.05].to_numpy(), q[0.95].to_numpy()
-    # share of group i's period [a_i, b_i] that overlaps group j's period (a K x K matrix; K = groups)
-    overlap = np.maximum(0.0, np.minimum(b[:, None], b[None, :]) - np.maximum(a[:, None], a[None, :]))
-    length = (b - a)[:, None]
-    inside = (a[None, :] <= a[:, None]) & (a[:, None] <= b[None, :])
-    share = np.where(length > 0, overlap / np.where(length > 0, length, 1.0), inside.astype(float))
-    np.fill_diagonal(share, -np.inf)
-    best = share.argmax(axis=1)
-    best_share = share[np.arange(len(labels)), best]
     out = []
     span = lambda x, y: f"{pd.Timestamp(int(x), tz='UTC'):%Y-%m-%d}..{pd.Timestamp(int(y), tz='UTC'):%Y-%m-%d}"
-    for i in np.flatnonzero(best_share < min_overlap):  # a loop over flagged groups (few), not rows
-        j = best[i]
+    for i in range(len(labels)):  # a loop over groups (few), not rows
+        # the union of the other groups' periods, clipped to this group's period
+        others = np.flatnonzero(np.arange(len(labels)) != i)
+        lo, hi = np.clip(a[others], a[i], b[i]), np.clip(b[others], a[i], b[i])
+        order = np.argsort(lo)
+        lo, hi = lo[order], hi[order]
+        reach = np.maximum.accumulate(hi)
+        starts = np.maximum(lo, np.concatenate([[a[i]], reach[:-1]]))  # skip what is already covered
+        covered = float(np.sum(np.maximum(0.0, hi - starts)))
+        if b[i] > a[i]:
+            share = covered / (b[i] - a[i])
+        else:  # all posts at one moment: covered if some other period contains it
+            share = float(np.any((a[others] <= a[i]) & (a[i] <= b[others])))
+        if share >= min_overlap:
+            continue
+        o_lo, o_hi = a[others].min(), b[others].max()
         rows = np.flatnonzero(ok)[frame["g"].to_numpy(dtype=object) == labels[i]]
-        detail = (f"{between} {labels[i]!r} posted mostly in {span(a[i], b[i])} (5th-95th percentile); the group "
-                  f"overlapping it most, {labels[j]!r} ({span(a[j], b[j])}), shares only {max(best_share[i], 0):.0%} "
-                  f"of that period (min_overlap={min_overlap}). Differences between these groups are confounded "
-                  f"with time (platform changes, audience growth): compare them on a common period")
+        detail = (f"{between} {labels[i]!r} posted mostly in {span(a[i], b[i])} (5th-95th percentile); the other "
+                  f"groups' periods (within {span(o_lo, o_hi)}) cover only {share:.0%} of it "
+                  f"(min_overlap={min_overlap}). Differences between these groups are confounded with time "
+                  f"(platform changes, audience growth): compare them on a common period")
         out.append(_flags(data, rows, "coverage_mismatch", time, when.iloc[rows].astype(str).to_numpy(),
                           np.repeat(detail, len(rows)), account=account, between=between))
     return out
@@ -203,8 +209,8 @@ def check_engagement(data, *, account: str | None = "account", between: str | No
     min_count : int, default=100
         Smallest count value considered for repeats (small counts repeat naturally).
     min_overlap : float, default=0.5
-        A group is flagged when no other group's period overlaps at least this share of its own
-        period (periods: 5th-95th percentile of posting times).
+        A group is flagged when the other groups' periods together cover less than this share of
+        its own period (periods: 5th-95th percentile of posting times).
     report : QualityReport or None, default=None
         If given, every flag is also added to it as a "flagged" entry (rule = the check's name)
         and a note counts them. Changed in place; rows are never excluded.
@@ -241,9 +247,10 @@ def check_engagement(data, *, account: str | None = "account", between: str | No
     - **placeholder_time**: publication days 1969-12-31 to 1970-01-02 (a 0 Unix timestamp in any
       time zone) and 1899-12-30 to 1900-01-01 (spreadsheet day zero).
     - **coverage_mismatch**: each group's period is the 5th-95th percentile of its posting times;
-      a group is flagged when no other group covers at least `min_overlap` of its period (so with
-      one department in 2016 and the others in 2022 only that department is flagged; with two
-      groups that never overlap, both are). Needs at least two groups with times.
+      a group is flagged when the union of the other groups' periods covers less than
+      `min_overlap` of its period (so with one department in 2016 and the others in 2022 only that
+      department is flagged; with two groups that never overlap, both are). Needs at least two
+      groups with times.
     - **interactions_exceed_reach**: likes + comments + shares (missing parts left out) above reach.
 
     Missing values never fire a check. The implementation is vectorised (sorted keys and
