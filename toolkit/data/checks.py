@@ -65,45 +65,59 @@ def _repeated_counts(data, *, account, min_repeats, min_count) -> list[pd.DataFr
         return []
     out = []
     acc_codes, _ = pd.factorize(data[account].astype("string"), use_na_sentinel=True)
-    ids = (data["post_id"].astype("string") if "post_id" in data.columns
-           else pd.Series(np.arange(len(data)).astype(str), dtype="string"))
+    id_codes = (pd.factorize(data["post_id"].astype("string"), use_na_sentinel=False)[0]
+                if "post_id" in data.columns else np.arange(len(data)))
     for column in REPEAT_COLUMNS:
         if column not in data.columns:
             continue
         v = pd.to_numeric(data[column], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
-        ok = (acc_codes >= 0) & ~np.isnan(v)
+        ok = (acc_codes >= 0) & ~np.isnan(v) & (v >= 0)
         if not ok.any():
             continue
         pos = np.flatnonzero(ok)
-        frame = pd.DataFrame({"pos": pos, "acc": acc_codes[pos], "v": v[pos], "id": ids.to_numpy()[pos]})
+        acc, val = acc_codes[pos].astype("int64"), np.round(v[pos]).astype("int64")
+        # one integer key per (account, value); values of one account sort together
+        big = int(val.max() * REPEAT_WINDOW) + 2
+        key = acc * big + val
+        # cheap numeric pre-selection: (account, value) cells with enough rows
+        large = val >= min_count
+        cells, n_rows = np.unique(key[large], return_counts=True)
+        cells = cells[n_rows >= min_repeats]
+        if not len(cells):
+            continue
+        sub = np.isin(key, cells)
+        frame = pd.DataFrame({"pos": pos[sub], "acc": acc[sub], "v": val[sub], "id": id_codes[pos][sub],
+                              "key": key[sub]})
         # one vote per distinct post: repeated rows of the same post are the loader's business
-        distinct = frame.drop_duplicates(["acc", "v", "id"])
-        k = distinct.groupby(["acc", "v"]).size().rename("k").reset_index()
-        cand = k[(k["k"] >= min_repeats) & (k["v"] >= min_count)]
+        k = frame.drop_duplicates(["key", "id"]).groupby("key").size()
+        rows_at_v = frame.groupby("key").size()
+        cand = pd.DataFrame({"key": k.index.to_numpy(), "k": k.to_numpy(),
+                             "rows_at_v": rows_at_v.reindex(k.index).to_numpy()})
+        cand = cand[cand["k"] >= min_repeats]
         if cand.empty:
             continue
-        # posts of the same account within a factor REPEAT_WINDOW of v: one sorted key per account
-        big = float(np.nanmax(distinct["v"]) * REPEAT_WINDOW + 2)
-        key = np.sort(distinct["acc"].to_numpy() * big + distinct["v"].to_numpy())
-        lo_v = np.ceil(cand["v"].to_numpy() / REPEAT_WINDOW)
-        hi_v = np.floor(cand["v"].to_numpy() * REPEAT_WINDOW)
-        base = cand["acc"].to_numpy() * big
-        n_window = np.searchsorted(key, base + hi_v, side="right") - np.searchsorted(key, base + lo_v, side="left")
-        width = hi_v - lo_v + 1  # integers in the window
+        cand_acc, cand_v = cand["key"].to_numpy() // big, cand["key"].to_numpy() % big
+        # rows of the same account within a factor REPEAT_WINDOW of v (sorted keys + searchsorted)
+        sorted_key = np.sort(key)
+        lo_v = np.ceil(cand_v / REPEAT_WINDOW).astype("int64")
+        hi_v = np.floor(cand_v * REPEAT_WINDOW).astype("int64")
+        n_window = (np.searchsorted(sorted_key, cand_acc * big + hi_v, side="right")
+                    - np.searchsorted(sorted_key, cand_acc * big + lo_v, side="left"))
+        width = (hi_v - lo_v + 1).astype("float64")  # integers in the window
         # half a pseudo-post keeps the rate positive; the scan correction (x width) accounts for having
         # looked at every value of the window, not only at v (birthday problem)
-        expected = (n_window - cand["k"].to_numpy() + 0.5) / np.maximum(width - 1, 1)
+        expected = (n_window - cand["rows_at_v"].to_numpy() + 0.5) / np.maximum(width - 1, 1)
         p = np.minimum(1.0, width * stats.poisson.sf(cand["k"].to_numpy() - 1, expected))
         hit = cand.assign(expected=expected, p=p)[p < REPEAT_P]
         if hit.empty:
             continue
-        rows = frame.merge(hit, on=["acc", "v"], how="inner").sort_values("pos")
+        rows = frame.merge(hit, on="key", how="inner").sort_values("pos")
         details = [f"{column} = {int(val)} in {int(kk)} distinct posts of this account; about {ex:.2g} expected "
                    f"from its posts with {column} near that value (scan-corrected Poisson P = {pp:.1e}): "
                    f"likely a crawler or export artefact, check these posts at the source"
                    for val, kk, ex, pp in zip(rows["v"], rows["k"], rows["expected"], rows["p"])]
         out.append(_flags(data, rows["pos"].to_numpy(), "repeated_count", column,
-                          rows["v"].astype("int64").to_numpy(), details, account=account, between=None))
+                          rows["v"].to_numpy(), details, account=account, between=None))
     return out
 
 
@@ -240,7 +254,7 @@ def check_engagement(data, *, account: str | None = "account", between: str | No
       audience, which legitimately repeats), a value ``v >= min_count`` seen in ``k >= min_repeats``
       distinct posts is flagged when :math:`W \\cdot P(X \\ge k) < 10^{-5}` for
       :math:`X \\sim \\text{Poisson}(\\lambda)`, where :math:`W` is the number of integers in the
-      window :math:`[v/1.5, 1.5v]` and :math:`\\lambda` is (the number of the account's other posts in
+      window :math:`[v/1.5, 1.5v]` and :math:`\\lambda` is (the number of the account's other rows in
       that window + 0.5) / (W - 1): how often a post lands on one exact value there. The factor W
       corrects for having looked at every value of the window (a birthday-problem bound). Popular
       small values therefore do not fire; rounded exports ("1.2K") can, and deserve the look too.

@@ -352,7 +352,7 @@ def _prepare(raw: pd.DataFrame, prof: ExportProfile, report: QualityReport) -> p
         if parts:
             nums = out[parts].apply(lambda s: pd.to_numeric(_text(s), errors="coerce"))
             total = nums.sum(axis=1, min_count=len(parts)).where(nums.notna().all(axis=1))
-            out["reactions (sum)"] = total.map(lambda v: "" if pd.isna(v) else str(int(v)))
+            out["reactions (sum)"] = total.round().astype("Int64").astype("string").fillna("")
             report.note(f"profile 'crowdtangle': likes = sum of the reaction columns {', '.join(parts)} "
                         f"(missing where any part is missing: {int(total.isna().sum())} row(s)); 'Likes' alone is "
                         f"the Like reaction and is kept under its own name.")

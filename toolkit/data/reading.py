@@ -185,8 +185,8 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         "meta_business_suite", "facebook_insights", "x_api_v2", "x_analytics", "instagram",
         "linkedin", "generic", ...): maps its columns, reads X API v2 ``.json``/``.jsonl``, and adds
         ``is_repost``/``is_reply`` (see :mod:`toolkit.data.profiles`). "auto" applies the one
-        profile whose columns the file has, only when ``columns`` is None; None never applies one.
-        Single files and DataFrames only.
+        profile whose columns the file has, only when ``columns`` is None (for a directory, glob or
+        list: file by file); None never applies one. A named profile: single files and DataFrames.
 
     Returns
     -------
