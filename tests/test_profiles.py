@@ -178,6 +178,24 @@ def test_list_profiles_is_documented_and_complete():
         assert f"`{name}`" in readme, name
 
 
+def test_identity_holds_when_a_profile_export_has_excluded_rows(tmp_path):
+    lines = (EXPORTS / "crowdtangle_facebook.csv").read_text().splitlines()
+    blank = ",".join([""] * len(lines[0].split(",")))
+    (tmp_path / "ct.csv").write_text("\n".join(lines + [lines[3], blank]) + "\n")  # a duplicate and an empty row
+    data, report = tk.read_posts(tmp_path / "ct.csv")
+    assert report.n_rows_in == 14 and len(data) == 12 and report.n_rows_excluded == 2
+    assert sorted(report.entries.loc[report.entries["action"] == "excluded", "rule"]) == ["duplicate_row",
+                                                                                          "empty_row"]
+    assert data["is_repost"].fillna(False).sum() == 1
+    report.check(data)
+
+
+def test_header_only_export(tmp_path):
+    (tmp_path / "ct.csv").write_text((EXPORTS / "crowdtangle_facebook.csv").read_text().splitlines()[0] + "\n")
+    data, report = tk.read_posts(tmp_path / "ct.csv")
+    assert len(data) == 0 and report.n_rows_in == 0 and str(data["is_repost"].dtype) == "boolean"
+
+
 def test_crowdtangle_xlsx_if_openpyxl_is_available(tmp_path):
     pytest.importorskip("openpyxl")
     raw = pd.read_csv(EXPORTS / "crowdtangle_facebook.csv", dtype=str, keep_default_na=False)

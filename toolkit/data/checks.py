@@ -5,6 +5,10 @@ only show across posts: one large count repeated over many posts of an account (
 artefact), placeholder publication times, groups whose periods barely overlap, and interactions
 above reach. It returns one row per (check, post) so each finding can be looked at and joined
 back to the data; nothing is removed.
+
+``tk.read_posts`` does not run these checks itself: they compare posts across accounts and
+groups, and departments usually arrive later (``tk.assign_departments``). Run them once the table
+is complete and pass ``report=`` to record the flags in the loader's quality report.
 """
 from __future__ import annotations
 

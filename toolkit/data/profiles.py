@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from toolkit import config
 from toolkit._validation import _did_you_mean, message
 from toolkit.data.quality import QualityReport
 
@@ -440,8 +441,6 @@ def prepare(raw: pd.DataFrame, *, profile, columns, kind: str, report: QualityRe
     user = dict(columns or {})
     mapping = {k: v for k, v in mapping.items() if k not in user and v not in set(user.values())}
     mapping.update(user)
-    if prof.platform is not None and "platform" not in mapping.values() and "platform" not in raw.columns:
-        raw = raw.assign(platform=prof.platform)
     report.note(f"Export profile {prof.name!r} ({prof.title}; {why}). Layout: {prof.documentation}.")
     # ids are labels, not numbers: 19-digit tweet ids would lose digits as floats
     ids = {c: raw[c].astype(str).to_numpy(dtype=object) for c in raw.columns
@@ -458,6 +457,13 @@ def finish(data: pd.DataFrame, report: QualityReport, applied: Applied | None) -
         return data
     prof = applied.profile
     data = data.copy()
+    if prof.platform is not None and "platform" not in data.columns:
+        # added here, not to the raw rows, so that a blank row stays blank (and is excluded as empty)
+        platform = pd.Series(config.ordered_categorical([prof.platform] * len(data), config.PLATFORMS),
+                             index=data.index)
+        data["platform"] = platform
+        order = [c for c in config.POST_COLUMNS if c in data.columns]
+        data = data[order + [c for c in data.columns if c not in order]]
     rows = data["source_row"].to_numpy(dtype="int64") - 1
     for col, text in applied.id_text.items():
         if col in data.columns:

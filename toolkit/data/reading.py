@@ -206,7 +206,8 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
           not counted); joins to ``report.entries``
 
         followed by every other source column under its original name (text, or Int64/Float64
-        when all its values are clean numbers). ``data.attrs["source"]`` holds the source name.
+        when all its values are clean numbers); with an export profile, also ``is_repost`` and
+        ``is_reply`` (boolean, see `profile`). ``data.attrs["source"]`` holds the source name.
     report : QualityReport
         ``n_rows_in`` rows read, one entry per excluded/repaired/flagged row and problem (rules
         in the module docstring), and notes on encoding, delimiter, mapping and missing cells.
