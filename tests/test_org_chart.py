@@ -95,6 +95,8 @@ def test_org_chart_errors(tmp_path):
         tk.assign_departments(posts.assign(department="HR"), org_chart=CHART)
     with pytest.raises(TypeError, match="`org_chart` must be a pandas.DataFrame or the path"):
         tk.assign_departments(posts, org_chart={"careers": "HR"})
+    with pytest.raises(ValueError, match="`time` must be a column of posting times"):
+        tk.assign_departments(posts.assign(posted_at="yesterday-ish"), org_chart=CHART)
     with pytest.raises(FileNotFoundError):
         tk.assign_departments(posts, org_chart=tmp_path / "missing.csv")
 

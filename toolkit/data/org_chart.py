@@ -198,7 +198,11 @@ def assign_departments(data, *, org_chart, account: str = "account", department:
     keys = _key(data[account]).reset_index(drop=True)
     if dated:
         check_column(data, time, _FUNC, "time")
-        when = pd.to_datetime(data[time], utc=True).reset_index(drop=True)
+        try:
+            when = pd.to_datetime(data[time], utc=True, format="mixed").reset_index(drop=True)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(message(_FUNC, "time", "a column of posting times (datetimes, e.g. from tk.read_posts)",
+                                     time, f"pandas could not read it as dates: {exc}")) from None
     else:
         when = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")
     posts = pd.DataFrame({"pos": np.arange(n), "key": keys, "when": when})
