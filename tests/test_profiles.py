@@ -79,8 +79,31 @@ def test_facebook_insights_description_row_is_part_of_the_header():
     assert report.n_rows_in == 7 and len(data) == 7
     assert data["reach"].tolist() == [1500 + 100 * i for i in range(7)]
     assert data["likes"].tolist() == [25 + i for i in range(7)]
-    assert any("description row" in n for n in report.notes)
+    assert any("row of column descriptions" in n for n in report.notes)
     assert _rule(report, "unparseable_number").empty
+
+
+@pytest.mark.parametrize("name", ["meta_business_suite_facebook.csv", "instagram_posts.csv"])
+def test_a_description_row_is_recognised_in_other_meta_exports(name, tmp_path):
+    lines = (EXPORTS / name).read_text().splitlines()
+    n_cols = len(pd.read_csv(EXPORTS / name, nrows=0).columns)
+    description = ",".join(['"Lifetime: a description of this column (Unique Users)"'] * n_cols)
+    (tmp_path / name).write_text("\n".join([lines[0], description] + lines[1:]) + "\n")
+    with_row, report = tk.read_posts(tmp_path / name)
+    plain, _ = tk.read_posts(EXPORTS / name)
+    assert report.n_rows_in == len(plain) == len(with_row)
+    pd.testing.assert_frame_equal(with_row.drop(columns="source_row"), plain.drop(columns="source_row"),
+                                  check_dtype=False)
+    assert any("row of column descriptions" in n for n in report.notes)
+
+
+def test_abbreviated_counts_in_the_first_row_are_data_not_descriptions():
+    raw = pd.read_csv(EXPORTS / "meta_business_suite_facebook.csv", dtype=str, keep_default_na=False)
+    raw.loc[0, ["Impressions", "Reach", "Reactions", "Comments", "Shares", "Total clicks",
+                "Reactions, comments and shares"]] = ["1.2K", "1K", "2K", "1K", "1K", "1K", "4K"]
+    data, report = tk.read_posts(raw)
+    assert len(data) == 8 and data["reach"].iloc[0] == 1000
+    assert not any("row of column descriptions" in n for n in report.notes)
 
 
 def test_linkedin_title_line_and_paid_from_post_type():

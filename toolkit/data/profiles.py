@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -331,14 +332,17 @@ def _prepare(raw: pd.DataFrame, prof: ExportProfile, report: QualityReport) -> p
     n = len(out)
     repost = pd.Series(pd.NA, index=out.index, dtype="boolean")
     reply = pd.Series(pd.NA, index=out.index, dtype="boolean")
-    if prof.name == "facebook_insights" and n:
-        reach = col.get("lifetime post total reach")
-        first = str(out[reach].iloc[0]).strip() if reach is not None else ""
-        if first and not first.replace(",", "").isdigit() and any(ch.isalpha() for ch in first):
+    if n:  # Meta's exports (Insights, Business Suite) put a row of column descriptions under the header
+        counts = [col[c.casefold()] for canon, cands in prof.columns.items() if canon in config.COUNT_COLUMNS
+                  for c in cands if c.casefold() in col]
+        first = [str(out[c].iloc[0]).strip() for c in counts]
+        filled = [f for f in first if f]
+        # words, not numbers: "1.2K" (an abbreviated count) is data, "The number of people who..." is not
+        if filled and all(re.search(r"[^\W\d_]{3,}\s+\S*[^\W\d_]{3,}", f) for f in filled):
             out = out.iloc[1:].reset_index(drop=True)
             repost, reply = repost.iloc[1:].reset_index(drop=True), reply.iloc[1:].reset_index(drop=True)
-            report.note("profile 'facebook_insights': the line under the column names is Facebook's description "
-                        f"row (e.g. {first[:60]!r}); it is read as part of the header, not as a post.")
+            report.note(f"profile {prof.name!r}: the line under the column names is a row of column descriptions "
+                        f"(e.g. {filled[0][:60]!r}), not a post; it is read as part of the header.")
     if prof.name in ("crowdtangle", "crowdtangle_instagram") and "post created" in col:
         created = _text(out[col["post created"]])
         abbrev = created.str.extract(r"\s([A-Z]{3,4})$", expand=False)
