@@ -3,8 +3,9 @@
 A profile knows one export format (CrowdTangle, Meta Business Suite, Facebook Insights, X API v2,
 X analytics, Instagram, LinkedIn, a generic social-media-management CSV): which of its columns
 become which canonical column (:data:`toolkit.config.POST_SCHEMA`), how to read it (X API v2
-JSON/JSONL is flattened to one row per tweet), and how it marks **reposts** (retweets, shared
-posts of other accounts) and **replies**.
+JSON/JSONL is flattened to one row per tweet; a row of column descriptions under the header, as in
+Meta's exports, and a title line above it, as in LinkedIn's, are recognised and noted), and how it
+marks **reposts** (retweets, shared posts of other accounts) and **replies**.
 
 :func:`toolkit.read_posts` uses them through ``profile=``: ``profile="crowdtangle"`` applies one
 profile, ``profile="auto"`` (the default) applies the profile whose signature columns the file has
