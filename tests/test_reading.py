@@ -510,7 +510,7 @@ def test_bad_source_types_and_paths(tmp_path):
     with pytest.raises(TypeError, match=r"`source` must be a file path, .* or a pandas.DataFrame; got 'list'"):
         read_posts([1, 2])
     with pytest.raises(ValueError, match=r"`source` must be a .csv, .tsv, .txt, .xlsx or .parquet file"):
-        read_posts(_write(tmp_path, "{}", name="posts.json"))
+        read_posts(_write(tmp_path, "<posts/>", name="posts.xml"))  # .json/.jsonl: X API v2 (test_profiles.py)
     # directories and globs are read file by file (tests/test_reading_collections.py); empty ones are refused
     with pytest.raises(ValueError, match=r"at least one CSV/Parquet file"):
         read_posts(tmp_path)
@@ -539,7 +539,8 @@ def test_keyword_only_signature():
     params = list(inspect.signature(read_posts).parameters.values())
     assert params[0].name == "source" and params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     assert [p.name for p in params[1:]] == ["columns", "encoding", "delimiter", "sheet_name", "timezone",
-                                            "date_format", "normalize_labels", "strict", "source_name", "engine"]
+                                            "date_format", "normalize_labels", "strict", "source_name", "engine",
+                                            "profile"]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:])
 
 

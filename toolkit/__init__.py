@@ -20,6 +20,9 @@ _EXPORTS: dict[str, str] = {
     "list_datasets": "toolkit.data.registry",
     "to_long": "toolkit.data.reshape",
     "to_wide": "toolkit.data.reshape",
+    "list_profiles": "toolkit.data.profiles",
+    "assign_departments": "toolkit.data.org_chart",
+    "check_engagement": "toolkit.data.checks",
     # beyond one machine: account-level reduction, the same on Dask
     "aggregate_posts": "toolkit.aggregate",
     "read_posts_dask": "toolkit.distributed",

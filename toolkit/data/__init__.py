@@ -12,6 +12,9 @@ _EXPORTS = {
     "dataset_path": "toolkit.data.registry",
     "to_long": "toolkit.data.reshape",
     "to_wide": "toolkit.data.reshape",
+    "list_profiles": "toolkit.data.profiles",
+    "assign_departments": "toolkit.data.org_chart",
+    "check_engagement": "toolkit.data.checks",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -52,7 +52,7 @@ import pandas as pd
 
 from toolkit import config
 from toolkit._validation import _did_you_mean, check_option, message
-from toolkit.data import parsing
+from toolkit.data import parsing, profiles
 from toolkit.data.quality import QualityReport
 
 _FUNC = "read_posts"
@@ -137,7 +137,8 @@ def _read_collection(source, files, *, engine, strict, source_name, **options):
 def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: str | None = None,
                delimiter: str | None = None, sheet_name: int | str = 0, timezone: str | None = None,
                date_format: str | None = None, normalize_labels: bool = False, strict: bool = False,
-               source_name: str | None = None, engine: str = "auto") -> tuple[pd.DataFrame, QualityReport]:
+               source_name: str | None = None, engine: str = "auto",
+               profile: str | None = "auto") -> tuple[pd.DataFrame, QualityReport]:
     """Read a post-level export into the canonical table, with a report of every change.
 
     Parameters
@@ -179,6 +180,13 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         it into memory, and "auto" chooses "dask" when the files total more than
         ``DASK_THRESHOLD_BYTES`` (2 GiB) and "pandas" otherwise (the choice is noted in the
         report). For a single file or DataFrame only "auto" and "pandas" apply.
+    profile : str or None, default="auto"
+        Export profile of a platform export (``tk.list_profiles()``: "crowdtangle",
+        "meta_business_suite", "facebook_insights", "x_api_v2", "x_analytics", "instagram",
+        "linkedin", "generic", ...): maps its columns, reads X API v2 ``.json``/``.jsonl``, and adds
+        ``is_repost``/``is_reply`` (see :mod:`toolkit.data.profiles`). "auto" applies the one
+        profile whose columns the file has, only when ``columns`` is None (for a directory, glob or
+        list: file by file); None never applies one. A named profile: single files and DataFrames.
 
     Returns
     -------
@@ -198,7 +206,8 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
           not counted); joins to ``report.entries``
 
         followed by every other source column under its original name (text, or Int64/Float64
-        when all its values are clean numbers). ``data.attrs["source"]`` holds the source name.
+        when all its values are clean numbers); with an export profile, also ``is_repost`` and
+        ``is_reply`` (boolean, see `profile`). ``data.attrs["source"]`` holds the source name.
     report : QualityReport
         ``n_rows_in`` rows read, one entry per excluded/repaired/flagged row and problem (rules
         in the module docstring), and notes on encoding, delimiter, mapping and missing cells.
@@ -251,7 +260,11 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
                    timezone=timezone, date_format=date_format, normalize_labels=normalize_labels,
                    strict=strict, source_name=source_name)
     check_option(engine, ("auto", "pandas", "dask"), "read_posts", "engine")
+    profiles.check_profile(profile)
     files = _collection_files(source)
+    if files is not None and profile not in ("auto", None):
+        raise ValueError(message(_FUNC, "profile", "'auto' or None for a directory, glob or list", profile,
+                                 "Read the export files one by one with profile=..., then pd.concat."))
     if files is not None:
         return _read_collection(source, files, engine=engine, strict=strict, columns=columns, encoding=encoding,
                                 delimiter=delimiter, timezone=timezone, date_format=date_format,
@@ -259,12 +272,17 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     if engine == "dask":
         raise ValueError(message("read_posts", "engine", "'auto' or 'pandas' for a single file or DataFrame",
                                  engine, "Pass a directory, a glob or a list of files to read them with Dask."))
-    raw, name, kind, notes = _load(source, encoding=encoding, delimiter=delimiter, sheet_name=sheet_name)
+    if profiles.is_json(source):  # export profiles: X API v2 JSON/JSONL (toolkit/data/profiles.py)
+        raw, notes = profiles.read_x_api_json(source)
+        name, kind = str(source), "x_api_json"
+    else:
+        raw, name, kind, notes = _load(source, encoding=encoding, delimiter=delimiter, sheet_name=sheet_name)
     name = source_name if source_name is not None else name
     report = QualityReport(source=name)
-    report.n_rows_in = len(raw)
     for text in notes:
         report.note(text)
+    raw, columns, used_profile = profiles.prepare(raw, profile=profile, columns=columns, kind=kind, report=report)
+    report.n_rows_in = len(raw)
     raw = _apply_mapping(raw, columns, report)
 
     canonical = [c for c in config.POST_COLUMNS if c in raw.columns and c != "source_row"]
@@ -372,6 +390,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
 
     # -- consistency checks ---------------------------------------------------------------------
     _consistency(data, report)
+    data = profiles.finish(data, report, used_profile)
 
     data.attrs = {"source": name}
     report.check(data)
@@ -452,7 +471,8 @@ def _load(source, *, encoding, delimiter, sheet_name) -> tuple[pd.DataFrame, str
         frame = frame.reset_index(drop=True)
         frame.attrs = {}
         return frame, text_path, "parquet", notes
-    raise ValueError(message(_FUNC, "source", "a .csv, .tsv, .txt, .xlsx or .parquet file", text_path,
+    raise ValueError(message(_FUNC, "source", "a .csv, .tsv, .txt, .xlsx or .parquet file (or X API v2 .json/.jsonl)",
+                             text_path,
                              "Save the export in one of these formats, or read it with pandas and pass the "
                              "DataFrame."))
 
