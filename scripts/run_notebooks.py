@@ -213,7 +213,8 @@ def execute(path: Path, output: Path, parameters: dict | None = None, timeout: i
         nb = inject_solutions(nb, blocks)
     log_path = output.with_suffix(".kernel.log")
     km = AsyncKernelManager(kernel_name=KERNEL, transport_encryption="auto")
-    client = NotebookClient(nb, km=km, timeout=timeout, kernel_name=KERNEL,
+    # startup_timeout: a kernel can take over a minute to start on a loaded 2-core machine
+    client = NotebookClient(nb, km=km, timeout=timeout, startup_timeout=180, kernel_name=KERNEL,
                             resources={"metadata": {"path": str(path.parent)}})
     try:
         with open(log_path, "w", encoding="utf-8") as log:
