@@ -6,7 +6,8 @@ Usage:
                                 [--only reproduction] [--no-html] [--compare-only] [--update-expected]
 
 Steps:
-1. run every notebook headless with papermill (``run_notebooks.execute``) into <output>/<folder>/<name>.ipynb and
+1. run every notebook headless from a fresh kernel (``run_notebooks.execute``: tutorials with their exercise
+   solutions inserted and their checks verified) into <output>/<folder>/<name>.ipynb and
    .html (``run_notebooks.to_html``); a notebook whose parameters cell declares ``headlines_dir`` gets it set to
    <output>/results, where it saves its headline numbers (``toolkit.results.Headlines``), and one declaring
    ``plan_results_dir`` gets <output>/plans (results files of ``toolkit.plans.run_plan``);
@@ -17,13 +18,13 @@ Steps:
    plan fingerprints, notebooks run.
 
 Exit status: 0 when every notebook ran and every expected number is within tolerance; 1 on any failure,
-drift or missing number. ``--compare-only`` skips step 1 (re-checks <output>/results). ``--update-expected``
+drift or missing number. Only the notebooks of this run are compared: with ``--only F`` the expected numbers of
+the notebooks in folder F (other folders' notebooks were not run, so their numbers are not "missing"). ``--compare-only`` skips step 1 (re-checks <output>/results). ``--update-expected``
 rewrites the expected file from this run (keeping existing tolerances and notes): do it only after review.
 """
 from __future__ import annotations
 
 import argparse
-import ast
 import datetime as dt
 import json
 import sys
@@ -46,20 +47,7 @@ def find_notebooks(notebooks_dir: Path, only: str | None = None) -> list[Path]:
 
 def parameters_cell(path: Path) -> dict:
     """Literal assignments of the cell tagged "parameters" ({} when there is none)."""
-    import nbformat
-
-    nb = nbformat.read(str(path), as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            out = {}
-            for node in ast.parse(cell.source).body:
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    try:
-                        out[node.targets[0].id] = ast.literal_eval(node.value)
-                    except ValueError:
-                        out[node.targets[0].id] = ast.unparse(node.value)
-            return out
-    return {}
+    return run_notebooks.parameters_cell(path)
 
 
 def seeds_of(parameters: dict) -> dict:
@@ -134,12 +122,9 @@ def run_all(notebooks: list[Path], *, notebooks_dir: Path, output: Path, html: b
             record["status"] = "ok"
             print(f"ok    {rel}  ({time.perf_counter() - start:.1f} s) -> {_rel(target)}", flush=True)
         except Exception as exc:  # report every notebook, then fail
-            if getattr(exc, "ename", None):  # papermill: the error raised inside the notebook
-                first = f"{exc.ename}: {str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ''}"
-            else:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            record["status"] = f"failed: {type(exc).__name__}: {first}"
-            print(f"FAIL  {rel}: {type(exc).__name__}: {first}", flush=True)
+            first = run_notebooks.failure_line(exc)  # for a cell error: the exception raised inside the notebook
+            record["status"] = f"failed: {first}"
+            print(f"FAIL  {rel}: {first}", flush=True)
         record["seconds"] = round(time.perf_counter() - start, 1)
         runs.append(record)
     return runs
@@ -178,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
                        timeout=args.timeout)
 
     collected = tkr.load_headlines(headlines_dir)
+    # Compare only what this run covers: the notebooks run (or, with --compare-only --only F, folder F's).
+    scope = None
+    if args.only or not args.compare_only:
+        scope = {p.stem for p in find_notebooks(notebooks_dir, args.only)}
+        collected = {nb: e for nb, e in collected.items() if nb in scope}
     results_file = output / "results.json"
     output.mkdir(parents=True, exist_ok=True)
     results_file.write_text(json.dumps({"notebooks": {nb: {k: tkr._json_entry(v) for k, v in e.items()}
@@ -195,9 +185,13 @@ def main(argv: list[str] | None = None) -> int:
                         "A number passes when |got - value| <= abs_tol + rel_tol * |value|.")
         tkr.write_expected(content, expected)
         print(f"expected values rewritten: {_rel(expected)} (review the diff before committing)")
-        comparison = tkr.compare_headlines(collected, expected=tkr.read_expected(expected))
-    else:
-        comparison = tkr.compare_headlines(collected, expected=tkr.read_expected(expected))
+    all_expected = tkr.read_expected(expected)
+    in_scope = all_expected if scope is None else {nb: e for nb, e in all_expected.items() if nb in scope}
+    comparison = tkr.compare_headlines(collected, expected=in_scope)
+    if len(in_scope) < len(all_expected):
+        print(f"compared the expected numbers of {len(in_scope)} notebook(s) in this run; "
+              f"{len(all_expected) - len(in_scope)} other notebook(s) with expected numbers were not run "
+              f"and are not checked")
 
     manifest = build_manifest(runs=runs, plans_dir=Path(args.plans_dir), expected=expected, results_file=results_file)
     manifest["comparison"] = {status: int((comparison["status"] == status).sum())

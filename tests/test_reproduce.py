@@ -152,3 +152,84 @@ def test_end_to_end_on_a_tiny_notebook_folder(tmp_path, capsys):
                        expected)
     assert reproduce.main(args + ["--compare-only"]) == 1
     assert "DRIFT     01-tiny / answer: expected 43, got 42" in capsys.readouterr().out
+
+
+def test_only_compares_the_notebooks_it_ran(tmp_path, capsys):
+    """--only tutorials checks the tutorials' expected numbers, not those of research notebooks it did not run."""
+    notebooks = tmp_path / "notebooks"
+    _notebook(notebooks / "tutorials" / "01-tiny.ipynb", 'headlines_dir = "unused"',
+              "from toolkit import results\n"
+              "h = results.Headlines(notebook='01-tiny')\n"
+              "h.record('answer', 42, rel_tol=0.0)\n"
+              "h.save(headlines_dir)")
+    _notebook(notebooks / "research" / "01-other.ipynb", 'headlines_dir = "unused"', "raise RuntimeError('not run')")
+    expected = tmp_path / "expected.json"
+    tkr.write_expected({"notebooks": {"01-tiny": {"answer": {"value": 42, "abs_tol": 0.0, "rel_tol": 0.0}},
+                                      "01-other": {"x": {"value": 1.0, "abs_tol": 0.0, "rel_tol": 0.0}}}}, expected)
+    output = tmp_path / "reports"
+    args = ["--notebooks-dir", str(notebooks), "--expected", str(expected), "--output", str(output),
+            "--plans-dir", str(_plan_dir(tmp_path)), "--no-html", "--timeout", "120"]
+    assert reproduce.main(args + ["--only", "tutorials"]) == 0
+    out = capsys.readouterr().out
+    assert "reproduced: 1 headline number(s) within tolerance" in out
+    assert "1 other notebook(s) with expected numbers were not run and are not checked" in out
+    assert "01-other" not in out.split("collected")[1]  # never reported as missing
+    # the same check without running again
+    assert reproduce.main(args + ["--only", "tutorials", "--compare-only"]) == 0
+    capsys.readouterr()
+    # all folders: the research notebook fails and its expected number is missing
+    assert reproduce.main(args + ["--compare-only"]) == 1
+    assert "MISSING   01-other / x" in capsys.readouterr().out
+    # a tutorials-only run must still fail when a tutorial's own number drifts
+    tkr.write_expected({"notebooks": {"01-tiny": {"answer": {"value": 41, "abs_tol": 0.0, "rel_tol": 0.0}}}}, expected)
+    assert reproduce.main(args + ["--only", "tutorials", "--compare-only"]) == 1
+    assert "DRIFT     01-tiny / answer" in capsys.readouterr().out
+
+
+def _parameter_notebook(path: Path) -> Path:
+    return _notebook(path, 'seed = 1\nlabel = "a"',
+                     "from pathlib import Path\n"
+                     "Path('seen.txt').write_text(f'{seed!r} {label!r} {type(seed).__name__}')")
+
+
+def test_run_notebooks_p_sets_declared_parameters(tmp_path, capsys):
+    nb = _parameter_notebook(tmp_path / "nbs" / "01-p.ipynb")
+    out = tmp_path / "out"
+    assert run_notebooks.main([str(nb), "--output", str(out), "--no-html", "-p", "seed", "3",
+                               "-p", "label", "hello world"]) == 0
+    assert (nb.parent / "seen.txt").read_text() == "3 'hello world' int"
+    assert "with {'seed': 3, 'label': 'hello world'}" in capsys.readouterr().out
+    executed = nbformat.read(str(out / "01-p.ipynb"), as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "seed = 3" in injected[0].source
+    # without -p the notebook's own values apply
+    assert run_notebooks.main([str(nb), "--output", str(out), "--no-html"]) == 0
+    assert (nb.parent / "seen.txt").read_text() == "1 'a' int"
+
+
+def test_run_notebooks_p_rejects_an_undeclared_name(tmp_path, capsys):
+    nb = _parameter_notebook(tmp_path / "nbs" / "01-p.ipynb")
+    assert run_notebooks.main([str(nb), "--output", str(tmp_path / "out"), "-p", "sede", "3"]) == 2
+    out = capsys.readouterr().out
+    assert "sede" in out and "declared names: label, seed" in out
+    assert not (nb.parent / "seen.txt").exists()
+
+
+def test_parse_value():
+    assert run_notebooks.parse_value("3") == 3
+    assert run_notebooks.parse_value("0.01") == 0.01
+    assert run_notebooks.parse_value("True") is True
+    assert run_notebooks.parse_value("['PR', 'IT']") == ["PR", "IT"]
+    assert run_notebooks.parse_value("comments") == "comments"
+
+
+def test_kernel_runs_without_tcp_or_shutdown_noise(tmp_path, capfd):
+    """A clean run prints one line per notebook: no kernel log lines (TCP warning, shutdown interrupt)."""
+    nb = _notebook(tmp_path / "nbs" / "01-q.ipynb", "seed = 1", "%matplotlib inline\nimport matplotlib.pyplot as plt\n"
+                   "plt.plot([1, 2]);")
+    assert run_notebooks.main([str(nb), "--output", str(tmp_path / "out"), "--no-html"]) == 0
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.err + captured.out
+    assert "KeyboardInterrupt" not in captured.err + captured.out
+    assert [line for line in captured.out.splitlines() if line.strip()] == [
+        line for line in captured.out.splitlines() if line.startswith("ok    ")]

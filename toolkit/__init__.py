@@ -97,12 +97,14 @@ _EXPORTS: dict[str, str] = {
     "session_info": "toolkit.reporting",
     "compact_letter_display": "toolkit.display",
     "ToolkitWarning": "toolkit._validation",
+    # tutorials: exercise checks that fail until the answer is filled in
+    "check_answer": "toolkit.exercises",
 }
 
 # Sub-modules reachable as attributes (tk.data, tk.stats, ...).
 _SUBMODULES = {"data", "stats", "metrics", "simulation", "reporting", "config", "models", "plots", "widgets",
                "survey", "plans", "results", "aggregate", "distributed", "growth", "robustness",
-               "power", "display"}
+               "power", "display", "exercises"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
