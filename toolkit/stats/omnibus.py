@@ -8,7 +8,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from .._docstrings import fill_doc
 from .._validation import check_integer, check_probability, check_random_state, message, warn
@@ -78,24 +78,67 @@ def _sums_of_squares_float(gd: GroupedData, constant: np.ndarray) -> tuple[float
     return between, float(np.sum(ss_g))
 
 
-def _ncf_limits(f_value: float, df1: float, df2: float, level: float) -> tuple[float, float]:
-    """Confidence limits for the noncentrality lambda of F(df1, df2, lambda) (Steiger 2004)."""
+#: Above this denominator df, scipy's noncentral F cdf can return NaN or lose monotonicity in the
+#: noncentrality (e.g. ncf.cdf(582.19, 7, 999992, 7946.9) is NaN); the mixture route is used there.
+_NCF_MAX_DF2 = 1e5
+_HERMITE_Z, _HERMITE_W = np.polynomial.hermite_e.hermegauss(64)
+_HERMITE_W = _HERMITE_W / _HERMITE_W.sum()
+
+NCF_SCIPY = "scipy noncentral F"
+NCF_MIXTURE = ("noncentral chi-square mixed over the denominator chi-square (64-point Gauss-Hermite; "
+               "scipy's noncentral F is unreliable at this df)")
+
+
+def _ncf_cdf_mixture(f_value: float, df1: float, df2: float, lam: float) -> float:
+    """P(F <= f) for F ~ F(df1, df2, lam) as E[ncx2.cdf(f df1 X2 / df2; df1, lam)], X2 ~ chi2(df2).
+
+    The expectation over X2 is a Gauss-Hermite rule on X2 = chi2.ppf(Phi(z)); every term is a
+    decreasing function of lam, so the mixture is monotone in lam (what root finding needs). Accurate
+    to ~1e-6 against scipy's ncf for df2 >= 2000 (tests/test_omnibus.py); exact as df2 -> infinity.
+    """
+    x2 = stats.chi2.ppf(special.ndtr(_HERMITE_Z), df2) / df2
+    return float(np.sum(_HERMITE_W * stats.ncx2.cdf(f_value * df1 * x2, df1, lam)))
+
+
+def _ncf_solve(cdf, f_value: float, df1: float, target: float) -> float:
+    """Noncentrality with cdf(lam) = target (cdf decreasing in lam); NaN when it cannot be bracketed."""
+    g = lambda lam: cdf(lam) - target  # noqa: E731
+    at0 = g(0.0)
+    if not np.isfinite(at0):
+        return math.nan
+    if at0 <= 0.0:
+        return 0.0
+    hi = max(10.0, 2.0 * f_value * df1)
+    while True:
+        value = g(hi)
+        if not np.isfinite(value):
+            return math.nan
+        if value <= 0.0:
+            break
+        hi *= 2.0
+        if hi > 1e15:
+            return math.nan
+    return float(optimize.brentq(g, 0.0, hi, xtol=1e-10, rtol=1e-12, maxiter=500))
+
+
+def _ncf_limits(f_value: float, df1: float, df2: float, level: float) -> tuple[float, float, str]:
+    """Confidence limits for the noncentrality lambda of F(df1, df2, lambda) (Steiger 2004), and the route.
+
+    scipy's noncentral F for df2 <= 1e5; above that, or when scipy returns NaN, the chi-square mixture
+    (:func:`_ncf_cdf_mixture`). NaN limits (never an error) if neither can bracket a root.
+    """
     if not np.isfinite(f_value):
-        return math.nan, math.nan
+        return math.nan, math.nan, NCF_SCIPY
     alpha = 1.0 - level
-    cdf = lambda lam, target: stats.ncf.cdf(f_value, df1, df2, lam) - target  # noqa: E731
-
-    def solve(target: float) -> float:
-        if cdf(0.0, target) <= 0.0:
-            return 0.0
-        hi = max(10.0, 2.0 * f_value * df1)
-        while cdf(hi, target) > 0.0:
-            hi *= 2.0
-            if hi > 1e15:
-                return math.nan
-        return float(optimize.brentq(cdf, 0.0, hi, args=(target,), xtol=1e-10, rtol=1e-12, maxiter=500))
-
-    return solve(1.0 - alpha / 2.0), solve(alpha / 2.0)
+    targets = (1.0 - alpha / 2.0, alpha / 2.0)
+    if df2 <= _NCF_MAX_DF2:
+        cdf = lambda lam: stats.ncf.cdf(f_value, df1, df2, lam)  # noqa: E731
+        lo, hi = (_ncf_solve(cdf, f_value, df1, t) for t in targets)
+        if np.isfinite(lo) and np.isfinite(hi):
+            return lo, hi, NCF_SCIPY
+    cdf = lambda lam: _ncf_cdf_mixture(f_value, df1, df2, lam)  # noqa: E731
+    lo, hi = (_ncf_solve(cdf, f_value, df1, t) for t in targets)
+    return lo, hi, NCF_MIXTURE
 
 
 def _row(func, gd, level, **values) -> dict:
@@ -219,12 +262,12 @@ def anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise"):
         omega2 = (ssb - df1 * msw) / (sst + msw)
         exact = "two-pass sums of squares"
     p = float(stats.f.sf(f_value, df1, df2))
-    lam_lo, lam_hi = _ncf_limits(f_value, df1, df2, level)
+    lam_lo, lam_hi, route = _ncf_limits(f_value, df1, df2, level)
     lo, hi = lam_lo / (lam_lo + gd.n), lam_hi / (lam_hi + gd.n)
     row = _row(func, gd, level, statistic=f_value, df_between=float(df1), df_within=float(df2), p_value=p,
                ss_between=ssb, ss_within=ssw, effect_size=eta2, effect_size_type="eta_squared",
                ci_low=lo, ci_high=hi, omega_squared=omega2, omega_squared_ci_low=lo, omega_squared_ci_high=hi,
-               method=f"Fisher one-way ANOVA, equal variances ({exact}); CI by noncentral F inversion")
+               method=f"Fisher one-way ANOVA, equal variances ({exact}); CI by noncentral F inversion ({route})")
     return frame([row], OMNIBUS_COLUMNS)
 
 
@@ -337,13 +380,13 @@ def welch_anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise")
     df2 = (k * k - 1.0) / (3.0 * lam_term)
     p = float(stats.f.sf(f_value, df1, df2))
     omega2 = df1 * (f_value - 1.0) / (df1 * (f_value - 1.0) + gd.n)
-    lam_lo, lam_hi = _ncf_limits(f_value, df1, df2, level)
+    lam_lo, lam_hi, route = _ncf_limits(f_value, df1, df2, level)
     lo, hi = lam_lo / (lam_lo + gd.n), lam_hi / (lam_hi + gd.n)
     row = _row(func, gd, level, statistic=f_value, df_between=df1, df_within=df2, p_value=p,
                effect_size=omega2, effect_size_type="omega_squared_welch", ci_low=lo, ci_high=hi,
                omega_squared=omega2, omega_squared_ci_low=lo, omega_squared_ci_high=hi,
-               method="Welch (1951) one-way ANOVA, unequal variances; approximate CI by noncentral F "
-                      "inversion with Welch df")
+               method=f"Welch (1951) one-way ANOVA, unequal variances; approximate CI by noncentral F "
+                      f"inversion with Welch df ({route})")
     return frame([row], OMNIBUS_COLUMNS)
 
 
