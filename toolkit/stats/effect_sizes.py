@@ -135,6 +135,11 @@ def hedges_g(x, y, *, confidence_level=0.95) -> EffectSize:
     x = _as_sample(x, func, "x")
     y = _as_sample(y, func, "y")
     level = check_probability(confidence_level, func, "confidence_level")
+    return _hedges_g(x, y, level)
+
+
+def _hedges_g(x: np.ndarray, y: np.ndarray, level: float | None) -> EffectSize:
+    """Hedges' g of validated samples; ``level=None`` skips the interval (NaN limits)."""
     nx, ny = x.size, y.size
     df = nx + ny - 2
     mx, my = x.mean(), y.mean()
@@ -146,6 +151,8 @@ def hedges_g(x, y, *, confidence_level=0.95) -> EffectSize:
                           "not defined: both groups have zero variance")
     j = _hedges_j(df)
     d = float(mx - my) / sp
+    if level is None:
+        return EffectSize("hedges_g", j * d, math.nan, math.nan, "no interval requested (effsize_ci='none')")
     scale = math.sqrt(nx * ny / (nx + ny))
     t = d * scale
     alpha = 1.0 - level
@@ -157,13 +164,6 @@ def hedges_g(x, y, *, confidence_level=0.95) -> EffectSize:
 # ---------------------------------------------------------------------------------------------
 # Cliff's delta
 # ---------------------------------------------------------------------------------------------
-def _dominance_rows(x: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """For each x_i: #(y < x_i) - #(y > x_i) (ys sorted)."""
-    below = np.searchsorted(ys, x, side="left")
-    above = ys.size - np.searchsorted(ys, x, side="right")
-    return (below - above).astype(np.float64)
-
-
 def cliffs_delta(x, y, *, confidence_level=0.95) -> EffectSize:
     """Compute Cliff's delta P(X > Y) - P(X < Y) with Cliff's asymmetric confidence interval.
 
@@ -216,19 +216,35 @@ def cliffs_delta(x, y, *, confidence_level=0.95) -> EffectSize:
     x = _as_sample(x, func, "x")
     y = _as_sample(y, func, "y")
     level = check_probability(confidence_level, func, "confidence_level")
-    nx, ny = x.size, y.size
-    xs, ys = np.sort(x), np.sort(y)
-    row = _dominance_rows(x, ys)                 # n_y * d_i.
-    col = -_dominance_rows(y, xs)                # n_x * d_.j  (sign of x - y_j)
+    return _cliffs_delta_sorted(np.sort(x), np.sort(y), level)
+
+
+def _cliffs_delta_sorted(xs: np.ndarray, ys: np.ndarray, level: float | None) -> EffectSize:
+    """Cliff's delta and interval from two SORTED samples (``level=None``: no interval, NaN limits)."""
+    nx, ny = xs.size, ys.size
+    x_left, x_right = np.searchsorted(ys, xs, side="left"), np.searchsorted(ys, xs, side="right")
+    y_left, y_right = np.searchsorted(xs, ys, side="left"), np.searchsorted(xs, ys, side="right")
+    row = (x_left - (ny - x_right)).astype(np.float64)      # n_y * d_i. : #(y < x_i) - #(y > x_i)
+    col = -(y_left - (nx - y_right)).astype(np.float64)     # n_x * d_.j  (sign of x - y_j)
+    delta, ss_row = _dominance_side(row, nx, ny)
+    _, ss_col = _dominance_side(col, ny, nx)
+    return _cliffs_interval(delta, ss_row, ss_col, float(np.sum(x_right - x_left)), nx, ny, level)
+
+
+def _dominance_side(counts: np.ndarray, n_self: int, n_other: int) -> tuple[float, float]:
+    """delta and sum (d_i. - delta)^2 from one side's dominance counts n_other * d_i. (two-pass)."""
+    delta = float(counts.sum()) / (float(n_self) * float(n_other))
+    return delta, float(np.sum((counts / n_other - delta) ** 2))
+
+
+def _cliffs_interval(delta: float, ss_row: float, ss_col: float, tied: float, nx: int, ny: int,
+                     level: float | None) -> EffectSize:
+    """Cliff's (1993) variance and the Feng & Cliff (2004) asymmetric interval (formula in cliffs_delta)."""
+    if level is None:
+        return EffectSize("cliffs_delta", delta, math.nan, math.nan, "no interval requested (effsize_ci='none')")
     npairs = float(nx) * float(ny)
-    delta = float(row.sum()) / npairs
-    di = row / ny
-    dj = col / nx
-    # sum_ij d_ij^2 = number of non-tied pairs
-    tied = float(np.sum(np.searchsorted(ys, x, side="right") - np.searchsorted(ys, x, side="left")))
-    sum_dij2 = npairs - tied
-    ss_ij = sum_dij2 - npairs * delta ** 2
-    num = ny ** 2 * float(np.sum((di - delta) ** 2)) + nx ** 2 * float(np.sum((dj - delta) ** 2)) - ss_ij
+    ss_ij = (npairs - tied) - npairs * delta ** 2    # sum_ij d_ij^2 = number of non-tied pairs
+    num = ny ** 2 * ss_row + nx ** 2 * ss_col - ss_ij
     var = num / (npairs * (nx - 1) * (ny - 1))
     var = max(var, (1.0 - delta ** 2) / (npairs - 1.0))
     if abs(delta) >= 1.0 or var <= 0.0:
@@ -242,6 +258,38 @@ def cliffs_delta(x, y, *, confidence_level=0.95) -> EffectSize:
     hi = (delta - delta ** 3 + root) / den
     return EffectSize("cliffs_delta", delta, max(lo, -1.0), min(hi, 1.0),
                       "Cliff (1993) variance, asymmetric interval (Feng & Cliff 2004)")
+
+
+def cliffs_delta_pairs(dense: list[np.ndarray], n_unique: int, pairs: list[tuple[int, int]],
+                       level: float | None) -> list[EffectSize]:
+    """Cliff's delta (and interval) for many pairs of groups from one pooled ranking, in O(n) per pair.
+
+    ``dense`` holds each group's SORTED dense ranks (0..n_unique-1) in the pooled sample. For every
+    group g the table lt_g[u] = #(g < value u) (a cumulative count) gives, by one sequential gather, each
+    other group's dominance counts #(g < x) - #(g > x); the numbers equal :func:`cliffs_delta`'s.
+    """
+    sizes = [d.size for d in dense]
+    side: dict[tuple[int, int], tuple[float, float, float]] = {}
+    need = {}
+    for a, b in pairs:
+        need.setdefault(b, []).append((a, b, "row"))
+        need.setdefault(a, []).append((b, a, "col"))
+    for g, jobs in need.items():
+        lt = np.zeros(n_unique + 1, dtype=np.int64)
+        np.cumsum(np.bincount(dense[g], minlength=n_unique), out=lt[1:])
+        for other, _, kind in jobs:
+            below, upto = lt[dense[other]], lt[dense[other] + 1]
+            counts = (below - (sizes[g] - upto)).astype(np.float64)   # #(g < v) - #(g > v) for v in `other`
+            if kind == "col":
+                counts = -counts
+            delta, ss = _dominance_side(counts, sizes[other], sizes[g])
+            side[(other, g, kind)] = (delta, ss, float(np.sum(upto - below)))
+    out = []
+    for a, b in pairs:
+        delta, ss_row, tied = side[(a, b, "row")]
+        _, ss_col, _ = side[(b, a, "col")]
+        out.append(_cliffs_interval(delta, ss_row, ss_col, tied, sizes[a], sizes[b], level))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
