@@ -393,3 +393,49 @@ def test_ncf_mixture_matches_scipy_where_scipy_is_reliable(df1, df2):
             a = _ncf_solve(lambda lam: stats.ncf.cdf(f_value, df1, df2, lam), f_value, df1, target)
             b = _ncf_solve(lambda lam: _ncf_cdf_mixture(f_value, df1, df2, lam), f_value, df1, target)
             assert b == pytest.approx(a, rel=1e-4, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# kruskal: effsize_ci (issue 13)
+# ---------------------------------------------------------------------------------------------
+def _kruskal_reference_data(name):
+    if name == "insectsprays":
+        d = pd.read_csv(REF_DIR / "insectsprays.csv")
+        return pd.DataFrame({"y": d["count"].astype(float), "g": d["spray"]})
+    if name == "plantgrowth":
+        d = pd.read_csv(REF_DIR.parent / "pairwise" / "plantgrowth.csv")
+        return pd.DataFrame({"y": d["weight"], "g": d["group"]})
+    d = pd.read_csv(REF_DIR / "mtcars_mpg_cyl.csv")
+    return pd.DataFrame({"y": d["mpg"], "g": d["cyl"].astype(str)})
+
+
+@pytest.mark.parametrize("row", pd.read_csv(REF_DIR / "kruskal_analytic_ci.csv").to_dict("records"),
+                         ids=lambda r: f"{r['dataset']}-{r['confidence_level']}")
+def test_kruskal_analytic_interval_matches_r(row):
+    """R 4.2 ANOVA on rank(y) + uniroot on pf(ncp=) (tests/reference/omnibus/kruskal_analytic_ci.R). Tolerance
+    1e-7: R's uniroot(tol = 1e-12) in lambda and printed to 17 digits; H to 1e-12 (different summation)."""
+    res = tk.kruskal(_kruskal_reference_data(row["dataset"]), dv="y", between="g", effsize_ci="analytic",
+                     confidence_level=row["confidence_level"]).iloc[0]
+    assert res["statistic"] == pytest.approx(row["H"], rel=1e-12)
+    assert res["effect_size"] == pytest.approx(row["eta_squared_ranks"], rel=1e-12)
+    np.testing.assert_allclose([res["ci_low"], res["ci_high"]], [row["ci_low"], row["ci_high"]], rtol=1e-7)
+    assert "ANOVA on ranks" in res["method"]
+
+
+def test_kruskal_effsize_ci_routes_change_only_the_interval(posts_long):
+    boot = tk.kruskal(posts_long, dv="likes", between="department", n_resamples=300, seed=7)
+    same = tk.kruskal(posts_long, dv="likes", between="department", n_resamples=300, seed=7, effsize_ci="bootstrap")
+    pd.testing.assert_frame_equal(boot, same)
+    for route in ("analytic", "none"):
+        other = tk.kruskal(posts_long, dv="likes", between="department", effsize_ci=route)
+        assert list(other.columns) == list(boot.columns)
+        pd.testing.assert_frame_equal(other.drop(columns=["ci_low", "ci_high", "method"]),
+                                      boot.drop(columns=["ci_low", "ci_high", "method"]))
+        assert other[["ci_low", "ci_high"]].isna().all().all() == (route == "none")
+    with pytest.raises(ValueError, match="effsize_ci"):
+        tk.kruskal(posts_long, dv="likes", between="department", effsize_ci="exact")
+
+
+def test_kruskal_analytic_interval_at_a_million_posts():
+    res = tk.kruskal(_million_posts(), dv="rate", between="department", effsize_ci="analytic").iloc[0]
+    assert 0.0 < res["ci_low"] < res["effect_size"] < res["ci_high"] < 1.0

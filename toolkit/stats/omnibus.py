@@ -11,12 +11,14 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from .._docstrings import fill_doc
-from .._validation import check_integer, check_probability, check_random_state, message, warn
+from .._validation import check_integer, check_option, check_probability, check_random_state, message, warn
 from ._prepare import GroupedData, prepare_groups
 from ._schema import OMNIBUS_COLUMNS, frame
 
 __all__ = ["anova", "welch_anova", "kruskal"]
 
+#: Routes of the effect-size interval (``effsize_ci``) of kruskal.
+EFFSIZE_CI: tuple[str, ...] = ("bootstrap", "analytic", "none")
 #: Welch's F is anti-conservative with many small groups: warn above this many groups ...
 _WELCH_MANY_GROUPS = 20
 #: ... when at least half of them have fewer values than this.
@@ -472,8 +474,44 @@ def _bootstrap_h_counts(group_counts: np.ndarray, sizes: np.ndarray, n_resamples
     return np.concatenate(out)
 
 
+def _eps2_analytic(eps2: float, k: int, n: int, level: float) -> tuple[float, float, str]:
+    """Interval of epsilon squared as the eta squared of the ANOVA on ranks (see ``kruskal`` Notes)."""
+    df1, df2 = k - 1, n - k
+    f_rank = (eps2 / df1) / ((1.0 - eps2) / df2) if eps2 < 1.0 else math.inf
+    lam_lo, lam_hi, route = _ncf_limits(f_rank, df1, df2, level)
+    how = f"analytic CI: noncentral F inversion of the ANOVA on ranks ({route})"
+    return lam_lo / (lam_lo + n), lam_hi / (lam_hi + n), how
+
+
+def _eps2_bootstrap(gd: GroupedData, uniq, inv, sizes, n_resamples: int, level: float, rng) -> tuple[float, float]:
+    """Percentile bootstrap interval of epsilon squared, resampling within groups (see ``kruskal`` Notes)."""
+    n = gd.n
+    if gd.k * uniq.size < n:  # tied data (counts): exact multinomial path, O(k·U) per resample
+        group_counts = np.zeros((gd.k, uniq.size))
+        np.add.at(group_counts, (gd.codes, inv), 1.0)
+        boot = _bootstrap_h_counts(group_counts, sizes, n_resamples, rng) / (n - 1.0)
+    else:  # (nearly) continuous data: index resampling, O(n) per resample
+        boot = []
+        chunk = max(1, min(n_resamples, 2_000_000 // max(n, uniq.size)))
+        done = 0
+        while done < n_resamples:
+            b = min(chunk, n_resamples - done)
+            idx = np.concatenate(
+                [gd.starts[i] + rng.integers(0, gd.sizes[i], size=(b, gd.sizes[i])) for i in range(gd.k)], axis=1)
+            boot.append(_bootstrap_h(inv[idx], uniq.size, gd.starts, sizes) / (n - 1.0))
+            done += b
+        boot = np.concatenate(boot)
+    boot = boot[np.isfinite(boot)]  # resamples with every value tied have no H
+    if not boot.size:
+        return math.nan, math.nan
+    alpha = 1.0 - level
+    lo, hi = (float(q) for q in np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0]))
+    return lo, hi
+
+
 @fill_doc
-def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_resamples=2000, seed=None):
+def kruskal(data, *, dv, between, confidence_level=0.95, effsize_ci="bootstrap", nan_policy="raise", n_resamples=2000,
+            seed=None):
     """Test whether groups differ in location with the Kruskal-Wallis H test (tie-corrected).
 
     Parameters
@@ -482,10 +520,17 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
     {{dv}}
     {{between}}
     confidence_level : float, default=0.95
-        Level of the bootstrap interval of epsilon squared.
+        Level of the interval of epsilon squared.
+    effsize_ci : {"bootstrap", "analytic", "none"}, default="bootstrap"
+        Route of the epsilon-squared interval (``ci_low``, ``ci_high``): ``"bootstrap"``, a stratified
+        percentile bootstrap (``n_resamples`` resamples; O(n) per resample for continuous outcomes, so
+        tens of seconds at a million posts); ``"analytic"``, noncentral F inversion of the ANOVA on the
+        ranks (O(1), deterministic; see Notes); ``"none"``: no interval (NaN limits). Same option name
+        as :func:`toolkit.pairwise`.
     {{nan_policy}}
     n_resamples : int, default=2000
-        Bootstrap resamples for the effect-size interval; 0 skips the interval (NaN limits).
+        Bootstrap resamples for the effect-size interval (``effsize_ci="bootstrap"`` only); 0 skips the
+        interval (NaN limits).
     seed : None, int or numpy.random.Generator, default=None
         Randomness of the bootstrap (pass an int for reproducible limits).
 
@@ -499,7 +544,7 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
         - ``p_value``: chi-square(k - 1) upper tail (asymptotic);
         - ``ss_between``, ``ss_within``: NaN;
         - ``effect_size``: epsilon squared E^2_R = H / (n - 1); ``effect_size_type``: "epsilon_squared";
-        - ``ci_low``, ``ci_high``: percentile bootstrap interval (stratified by group);
+        - ``ci_low``, ``ci_high``: interval of epsilon squared by ``effsize_ci``;
         - ``omega_squared`` and its limits: NaN;
         - ``confidence_level``, ``n``, ``n_groups``, ``n_dropped``, ``alternative`` ("two-sided"),
           ``method``.
@@ -519,6 +564,15 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
     are dropped. The interval is approximate: E^2_R is bounded below by 0 and biased upward in small
     samples, so the percentile interval can miss 0 under no effect.
 
+    ``effsize_ci="analytic"``: with tie-corrected H, E^2_R = SS_between / SS_total of the mid-ranks
+    exactly (H = (n - 1) SS_between / SS_total), i.e. the eta squared of a one-way ANOVA on the ranks
+    (the rank transform, Conover & Iman 1981). The interval is that ANOVA's (:func:`anova`): the rank
+    F = [E^2_R / (k - 1)] / [(1 - E^2_R) / (n - k)] is inverted in its noncentrality lambda on
+    (k - 1, n - k) df (Steiger 2004) and lambda / (lambda + n) is reported. It treats the ranks as
+    normal with equal variances, so it is approximate, like the bootstrap; it is deterministic and
+    costs O(1) after H. Validated against R 4.2 (``uniroot`` on ``pf(..., ncp =)`` for the ANOVA of
+    ``rank(y)``); see tests/reference/omnibus/kruskal_analytic_ci.R.
+
     For tied data (k × distinct values < n, as with engagement counts) each group's resample is drawn
     as multinomial counts over its distinct values, which is the same bootstrap in distribution at
     O(k·U) per resample; otherwise values are resampled by index and counted instead of re-sorted
@@ -535,6 +589,8 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
     Journal of the American Statistical Association, 47(260), 583-621. doi:10.1080/01621459.1952.10483441
     Tomczak, M., & Tomczak, E. (2014). The need to report effect size estimates revisited. Trends in
     Sport Sciences, 21(1), 19-25.
+    Conover, W. J., & Iman, R. L. (1981). Rank transformations as a bridge between parametric and
+    nonparametric statistics. The American Statistician, 35(3), 124-129. doi:10.1080/00031305.1981.10479327
 
     Examples
     --------
@@ -548,6 +604,7 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
     """
     func = "kruskal"
     level = check_probability(confidence_level, func, "confidence_level")
+    check_option(effsize_ci, EFFSIZE_CI, func, "effsize_ci")
     n_resamples = check_integer(n_resamples, func, "n_resamples", minimum=0)
     rng = check_random_state(seed, func)
     gd = prepare_groups(data, dv=dv, between=between, func=func, nan_policy=nan_policy)
@@ -557,40 +614,22 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
                                  "With every value tied the ranks carry no information and H is not defined."))
     n = gd.n
     sizes = gd.sizes.astype(np.float64)
-    ranks = stats.rankdata(gd.values)
-    tie_den = _tie_denominator(np.sort(gd.values))
+    uniq, inv, counts = np.unique(gd.values, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1.0) / 2.0)[inv]  # mid-ranks (= scipy.stats.rankdata)
+    tie_den = 1.0 - float(np.sum(counts.astype(np.float64) ** 3 - counts)) / (float(n) ** 3 - n)
     h = float(_h_statistic(ranks, gd.starts, sizes, tie_den))
     df1 = gd.k - 1
     p = float(stats.chi2.sf(h, df1))
     eps2 = h / (n - 1.0)
     lo = hi = math.nan
-    path = "none"
-    if n_resamples > 0:
-        uniq, inv = np.unique(gd.values, return_inverse=True)
-        if gd.k * uniq.size < n:  # tied data (counts): exact multinomial path, O(k·U) per resample
-            path = "counts"
-            group_counts = np.zeros((gd.k, uniq.size))
-            np.add.at(group_counts, (gd.codes, inv), 1.0)
-            boot = _bootstrap_h_counts(group_counts, sizes, n_resamples, rng) / (n - 1.0)
-        else:  # (nearly) continuous data: index resampling, O(n) per resample
-            path = "index"
-            boot = []
-            chunk = max(1, min(n_resamples, 2_000_000 // max(n, uniq.size)))
-            done = 0
-            while done < n_resamples:
-                b = min(chunk, n_resamples - done)
-                idx = np.concatenate(
-                    [gd.starts[i] + rng.integers(0, gd.sizes[i], size=(b, gd.sizes[i])) for i in range(gd.k)],
-                    axis=1)
-                boot.append(_bootstrap_h(inv[idx], uniq.size, gd.starts, sizes) / (n - 1.0))
-                done += b
-            boot = np.concatenate(boot)
-        boot = boot[np.isfinite(boot)]  # resamples with every value tied have no H
-        if boot.size:
-            alpha = 1.0 - level
-            lo, hi = (float(q) for q in np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0]))
+    if effsize_ci == "analytic":
+        lo, hi, how = _eps2_analytic(eps2, gd.k, n, level)
+    elif effsize_ci == "bootstrap" and n_resamples > 0:
+        lo, hi = _eps2_bootstrap(gd, uniq, inv, sizes, n_resamples, level, rng)
+        how = f"percentile bootstrap CI ({n_resamples} resamples, stratified by group)"
+    else:
+        how = "no CI requested" if effsize_ci == "none" else "no CI (n_resamples=0)"
     row = _row(func, gd, level, statistic=h, df_between=float(df1), p_value=p, effect_size=eps2,
                effect_size_type="epsilon_squared", ci_low=lo, ci_high=hi,
-               method=f"Kruskal-Wallis, chi-square approximation with tie correction; percentile bootstrap CI "
-                      f"({n_resamples} resamples, stratified by group)")
+               method=f"Kruskal-Wallis, chi-square approximation with tie correction; {how}")
     return frame([row], OMNIBUS_COLUMNS)
