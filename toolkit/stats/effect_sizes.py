@@ -73,7 +73,8 @@ def _hedges_j(df: float) -> float:
 
 def _nct_ncp_limit(t: float, df: float, target: float) -> float:
     """Noncentrality delta with P(T <= t | df, delta) = target (cdf is decreasing in delta)."""
-    f = lambda d: stats.nct.cdf(t, df, d) - target  # noqa: E731
+    # special.nctdtr is what stats.nct.cdf evaluates for finite t (same numbers), without its per-call overhead
+    f = lambda d: float(special.nctdtr(df, d, t)) - target  # noqa: E731
     lo, hi = t - 1.0, t + 1.0
     step = 2.0
     while f(lo) < 0:

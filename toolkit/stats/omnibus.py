@@ -13,6 +13,7 @@ from scipy import optimize, special, stats
 from .._docstrings import fill_doc
 from .._validation import check_integer, check_option, check_probability, check_random_state, message, warn
 from ._prepare import GroupedData, prepare_groups
+from ._ranks import pooled_ranking
 from ._schema import OMNIBUS_COLUMNS, frame
 
 __all__ = ["anova", "welch_anova", "kruskal"]
@@ -33,6 +34,11 @@ def _constant_groups(gd: GroupedData) -> np.ndarray:
     mx = np.maximum.reduceat(gd.values, gd.starts)
     mn = np.minimum.reduceat(gd.values, gd.starts)
     return mx == mn
+
+
+def _fsum(values: np.ndarray) -> float:
+    """Correctly rounded sum (math.fsum), iterating a memoryview: the same value, ~2x faster than the array."""
+    return math.fsum(memoryview(np.ascontiguousarray(values)))
 
 
 def _is_integral(values: np.ndarray) -> bool:
@@ -71,7 +77,7 @@ def _sums_of_squares_float(gd: GroupedData, constant: np.ndarray) -> tuple[float
     shift = float(np.median(gd.values))
     v = gd.values - shift
     sizes = gd.sizes.astype(np.float64)
-    means = np.array([math.fsum(g) for g in np.split(v, gd.starts[1:])]) / sizes
+    means = np.array([_fsum(g) for g in np.split(v, gd.starts[1:])]) / sizes
     dev = v - np.repeat(means, gd.sizes)
     ss_g = np.add.reduceat(dev * dev, gd.starts) - np.add.reduceat(dev, gd.starts) ** 2 / sizes
     ss_g = np.where(constant, 0.0, np.maximum(ss_g, 0.0))
@@ -98,8 +104,19 @@ def _ncf_cdf_mixture(f_value: float, df1: float, df2: float, lam: float) -> floa
     decreasing function of lam, so the mixture is monotone in lam (what root finding needs). Accurate
     to ~1e-6 against scipy's ncf for df2 >= 2000 (tests/test_omnibus.py); exact as df2 -> infinity.
     """
-    x2 = stats.chi2.ppf(special.ndtr(_HERMITE_Z), df2) / df2
-    return float(np.sum(_HERMITE_W * stats.ncx2.cdf(f_value * df1 * x2, df1, lam)))
+    return _ncf_mixture(f_value, df1, df2)(lam)
+
+
+def _ncf_mixture(f_value: float, df1: float, df2: float):
+    """lam -> :func:`_ncf_cdf_mixture` (f, df1, df2, lam), with the quadrature nodes computed once."""
+    x = f_value * df1 * stats.chi2.ppf(special.ndtr(_HERMITE_Z), df2) / df2
+    central = float(np.sum(_HERMITE_W * special.chdtr(df1, x)))
+
+    def cdf(lam: float) -> float:
+        if lam == 0.0:
+            return central
+        return float(np.sum(_HERMITE_W * special.chndtr(x, df1, lam)))
+    return cdf
 
 
 def _ncf_solve(cdf, f_value: float, df1: float, target: float) -> float:
@@ -134,11 +151,12 @@ def _ncf_limits(f_value: float, df1: float, df2: float, level: float) -> tuple[f
     alpha = 1.0 - level
     targets = (1.0 - alpha / 2.0, alpha / 2.0)
     if df2 <= _NCF_MAX_DF2:
-        cdf = lambda lam: stats.ncf.cdf(f_value, df1, df2, lam)  # noqa: E731
+        # special.ncfdtr is what stats.ncf.cdf evaluates inside the support (same numbers, less overhead)
+        cdf = lambda lam: float(special.ncfdtr(df1, df2, lam, f_value))  # noqa: E731
         lo, hi = (_ncf_solve(cdf, f_value, df1, t) for t in targets)
         if np.isfinite(lo) and np.isfinite(hi):
             return lo, hi, NCF_SCIPY
-    cdf = lambda lam: _ncf_cdf_mixture(f_value, df1, df2, lam)  # noqa: E731
+    cdf = _ncf_mixture(f_value, df1, df2)
     lo, hi = (_ncf_solve(cdf, f_value, df1, t) for t in targets)
     return lo, hi, NCF_MIXTURE
 
@@ -367,7 +385,7 @@ def welch_anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise")
              f"tk.permutation_omnibus for the p-value.")
     shift = float(np.median(gd.values))
     v = gd.values - shift
-    means = np.array([math.fsum(g) for g in np.split(v, gd.starts[1:])]) / sizes
+    means = np.array([_fsum(g) for g in np.split(v, gd.starts[1:])]) / sizes
     dev = v - np.repeat(means, gd.sizes)
     ss = np.add.reduceat(dev * dev, gd.starts) - np.add.reduceat(dev, gd.starts) ** 2 / sizes
     var = ss / (sizes - 1.0)
@@ -483,22 +501,23 @@ def _eps2_analytic(eps2: float, k: int, n: int, level: float) -> tuple[float, fl
     return lam_lo / (lam_lo + n), lam_hi / (lam_hi + n), how
 
 
-def _eps2_bootstrap(gd: GroupedData, uniq, inv, sizes, n_resamples: int, level: float, rng) -> tuple[float, float]:
+def _eps2_bootstrap(gd: GroupedData, n_unique: int, inv, sizes, n_resamples: int, level: float,
+                    rng) -> tuple[float, float]:
     """Percentile bootstrap interval of epsilon squared, resampling within groups (see ``kruskal`` Notes)."""
     n = gd.n
-    if gd.k * uniq.size < n:  # tied data (counts): exact multinomial path, O(k·U) per resample
-        group_counts = np.zeros((gd.k, uniq.size))
+    if gd.k * n_unique < n:  # tied data (counts): exact multinomial path, O(k·U) per resample
+        group_counts = np.zeros((gd.k, n_unique))
         np.add.at(group_counts, (gd.codes, inv), 1.0)
         boot = _bootstrap_h_counts(group_counts, sizes, n_resamples, rng) / (n - 1.0)
     else:  # (nearly) continuous data: index resampling, O(n) per resample
         boot = []
-        chunk = max(1, min(n_resamples, 2_000_000 // max(n, uniq.size)))
+        chunk = max(1, min(n_resamples, 2_000_000 // max(n, n_unique)))
         done = 0
         while done < n_resamples:
             b = min(chunk, n_resamples - done)
             idx = np.concatenate(
                 [gd.starts[i] + rng.integers(0, gd.sizes[i], size=(b, gd.sizes[i])) for i in range(gd.k)], axis=1)
-            boot.append(_bootstrap_h(inv[idx], uniq.size, gd.starts, sizes) / (n - 1.0))
+            boot.append(_bootstrap_h(inv[idx], n_unique, gd.starts, sizes) / (n - 1.0))
             done += b
         boot = np.concatenate(boot)
     boot = boot[np.isfinite(boot)]  # resamples with every value tied have no H
@@ -614,10 +633,9 @@ def kruskal(data, *, dv, between, confidence_level=0.95, effsize_ci="bootstrap",
                                  "With every value tied the ranks carry no information and H is not defined."))
     n = gd.n
     sizes = gd.sizes.astype(np.float64)
-    uniq, inv, counts = np.unique(gd.values, return_inverse=True, return_counts=True)
-    ranks = (np.cumsum(counts) - (counts - 1.0) / 2.0)[inv]  # mid-ranks (= scipy.stats.rankdata)
-    tie_den = 1.0 - float(np.sum(counts.astype(np.float64) ** 3 - counts)) / (float(n) ** 3 - n)
-    h = float(_h_statistic(ranks, gd.starts, sizes, tie_den))
+    ranking = pooled_ranking(gd.values)
+    tie_den = 1.0 - ranking.tie_sum() / (float(n) ** 3 - n)
+    h = float(_h_statistic(ranking.midranks(), gd.starts, sizes, tie_den))
     df1 = gd.k - 1
     p = float(stats.chi2.sf(h, df1))
     eps2 = h / (n - 1.0)
@@ -625,7 +643,7 @@ def kruskal(data, *, dv, between, confidence_level=0.95, effsize_ci="bootstrap",
     if effsize_ci == "analytic":
         lo, hi, how = _eps2_analytic(eps2, gd.k, n, level)
     elif effsize_ci == "bootstrap" and n_resamples > 0:
-        lo, hi = _eps2_bootstrap(gd, uniq, inv, sizes, n_resamples, level, rng)
+        lo, hi = _eps2_bootstrap(gd, ranking.n_unique, ranking.dense, sizes, n_resamples, level, rng)
         how = f"percentile bootstrap CI ({n_resamples} resamples, stratified by group)"
     else:
         how = "no CI requested" if effsize_ci == "none" else "no CI (n_resamples=0)"

@@ -15,6 +15,7 @@ from scipy import special, stats
 from .._validation import (_did_you_mean, check_alternative, check_integer, check_option, check_probability,
                            check_random_state, message, warn)
 from ._prepare import prepare_groups
+from ._ranks import pooled_ranking
 from ._schema import PAIRWISE_COLUMNS, frame
 from .multitest import adjust_pvalues, check_p_adjust
 
@@ -524,11 +525,10 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
                    f"; p adjusted with {correction} over {m} comparisons; per-pair (unadjusted) {level:.0%} CI")
     elif method == "dunn":
         estimate_type = "mean_rank_difference"
-        uniq, dense, counts = np.unique(gd.values, return_inverse=True, return_counts=True)
-        ranks = (np.cumsum(counts) - (counts - 1.0) / 2.0)[dense]  # mid-ranks of all groups (= rankdata)
-        mean_ranks = np.add.reduceat(ranks, gd.starts) / sizes
+        ranking = pooled_ranking(gd.values)
+        mean_ranks = np.add.reduceat(ranking.midranks(), gd.starts) / sizes  # mid-ranks of all groups
         n_all = float(gd.n)
-        ties = float(np.sum(counts.astype(np.float64) ** 3 - counts)) / (12.0 * (n_all - 1.0))
+        ties = ranking.tie_sum() / (12.0 * (n_all - 1.0))
         diff = mean_ranks[ia] - mean_ranks[ib]
         var0 = n_all * (n_all + 1.0) / 12.0 - ties
         if var0 <= 0:
@@ -575,8 +575,8 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
     es_level = level if effsize_ci == "analytic" else None
     if method == "dunn":
         from .effect_sizes import cliffs_delta_pairs
-        by_group = [np.sort(dense[gd.starts[i]: gd.starts[i] + gd.sizes[i]]) for i in range(k)]
-        effects = cliffs_delta_pairs(by_group, uniq.size, list(zip(ia.tolist(), ib.tolist())), es_level)
+        by_group = ranking.sorted_dense_by_group(gd.codes, gd.sizes)
+        effects = cliffs_delta_pairs(by_group, ranking.n_unique, list(zip(ia.tolist(), ib.tolist())), es_level)
     else:
         from .effect_sizes import _hedges_g
         effects = [_hedges_g(gd.group(a), gd.group(b), es_level) for a, b in zip(ia.tolist(), ib.tolist())]
