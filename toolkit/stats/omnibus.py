@@ -443,13 +443,14 @@ def _bootstrap_h(ids: np.ndarray, n_unique: int, starts: np.ndarray, sizes: np.n
     value of a resample is tied.
     """
     b, n = ids.shape
-    counts = np.bincount((ids + n_unique * np.arange(b)[:, None]).ravel(),
-                         minlength=b * n_unique).reshape(b, n_unique).astype(np.float64)
-    mid = np.cumsum(counts, axis=1) - (counts - 1.0) / 2.0
-    ranks = np.take_along_axis(mid, ids, axis=1)
-    ties = 1.0 - np.sum(counts ** 3 - counts, axis=1) / (float(n) ** 3 - n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = _h_statistic(ranks, starts, sizes, np.where(ties > 0, ties, np.nan))
+    h = np.empty(b)
+    for r in range(b):  # one resample at a time: its arrays stay in cache
+        counts = np.bincount(ids[r], minlength=n_unique)
+        mid = np.cumsum(counts) - (counts - 1) / 2.0
+        tied = counts[counts > 1].astype(np.float64)  # copies of 0 or 1 add nothing to sum(c^3 - c)
+        ties = 1.0 - np.sum(tied ** 3 - tied) / (float(n) ** 3 - n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h[r] = _h_statistic(mid[ids[r]], starts, sizes, ties if ties > 0 else np.nan)
     return h
 
 
@@ -515,9 +516,11 @@ def _eps2_bootstrap(gd: GroupedData, n_unique: int, inv, sizes, n_resamples: int
         done = 0
         while done < n_resamples:
             b = min(chunk, n_resamples - done)
-            idx = np.concatenate(
-                [gd.starts[i] + rng.integers(0, gd.sizes[i], size=(b, gd.sizes[i])) for i in range(gd.k)], axis=1)
-            boot.append(_bootstrap_h(inv[idx], n_unique, gd.starts, sizes) / (n - 1.0))
+            ids = np.empty((b, n), dtype=inv.dtype)
+            for i in range(gd.k):  # the same draws as indexing the whole array, gathered group by group
+                lo, size = gd.starts[i], gd.sizes[i]
+                ids[:, lo:lo + size] = inv[lo:lo + size][rng.integers(0, size, size=(b, size))]
+            boot.append(_bootstrap_h(ids, n_unique, gd.starts, sizes) / (n - 1.0))
             done += b
         boot = np.concatenate(boot)
     boot = boot[np.isfinite(boot)]  # resamples with every value tied have no H
