@@ -201,6 +201,8 @@ def _factorize(g: pd.Series) -> tuple[np.ndarray, list, list | None]:
         return (g.cat.codes.to_numpy().astype(np.int64, copy=False), list(g.cat.categories),
                 list(range(len(g.cat.categories))))
     raw, uniques = pd.factorize(g, sort=False, use_na_sentinel=True)
+    if isinstance(uniques, pd.Index) and isinstance(uniques.dtype, np.dtype) and uniques.dtype != object:
+        uniques = uniques.to_numpy()  # numpy scalars as labels, as pd.unique gives
     return raw.astype(np.int64, copy=False), list(uniques), None
 
 
@@ -213,15 +215,17 @@ def _analysis_order(raw: np.ndarray, uniques: list, natural: list | None) -> lis
 
 
 def _positions(uniques: list, wanted: list) -> np.ndarray:
-    """Index of each wanted label among ``uniques`` (-1 when absent), with the same equality as ``isin``."""
-    index = pd.Index(uniques, dtype=object)
+    """Index of each wanted label among ``uniques`` (-1 when absent), with ``==`` equality as ``isin``."""
     out = np.full(len(wanted), -1, dtype=np.int64)
     for j, lab in enumerate(wanted):
-        try:
-            hit = index.get_indexer([lab])[0]
-        except (TypeError, ValueError):
-            hit = -1
-        out[j] = hit
+        for i, u in enumerate(uniques):
+            try:
+                same = bool(u == lab)
+            except (TypeError, ValueError):
+                same = False
+            if same:
+                out[j] = i
+                break
     return out
 
 
