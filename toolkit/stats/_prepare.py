@@ -130,7 +130,7 @@ def prepare_groups(data, *, dv, between, func: str, nan_policy: str = "raise", m
             raise ValueError(message(func, "groups", f"labels present in column {between!r}", missing,
                                      f"Available labels include {shown}."))
         # Rows with a missing label stay in scope: their group is unknown, so nan_policy decides (and counts) them.
-        lookup = np.full(len(uniques), -1, dtype=np.int64)
+        lookup = np.full(len(uniques), -1, dtype=_code_dtype(len(groups)))
         lookup[where] = np.arange(len(groups))
         in_scope = missing_g | (lookup[np.where(missing_g, 0, raw)] >= 0)
         y, raw, missing_g = y[in_scope], raw[in_scope], missing_g[in_scope]
@@ -153,7 +153,7 @@ def prepare_groups(data, *, dv, between, func: str, nan_policy: str = "raise", m
     else:
         order = _analysis_order(raw, uniques, natural)
         labels = [uniques[i] for i in order]
-        lookup = np.full(len(uniques), -1, dtype=np.int64)
+        lookup = np.full(len(uniques), -1, dtype=_code_dtype(len(order)))
         lookup[order] = np.arange(len(order))
     codes = lookup[raw]
     k = len(labels)
@@ -191,6 +191,11 @@ def prepare_groups(data, *, dv, between, func: str, nan_policy: str = "raise", m
                        n_dropped=n_bad, dv=dv, between=between)
 
 
+def _code_dtype(k: int):
+    """Smallest signed integer type for codes -1..k-1 (small codes keep memory near the peers' at 1M rows)."""
+    return np.int16 if k < 2 ** 15 else np.int64
+
+
 def _factorize(g: pd.Series) -> tuple[np.ndarray, list, list | None]:
     """Integer codes of ``g`` (-1 for missing), the distinct labels, and their natural order.
 
@@ -198,7 +203,7 @@ def _factorize(g: pd.Series) -> tuple[np.ndarray, list, list | None]:
     (natural order None: labels are sorted). No object array of the rows and no string matching.
     """
     if isinstance(g.dtype, pd.CategoricalDtype):
-        return (g.cat.codes.to_numpy().astype(np.int64, copy=False), list(g.cat.categories),
+        return (g.cat.codes.to_numpy(), list(g.cat.categories),
                 list(range(len(g.cat.categories))))
     raw, uniques = pd.factorize(g, sort=False, use_na_sentinel=True)
     if isinstance(uniques, pd.Index) and isinstance(uniques.dtype, np.dtype) and uniques.dtype != object:
@@ -241,5 +246,4 @@ def _by_group(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     counting sort; the same order as ``values[np.argsort(codes, kind="stable")]``)."""
     if codes.size == 0 or bool(np.all(codes[1:] >= codes[:-1])):
         return values.copy()
-    small = codes.astype(np.int16 if k < 2 ** 15 else np.int64, copy=False)
-    return values[np.argsort(small, kind="stable")]
+    return values[np.argsort(codes, kind="stable")]
