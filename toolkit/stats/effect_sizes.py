@@ -141,11 +141,19 @@ def hedges_g(x, y, *, confidence_level=0.95) -> EffectSize:
 
 def _hedges_g(x: np.ndarray, y: np.ndarray, level: float | None) -> EffectSize:
     """Hedges' g of validated samples; ``level=None`` skips the interval (NaN limits)."""
-    nx, ny = x.size, y.size
+    return _hedges_g_from_moments(_moments(x), _moments(y), level)
+
+
+def _moments(x: np.ndarray) -> tuple[int, float, float]:
+    """(n, mean, sum of squared deviations) of a sample, as Hedges' g uses them."""
+    mx = x.mean()
+    return x.size, mx, float(np.sum((x - mx) ** 2))
+
+
+def _hedges_g_from_moments(mom_x, mom_y, level: float | None) -> EffectSize:
+    """Hedges' g from two samples' (n, mean, sum of squared deviations); see :func:`hedges_g`."""
+    (nx, mx, ssx), (ny, my, ssy) = mom_x, mom_y
     df = nx + ny - 2
-    mx, my = x.mean(), y.mean()
-    ssx = float(np.sum((x - mx) ** 2))
-    ssy = float(np.sum((y - my) ** 2))
     sp = math.sqrt((ssx + ssy) / df)
     if sp == 0.0:
         return EffectSize("hedges_g", math.nan, math.nan, math.nan,

@@ -578,8 +578,9 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
         by_group = ranking.sorted_dense_by_group(gd.codes, gd.sizes)
         effects = cliffs_delta_pairs(by_group, ranking.n_unique, list(zip(ia.tolist(), ib.tolist())), es_level)
     else:
-        from .effect_sizes import _hedges_g
-        effects = [_hedges_g(gd.group(a), gd.group(b), es_level) for a, b in zip(ia.tolist(), ib.tolist())]
+        from .effect_sizes import _hedges_g_from_moments, _moments
+        moments = [_moments(g) for g in gd.groups()]  # each group once, not once per pair
+        effects = [_hedges_g_from_moments(moments[a], moments[b], es_level) for a, b in zip(ia.tolist(), ib.tolist())]
     rows = []
     for j in range(m):
         a, b = int(ia[j]), int(ib[j])
