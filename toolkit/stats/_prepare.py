@@ -242,8 +242,11 @@ def _first_seen(raw: np.ndarray, limit: int) -> list[int]:
 
 
 def _by_group(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
-    """``values`` reordered so each group is one block, keeping the row order within a group (a stable
-    counting sort; the same order as ``values[np.argsort(codes, kind="stable")]``)."""
+    """``values`` reordered so each group is one block, keeping the row order within a group.
+
+    A stable sort of the small-integer codes (numpy uses a radix sort for 16-bit keys); no copy of
+    the order when the rows are already grouped.
+    """
     if codes.size == 0 or bool(np.all(codes[1:] >= codes[:-1])):
         return values.copy()
     return values[np.argsort(codes, kind="stable")]
