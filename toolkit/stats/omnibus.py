@@ -226,7 +226,11 @@ def anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise"):
     explained, of which eta squared (biased upward) and omega squared (nearly unbiased) are two
     point estimates, so both share the one interval; omega squared may fall below a lower limit of
     0. The interval is two-sided at ``confidence_level`` (Steiger recommends 90% to match an
-    alpha = .05 F test).
+    alpha = .05 F test). Above 100,000 denominator df (or wherever scipy's noncentral F returns NaN,
+    as it does at a million posts) the noncentral F cdf is computed as a noncentral chi-square mixed
+    over the denominator's chi-square (64-point Gauss-Hermite), which is monotone in lambda and agrees
+    with scipy's ncf to 1e-6 where that is reliable; ``method`` names the route. The F test never
+    fails because of its interval: if no root can be bracketed the limits are NaN.
 
     Missing data: per ``nan_policy``. Validated against NIST StRD one-way ANOVA data sets (SiRstv,
     SmLs01-09, AtmWtAg; certified values) and R 4.2 ``oneway.test(y ~ g, var.equal = TRUE)``; the
