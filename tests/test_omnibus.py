@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy
-from scipy import stats
+from scipy import optimize, stats
 
 import toolkit as tk
 from toolkit import config
@@ -340,3 +340,102 @@ def test_kruskal_count_path_matches_index_path_in_distribution(rng):
     res = tk.kruskal(pd.DataFrame({"y": y, "g": g}), dv="y", between="g", n_resamples=500, seed=3)
     assert res["ci_low"].item() < res["effect_size"].item() < res["ci_high"].item()
     assert stats.kruskal(*groups).statistic == pytest.approx(res["statistic"].item(), rel=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Interval of eta squared at a huge denominator df (issue 13: scipy's ncf returns NaN there)
+# ---------------------------------------------------------------------------------------------
+def _million_posts(seed=20261205):
+    """SIMULATED 1M posts, 8 departments (seed 20261205): comments ~ NB(size 1.2), mean 0.4 * (1 + 0.04 j)
+    for department j = 0..7 (a clear effect, F in the hundreds), reach ~ round(lognormal(log 2000, 0.8)) + 1."""
+    rng = np.random.default_rng(seed)
+    n = 1_000_000
+    dept = rng.integers(0, 8, size=n)
+    mu = 0.4 * (1.0 + 0.04 * dept)
+    comments = rng.negative_binomial(1.2, 1.2 / (1.2 + mu))
+    reach = np.round(rng.lognormal(np.log(2000.0), 0.8, size=n)) + 1.0
+    return pd.DataFrame({"department": pd.Categorical.from_codes(dept, list(config.DEPARTMENTS[:8])),
+                         "comments": comments, "rate": comments / reach})
+
+
+@pytest.mark.parametrize("dv", ["comments", "rate"])
+def test_anova_on_a_million_posts_gives_a_finite_interval(dv):
+    res = tk.anova(_million_posts(), dv=dv, between="department").iloc[0]
+    assert res["df_within"] == 999_992
+    assert res["statistic"] > 10
+    assert 0.0 < res["ci_low"] < res["effect_size"] < res["ci_high"] < 1.0
+    assert "mixed over the denominator chi-square" in res["method"]
+
+
+def test_ncf_limits_do_not_fail_where_scipy_returns_nan():
+    from toolkit.stats.omnibus import _ncf_cdf_mixture, _ncf_limits
+    # scipy 1.17's ncf.cdf(582.19, 7, 999992, 7946.9) is NaN: the root finder crashed on it before
+    lo, hi, route = _ncf_limits(582.19, 7, 999992, 0.95)
+    assert 0 < lo < 582.19 * 7 < hi
+    # the limits solve the defining equations of the mixture route
+    assert _ncf_cdf_mixture(582.19, 7, 999992, lo) == pytest.approx(0.975, abs=1e-9)
+    assert _ncf_cdf_mixture(582.19, 7, 999992, hi) == pytest.approx(0.025, abs=1e-9)
+    # as df2 -> infinity, F df1 is noncentral chi-square: the limits are those of ncx2 (Steiger 2004)
+    want = [optimize.brentq(lambda lam, t=t: stats.ncx2.cdf(582.19 * 7, 7, lam) - t, 0, 1e5) for t in (0.975, 0.025)]
+    np.testing.assert_allclose([lo, hi], want, rtol=2e-3)  # the denominator's spread (2/df2) moves them slightly
+
+
+@pytest.mark.parametrize("df1", [1, 3, 7])
+@pytest.mark.parametrize("df2", [2_000, 20_000, 100_000])
+def test_ncf_mixture_matches_scipy_where_scipy_is_reliable(df1, df2):
+    """Tolerance: 1e-6 in probability for df2 >= 2000 (measured max 4e-7), 1e-4 relative in the limits."""
+    from toolkit.stats.omnibus import _ncf_cdf_mixture, _ncf_solve
+    for f_value in (0.8, 2.5, 12.0):
+        for lam in (0.5, 5.0, f_value * df1, 3.0 * f_value * df1 + 10.0):
+            want = stats.ncf.cdf(f_value, df1, df2, lam)
+            assert _ncf_cdf_mixture(f_value, df1, df2, lam) == pytest.approx(want, abs=1e-6)
+        for target in (0.975, 0.025):
+            a = _ncf_solve(lambda lam: stats.ncf.cdf(f_value, df1, df2, lam), f_value, df1, target)
+            b = _ncf_solve(lambda lam: _ncf_cdf_mixture(f_value, df1, df2, lam), f_value, df1, target)
+            assert b == pytest.approx(a, rel=1e-4, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# kruskal: effsize_ci (issue 13)
+# ---------------------------------------------------------------------------------------------
+def _kruskal_reference_data(name):
+    if name == "insectsprays":
+        d = pd.read_csv(REF_DIR / "insectsprays.csv")
+        return pd.DataFrame({"y": d["count"].astype(float), "g": d["spray"]})
+    if name == "plantgrowth":
+        d = pd.read_csv(REF_DIR.parent / "pairwise" / "plantgrowth.csv")
+        return pd.DataFrame({"y": d["weight"], "g": d["group"]})
+    d = pd.read_csv(REF_DIR / "mtcars_mpg_cyl.csv")
+    return pd.DataFrame({"y": d["mpg"], "g": d["cyl"].astype(str)})
+
+
+@pytest.mark.parametrize("row", pd.read_csv(REF_DIR / "kruskal_analytic_ci.csv").to_dict("records"),
+                         ids=lambda r: f"{r['dataset']}-{r['confidence_level']}")
+def test_kruskal_analytic_interval_matches_r(row):
+    """R 4.2 ANOVA on rank(y) + uniroot on pf(ncp=) (tests/reference/omnibus/kruskal_analytic_ci.R). Tolerance
+    1e-7: R's uniroot(tol = 1e-12) in lambda and printed to 17 digits; H to 1e-12 (different summation)."""
+    res = tk.kruskal(_kruskal_reference_data(row["dataset"]), dv="y", between="g", effsize_ci="analytic",
+                     confidence_level=row["confidence_level"]).iloc[0]
+    assert res["statistic"] == pytest.approx(row["H"], rel=1e-12)
+    assert res["effect_size"] == pytest.approx(row["eta_squared_ranks"], rel=1e-12)
+    np.testing.assert_allclose([res["ci_low"], res["ci_high"]], [row["ci_low"], row["ci_high"]], rtol=1e-7)
+    assert "ANOVA on ranks" in res["method"]
+
+
+def test_kruskal_effsize_ci_routes_change_only_the_interval(posts_long):
+    boot = tk.kruskal(posts_long, dv="likes", between="department", n_resamples=300, seed=7)
+    same = tk.kruskal(posts_long, dv="likes", between="department", n_resamples=300, seed=7, effsize_ci="bootstrap")
+    pd.testing.assert_frame_equal(boot, same)
+    for route in ("analytic", "none"):
+        other = tk.kruskal(posts_long, dv="likes", between="department", effsize_ci=route)
+        assert list(other.columns) == list(boot.columns)
+        pd.testing.assert_frame_equal(other.drop(columns=["ci_low", "ci_high", "method"]),
+                                      boot.drop(columns=["ci_low", "ci_high", "method"]))
+        assert other[["ci_low", "ci_high"]].isna().all().all() == (route == "none")
+    with pytest.raises(ValueError, match="effsize_ci"):
+        tk.kruskal(posts_long, dv="likes", between="department", effsize_ci="exact")
+
+
+def test_kruskal_analytic_interval_at_a_million_posts():
+    res = tk.kruskal(_million_posts(), dv="rate", between="department", effsize_ci="analytic").iloc[0]
+    assert 0.0 < res["ci_low"] < res["effect_size"] < res["ci_high"] < 1.0

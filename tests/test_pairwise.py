@@ -16,6 +16,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
+import toolkit as tk
 from toolkit._validation import ToolkitWarning
 from toolkit.stats._schema import PAIRWISE_COLUMNS
 from toolkit.stats.multitest import adjust_pvalues
@@ -448,3 +449,33 @@ def test_many_groups_vectorised():
     q = np.array([3.0, 5.0, 6.5])
     assert_allclose(1 - _ptukey(q, 50, np.array([30.0, 200.0, 1000.0])),
                     stats.studentized_range.sf(q, 50, [30.0, 200.0, 1000.0]), rtol=1e-6, atol=1e-11)
+
+
+# ---------------------------------------------------------------------------------------------
+# Effect-size intervals: one pooled ranking for all pairs; effsize_ci="none" (issue 13)
+# ---------------------------------------------------------------------------------------------
+def test_cliffs_delta_of_all_pairs_equals_the_two_sample_function():
+    from toolkit.stats.effect_sizes import cliffs_delta
+    rng = np.random.default_rng(13)  # SIMULATED: 4 groups, heavy ties (Poisson counts) and unequal sizes
+    sizes = [40, 55, 3, 70]
+    data = pd.DataFrame({"g": np.repeat(list("ABCD"), sizes),
+                         "y": np.concatenate([rng.poisson(2.0 + i, size=s) for i, s in enumerate(sizes)])})
+    table = tk.pairwise(data, dv="y", between="g", method="dunn")
+    for _, row in table.iterrows():
+        x = data.loc[data["g"] == row["group_a"], "y"].to_numpy(float)
+        y = data.loc[data["g"] == row["group_b"], "y"].to_numpy(float)
+        want = cliffs_delta(x, y)
+        np.testing.assert_allclose([row["effect_size"], row["ci_low"], row["ci_high"]],
+                                   [want.effect_size, want.ci_low, want.ci_high], rtol=1e-13)
+
+
+@pytest.mark.parametrize("method", ["dunn", "games_howell", "tukey"])
+def test_effsize_ci_none_skips_only_the_interval(method):
+    posts = tk.simulate_organization(seed=1).data
+    full = tk.pairwise(posts, dv="likes", between="department", method=method)
+    bare = tk.pairwise(posts, dv="likes", between="department", method=method, effsize_ci="none")
+    assert list(bare.columns) == list(full.columns)
+    assert bare[["ci_low", "ci_high"]].isna().all().all()
+    pd.testing.assert_frame_equal(bare.drop(columns=["ci_low", "ci_high"]), full.drop(columns=["ci_low", "ci_high"]))
+    with pytest.raises(ValueError, match="effsize_ci"):
+        tk.pairwise(posts, dv="likes", between="department", effsize_ci="bootstrap")

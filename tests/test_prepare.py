@@ -83,3 +83,41 @@ def test_missing_labels_count_when_groups_are_selected(posts_long):
     gd = prepare_groups(df, dv="likes", between="department", func="f", groups=["PR", "Marketing"],
                         nan_policy="omit")
     assert gd.n_dropped == 2 and gd.labels == ["PR", "Marketing"]
+
+
+@pytest.mark.parametrize("kind", ["str", "object_mixed", "int", "bool", "float", "categorical_unused", "str_missing",
+                                  "categorical_missing", "Int64_missing"])
+def test_groups_from_codes_match_a_pandas_groupby(kind):
+    """prepare_groups factorizes the group column (issue 13); each group's values, in row order, must equal
+    pandas' groupby of the same rows, and the label order must be category order or sorted."""
+    import warnings
+    rng = np.random.default_rng(5)  # SIMULATED: 80 rows, 2 missing outcomes
+    n = 80
+    y = rng.normal(size=n)
+    y[[3, 17]] = np.nan
+    g = {
+        "str": pd.Series(rng.choice(["b", "a", "c"], n), dtype="str"),
+        "object_mixed": pd.Series([int(v) if v.isdigit() else v for v in rng.choice(["1", "2", "x"], n)], dtype=object),
+        "int": pd.Series(rng.integers(0, 3, n)),
+        "bool": pd.Series(rng.integers(0, 2, n).astype(bool)),
+        "float": pd.Series(rng.integers(0, 3, n).astype(float)),
+        "categorical_unused": pd.Series(pd.Categorical(rng.choice(["z", "y", "x"], n), categories=["z", "w", "y", "x"])),
+        "str_missing": pd.Series(rng.choice(["b", "a", None], n), dtype="str"),
+        "categorical_missing": pd.Series(pd.Categorical(rng.choice(["z", "y", None], n), categories=["z", "y"])),
+        "Int64_missing": pd.Series(pd.array(rng.choice([1, 2, None], n).tolist(), dtype="Int64")),
+    }[kind]
+    data = pd.DataFrame({"y": y, "g": g})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gd = prepare_groups(data, dv="y", between="g", func="t", nan_policy="omit", min_size=1)
+    kept = data.dropna()
+    want = {key: part["y"].to_numpy() for key, part in kept.groupby("g", observed=True, sort=False)}
+    assert sorted(map(str, gd.labels)) == sorted(map(str, want))
+    if isinstance(g.dtype, pd.CategoricalDtype):
+        assert gd.labels == [c for c in g.cat.categories if c in want]
+    else:
+        assert gd.labels == sorted(gd.labels, key=lambda v: (str(type(v)), v))
+    for i, lab in enumerate(gd.labels):
+        np.testing.assert_array_equal(gd.group(i), want[lab])
+    assert gd.n_dropped == len(data) - len(kept)
+    np.testing.assert_array_equal(gd.codes, np.repeat(np.arange(gd.k), gd.sizes))

@@ -75,3 +75,41 @@ def test_numeric_column_keeps_nullable_missing_as_nan():
     df = pd.DataFrame({"x": pd.array([1, None, 3], dtype="Int64")})
     out = v.numeric_column(df, "x", "f")
     assert out.dtype == np.float64 and np.isnan(out.iloc[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# One check over every public statistics function: a misspelt column argument says "Did you mean" (issue 12)
+# ---------------------------------------------------------------------------------------------
+_COLUMNS = {"dv": ("likes", "lieks"), "between": ("department", "departmnet"), "subject": ("account", "acount"),
+            "exposure": ("reach", "raech"), "covar": ("paid", "piad"), "within": ("platform", "platfrom")}
+
+
+def _column_cases():
+    import inspect
+
+    import toolkit as tk
+    for name, module in sorted(tk._EXPORTS.items()):
+        if not module.startswith("toolkit.stats."):
+            continue
+        params = inspect.signature(getattr(tk, name)).parameters
+        for param in (p for p in params if p in _COLUMNS):
+            yield name, param
+
+
+@pytest.mark.parametrize("name,param", list(_column_cases()))
+def test_misspelt_column_argument_suggests_the_column(name, param):
+    import inspect
+    import warnings
+
+    import toolkit as tk
+    func = getattr(tk, name)
+    params = inspect.signature(func).parameters
+    # required column arguments get valid names; the one under test gets a typo
+    kwargs = {p: _COLUMNS[p][0] for p in params if p in _COLUMNS and params[p].default is inspect.Parameter.empty}
+    kwargs[param] = _COLUMNS[param][1]
+    posts = tk.simulate_organization(seed=1, n_accounts_per_department=3).data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=v.ToolkitWarning)
+        with pytest.raises(ValueError, match=f"`{param}` must be the name of a column.*Did you mean "
+                                             f"'{_COLUMNS[param][0]}'"):
+            func(posts, **kwargs)

@@ -3,6 +3,7 @@ toolkit.models.nesting_summary."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def icc_anova(values, clusters, strata=None) -> tuple[float, float]:
@@ -17,10 +18,10 @@ def icc_anova(values, clusters, strata=None) -> tuple[float, float]:
     tests/test_nesting.py.
     """
     values = np.asarray(values, dtype=np.float64)
-    _, inv = np.unique(np.asarray(clusters), return_inverse=True)
+    inv = pd.factorize(np.asarray(clusters), use_na_sentinel=False)[0]  # hashing, not sorting: O(n)
     n_strata = 1
     if strata is not None:
-        _, s_inv = np.unique(np.asarray(strata), return_inverse=True)
+        s_inv = pd.factorize(np.asarray(strata), use_na_sentinel=False)[0]
         n_strata = int(s_inv.max()) + 1
         values = values - (np.bincount(s_inv, weights=values) / np.bincount(s_inv))[s_inv]
     m = np.bincount(inv).astype(np.float64)

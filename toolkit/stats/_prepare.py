@@ -113,26 +113,29 @@ def prepare_groups(data, *, dv, between, func: str, nan_policy: str = "raise", m
         raise ValueError(message(func, "data", "a DataFrame with at least one row", "an empty DataFrame",
                                  show_got=False))
 
-    y = numeric_column(data, dv, func, "dv")
+    y = numeric_column(data, dv, func, "dv").to_numpy(dtype=np.float64)
     g = data[between]
     if pd.api.types.is_float_dtype(g) and g.notna().any():
         warn(f"{func}: `between` column {between!r} is floating point; each distinct number is treated as a "
              f"group. If it is a measurement, not a label, a regression is the right tool.")
-
+    raw, uniques, natural = _factorize(g)
+    missing_g = raw < 0
     if groups is not None:
         groups = list(groups)
-        present = set(pd.unique(g.dropna()))
-        missing = [lab for lab in groups if lab not in present]
+        present = np.bincount(raw[~missing_g], minlength=len(uniques)) > 0
+        where = _positions(uniques, groups)
+        missing = [lab for lab, pos in zip(groups, where) if pos < 0 or not present[pos]]
         if missing:
-            shown = ", ".join(repr(x) for x in list(pd.unique(g.dropna()))[:12])
+            shown = ", ".join(repr(uniques[i]) for i in _first_seen(raw, 12))
             raise ValueError(message(func, "groups", f"labels present in column {between!r}", missing,
                                      f"Available labels include {shown}."))
         # Rows with a missing label stay in scope: their group is unknown, so nan_policy decides (and counts) them.
-        in_scope = (g.isin(groups) | g.isna()).to_numpy()
-        y, g = y[in_scope], g[in_scope]
+        lookup = np.full(len(uniques), -1, dtype=_code_dtype(len(groups)))
+        lookup[where] = np.arange(len(groups))
+        in_scope = missing_g | (lookup[np.where(missing_g, 0, raw)] >= 0)
+        y, raw, missing_g = y[in_scope], raw[in_scope], missing_g[in_scope]
 
-    missing_y = y.isna().to_numpy()
-    missing_g = g.isna().to_numpy()
+    missing_y = np.isnan(y)
     bad = missing_y | missing_g
     n_bad = int(bad.sum())
     if n_bad and nan_policy == "raise":
@@ -143,19 +146,16 @@ def prepare_groups(data, *, dv, between, func: str, nan_policy: str = "raise", m
             parts.append(f"{int(missing_g.sum())} missing group label(s) in {between!r}")
         raise ValueError(f"{func}: `data` contains {' and '.join(parts)}. Pass nan_policy='omit' to drop "
                          f"those rows (the count is reported in `n_dropped`), or impute them first.")
-    keep = ~bad
-    y_arr = y.to_numpy(dtype=np.float64)[keep]
-    g_kept = g[keep]
+    y_arr, raw = (y[~bad], raw[~bad]) if n_bad else (y, raw)
 
     if groups is not None:
         labels = groups
-    elif isinstance(g.dtype, pd.CategoricalDtype):
-        observed = set(pd.unique(g_kept))
-        labels = [c for c in g.cat.categories if c in observed]
     else:
-        labels = sorted(pd.unique(g_kept), key=lambda v: (str(type(v)), v))
-    codes = pd.Index(labels, dtype=object).get_indexer(np.asarray(g_kept, dtype=object)).astype(np.int64)
-
+        order = _analysis_order(raw, uniques, natural)
+        labels = [uniques[i] for i in order]
+        lookup = np.full(len(uniques), -1, dtype=_code_dtype(len(order)))
+        lookup[order] = np.arange(len(order))
+    codes = lookup[raw]
     k = len(labels)
     if y_arr.size == 0:
         raise ValueError(message(func, "data", "at least one row with a non-missing outcome and group",
@@ -173,10 +173,9 @@ def prepare_groups(data, *, dv, between, func: str, nan_policy: str = "raise", m
         raise ValueError(message(func, "between", f"a column with at most {limit} groups",
                                  f"{between!r} with {k} groups", hint))
 
-    order = np.argsort(codes, kind="stable")
-    values = y_arr[order]
-    codes = codes[order]
     sizes = np.bincount(codes, minlength=k).astype(np.int64)
+    values = _by_group(y_arr, codes, k)
+    codes = np.repeat(np.arange(k, dtype=np.int64), sizes)
     small = [(labels[i], int(sizes[i])) for i in range(k) if sizes[i] < min_size]
     if small:
         if all(s == 1 for _, s in small) and len(small) == k:
@@ -190,3 +189,64 @@ def prepare_groups(data, *, dv, between, func: str, nan_policy: str = "raise", m
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     return GroupedData(values=values, codes=codes, labels=list(labels), sizes=sizes, starts=starts,
                        n_dropped=n_bad, dv=dv, between=between)
+
+
+def _code_dtype(k: int):
+    """Smallest signed integer type for codes -1..k-1 (small codes keep memory near the peers' at 1M rows)."""
+    return np.int16 if k < 2 ** 15 else np.int64
+
+
+def _factorize(g: pd.Series) -> tuple[np.ndarray, list, list | None]:
+    """Integer codes of ``g`` (-1 for missing), the distinct labels, and their natural order.
+
+    Categoricals use their codes (natural order = category order); other columns are factorized
+    (natural order None: labels are sorted). No object array of the rows and no string matching.
+    """
+    if isinstance(g.dtype, pd.CategoricalDtype):
+        return (g.cat.codes.to_numpy(), list(g.cat.categories),
+                list(range(len(g.cat.categories))))
+    raw, uniques = pd.factorize(g, sort=False, use_na_sentinel=True)
+    if isinstance(uniques, pd.Index) and isinstance(uniques.dtype, np.dtype) and uniques.dtype != object:
+        uniques = uniques.to_numpy()  # numpy scalars as labels, as pd.unique gives
+    return raw.astype(np.int64, copy=False), list(uniques), None
+
+
+def _analysis_order(raw: np.ndarray, uniques: list, natural: list | None) -> list[int]:
+    """Indices of the observed labels in analysis order: category order, else sorted (type name, value)."""
+    observed = np.flatnonzero(np.bincount(raw, minlength=len(uniques))).tolist()
+    if natural is not None:
+        return observed  # category codes are already in category order
+    return sorted(observed, key=lambda i: (str(type(uniques[i])), uniques[i]))
+
+
+def _positions(uniques: list, wanted: list) -> np.ndarray:
+    """Index of each wanted label among ``uniques`` (-1 when absent), with ``==`` equality as ``isin``."""
+    out = np.full(len(wanted), -1, dtype=np.int64)
+    for j, lab in enumerate(wanted):
+        for i, u in enumerate(uniques):
+            try:
+                same = bool(u == lab)
+            except (TypeError, ValueError):
+                same = False
+            if same:
+                out[j] = i
+                break
+    return out
+
+
+def _first_seen(raw: np.ndarray, limit: int) -> list[int]:
+    """Up to ``limit`` label indices in order of first appearance (as ``pd.unique``)."""
+    valid = raw[raw >= 0]
+    uniq, first = np.unique(valid, return_index=True)
+    return uniq[np.argsort(first)][:limit].tolist()
+
+
+def _by_group(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """``values`` reordered so each group is one block, keeping the row order within a group.
+
+    A stable sort of the small-integer codes (numpy uses a radix sort for 16-bit keys); no copy of
+    the order when the rows are already grouped.
+    """
+    if codes.size == 0 or bool(np.all(codes[1:] >= codes[:-1])):
+        return values.copy()
+    return values[np.argsort(codes, kind="stable")]

@@ -88,14 +88,18 @@ def _accounts_per_group(data, *, between, subject, func):
         out.attrs.update(identifiable=False, same_as_subject=True, crossed=[])
         return out
     frame = data[[between, subject]].dropna()
-    g = frame[between].astype("object").astype(str)
-    s = frame[subject].astype("object").astype(str)
-    per_subject = pd.Series(g.to_numpy()).groupby(s.to_numpy()).nunique()
+    g_codes, g_labels = _text_codes(frame[between])
+    s_codes, s_labels = _text_codes(frame[subject])
+    n_posts = np.bincount(g_codes, minlength=g_labels.size)
+    pair = np.unique(g_codes * np.int64(max(1, s_labels.size)) + s_codes)  # each (group, subject) once
+    pairs = pd.DataFrame({"group": g_labels[pair // max(1, s_labels.size)],
+                          "subject": s_labels[pair % max(1, s_labels.size)]})
+    per_subject = pairs.groupby("subject")["group"].nunique()
     crossed = per_subject.index[per_subject > 1].tolist()
-    pairs = pd.DataFrame({"group": g.to_numpy(), "subject": s.to_numpy()})
     grouped = pairs.groupby("group", sort=True)
-    out = pd.DataFrame({"n_subjects": grouped["subject"].nunique(), "n_posts": grouped.size(),
+    out = pd.DataFrame({"n_subjects": grouped["subject"].nunique(),
                         "subjects": grouped["subject"].agg(lambda v: "|".join(sorted(set(v))[:5]))})
+    out.insert(1, "n_posts", pd.Series(n_posts, index=g_labels).reindex(out.index).to_numpy())
     out = out.reset_index()
     out.insert(3, "single_subject", out["n_subjects"] == 1)
     out = out[["group", "n_subjects", "n_posts", "single_subject", "subjects"]]
@@ -103,6 +107,17 @@ def _accounts_per_group(data, *, between, subject, func):
     out.attrs.update(identifiable=not one_to_one, same_as_subject=one_to_one and
                      per_subject.size == out.shape[0], crossed=crossed)
     return out
+
+
+def _text_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``column`` by its text form (values equal as ``str`` share a code) and those texts.
+
+    Factorizes the column first and converts only its distinct values to text, so no per-row strings.
+    """
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    texts = np.asarray(pd.Index(uniques).astype("object").astype(str), dtype=object)
+    remap, labels = pd.factorize(texts)
+    return remap[codes].astype(np.int64), np.asarray(labels, dtype=object)
 
 
 @dataclass(frozen=True)

@@ -545,7 +545,7 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
     if subject is not None:
         gd_posts = prepare_groups(data, dv=dv, between=between, func=func, nan_policy=nan_policy, min_size=1)
         frame = data[[dv, subject]].dropna() if nan_policy == "omit" else data[[dv, subject]]
-        icc, m0 = icc_anova(frame[dv].to_numpy(float), frame[subject].astype(str).to_numpy())
+        icc, m0 = icc_anova(frame[dv].to_numpy(float), pd.factorize(frame[subject].astype(str))[0])
         analysed = _subject_level(data, dv, between, subject, func, nan_policy)
         subject_facts = {"icc": icc, "mean_cluster": len(frame) / max(1, frame[subject].nunique()),
                          "design_effect": 1 + (m0 - 1) * icc if icc == icc else float("nan"),

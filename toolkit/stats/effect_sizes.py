@@ -73,7 +73,8 @@ def _hedges_j(df: float) -> float:
 
 def _nct_ncp_limit(t: float, df: float, target: float) -> float:
     """Noncentrality delta with P(T <= t | df, delta) = target (cdf is decreasing in delta)."""
-    f = lambda d: stats.nct.cdf(t, df, d) - target  # noqa: E731
+    # special.nctdtr is what stats.nct.cdf evaluates for finite t (same numbers), without its per-call overhead
+    f = lambda d: float(special.nctdtr(df, d, t)) - target  # noqa: E731
     lo, hi = t - 1.0, t + 1.0
     step = 2.0
     while f(lo) < 0:
@@ -135,17 +136,32 @@ def hedges_g(x, y, *, confidence_level=0.95) -> EffectSize:
     x = _as_sample(x, func, "x")
     y = _as_sample(y, func, "y")
     level = check_probability(confidence_level, func, "confidence_level")
-    nx, ny = x.size, y.size
+    return _hedges_g(x, y, level)
+
+
+def _hedges_g(x: np.ndarray, y: np.ndarray, level: float | None) -> EffectSize:
+    """Hedges' g of validated samples; ``level=None`` skips the interval (NaN limits)."""
+    return _hedges_g_from_moments(_moments(x), _moments(y), level)
+
+
+def _moments(x: np.ndarray) -> tuple[int, float, float]:
+    """(n, mean, sum of squared deviations) of a sample, as Hedges' g uses them."""
+    mx = x.mean()
+    return x.size, mx, float(np.sum((x - mx) ** 2))
+
+
+def _hedges_g_from_moments(mom_x, mom_y, level: float | None) -> EffectSize:
+    """Hedges' g from two samples' (n, mean, sum of squared deviations); see :func:`hedges_g`."""
+    (nx, mx, ssx), (ny, my, ssy) = mom_x, mom_y
     df = nx + ny - 2
-    mx, my = x.mean(), y.mean()
-    ssx = float(np.sum((x - mx) ** 2))
-    ssy = float(np.sum((y - my) ** 2))
     sp = math.sqrt((ssx + ssy) / df)
     if sp == 0.0:
         return EffectSize("hedges_g", math.nan, math.nan, math.nan,
                           "not defined: both groups have zero variance")
     j = _hedges_j(df)
     d = float(mx - my) / sp
+    if level is None:
+        return EffectSize("hedges_g", j * d, math.nan, math.nan, "no interval requested (effsize_ci='none')")
     scale = math.sqrt(nx * ny / (nx + ny))
     t = d * scale
     alpha = 1.0 - level
@@ -157,13 +173,6 @@ def hedges_g(x, y, *, confidence_level=0.95) -> EffectSize:
 # ---------------------------------------------------------------------------------------------
 # Cliff's delta
 # ---------------------------------------------------------------------------------------------
-def _dominance_rows(x: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """For each x_i: #(y < x_i) - #(y > x_i) (ys sorted)."""
-    below = np.searchsorted(ys, x, side="left")
-    above = ys.size - np.searchsorted(ys, x, side="right")
-    return (below - above).astype(np.float64)
-
-
 def cliffs_delta(x, y, *, confidence_level=0.95) -> EffectSize:
     """Compute Cliff's delta P(X > Y) - P(X < Y) with Cliff's asymmetric confidence interval.
 
@@ -216,19 +225,35 @@ def cliffs_delta(x, y, *, confidence_level=0.95) -> EffectSize:
     x = _as_sample(x, func, "x")
     y = _as_sample(y, func, "y")
     level = check_probability(confidence_level, func, "confidence_level")
-    nx, ny = x.size, y.size
-    xs, ys = np.sort(x), np.sort(y)
-    row = _dominance_rows(x, ys)                 # n_y * d_i.
-    col = -_dominance_rows(y, xs)                # n_x * d_.j  (sign of x - y_j)
+    return _cliffs_delta_sorted(np.sort(x), np.sort(y), level)
+
+
+def _cliffs_delta_sorted(xs: np.ndarray, ys: np.ndarray, level: float | None) -> EffectSize:
+    """Cliff's delta and interval from two SORTED samples (``level=None``: no interval, NaN limits)."""
+    nx, ny = xs.size, ys.size
+    x_left, x_right = np.searchsorted(ys, xs, side="left"), np.searchsorted(ys, xs, side="right")
+    y_left, y_right = np.searchsorted(xs, ys, side="left"), np.searchsorted(xs, ys, side="right")
+    row = (x_left - (ny - x_right)).astype(np.float64)      # n_y * d_i. : #(y < x_i) - #(y > x_i)
+    col = -(y_left - (nx - y_right)).astype(np.float64)     # n_x * d_.j  (sign of x - y_j)
+    delta, ss_row = _dominance_side(row, nx, ny)
+    _, ss_col = _dominance_side(col, ny, nx)
+    return _cliffs_interval(delta, ss_row, ss_col, float(np.sum(x_right - x_left)), nx, ny, level)
+
+
+def _dominance_side(counts: np.ndarray, n_self: int, n_other: int) -> tuple[float, float]:
+    """delta and sum (d_i. - delta)^2 from one side's dominance counts n_other * d_i. (two-pass)."""
+    delta = float(counts.sum()) / (float(n_self) * float(n_other))
+    return delta, float(np.sum((counts / n_other - delta) ** 2))
+
+
+def _cliffs_interval(delta: float, ss_row: float, ss_col: float, tied: float, nx: int, ny: int,
+                     level: float | None) -> EffectSize:
+    """Cliff's (1993) variance and the Feng & Cliff (2004) asymmetric interval (formula in cliffs_delta)."""
+    if level is None:
+        return EffectSize("cliffs_delta", delta, math.nan, math.nan, "no interval requested (effsize_ci='none')")
     npairs = float(nx) * float(ny)
-    delta = float(row.sum()) / npairs
-    di = row / ny
-    dj = col / nx
-    # sum_ij d_ij^2 = number of non-tied pairs
-    tied = float(np.sum(np.searchsorted(ys, x, side="right") - np.searchsorted(ys, x, side="left")))
-    sum_dij2 = npairs - tied
-    ss_ij = sum_dij2 - npairs * delta ** 2
-    num = ny ** 2 * float(np.sum((di - delta) ** 2)) + nx ** 2 * float(np.sum((dj - delta) ** 2)) - ss_ij
+    ss_ij = (npairs - tied) - npairs * delta ** 2    # sum_ij d_ij^2 = number of non-tied pairs
+    num = ny ** 2 * ss_row + nx ** 2 * ss_col - ss_ij
     var = num / (npairs * (nx - 1) * (ny - 1))
     var = max(var, (1.0 - delta ** 2) / (npairs - 1.0))
     if abs(delta) >= 1.0 or var <= 0.0:
@@ -244,6 +269,38 @@ def cliffs_delta(x, y, *, confidence_level=0.95) -> EffectSize:
                       "Cliff (1993) variance, asymmetric interval (Feng & Cliff 2004)")
 
 
+def cliffs_delta_pairs(dense: list[np.ndarray], n_unique: int, pairs: list[tuple[int, int]],
+                       level: float | None) -> list[EffectSize]:
+    """Cliff's delta (and interval) for many pairs of groups from one pooled ranking, in O(n) per pair.
+
+    ``dense`` holds each group's SORTED dense ranks (0..n_unique-1) in the pooled sample. For every
+    group g the table lt_g[u] = #(g < value u) (a cumulative count) gives, by one sequential gather, each
+    other group's dominance counts #(g < x) - #(g > x); the numbers equal :func:`cliffs_delta`'s.
+    """
+    sizes = [d.size for d in dense]
+    side: dict[tuple[int, int], tuple[float, float, float]] = {}
+    need = {}
+    for a, b in pairs:
+        need.setdefault(b, []).append((a, b, "row"))
+        need.setdefault(a, []).append((b, a, "col"))
+    for g, jobs in need.items():
+        lt = np.zeros(n_unique + 1, dtype=np.int64)
+        np.cumsum(np.bincount(dense[g], minlength=n_unique), out=lt[1:])
+        for other, _, kind in jobs:
+            below, upto = lt[dense[other]], lt[dense[other] + 1]
+            counts = (below - (sizes[g] - upto)).astype(np.float64)   # #(g < v) - #(g > v) for v in `other`
+            if kind == "col":
+                counts = -counts
+            delta, ss = _dominance_side(counts, sizes[other], sizes[g])
+            side[(other, g, kind)] = (delta, ss, float(np.sum(upto - below)))
+    out = []
+    for a, b in pairs:
+        delta, ss_row, tied = side[(a, b, "row")]
+        _, ss_col, _ = side[(b, a, "col")]
+        out.append(_cliffs_interval(delta, ss_row, ss_col, tied, sizes[a], sizes[b], level))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Hodges-Lehmann shift
 # ---------------------------------------------------------------------------------------------
@@ -252,18 +309,28 @@ _DIRECT_LIMIT = 2_000_000
 _MATERIALIZE = 1_000_000
 
 
-def _row_counts(xs: np.ndarray, yd: np.ndarray, pivot: float, strict: bool) -> np.ndarray:
+def _row_counts(xs: np.ndarray, yd: np.ndarray, pivot: float, strict: bool, ya: np.ndarray | None = None) -> np.ndarray:
     """Per row i: #{j : fl(xs[i] - yd[j]) < pivot} (strict) or <= pivot, by a vectorized binary search.
 
     ``yd`` is sorted descending, so each row of differences is non-decreasing in j (rounding is
-    monotone); the comparison uses the same float differences as ``np.subtract.outer``.
+    monotone); the comparison uses the same float differences as ``np.subtract.outer``. With ``ya``
+    (``yd`` ascending) the search starts from a bracket found by ``np.searchsorted`` on
+    t = xs - pivot -/+ a margin of several ulps (outside it exact and float comparisons agree), so
+    the exact search usually has nothing left to do.
     """
-    lo = np.zeros(xs.size, dtype=np.int64)
-    hi = np.full(xs.size, yd.size, dtype=np.int64)
+    m = yd.size
+    if ya is None:
+        lo = np.zeros(xs.size, dtype=np.int64)
+        hi = np.full(xs.size, m, dtype=np.int64)
+    else:
+        t = xs - pivot
+        margin = 8.0 * np.finfo(np.float64).eps * (np.abs(xs) + abs(pivot) + np.abs(t)) + 1e-300
+        lo = (m - np.searchsorted(ya, t + margin, side="right")).astype(np.int64)   # surely counted
+        hi = (m - np.searchsorted(ya, t - margin, side="left")).astype(np.int64)    # surely not beyond
     active = lo < hi
     while active.any():
         mid = (lo + hi) // 2
-        d = xs - yd[np.minimum(mid, yd.size - 1)]
+        d = xs - yd[np.minimum(mid, m - 1)]
         ok = (d < pivot) if strict else (d <= pivot)
         lo = np.where(active & ok, mid + 1, lo)
         hi = np.where(active & ~ok, mid, hi)
@@ -271,11 +338,18 @@ def _row_counts(xs: np.ndarray, yd: np.ndarray, pivot: float, strict: bool) -> n
     return lo
 
 
+#: Candidate differences sampled per selection round to place the two pivots around the target rank.
+_PIVOT_SAMPLE = 20_000
+
+
 def _select_large(xs: np.ndarray, yd: np.ndarray, k: int, rng: np.random.Generator) -> float:
-    """k-th smallest (1-based) of fl(xs[i] - yd[j]) without forming all pairs (randomized selection
-    on per-row windows, as in Monahan 1984)."""
+    """k-th smallest (1-based) of fl(xs[i] - yd[j]) without forming all pairs (selection on per-row
+    windows, as in Monahan 1984). Each round samples candidate differences from the windows and uses
+    two sample quantiles just below and above the target rank as pivots (Floyd & Rivest 1975), so a
+    round shrinks the windows ~25-fold; any pivot gives the exact answer, only the speed depends on it."""
     left = np.zeros(xs.size, dtype=np.int64)
     right = np.full(xs.size, yd.size, dtype=np.int64)
+    ya = yd[::-1].copy()
     while True:
         width = right - left
         n_active = int(width.sum())
@@ -285,18 +359,26 @@ def _select_large(xs: np.ndarray, yd: np.ndarray, k: int, rng: np.random.Generat
             cand = xs[rows] - yd[left[rows] + offsets]
             below = int(left.sum())
             return float(np.partition(cand, k - below - 1)[k - below - 1])
-        t = int(rng.integers(n_active))
-        row = int(np.searchsorted(np.cumsum(width), t, side="right"))
-        j = int(left[row] + t - (np.cumsum(width)[row] - width[row]))
-        pivot = float(xs[row] - yd[j])
-        n_lt = np.clip(_row_counts(xs, yd, pivot, strict=True), left, right)
-        n_le = np.clip(_row_counts(xs, yd, pivot, strict=False), left, right)
-        if k <= int(n_lt.sum()):
-            right = n_lt
-        elif k > int(n_le.sum()):
-            left = n_le
-        else:
-            return pivot
+        for pivot in _pivots(xs, yd, left, width, (k - int(left.sum())) / n_active, rng):
+            n_lt = np.clip(_row_counts(xs, yd, pivot, strict=True, ya=ya), left, right)
+            n_le = np.clip(_row_counts(xs, yd, pivot, strict=False, ya=ya), left, right)
+            if k <= int(n_lt.sum()):
+                right = n_lt
+            elif k > int(n_le.sum()):
+                left = n_le
+            else:
+                return pivot
+
+
+def _pivots(xs, yd, left, width, q: float, rng) -> list[float]:
+    """Two differences drawn from the active windows at sample quantiles q -/+ 3 / sqrt(sample size)."""
+    cum = np.cumsum(width)
+    t = rng.integers(0, int(cum[-1]), size=_PIVOT_SAMPLE)
+    row = np.searchsorted(cum, t, side="right")
+    cand = np.sort(xs[row] - yd[left[row] + t - (cum[row] - width[row])])
+    spread = 3.0 / math.sqrt(_PIVOT_SAMPLE)
+    at = [min(max(int((q + d) * cand.size), 0), cand.size - 1) for d in (-spread, spread)]
+    return [float(cand[i]) for i in at]
 
 
 def _kth_differences(xs: np.ndarray, ys: np.ndarray, ks: list[int]) -> list[float]:

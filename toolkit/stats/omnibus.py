@@ -8,15 +8,18 @@ import math
 from fractions import Fraction
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from .._docstrings import fill_doc
-from .._validation import check_integer, check_probability, check_random_state, message, warn
+from .._validation import check_integer, check_option, check_probability, check_random_state, message, warn
 from ._prepare import GroupedData, prepare_groups
+from ._ranks import pooled_ranking
 from ._schema import OMNIBUS_COLUMNS, frame
 
 __all__ = ["anova", "welch_anova", "kruskal"]
 
+#: Routes of the effect-size interval (``effsize_ci``) of kruskal.
+EFFSIZE_CI: tuple[str, ...] = ("bootstrap", "analytic", "none")
 #: Welch's F is anti-conservative with many small groups: warn above this many groups ...
 _WELCH_MANY_GROUPS = 20
 #: ... when at least half of them have fewer values than this.
@@ -31,6 +34,11 @@ def _constant_groups(gd: GroupedData) -> np.ndarray:
     mx = np.maximum.reduceat(gd.values, gd.starts)
     mn = np.minimum.reduceat(gd.values, gd.starts)
     return mx == mn
+
+
+def _fsum(values: np.ndarray) -> float:
+    """Correctly rounded sum (math.fsum), iterating a memoryview: the same value, ~2x faster than the array."""
+    return math.fsum(memoryview(np.ascontiguousarray(values)))
 
 
 def _is_integral(values: np.ndarray) -> bool:
@@ -69,7 +77,7 @@ def _sums_of_squares_float(gd: GroupedData, constant: np.ndarray) -> tuple[float
     shift = float(np.median(gd.values))
     v = gd.values - shift
     sizes = gd.sizes.astype(np.float64)
-    means = np.array([math.fsum(g) for g in np.split(v, gd.starts[1:])]) / sizes
+    means = np.array([_fsum(g) for g in np.split(v, gd.starts[1:])]) / sizes
     dev = v - np.repeat(means, gd.sizes)
     ss_g = np.add.reduceat(dev * dev, gd.starts) - np.add.reduceat(dev, gd.starts) ** 2 / sizes
     ss_g = np.where(constant, 0.0, np.maximum(ss_g, 0.0))
@@ -78,24 +86,79 @@ def _sums_of_squares_float(gd: GroupedData, constant: np.ndarray) -> tuple[float
     return between, float(np.sum(ss_g))
 
 
-def _ncf_limits(f_value: float, df1: float, df2: float, level: float) -> tuple[float, float]:
-    """Confidence limits for the noncentrality lambda of F(df1, df2, lambda) (Steiger 2004)."""
+#: Above this denominator df, scipy's noncentral F cdf can return NaN or lose monotonicity in the
+#: noncentrality (e.g. ncf.cdf(582.19, 7, 999992, 7946.9) is NaN); the mixture route is used there.
+_NCF_MAX_DF2 = 1e5
+_HERMITE_Z, _HERMITE_W = np.polynomial.hermite_e.hermegauss(64)
+_HERMITE_W = _HERMITE_W / _HERMITE_W.sum()
+
+NCF_SCIPY = "scipy noncentral F"
+NCF_MIXTURE = ("noncentral chi-square mixed over the denominator chi-square (64-point Gauss-Hermite; "
+               "scipy's noncentral F is unreliable at this df)")
+
+
+def _ncf_cdf_mixture(f_value: float, df1: float, df2: float, lam: float) -> float:
+    """P(F <= f) for F ~ F(df1, df2, lam) as E[ncx2.cdf(f df1 X2 / df2; df1, lam)], X2 ~ chi2(df2).
+
+    The expectation over X2 is a Gauss-Hermite rule on X2 = chi2.ppf(Phi(z)); every term is a
+    decreasing function of lam, so the mixture is monotone in lam (what root finding needs). Accurate
+    to ~1e-6 against scipy's ncf for df2 >= 2000 (tests/test_omnibus.py); exact as df2 -> infinity.
+    """
+    return _ncf_mixture(f_value, df1, df2)(lam)
+
+
+def _ncf_mixture(f_value: float, df1: float, df2: float):
+    """lam -> :func:`_ncf_cdf_mixture` (f, df1, df2, lam), with the quadrature nodes computed once."""
+    x = f_value * df1 * stats.chi2.ppf(special.ndtr(_HERMITE_Z), df2) / df2
+    central = float(np.sum(_HERMITE_W * special.chdtr(df1, x)))
+
+    def cdf(lam: float) -> float:
+        if lam == 0.0:
+            return central
+        return float(np.sum(_HERMITE_W * special.chndtr(x, df1, lam)))
+    return cdf
+
+
+def _ncf_solve(cdf, f_value: float, df1: float, target: float) -> float:
+    """Noncentrality with cdf(lam) = target (cdf decreasing in lam); NaN when it cannot be bracketed."""
+    g = lambda lam: cdf(lam) - target  # noqa: E731
+    at0 = g(0.0)
+    if not np.isfinite(at0):
+        return math.nan
+    if at0 <= 0.0:
+        return 0.0
+    hi = max(10.0, 2.0 * f_value * df1)
+    while True:
+        value = g(hi)
+        if not np.isfinite(value):
+            return math.nan
+        if value <= 0.0:
+            break
+        hi *= 2.0
+        if hi > 1e15:
+            return math.nan
+    return float(optimize.brentq(g, 0.0, hi, xtol=1e-10, rtol=1e-12, maxiter=500))
+
+
+def _ncf_limits(f_value: float, df1: float, df2: float, level: float) -> tuple[float, float, str]:
+    """Confidence limits for the noncentrality lambda of F(df1, df2, lambda) (Steiger 2004), and the route.
+
+    scipy's noncentral F for df2 <= 1e5; above that, or when scipy returns NaN, the chi-square mixture
+    (:func:`_ncf_cdf_mixture`). NaN limits (never an error) if neither can bracket a root.
+    """
     if not np.isfinite(f_value):
-        return math.nan, math.nan
+        return math.nan, math.nan, NCF_SCIPY
     alpha = 1.0 - level
-    cdf = lambda lam, target: stats.ncf.cdf(f_value, df1, df2, lam) - target  # noqa: E731
-
-    def solve(target: float) -> float:
-        if cdf(0.0, target) <= 0.0:
-            return 0.0
-        hi = max(10.0, 2.0 * f_value * df1)
-        while cdf(hi, target) > 0.0:
-            hi *= 2.0
-            if hi > 1e15:
-                return math.nan
-        return float(optimize.brentq(cdf, 0.0, hi, args=(target,), xtol=1e-10, rtol=1e-12, maxiter=500))
-
-    return solve(1.0 - alpha / 2.0), solve(alpha / 2.0)
+    targets = (1.0 - alpha / 2.0, alpha / 2.0)
+    if df2 <= _NCF_MAX_DF2:
+        # special.ncfdtr is what stats.ncf.cdf evaluates inside the support (same numbers, less overhead)
+        cdf = lambda lam: float(special.ncfdtr(df1, df2, lam, f_value))  # noqa: E731
+        lo, hi = (_ncf_solve(cdf, f_value, df1, t) for t in targets)
+        if np.isfinite(lo) and np.isfinite(hi):
+            return lo, hi, NCF_SCIPY
+    cdf = _ncf_mixture(f_value, df1, df2)
+    lo, hi = (_ncf_solve(cdf, f_value, df1, t) for t in targets)
+    return lo, hi, NCF_MIXTURE
 
 
 def _row(func, gd, level, **values) -> dict:
@@ -163,7 +226,11 @@ def anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise"):
     explained, of which eta squared (biased upward) and omega squared (nearly unbiased) are two
     point estimates, so both share the one interval; omega squared may fall below a lower limit of
     0. The interval is two-sided at ``confidence_level`` (Steiger recommends 90% to match an
-    alpha = .05 F test).
+    alpha = .05 F test). Above 100,000 denominator df (or wherever scipy's noncentral F returns NaN,
+    as it does at a million posts) the noncentral F cdf is computed as a noncentral chi-square mixed
+    over the denominator's chi-square (64-point Gauss-Hermite), which is monotone in lambda and agrees
+    with scipy's ncf to 1e-6 where that is reliable; ``method`` names the route. The F test never
+    fails because of its interval: if no root can be bracketed the limits are NaN.
 
     Missing data: per ``nan_policy``. Validated against NIST StRD one-way ANOVA data sets (SiRstv,
     SmLs01-09, AtmWtAg; certified values) and R 4.2 ``oneway.test(y ~ g, var.equal = TRUE)``; the
@@ -219,12 +286,12 @@ def anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise"):
         omega2 = (ssb - df1 * msw) / (sst + msw)
         exact = "two-pass sums of squares"
     p = float(stats.f.sf(f_value, df1, df2))
-    lam_lo, lam_hi = _ncf_limits(f_value, df1, df2, level)
+    lam_lo, lam_hi, route = _ncf_limits(f_value, df1, df2, level)
     lo, hi = lam_lo / (lam_lo + gd.n), lam_hi / (lam_hi + gd.n)
     row = _row(func, gd, level, statistic=f_value, df_between=float(df1), df_within=float(df2), p_value=p,
                ss_between=ssb, ss_within=ssw, effect_size=eta2, effect_size_type="eta_squared",
                ci_low=lo, ci_high=hi, omega_squared=omega2, omega_squared_ci_low=lo, omega_squared_ci_high=hi,
-               method=f"Fisher one-way ANOVA, equal variances ({exact}); CI by noncentral F inversion")
+               method=f"Fisher one-way ANOVA, equal variances ({exact}); CI by noncentral F inversion ({route})")
     return frame([row], OMNIBUS_COLUMNS)
 
 
@@ -322,7 +389,7 @@ def welch_anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise")
              f"tk.permutation_omnibus for the p-value.")
     shift = float(np.median(gd.values))
     v = gd.values - shift
-    means = np.array([math.fsum(g) for g in np.split(v, gd.starts[1:])]) / sizes
+    means = np.array([_fsum(g) for g in np.split(v, gd.starts[1:])]) / sizes
     dev = v - np.repeat(means, gd.sizes)
     ss = np.add.reduceat(dev * dev, gd.starts) - np.add.reduceat(dev, gd.starts) ** 2 / sizes
     var = ss / (sizes - 1.0)
@@ -337,13 +404,13 @@ def welch_anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise")
     df2 = (k * k - 1.0) / (3.0 * lam_term)
     p = float(stats.f.sf(f_value, df1, df2))
     omega2 = df1 * (f_value - 1.0) / (df1 * (f_value - 1.0) + gd.n)
-    lam_lo, lam_hi = _ncf_limits(f_value, df1, df2, level)
+    lam_lo, lam_hi, route = _ncf_limits(f_value, df1, df2, level)
     lo, hi = lam_lo / (lam_lo + gd.n), lam_hi / (lam_hi + gd.n)
     row = _row(func, gd, level, statistic=f_value, df_between=df1, df_within=df2, p_value=p,
                effect_size=omega2, effect_size_type="omega_squared_welch", ci_low=lo, ci_high=hi,
                omega_squared=omega2, omega_squared_ci_low=lo, omega_squared_ci_high=hi,
-               method="Welch (1951) one-way ANOVA, unequal variances; approximate CI by noncentral F "
-                      "inversion with Welch df")
+               method=f"Welch (1951) one-way ANOVA, unequal variances; approximate CI by noncentral F "
+                      f"inversion with Welch df ({route})")
     return frame([row], OMNIBUS_COLUMNS)
 
 
@@ -380,13 +447,14 @@ def _bootstrap_h(ids: np.ndarray, n_unique: int, starts: np.ndarray, sizes: np.n
     value of a resample is tied.
     """
     b, n = ids.shape
-    counts = np.bincount((ids + n_unique * np.arange(b)[:, None]).ravel(),
-                         minlength=b * n_unique).reshape(b, n_unique).astype(np.float64)
-    mid = np.cumsum(counts, axis=1) - (counts - 1.0) / 2.0
-    ranks = np.take_along_axis(mid, ids, axis=1)
-    ties = 1.0 - np.sum(counts ** 3 - counts, axis=1) / (float(n) ** 3 - n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = _h_statistic(ranks, starts, sizes, np.where(ties > 0, ties, np.nan))
+    h = np.empty(b)
+    for r in range(b):  # one resample at a time: its arrays stay in cache
+        counts = np.bincount(ids[r], minlength=n_unique)
+        mid = np.cumsum(counts) - (counts - 1) / 2.0
+        tied = counts[counts > 1].astype(np.float64)  # copies of 0 or 1 add nothing to sum(c^3 - c)
+        ties = 1.0 - np.sum(tied ** 3 - tied) / (float(n) ** 3 - n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h[r] = _h_statistic(mid[ids[r]], starts, sizes, ties if ties > 0 else np.nan)
     return h
 
 
@@ -429,8 +497,47 @@ def _bootstrap_h_counts(group_counts: np.ndarray, sizes: np.ndarray, n_resamples
     return np.concatenate(out)
 
 
+def _eps2_analytic(eps2: float, k: int, n: int, level: float) -> tuple[float, float, str]:
+    """Interval of epsilon squared as the eta squared of the ANOVA on ranks (see ``kruskal`` Notes)."""
+    df1, df2 = k - 1, n - k
+    f_rank = (eps2 / df1) / ((1.0 - eps2) / df2) if eps2 < 1.0 else math.inf
+    lam_lo, lam_hi, route = _ncf_limits(f_rank, df1, df2, level)
+    how = f"analytic CI: noncentral F inversion of the ANOVA on ranks ({route})"
+    return lam_lo / (lam_lo + n), lam_hi / (lam_hi + n), how
+
+
+def _eps2_bootstrap(gd: GroupedData, n_unique: int, inv, sizes, n_resamples: int, level: float,
+                    rng) -> tuple[float, float]:
+    """Percentile bootstrap interval of epsilon squared, resampling within groups (see ``kruskal`` Notes)."""
+    n = gd.n
+    if gd.k * n_unique < n:  # tied data (counts): exact multinomial path, O(k·U) per resample
+        group_counts = np.zeros((gd.k, n_unique))
+        np.add.at(group_counts, (gd.codes, inv), 1.0)
+        boot = _bootstrap_h_counts(group_counts, sizes, n_resamples, rng) / (n - 1.0)
+    else:  # (nearly) continuous data: index resampling, O(n) per resample
+        boot = []
+        chunk = max(1, min(n_resamples, 2_000_000 // max(n, n_unique)))
+        done = 0
+        while done < n_resamples:
+            b = min(chunk, n_resamples - done)
+            ids = np.empty((b, n), dtype=inv.dtype)
+            for i in range(gd.k):  # the same draws as indexing the whole array, gathered group by group
+                lo, size = gd.starts[i], gd.sizes[i]
+                ids[:, lo:lo + size] = inv[lo:lo + size][rng.integers(0, size, size=(b, size))]
+            boot.append(_bootstrap_h(ids, n_unique, gd.starts, sizes) / (n - 1.0))
+            done += b
+        boot = np.concatenate(boot)
+    boot = boot[np.isfinite(boot)]  # resamples with every value tied have no H
+    if not boot.size:
+        return math.nan, math.nan
+    alpha = 1.0 - level
+    lo, hi = (float(q) for q in np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0]))
+    return lo, hi
+
+
 @fill_doc
-def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_resamples=2000, seed=None):
+def kruskal(data, *, dv, between, confidence_level=0.95, effsize_ci="bootstrap", nan_policy="raise", n_resamples=2000,
+            seed=None):
     """Test whether groups differ in location with the Kruskal-Wallis H test (tie-corrected).
 
     Parameters
@@ -439,10 +546,17 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
     {{dv}}
     {{between}}
     confidence_level : float, default=0.95
-        Level of the bootstrap interval of epsilon squared.
+        Level of the interval of epsilon squared.
+    effsize_ci : {"bootstrap", "analytic", "none"}, default="bootstrap"
+        Route of the epsilon-squared interval (``ci_low``, ``ci_high``): ``"bootstrap"``, a stratified
+        percentile bootstrap (``n_resamples`` resamples; O(n) per resample for continuous outcomes, so
+        tens of seconds at a million posts); ``"analytic"``, noncentral F inversion of the ANOVA on the
+        ranks (O(1), deterministic; see Notes); ``"none"``: no interval (NaN limits). Same option name
+        as :func:`toolkit.pairwise`.
     {{nan_policy}}
     n_resamples : int, default=2000
-        Bootstrap resamples for the effect-size interval; 0 skips the interval (NaN limits).
+        Bootstrap resamples for the effect-size interval (``effsize_ci="bootstrap"`` only); 0 skips the
+        interval (NaN limits).
     seed : None, int or numpy.random.Generator, default=None
         Randomness of the bootstrap (pass an int for reproducible limits).
 
@@ -456,7 +570,7 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
         - ``p_value``: chi-square(k - 1) upper tail (asymptotic);
         - ``ss_between``, ``ss_within``: NaN;
         - ``effect_size``: epsilon squared E^2_R = H / (n - 1); ``effect_size_type``: "epsilon_squared";
-        - ``ci_low``, ``ci_high``: percentile bootstrap interval (stratified by group);
+        - ``ci_low``, ``ci_high``: interval of epsilon squared by ``effsize_ci``;
         - ``omega_squared`` and its limits: NaN;
         - ``confidence_level``, ``n``, ``n_groups``, ``n_dropped``, ``alternative`` ("two-sided"),
           ``method``.
@@ -476,6 +590,15 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
     are dropped. The interval is approximate: E^2_R is bounded below by 0 and biased upward in small
     samples, so the percentile interval can miss 0 under no effect.
 
+    ``effsize_ci="analytic"``: with tie-corrected H, E^2_R = SS_between / SS_total of the mid-ranks
+    exactly (H = (n - 1) SS_between / SS_total), i.e. the eta squared of a one-way ANOVA on the ranks
+    (the rank transform, Conover & Iman 1981). The interval is that ANOVA's (:func:`anova`): the rank
+    F = [E^2_R / (k - 1)] / [(1 - E^2_R) / (n - k)] is inverted in its noncentrality lambda on
+    (k - 1, n - k) df (Steiger 2004) and lambda / (lambda + n) is reported. It treats the ranks as
+    normal with equal variances, so it is approximate, like the bootstrap; it is deterministic and
+    costs O(1) after H. Validated against R 4.2 (``uniroot`` on ``pf(..., ncp =)`` for the ANOVA of
+    ``rank(y)``); see tests/reference/omnibus/kruskal_analytic_ci.R.
+
     For tied data (k × distinct values < n, as with engagement counts) each group's resample is drawn
     as multinomial counts over its distinct values, which is the same bootstrap in distribution at
     O(k·U) per resample; otherwise values are resampled by index and counted instead of re-sorted
@@ -492,6 +615,8 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
     Journal of the American Statistical Association, 47(260), 583-621. doi:10.1080/01621459.1952.10483441
     Tomczak, M., & Tomczak, E. (2014). The need to report effect size estimates revisited. Trends in
     Sport Sciences, 21(1), 19-25.
+    Conover, W. J., & Iman, R. L. (1981). Rank transformations as a bridge between parametric and
+    nonparametric statistics. The American Statistician, 35(3), 124-129. doi:10.1080/00031305.1981.10479327
 
     Examples
     --------
@@ -505,6 +630,7 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
     """
     func = "kruskal"
     level = check_probability(confidence_level, func, "confidence_level")
+    check_option(effsize_ci, EFFSIZE_CI, func, "effsize_ci")
     n_resamples = check_integer(n_resamples, func, "n_resamples", minimum=0)
     rng = check_random_state(seed, func)
     gd = prepare_groups(data, dv=dv, between=between, func=func, nan_policy=nan_policy)
@@ -514,40 +640,21 @@ def kruskal(data, *, dv, between, confidence_level=0.95, nan_policy="raise", n_r
                                  "With every value tied the ranks carry no information and H is not defined."))
     n = gd.n
     sizes = gd.sizes.astype(np.float64)
-    ranks = stats.rankdata(gd.values)
-    tie_den = _tie_denominator(np.sort(gd.values))
-    h = float(_h_statistic(ranks, gd.starts, sizes, tie_den))
+    ranking = pooled_ranking(gd.values)
+    tie_den = 1.0 - ranking.tie_sum() / (float(n) ** 3 - n)
+    h = float(_h_statistic(ranking.midranks(), gd.starts, sizes, tie_den))
     df1 = gd.k - 1
     p = float(stats.chi2.sf(h, df1))
     eps2 = h / (n - 1.0)
     lo = hi = math.nan
-    path = "none"
-    if n_resamples > 0:
-        uniq, inv = np.unique(gd.values, return_inverse=True)
-        if gd.k * uniq.size < n:  # tied data (counts): exact multinomial path, O(k·U) per resample
-            path = "counts"
-            group_counts = np.zeros((gd.k, uniq.size))
-            np.add.at(group_counts, (gd.codes, inv), 1.0)
-            boot = _bootstrap_h_counts(group_counts, sizes, n_resamples, rng) / (n - 1.0)
-        else:  # (nearly) continuous data: index resampling, O(n) per resample
-            path = "index"
-            boot = []
-            chunk = max(1, min(n_resamples, 2_000_000 // max(n, uniq.size)))
-            done = 0
-            while done < n_resamples:
-                b = min(chunk, n_resamples - done)
-                idx = np.concatenate(
-                    [gd.starts[i] + rng.integers(0, gd.sizes[i], size=(b, gd.sizes[i])) for i in range(gd.k)],
-                    axis=1)
-                boot.append(_bootstrap_h(inv[idx], uniq.size, gd.starts, sizes) / (n - 1.0))
-                done += b
-            boot = np.concatenate(boot)
-        boot = boot[np.isfinite(boot)]  # resamples with every value tied have no H
-        if boot.size:
-            alpha = 1.0 - level
-            lo, hi = (float(q) for q in np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0]))
+    if effsize_ci == "analytic":
+        lo, hi, how = _eps2_analytic(eps2, gd.k, n, level)
+    elif effsize_ci == "bootstrap" and n_resamples > 0:
+        lo, hi = _eps2_bootstrap(gd, ranking.n_unique, ranking.dense, sizes, n_resamples, level, rng)
+        how = f"percentile bootstrap CI ({n_resamples} resamples, stratified by group)"
+    else:
+        how = "no CI requested" if effsize_ci == "none" else "no CI (n_resamples=0)"
     row = _row(func, gd, level, statistic=h, df_between=float(df1), p_value=p, effect_size=eps2,
                effect_size_type="epsilon_squared", ci_low=lo, ci_high=hi,
-               method=f"Kruskal-Wallis, chi-square approximation with tie correction; percentile bootstrap CI "
-                      f"({n_resamples} resamples, stratified by group)")
+               method=f"Kruskal-Wallis, chi-square approximation with tie correction; {how}")
     return frame([row], OMNIBUS_COLUMNS)

@@ -15,12 +15,15 @@ from scipy import special, stats
 from .._validation import (_did_you_mean, check_alternative, check_integer, check_option, check_probability,
                            check_random_state, message, warn)
 from ._prepare import prepare_groups
+from ._ranks import pooled_ranking
 from ._schema import PAIRWISE_COLUMNS, frame
 from .multitest import adjust_pvalues, check_p_adjust
 
 __all__ = ["pairwise"]
 
 METHODS: tuple[str, ...] = ("games_howell", "tukey", "dunn", "permutation", "bootstrap")
+#: Routes of the effect-size interval (``effsize_ci``).
+EFFSIZE_CI: tuple[str, ...] = ("analytic", "none")
 
 #: Below this, the numerical studentized-range integral (absolute error up to ~3e-10) has little
 #: relative accuracy left; the Bonferroni bound is reported instead (see ``pairwise`` Notes).
@@ -217,7 +220,7 @@ _LABEL = {"tukey": "Tukey HSD", "games_howell": "Games-Howell", "dunn": "Dunn (1
 
 
 def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, reference=None, alternative="two-sided",
-             confidence_level=0.95, n_resamples=9999, seed=None, nan_policy="raise"):
+             confidence_level=0.95, effsize_ci="analytic", n_resamples=9999, seed=None, nan_policy="raise"):
     """Compare every pair of groups (or every group with a reference) after an omnibus test.
 
     Multiple-comparison correction is on by default: each method applies its standard correction
@@ -261,6 +264,11 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
         ``reference`` supports one-sided alternatives); bootstrap is two-sided only.
     confidence_level : float, default=0.95
         Level of the estimate and effect-size intervals.
+    effsize_ci : {"analytic", "none"}, default="analytic"
+        Interval of the effect size (``ci_low``, ``ci_high``): ``"analytic"`` computes it in closed form
+        (noncentral t inversion for Hedges' g, Cliff's consistent variance with the Feng & Cliff
+        asymmetric interval for Cliff's delta; see Notes); ``"none"`` skips it (NaN limits, the point
+        estimate is still reported). Same option name as :func:`toolkit.kruskal`.
     n_resamples : int, default=9999
         Resamples per pair (permutation, bootstrap only).
     seed : None, int or numpy.random.Generator, default=None
@@ -411,6 +419,7 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
         p_adjust = check_p_adjust(p_adjust, func)
     check_alternative(alternative, func)
     level = check_probability(confidence_level, func, "confidence_level")
+    check_option(effsize_ci, EFFSIZE_CI, func, "effsize_ci")
     n_resamples = check_integer(n_resamples, func, "n_resamples")
     rng = check_random_state(seed, func)
 
@@ -516,11 +525,10 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
                    f"; p adjusted with {correction} over {m} comparisons; per-pair (unadjusted) {level:.0%} CI")
     elif method == "dunn":
         estimate_type = "mean_rank_difference"
-        ranks = stats.rankdata(gd.values)  # mid-ranks of all groups
-        mean_ranks = np.add.reduceat(ranks, gd.starts) / sizes
+        ranking = pooled_ranking(gd.values)
+        mean_ranks = np.add.reduceat(ranking.midranks(), gd.starts) / sizes  # mid-ranks of all groups
         n_all = float(gd.n)
-        _, counts = np.unique(gd.values, return_counts=True)
-        ties = float(np.sum(counts.astype(np.float64) ** 3 - counts)) / (12.0 * (n_all - 1.0))
+        ties = ranking.tie_sum() / (12.0 * (n_all - 1.0))
         diff = mean_ranks[ia] - mean_ranks[ib]
         var0 = n_all * (n_all + 1.0) / 12.0 - ties
         if var0 <= 0:
@@ -564,12 +572,19 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
                + (f", Bonferroni-adjusted for {m} comparisons (simultaneous {level:.0%})"
                   if correction == "bonferroni" else ", per-pair (unadjusted)") + "; no p-value")
 
-    from .effect_sizes import cliffs_delta, hedges_g
-    es_func = cliffs_delta if method == "dunn" else hedges_g
+    es_level = level if effsize_ci == "analytic" else None
+    if method == "dunn":
+        from .effect_sizes import cliffs_delta_pairs
+        by_group = ranking.sorted_dense_by_group(gd.codes, gd.sizes)
+        effects = cliffs_delta_pairs(by_group, ranking.n_unique, list(zip(ia.tolist(), ib.tolist())), es_level)
+    else:
+        from .effect_sizes import _hedges_g_from_moments, _moments
+        moments = [_moments(g) for g in gd.groups()]  # each group once, not once per pair
+        effects = [_hedges_g_from_moments(moments[a], moments[b], es_level) for a, b in zip(ia.tolist(), ib.tolist())]
     rows = []
     for j in range(m):
         a, b = int(ia[j]), int(ib[j])
-        es = es_func(gd.group(a), gd.group(b), confidence_level=level)
+        es = effects[j]
         rows.append({
             "test": method, "dv": dv, "between": between, "group_a": gd.labels[a], "group_b": gd.labels[b],
             "n_a": int(gd.sizes[a]), "n_b": int(gd.sizes[b]),

@@ -267,6 +267,15 @@ def _median_from_cumcounts(cum: np.ndarray, v: np.ndarray, n: int) -> np.ndarray
     return 0.5 * (v[i_lo] + v[i_hi])
 
 
+def _permuted_rows(rng: np.random.Generator, x: np.ndarray, c: int) -> np.ndarray:
+    """``c`` independent random permutations of ``x`` as rows: the same draws and result as
+    ``rng.permuted(np.broadcast_to(x, (c, n)), axis=1)``, but shuffled in place in a contiguous copy
+    (numpy's broadcast path is 2-3x slower)."""
+    out = np.empty((c, x.size))
+    out[:] = x
+    return rng.permuted(out, axis=1, out=out)
+
+
 def _tolerance(observed: float) -> float:
     # as scipy.stats.permutation_test: null values within 100 ulp of the observed count as ties
     return abs(observed) * np.finfo(np.float64).eps * 100
@@ -627,7 +636,7 @@ def _two_sample_null(x, y, statistic, base, b, rng):
     chunk = max(1, min(b, _CHUNK_ELEMENTS // n))
     for start in range(0, b, chunk):
         c = min(chunk, b - start)
-        perm = rng.permuted(np.broadcast_to(pooled, (c, n)), axis=1)
+        perm = _permuted_rows(rng, pooled, c)
         if base == "mean":
             sx = perm[:, :nx].mean(axis=1)
             sy = perm[:, nx:].mean(axis=1)
@@ -757,7 +766,7 @@ def _block_counts(seed_seq, b, v, m, sizes, statistic, consts):
                     sq[k - 1] += need * (val * val)
             total -= mu
         if nb:
-            perm = rng.permuted(np.broadcast_to(block, (c, nb)), axis=1)
+            perm = _permuted_rows(rng, block, c)
             bounds = np.vstack([np.zeros((1, c), dtype=np.int64), np.cumsum(cap, axis=0)])  # (k+1, c)
             rows = np.arange(c)
             cs = np.zeros((c, nb + 1))
@@ -780,7 +789,7 @@ def _block_shuffle(seed_seq, b, z, starts, sizes, statistic, consts):
     chunk = max(1, min(b, _CHUNK_ELEMENTS // n))
     for start in range(0, b, chunk):
         c = min(chunk, b - start)
-        perm = rng.permuted(np.broadcast_to(z, (c, n)), axis=1)
+        perm = _permuted_rows(rng, z, c)
         sums = np.add.reduceat(perm, starts, axis=1)
         sq = np.add.reduceat(perm * perm, starts, axis=1) if statistic == "welch" else None
         out[start:start + c] = _omnibus_from_sums(statistic, sums, sq, fsizes, consts)
