@@ -21,9 +21,24 @@ def test_compute_equals_direct_call_and_is_on_demand():
     assert p["n_accounts_per_department"] == 4 and p["analysis"] == "negbin_glmm" and p["n_replicates"] == 12
     got = ex.compute()
     pd.testing.assert_frame_equal(got, simulate_power(**p))
+    assert ex.progress.value == ex.progress.max == 12 and ex.progress.bar_style == "success"
+    assert "12 / 12 replicates" in ex.progress_text.value
     ex.button.click()
     pd.testing.assert_frame_equal(ex.result, got)
     assert "power" in ex.output.outputs[-1]["text"] and ex.error is None
+    import toolkit.power
+
+    assert toolkit.power._run_replicates.__name__ == "_run_replicates"  # the progress hook is removed again
+
+
+def test_changed_sliders_mark_the_result_stale():
+    ex = power_explorer(n_replicates=4, posts_per_account=5, seed=3)
+    ex.compute()
+    assert not ex.stale
+    ex.controls["rate_ratio"].value = 2.0
+    assert ex.stale and "Settings changed" in ex.output.outputs[-1]["text"]
+    ex.compute()
+    assert not ex.stale and ex.result["rate_ratio"].iloc[0] == 2.0
 
 
 def test_errors():
