@@ -51,7 +51,7 @@ def _axes(ax, size=(6.4, 4.0)):
 # -------------------------------------------------------------------------------------------------
 #: Decades the positive values must span before a logarithmic axis is used (see :func:`choose_scale`).
 LOG_DECADES = 2.0
-_GLYPH = 0.6  # average glyph width in units of the font size (DejaVu Sans), for wrapping
+_GLYPH = 0.55  # average glyph width in units of the font size (DejaVu Sans), for wrapping
 
 
 class AxisScale:
@@ -256,7 +256,7 @@ def _fontsize(key) -> float:
 def _set_title(ax, text, *, fontsize=None):
     """Title wrapped to the width of the axes."""
     fs = fontsize or _fontsize("axes.titlesize")
-    t = ax.set_title(_wrap(text, 0.92 * _axes_size_pt(ax)[0] / (_GLYPH * fs)), fontsize=fs)
+    t = ax.set_title(_wrap(text, 0.95 * _axes_size_pt(ax)[0] / (_GLYPH * fs)), fontsize=fs)
     t.set_wrap(True)  # and wrapped again at draw time if it would leave the figure
 
 
