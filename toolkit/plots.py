@@ -26,6 +26,8 @@ plot_pit_qq         QQ plot of randomized quantile residuals (PIT values) agains
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -34,7 +36,7 @@ from ._validation import check_column, check_data, check_integer, check_option, 
 
 __all__ = ["plot_distributions", "plot_means", "plot_estimates", "plot_forest", "plot_pvalue_matrix",
            "bootstrap_draws", "rank_table", "plot_ranking", "plot_rootogram", "plot_pit_qq",
-           "plot_specification_curve"]
+           "plot_specification_curve", "choose_scale", "AxisScale", "LOG_DECADES"]
 
 
 def _axes(ax, size=(6.4, 4.0)):
@@ -54,16 +56,22 @@ LOG_DECADES = 2.0
 _GLYPH = 0.55  # average glyph width in units of the font size (DejaVu Sans), for wrapping
 
 
+@dataclass(frozen=True)
 class AxisScale:
-    """The value axis chosen by :func:`choose_scale` (``scale``, ``linthresh``, ``note``)."""
+    """The value axis chosen by :func:`choose_scale`.
 
-    __slots__ = ("scale", "linthresh", "note")
+    Attributes
+    ----------
+    scale : {"linear", "log", "symlog"}
+    linthresh : float or None
+        symlog only: the axis is linear from 0 to ``linthresh``, logarithmic above.
+    note : str
+        Text for the axis label ("" for linear).
+    """
 
-    def __init__(self, scale, linthresh=None, note=""):
-        self.scale, self.linthresh, self.note = scale, linthresh, note
-
-    def __repr__(self):
-        return f"AxisScale(scale={self.scale!r}, linthresh={self.linthresh!r}, note={self.note!r})"
+    scale: str
+    linthresh: float | None = None
+    note: str = ""
 
 
 def choose_scale(values, *, decades=LOG_DECADES):

@@ -12,7 +12,11 @@ so a result found by clicking can be pasted into a notebook and rerun.
 
 Analyses are recomputed only on demand (the Run button, or ``.run()``): nothing is recomputed while a
 control is being changed, so slow analyses (permutation, bootstrap) never run on every click, and
-notebooks that display the widgets run headless (papermill/nbclient) without waiting for input.
+notebooks that display the widgets run headless (papermill/nbclient) without waiting for input. Until
+then the view is marked stale ("Settings changed ... press Run"), so a result that does not match the
+controls is never shown without saying so. Each explorer also displays a static snapshot (PNG and
+tables) after the live widget, for executed HTML pages whose widget JavaScript (from a CDN) cannot load;
+a CSS rule hides it wherever the live widget renders.
 
 - :func:`power_explorer` — simulated power of a planned department comparison (sliders for the
   effect size, accounts, posts and between-account variation; computed on demand by
@@ -994,7 +998,8 @@ def power_explorer(*, rate_ratio=1.25, n_accounts_per_department=10, posts_per_a
     Notes
     -----
     Nothing is computed when a slider moves (simulations take seconds); Compute runs
-    ``simulate_power(**explorer.params)``. Validated: tests/test_widgets_power.py checks that the result
+    ``simulate_power(**explorer.params)`` with a progress bar of the replicates (``.progress``), and a
+    slider moved after a result says that the result no longer applies (``.stale``). Validated: tests/test_widgets_power.py checks that the result
     equals the direct call.
 
     References
