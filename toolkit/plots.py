@@ -261,20 +261,41 @@ def _fontsize(key) -> float:
     return font_manager.FontProperties(size=rcParams[key]).get_size_in_points()
 
 
+def _wrap_to_axes(t, ax, which):
+    """Wrap ``t`` at draw time to the current length of ``ax`` along ``which`` ("x": width, "y": height).
+
+    Matplotlib wraps text (``set_wrap``) to the figure; here the line width is the axes' length as
+    laid out when the text is drawn (constrained layout included), and never more than the figure
+    allows. Falls back to wrapping at call time if matplotlib's private hook is missing.
+    """
+    figure_width = getattr(t, "_get_wrap_line_width", None)
+    if figure_width is None:  # pragma: no cover - other matplotlib versions
+        return
+    t.set_wrap(True)
+
+    def line_width():
+        length = ax.bbox.height if which == "y" else ax.bbox.width
+        return max(20.0, min(0.98 * length, figure_width()))
+
+    t._get_wrap_line_width = line_width
+
+
 def _set_title(ax, text, *, fontsize=None):
-    """Title wrapped to the width of the axes."""
+    """Title wrapped to the width of the axes (at draw time)."""
     fs = fontsize or _fontsize("axes.titlesize")
-    t = ax.set_title(_wrap(text, 0.95 * _axes_size_pt(ax)[0] / (_GLYPH * fs)), fontsize=fs)
-    t.set_wrap(True)  # and wrapped again at draw time if it would leave the figure
+    t = ax.set_title(str(text), fontsize=fs)
+    _wrap_to_axes(t, ax, "x")
+    if not t.get_wrap():  # pragma: no cover
+        t.set_text(_wrap(text, 0.95 * _axes_size_pt(ax)[0] / (_GLYPH * fs)))
 
 
 def _set_label(ax, which, text):
-    """Axis label wrapped to the length of its axis."""
-    fs = _fontsize("axes.labelsize")
-    w, h = _axes_size_pt(ax)
-    length = h if which == "y" else w
-    t = (ax.set_ylabel if which == "y" else ax.set_xlabel)(_wrap(text, 0.95 * length / (_GLYPH * fs)))
-    t.set_wrap(True)  # and wrapped again at draw time if it would leave the figure
+    """Axis label wrapped to the length of its axis (at draw time)."""
+    t = (ax.set_ylabel if which == "y" else ax.set_xlabel)(str(text))
+    _wrap_to_axes(t, ax, which)
+    if not t.get_wrap():  # pragma: no cover
+        w, h = _axes_size_pt(ax)
+        t.set_text(_wrap(text, 0.95 * (h if which == "y" else w) / (_GLYPH * _fontsize("axes.labelsize"))))
 
 
 def _category_labels(ax, names, counts=None, *, axis="x"):
