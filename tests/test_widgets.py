@@ -332,4 +332,6 @@ def test_executed_html_shows_the_snapshot_offline(tmp_path):
     assert any("text/html" in k for k in kinds)                                 # and its snapshot
     page, _ = HTMLExporter().from_notebook_node(nb)
     assert "toolkit-static" in page and "data:image/png;base64," in page
+    # offline the embedded widget never renders, so nothing carries the class that would hide the snapshot
+    assert "class='toolkit-explorer" not in page and 'class="toolkit-explorer' not in page
     assert "tk.compare_groups(data, dv=&#x27;comments&#x27;" in page or "tk.compare_groups(data, dv='comments'" in page

@@ -437,6 +437,7 @@ class Explorer:
         self.script = self._script(self.code)
         self.code_view.value = self.script
         self.status.value = "<i>running…</i>"
+        self.run_button.disabled = True  # one run at a time
         self.error, self.warnings = None, []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -445,6 +446,8 @@ class Explorer:
                 result = compare_groups(frame, **self.compare_kwargs)
             except (ValueError, TypeError) as exc:
                 result, self.error = None, str(exc)
+            finally:
+                self.run_button.disabled = False
         self.warnings = [str(x.message) for x in caught if issubclass(x.category, UserWarning)]
         self.result = result
         self.stale = False
@@ -503,7 +506,8 @@ class Explorer:
         plot_distributions(result.analysed_data, x=result.between, y=result.dv, points=points, ax=ax1)
         unit = f"{result.dv} per post" + (f", averaged per {result.unit}" if per_account else "")
         plot_means(result.descriptives, interval="BCa bootstrap", unit=unit,
-                   title=f"Mean of the {points} by {result.between}", ax=ax2)
+                   title=(f"Mean of the {points} by {result.between}" if per_account
+                          else f"Mean {result.dv} per post by {result.between}"), ax=ax2)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=80)
         return buf.getvalue()
