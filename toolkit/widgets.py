@@ -20,7 +20,8 @@ a CSS rule hides it wherever the live widget renders.
 
 - :func:`power_explorer` — simulated power of a planned department comparison (sliders for the
   effect size, accounts, posts and between-account variation; computed on demand by
-  :func:`toolkit.power.simulate_power`).
+  :func:`toolkit.power.simulate_power`, with a progress bar).
+- :func:`progress` — progress bars for simulation power and specification curves run in a ``with`` block.
 
 Install the optional dependency with ``pip install engagement-toolkit[widgets]``.
 """
@@ -45,7 +46,7 @@ except ImportError:  # pragma: no cover - exercised only without the optional de
     _widgets = None
 
 __all__ = ["explore", "Explorer", "mapping_assistant", "MappingAssistant", "suggest_mapping", "power_explorer",
-           "PowerExplorer"]
+           "PowerExplorer", "progress"]
 
 #: Analyses offered by the explorer (a subset of ``compare_groups``' options).
 EXPLORER_ANALYSES = ("auto", "welch", "kruskal", "permutation")
@@ -855,37 +856,116 @@ def mapping_assistant(source=None, *, upload_dir=None):
 # ---------------------------------------------------------------------------------------------
 # Power explorer
 # ---------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _replicate_progress(bar, text):
-    """Report the replicates of :func:`toolkit.power.simulate_power` on an ipywidgets progress bar.
+#: The toolkit's long loops, run in consecutive chunks to report progress: (module, function, what one item is).
+#: Both functions take ``(first, items, n_jobs, ...)`` and return one result per item, in order, each item
+#: computed independently (its own seed), so chunked calls give exactly the result of one call.
+_LONG_LOOPS = (("toolkit.power", "_run_replicates", "simulated replicates"),
+               ("toolkit.robustness", "_map", "specification-curve tasks"))
 
-    ``simulate_power`` runs its replicates through ``toolkit.power._run_replicates(settings, children,
-    n_jobs)``, each replicate from its own ``SeedSequence`` child; here they run in about 20 consecutive
-    chunks of those children, so the result is identical to the direct call (tests/test_widgets_power.py
-    checks it) and the bar moves after each chunk.
-    """
-    import time
 
-    from . import power as _power
-
-    original = _power._run_replicates
-    start = time.perf_counter()
-
-    def run(settings, children, n_jobs):
-        bar.max, bar.value = len(children), 0
-        step = max(1, -(-len(children) // 20))
+def _chunked(original, what, report):
+    def run(first, items, n_jobs, *rest):
+        total = len(items)
+        workers = n_jobs if isinstance(n_jobs, int) and n_jobs > 1 else 1
+        step = workers * max(1, -(-total // (20 * workers)))  # about 20 steps, whole rounds of workers
         out = []
-        for i in range(0, len(children), step):
-            out.extend(original(settings, children[i:i + step], n_jobs))
-            bar.value = len(out)
-            text.value = f"{len(out)} / {len(children)} replicates, {time.perf_counter() - start:.1f} s"
+        report(0, total, what)
+        for i in range(0, total, step):
+            out.extend(original(first, items[i:i + step], n_jobs, *rest))
+            report(len(out), total, what)
         return out
 
-    _power._run_replicates = run
+    return run
+
+
+@contextlib.contextmanager
+def _hooked(report):
+    import importlib
+
+    saved = []
     try:
+        for module_name, name, what in _LONG_LOOPS:
+            module = importlib.import_module(module_name)
+            original = getattr(module, name)
+            saved.append((module, name, original))
+            setattr(module, name, _chunked(original, what, report))
         yield
     finally:
-        _power._run_replicates = original
+        for module, name, original in reversed(saved):
+            setattr(module, name, original)
+
+
+@contextlib.contextmanager
+def progress(*, callback=None):
+    """Show progress bars for the toolkit's long computations run inside the ``with`` block.
+
+    Parameters
+    ----------
+    callback : callable or None, default=None
+        Called as ``callback(done, total, what)`` after each chunk of work; None shows a
+        ``tqdm.auto`` bar (a widget in Jupyter, text in a terminal) per computation.
+
+    Yields
+    ------
+    None
+
+    Notes
+    -----
+    Covers the replicates of :func:`toolkit.power.simulate_power` (and :func:`toolkit.power.power_curve`)
+    and the specifications and null resamples of :func:`toolkit.robustness.specification_curve` and
+    :func:`toolkit.robustness.specification_test`. Their loops are run in about 20 consecutive chunks
+    (whole rounds of worker processes); every item keeps its own seed, so the results are identical to
+    a call without progress (tests/test_widgets_power.py compares them). With ``n_jobs > 1`` each chunk
+    starts its own worker processes, which adds a little time.
+
+    Examples
+    --------
+    >>> from toolkit.power import simulate_power
+    >>> from toolkit.widgets import progress
+    >>> seen = []
+    >>> with progress(callback=lambda done, total, what: seen.append((done, total))):
+    ...     res = simulate_power(rate_ratio=1.5, n_accounts_per_department=3, posts_per_account=5,
+    ...                          n_replicates=8, seed=1, n_jobs=1)
+    >>> seen[-1]
+    (8, 8)
+    """
+    if callback is not None:
+        with _hooked(callback):
+            yield
+        return
+    from tqdm.auto import tqdm
+
+    bars: dict = {}
+
+    def report(done, total, what):
+        bar = bars.get("bar")
+        if bar is None or bar.total != total or done == 0:
+            if bar is not None:
+                bar.close()
+            bar = bars["bar"] = tqdm(total=total, desc=what, leave=True)
+        bar.update(done - bar.n)
+
+    try:
+        with _hooked(report):
+            yield
+    finally:
+        if bars.get("bar") is not None:
+            bars["bar"].close()
+
+
+@contextlib.contextmanager
+def _replicate_progress(bar, text):
+    """Report the replicates of :func:`toolkit.power.simulate_power` on an ipywidgets progress bar."""
+    import time
+
+    start = time.perf_counter()
+
+    def report(done, total, what):
+        bar.max, bar.value = max(total, 1), done
+        text.value = f"{done} / {total} {what}, {time.perf_counter() - start:.1f} s"
+
+    with _hooked(report):
+        yield
 
 
 class PowerExplorer:
