@@ -437,25 +437,30 @@ def test_every_plot_is_readable(kind, rng):
     draws = plots.bootstrap_draws(data, x="group", y="y", n_resamples=50, seed=1)
     ax = plots.plot_ranking(plots.rank_table(draws))
     _check_readable(ax.figure)
-    # count-model checks and the specification curve do not depend on the groups: drawn once
-    if kind == "counts":
-        counts = data["y"].astype(int)
-        obs = counts.value_counts().reindex(range(0, 13), fill_value=0)
-        expected = len(counts) * np.exp(-0.5 * np.arange(13)) * (1 - np.exp(-0.5))
-        root = pd.DataFrame({"count": np.arange(13), "observed": obs.to_numpy(), "expected": expected})
-        ax = plots.plot_rootogram(root)
-        _check_readable(ax.figure)
-        ax = plots.plot_pit_qq(pd.DataFrame({"pit": rng.uniform(size=200)}))
-        _check_readable(ax.figure)
-        est = np.sort(rng.normal(0.1, 0.2, 24))
-        curve = pd.DataFrame({"estimate": est, "ci_low": est - 0.3, "ci_high": est + 0.3,
-                              "significant": np.abs(est) > 0.3, "status": "ok",
-                              "outcome": np.tile(["likes", "comments", "shares"], 8),
-                              "analysis": np.repeat(["negbin_glm", "welch", "cluster level (accounts)"], 8),
-                              "unit": "post", "exclusion": np.tile(["none", "paid posts excluded"], 12)})
-        axes = plots.plot_specification_curve(curve)
-        _check_readable(axes["figure"])
-        assert len(_tick_texts(axes["curve"].yaxis)) >= 2
+    # count-model checks and the specification curve: drawn from each scenario's values
+    counts = np.round(data["y"] * (1000 if kind == "rates" else 1)).astype(int)
+    top = int(min(counts.max(), 40))
+    obs = counts.clip(upper=top).value_counts().reindex(range(0, top + 1), fill_value=0)
+    mean = counts.clip(upper=top).mean()
+    from scipy import stats
+
+    expected = len(counts) * stats.poisson.pmf(np.arange(top + 1), mean)
+    root = pd.DataFrame({"count": np.arange(top + 1), "observed": obs.to_numpy(), "expected": expected})
+    ax = plots.plot_rootogram(root)
+    _check_readable(ax.figure)
+    ax = plots.plot_pit_qq(pd.DataFrame({"pit": rng.uniform(size=200)}))
+    _check_readable(ax.figure)
+    n_specs = 30 if kind == "groups" else 24
+    est = np.sort(rng.normal(0.1, 0.2, n_specs))
+    outcomes = (data["group"].unique()[:n_specs] if kind == "groups" else ["likes", "comments", "shares"])
+    curve = pd.DataFrame({"estimate": est, "ci_low": est - 0.3, "ci_high": est + 0.3,
+                          "significant": np.abs(est) > 0.3, "status": "ok",
+                          "outcome": np.resize(outcomes, n_specs),
+                          "analysis": np.resize(["negbin_glm", "welch", "cluster level (accounts)"], n_specs),
+                          "unit": "post", "exclusion": np.resize(["none", "paid posts excluded"], n_specs)})
+    axes = plots.plot_specification_curve(curve)
+    _check_readable(axes["figure"])
+    assert len(_tick_texts(axes["curve"].yaxis)) >= 2
 
 
 def test_choose_scale_rule():

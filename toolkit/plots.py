@@ -1220,12 +1220,14 @@ def plot_specification_curve(table, *, choices=SPECIFICATION_CHOICES, ratio=True
     ok = ok.sort_values("estimate", kind="stable").reset_index(drop=True)
     shown = [c for c in choices if c in ok.columns and ok[c].nunique() > 1]
     levels = [(c, v) for c in shown for v in pd.unique(table[c].astype(str)) if v in set(ok[c].astype(str))]
+    names = [_wrap(f"{c}: {v}", 40) for c, v in levels]
+    matrix_height = max(0.8, sum(0.125 * (nm.count("\n") + 1) + 0.07 for nm in names))  # inches, 7-point text
     if fig is None:
-        fig = plt.figure(figsize=(8, 3 + 0.22 * len(levels)), layout="constrained")
+        fig = plt.figure(figsize=(8, 3.8 + matrix_height), layout="constrained")
     else:
         fig.clear()
         fig.set_layout_engine("constrained")
-    gs = fig.add_gridspec(2, 1, height_ratios=[3, max(1, 0.25 * len(levels))])
+    gs = fig.add_gridspec(2, 1, height_ratios=[3, matrix_height])
     ax = fig.add_subplot(gs[0])
     axm = fig.add_subplot(gs[1], sharex=ax)
     x = np.arange(len(ok))
@@ -1246,7 +1248,7 @@ def plot_specification_curve(table, *, choices=SPECIFICATION_CHOICES, ratio=True
         mark = ok[c].astype(str).to_numpy() == v
         axm.scatter(x[mark], np.full(mark.sum(), j), marker="|", s=40, color="0.2")
     axm.set_yticks(range(len(levels)))
-    axm.set_yticklabels([_wrap(f"{c}: {v}", 40) for c, v in levels], fontsize=7)
+    axm.set_yticklabels(names, fontsize=7)
     axm.set_ylim(len(levels) - 0.5, -0.5)
     axm.set_xlabel("specification (sorted by estimate)")
     return {"figure": fig, "curve": ax, "choices": axm}
