@@ -472,6 +472,16 @@ def test_every_plot_is_readable(kind, rng):
     assert len(_tick_texts(axes["curve"].yaxis)) >= 2
 
 
+def test_figures_still_pickle(posts_long):
+    import pickle
+
+    ax = plots.plot_distributions(posts_long, x="department", y="likes")
+    ax.figure.canvas.draw()
+    again = pickle.loads(pickle.dumps(ax.figure))
+    again.canvas.draw()
+    assert " ".join(again.axes[0].get_title().split()) == " ".join(ax.get_title().split())
+
+
 def test_choose_scale_rule():
     assert plots.choose_scale([0.0, 0.01, 0.07]).scale == "linear"        # rates
     assert plots.choose_scale([0, 0, 0, 1, 2, 12]).scale == "linear"       # small counts with zeros

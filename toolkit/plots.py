@@ -154,26 +154,31 @@ def _number(x, decimals=None) -> str:
     return f"{sign}{a:.{d}f}"
 
 
-def _formatter(per_value: bool):
+def _tick_classes():
+    """The tick formatter and locator classes, built on first use (matplotlib stays a lazy import).
+
+    They live at module level as ``_Readable`` and ``_LogTicks`` (resolved by the module's
+    ``__getattr__``), so figures that use them can be pickled and unpickled.
+    """
+    if "_Readable" in globals():
+        return globals()["_Readable"], globals()["_LogTicks"]
     from matplotlib import ticker
 
-    class Readable(ticker.Formatter):
+    class _Readable(ticker.Formatter):
         """Plain decimals with a common number of places (linear) or per value (log); k/M/B above 1,000."""
+
+        def __init__(self, per_value=False):
+            self.per_value = per_value
+            self._d = None
 
         def set_locs(self, locs):
             finite = [float(x) for x in locs if np.isfinite(x) and abs(x) < 1e3]
-            self._d = None if per_value or not finite else max(_decimals(x) for x in finite)
+            self._d = None if self.per_value or not finite else max(_decimals(x) for x in finite)
 
         def __call__(self, x, pos=None):
-            return _number(x, getattr(self, "_d", None))
+            return _number(x, self._d)
 
-    return Readable()
-
-
-def _log_locator():
-    from matplotlib import ticker
-
-    class LogTicks(ticker.Locator):
+    class _LogTicks(ticker.Locator):
         """Ticks at 1-2-5 (or finer) multiples of powers of ten, so a short log range still has labels."""
 
         def __call__(self):
@@ -191,7 +196,24 @@ def _log_locator():
             exps = range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
             return [m * 10.0 ** e for e in exps if e % step == 0 for m in subs if lo <= m * 10.0 ** e <= hi]
 
-    return LogTicks()
+    for cls in (_Readable, _LogTicks):
+        cls.__module__, cls.__qualname__ = __name__, cls.__name__
+        globals()[cls.__name__] = cls
+    return _Readable, _LogTicks
+
+
+def __getattr__(name):
+    if name in ("_Readable", "_LogTicks"):
+        return dict(zip(("_Readable", "_LogTicks"), _tick_classes()))[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _formatter(per_value: bool):
+    return _tick_classes()[0](per_value)
+
+
+def _log_locator():
+    return _tick_classes()[1]()
 
 
 def _readable_axis(ax, which, scale: AxisScale | str):
@@ -261,6 +283,17 @@ def _fontsize(key) -> float:
     return font_manager.FontProperties(size=rcParams[key]).get_size_in_points()
 
 
+class _AxesLineWidth:
+    """Line width for matplotlib's text wrapping: the laid-out length of an axes, at most the figure's."""
+
+    def __init__(self, text, ax, which):
+        self.text, self.ax, self.which = text, ax, which
+
+    def __call__(self):
+        length = self.ax.bbox.height if self.which == "y" else self.ax.bbox.width
+        return max(20.0, min(0.98 * length, type(self.text)._get_wrap_line_width(self.text)))
+
+
 def _wrap_to_axes(t, ax, which):
     """Wrap ``t`` at draw time to the current length of ``ax`` along ``which`` ("x": width, "y": height).
 
@@ -268,16 +301,10 @@ def _wrap_to_axes(t, ax, which):
     laid out when the text is drawn (constrained layout included), and never more than the figure
     allows. Falls back to wrapping at call time if matplotlib's private hook is missing.
     """
-    figure_width = getattr(t, "_get_wrap_line_width", None)
-    if figure_width is None:  # pragma: no cover - other matplotlib versions
+    if not hasattr(type(t), "_get_wrap_line_width"):  # pragma: no cover - other matplotlib versions
         return
     t.set_wrap(True)
-
-    def line_width():
-        length = ax.bbox.height if which == "y" else ax.bbox.width
-        return max(20.0, min(0.98 * length, figure_width()))
-
-    t._get_wrap_line_width = line_width
+    t._get_wrap_line_width = _AxesLineWidth(t, ax, which)
 
 
 def _set_title(ax, text, *, fontsize=None):
