@@ -604,6 +604,8 @@ def plot_means(table, *, estimate="mean", ci_low="mean_ci_low", ci_high="mean_ci
     ax.set_xlim(-0.6, len(table) - 0.4)
     shown = np.concatenate([est, lo, hi])
     shown = shown[np.isfinite(shown)]
+    if not (isinstance(log, (bool, np.bool_)) or log == "auto"):
+        raise ValueError(message(func, "log", "True, False or 'auto'", log))
     if log == "auto":
         chosen = choose_scale(shown)
         chosen = chosen if chosen.scale != "symlog" else AxisScale("linear")
