@@ -28,7 +28,7 @@ help:
 	@echo "make reproduce  - create .venv if missing and run every notebook headless into reports/"
 	@echo "make test       - create .venv if missing and run all tests (unit, reference, notebooks)"
 	@echo "make lab        - open JupyterLab on 127.0.0.1 (token authentication on)"
-	@echo "make dashboard  - serve the explorer dashboard (Voila) on http://127.0.0.1:8866"
+	@echo "make dashboard  - serve the explorer dashboard (Voila) on http://127.0.0.1:8866 (token authentication on)"
 	@echo "make bench      - run the benchmark scripts in benchmarks/"
 
 env: $(STAMP)
@@ -69,8 +69,9 @@ LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks $(LAB_ROOT)
 
+# Voila leaves authentication off unless asked: --token makes it generate a token and print the URL with it.
 dashboard: $(STAMP)
-	$(BIN)/voila dashboard/explorer.ipynb --no-browser --port=8866 --Voila.ip=127.0.0.1
+	$(BIN)/voila dashboard/explorer.ipynb --no-browser --port=8866 --Voila.ip=127.0.0.1 --token
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -1,6 +1,8 @@
 """toolkit.plots: check what the plots mean (labels, artists, order, interval ends), not pixels."""
 from __future__ import annotations
 
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,6 +14,7 @@ import pytest  # noqa: E402
 
 import toolkit as tk  # noqa: E402
 from toolkit import plots  # noqa: E402
+from toolkit.plots import choose_scale  # noqa: E402
 
 
 def _interval_ends(container, axis="x"):
@@ -19,6 +22,11 @@ def _interval_ends(container, axis="x"):
     seg = np.asarray(container.lines[2][0].get_segments()[0])
     col = 0 if axis == "x" else 1
     return float(seg[:, col].min()), float(seg[:, col].max())
+
+
+def _flat(text):
+    """A label without the line breaks added by wrapping."""
+    return " ".join(text.split())
 
 
 def _point(container):
@@ -53,8 +61,9 @@ def test_distributions_order_counts_and_labels(posts_long):
     points = [c for c in ax.collections if c.get_label() in cats]
     assert [c.get_label() for c in points] == cats
     assert [len(c.get_offsets()) for c in points] == [n[g] for g in cats]
-    assert ax.get_yscale() == "symlog"
-    assert "symlog" in ax.get_ylabel() and "likes" in ax.get_ylabel()
+    # the value axis follows the documented rule (choose_scale) and starts at 0 for counts
+    assert ax.get_yscale() == choose_scale(data["likes"]).scale and ax.get_ylim()[0] == 0
+    assert _flat(ax.get_ylabel()).startswith("likes")
 
 
 def test_distributions_zeros_stay_visible(posts_long):
@@ -95,8 +104,8 @@ def test_means_from_describe_groups(posts_long):
         assert _interval_ends(c, "y") == pytest.approx((row.mean_ci_low, row.mean_ci_high))
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == [f"{g}\n(n={k})" for g, k in zip(desc["group"], desc["n"])]
-    assert ax.get_ylabel() == "likes (mean, 95% CI, bootstrap)"
-    assert ax.get_xlabel() == "department"
+    assert _flat(ax.get_ylabel()) == "likes (mean, 95% CI, bootstrap)"
+    assert _flat(ax.get_xlabel()) == "department"
 
 
 def test_means_from_emmeans_table():
@@ -104,7 +113,7 @@ def test_means_from_emmeans_table():
                        "unit": "comments per 1,000 reach", "confidence_level": 0.9})
     ax = plots.plot_means(em, estimate="rate", ci_low="ci_low", ci_high="ci_high", n=None, interval="Wald",
                           log=True)
-    assert ax.get_ylabel() == "comments per 1,000 reach (rate, 90% CI, Wald)"
+    assert _flat(ax.get_ylabel()) == "comments per 1,000 reach (rate, 90% CI, Wald; log scale)"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["A", "B"]
     assert _interval_ends(ax.containers[1], "y") == pytest.approx((2.9, 4.2))
     assert ax.get_yscale() == "log"
@@ -125,7 +134,7 @@ def test_estimates_rate_ratios(rate_ratios):
         assert labels[ticks.index(y)] == row.group  # the point sits on its own label
         assert _interval_ends(c, "x") == pytest.approx((row.ci_low, row.ci_high))
     assert ax.get_xscale() == "log"
-    assert ax.get_xlabel() == "rate_ratio vs Social media team (95% CI, Holm-adjusted; log scale)"
+    assert _flat(ax.get_xlabel()) == "rate_ratio vs Social media team (95% CI, Holm-adjusted; log scale)"
     ref = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
     assert len(ref) == 1 and np.allclose(ref[0].get_xdata(), 1.0)
 
@@ -155,7 +164,7 @@ def test_forest_from_pairwise(posts_long):
     for c, row in zip(ax.containers, pw.itertuples()):
         assert _point(c)[0] == pytest.approx(row.estimate)
         assert _interval_ends(c, "x") == pytest.approx((row.estimate_ci_low, row.estimate_ci_high))
-    assert ax.get_xlabel() == ("likes: estimate, difference a − b "
+    assert _flat(ax.get_xlabel()) == ("likes: estimate, difference a − b "
                                "(95% CI, simultaneous (studentized range))")
 
 
@@ -164,7 +173,7 @@ def test_forest_model_contrasts_log():
                         "ci_low": [0.9, 0.5, 0.4], "ci_high": [1.6, 0.98, 0.9], "confidence_level": 0.95})
     ax = plots.plot_forest(con, estimate="rate_ratio", ci_low="ci_low", ci_high="ci_high", log=True,
                            adjustment="Holm-adjusted")
-    assert ax.get_xlabel() == "rate_ratio, ratio a / b (95% CI, Holm-adjusted; log scale)"
+    assert _flat(ax.get_xlabel()) == "rate_ratio, ratio a / b (95% CI, Holm-adjusted; log scale)"
     assert _interval_ends(ax.containers[2], "x") == pytest.approx((0.4, 0.9))
 
 
@@ -225,7 +234,7 @@ def test_ranking_plot_from_bootstrap(posts_long):
     assert labels == [f"{g} (P(best)={p:.2f})" for g, p in zip(order["group"], order["p_best"])]
     for c, row in zip(ax.containers, order.itertuples()):
         assert _interval_ends(c, "x") == pytest.approx((row.rank_low, row.rank_high))
-    assert "95% rank interval over 300 draws" in ax.get_xlabel()
+    assert "95% rank interval over 300 draws" in _flat(ax.get_xlabel())
 
 
 # ---------------------------------------------------------------------------------- model checks
@@ -251,7 +260,7 @@ def test_pit_qq_band():
 
     d = stats.kstwo.ppf(0.95, 100)
     assert ax.lines[2].get_ydata()[50] == pytest.approx(0.5 + d)
-    assert ax.get_xlabel() == "expected uniform quantile (n = 100 posts)"
+    assert _flat(ax.get_xlabel()) == "expected uniform quantile (n = 100 posts)"
 
 
 def test_plots_do_not_touch_rcparams(posts_long, rate_ratios):
@@ -300,7 +309,7 @@ def test_plots_take_the_model_tables(model):
     assert len(ax.patches) == len(root)
     res, _ = tk.models.quantile_residuals(model, seed=1)
     ax = plots.plot_pit_qq(res)
-    assert ax.get_xlabel() == f"expected uniform quantile (n = {len(res)} posts)"
+    assert _flat(ax.get_xlabel()) == f"expected uniform quantile (n = {len(res)} posts)"
 
 
 def test_distributions_boolean_groups_with_missing_labels(posts_long):
@@ -311,3 +320,198 @@ def test_distributions_boolean_groups_with_missing_labels(posts_long):
     assert [t.get_text() for t in ax.get_xticklabels()] == [f"False\n(n={n[False]})", f"True\n(n={n[True]})"]
     draws = plots.bootstrap_draws(data, x="paid", y="likes", n_resamples=10, seed=1)
     assert len(draws) == 20
+
+
+# ---------------------------------------------------------------------------------- readable on any data
+# Three kinds of data users have: (a) engagement rates in 0-0.07, (b) counts with many zeros (and a
+# heavy tail), (c) 30 groups with long names. Every plot type is drawn with the Agg renderer and read back.
+LONG = ["Customer service and community management", "Regional marketing (North-West, Ireland)",
+        "Investor relations & corporate communications"]
+
+
+def _scenario(kind, rng):
+    if kind == "rates":
+        groups = ["Marketing", "PR", "Customer service", "Social media team"]
+        n = 60
+        y = np.concatenate([rng.beta(2, 60, n) for _ in groups])  # rates in about 0-0.07
+        y[:3] = 0.0
+        return pd.DataFrame({"group": np.repeat(groups, n), "y": y})
+    if kind == "counts":
+        groups = ["Marketing", "PR", "IT"]
+        n = 80
+        y = np.concatenate([rng.negative_binomial(0.3, 0.3 / (0.3 + 40), n) for _ in groups]).astype(float)
+        return pd.DataFrame({"group": np.repeat(groups, n), "y": y})
+    groups = [f"{LONG[i % 3]} {i + 1:02d}" for i in range(30)]
+    n = 8
+    return pd.DataFrame({"group": np.repeat(groups, n), "y": rng.gamma(2.0, 3.0, n * 30)})
+
+
+def _tick_texts(axis):
+    lo, hi = sorted(axis.get_view_interval())
+    tol = 1e-9 * max(1.0, abs(lo), abs(hi))
+    return [t.label1 for t in axis.get_major_ticks() if lo - tol <= t.get_loc() <= hi + tol
+            and t.label1.get_visible() and t.label1.get_text()]
+
+
+def _check_readable(fig, values=None, value_axis=None):
+    """Nothing cut off, plain tick labels, data inside non-negative limits, no overlapping tick labels."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    all_ticks = {id(t.label1) for a in fig.axes for ax_ in (a.xaxis, a.yaxis)
+                 for t in ax_.get_major_ticks() + ax_.get_minor_ticks()}
+    drawn = [t for a in fig.axes for ax_ in (a.xaxis, a.yaxis) for t in _tick_texts(ax_)]
+    texts = [t for t in fig.findobj(Text) if id(t) not in all_ticks and t.get_visible() and t.get_text()]
+    for t in texts + drawn:
+        e = t.get_window_extent(renderer)
+        assert e.x0 >= box.x0 - 1 and e.y0 >= box.y0 - 1 and e.x1 <= box.x1 + 1 and e.y1 <= box.y1 + 1, \
+            f"text {t.get_text()!r} is cut off: {e} outside {box}"
+    for a in fig.axes:
+        for axis in (a.xaxis, a.yaxis):
+            labels = _tick_texts(axis)
+            for t in labels:
+                assert "\\times" not in t.get_text() and "×" not in t.get_text() and "e-" not in t.get_text(), \
+                    t.get_text()
+            if any(t.get_rotation() % 90 for t in labels):
+                continue  # boxes of slanted labels overlap although their glyphs do not
+            ext = sorted((t.get_window_extent(renderer) for t in labels),
+                         key=lambda e: e.x0 if axis is a.xaxis else e.y0)
+            for e1, e2 in zip(ext, ext[1:]):  # neighbouring tick labels do not overlap
+                overlap_x = min(e1.x1, e2.x1) - max(e1.x0, e2.x0)
+                overlap_y = min(e1.y1, e2.y1) - max(e1.y0, e2.y0)
+                assert overlap_x <= 1 or overlap_y <= 1, \
+                    f"tick labels overlap on {axis.axis_name}: {[t.get_text() for t in labels]} ({a.get_title()!r})"
+    if values is not None:
+        ax, which = value_axis
+        lo, hi = ax.get_ylim() if which == "y" else ax.get_xlim()
+        v = np.asarray(values, float)
+        v = v[np.isfinite(v)]
+        assert lo <= v.min() and v.max() <= hi, (lo, hi, v.min(), v.max())
+        if v.min() >= 0:
+            assert lo >= 0, f"negative axis range {lo} for non-negative values"
+
+
+@pytest.mark.parametrize("kind", ["rates", "counts", "groups"])
+def test_every_plot_is_readable(kind, rng):
+    data = _scenario(kind, rng)
+    # distributions (box and violin)
+    for k in ("box", "violin"):
+        ax = plots.plot_distributions(data, x="group", y="y", kind=k)
+        _check_readable(ax.figure, data["y"], (ax, "y"))
+        plt.close(ax.figure)
+    if kind == "rates":
+        assert ax.get_yscale() == "linear" and ax.get_ylim()[0] == 0
+        assert all(t.get_text() in {"0", "0.02", "0.04", "0.06", "0.08", "0.10", "0.12", "0.14", "0.16"}
+                   or t.get_text().startswith("0.") for t in _tick_texts(ax.yaxis))
+    if kind == "counts":
+        assert ax.get_yscale() == "symlog" and ax.get_ylim()[0] == 0
+        assert "logarithmic above" in ax.get_ylabel()
+        assert {"0", "1", "10"} <= {t.get_text() for t in _tick_texts(ax.yaxis)}
+    # means with intervals
+    desc = tk.describe_groups(data, dv="y", between="group", n_resamples=50, seed=1)
+    ax = plots.plot_means(desc, title=f"Mean y per post by group ({kind})")
+    _check_readable(ax.figure, desc[["mean", "mean_ci_low", "mean_ci_high"]].to_numpy().ravel(), (ax, "y"))
+    # estimates against a reference (ratios, log axis) and differences (linear)
+    means = desc.set_index("group")["mean"]
+    ref = desc["group"].iloc[0]
+    rr = pd.DataFrame({"group": desc["group"].iloc[1:], "reference": ref,
+                       "rate_ratio": (means.iloc[1:] / means.iloc[0]).to_numpy(),
+                       "confidence_level": 0.95})
+    rr["ci_low"], rr["ci_high"] = rr["rate_ratio"] / 1.3, rr["rate_ratio"] * 1.3
+    ax = plots.plot_estimates(rr, adjustment="unadjusted")
+    _check_readable(ax.figure, rr[["ci_low", "ci_high"]].to_numpy().ravel(), (ax, "x"))
+    assert ax.get_xscale() == "log" and len(_tick_texts(ax.xaxis)) >= 2
+    diff = rr.assign(rate_ratio=np.log(rr["rate_ratio"]), ci_low=np.log(rr["ci_low"]),
+                     ci_high=np.log(rr["ci_high"]))
+    ax = plots.plot_estimates(diff, log=False)
+    _check_readable(ax.figure)
+    # pairwise contrasts: forest and p-value matrix (all pairs for few groups, the first 30 for many)
+    if kind == "groups":  # 435 pairs: a table with pairwise's columns, built from the group means
+        import itertools
+
+        pairs = list(itertools.combinations(desc["group"], 2))
+        d = np.array([means[a] - means[b] for a, b in pairs])
+        pw = pd.DataFrame({"group_a": [a for a, _ in pairs], "group_b": [b for _, b in pairs], "estimate": d,
+                           "estimate_ci_low": d - 1.5, "estimate_ci_high": d + 1.5,
+                           "p_value": rng.uniform(size=len(pairs)), "confidence_level": 0.95})
+    else:
+        pw = tk.pairwise(data, dv="y", between="group", method="games_howell")
+    ax = plots.plot_forest(pw.head(30))
+    _check_readable(ax.figure)
+    ax = plots.plot_pvalue_matrix(pw, p="p_value")
+    _check_readable(ax.figure)
+    # ranking
+    draws = plots.bootstrap_draws(data, x="group", y="y", n_resamples=50, seed=1)
+    ax = plots.plot_ranking(plots.rank_table(draws))
+    _check_readable(ax.figure)
+    # count-model checks and the specification curve: drawn from each scenario's values
+    counts = np.round(data["y"] * (1000 if kind == "rates" else 1)).astype(int)
+    top = int(min(counts.max(), 40))
+    obs = counts.clip(upper=top).value_counts().reindex(range(0, top + 1), fill_value=0)
+    mean = counts.clip(upper=top).mean()
+    from scipy import stats
+
+    expected = len(counts) * stats.poisson.pmf(np.arange(top + 1), mean)
+    root = pd.DataFrame({"count": np.arange(top + 1), "observed": obs.to_numpy(), "expected": expected})
+    ax = plots.plot_rootogram(root)
+    _check_readable(ax.figure)
+    ax = plots.plot_pit_qq(pd.DataFrame({"pit": rng.uniform(size=200)}))
+    _check_readable(ax.figure)
+    n_specs = 30 if kind == "groups" else 24
+    est = np.sort(rng.normal(0.1, 0.2, n_specs))
+    outcomes = (data["group"].unique()[:n_specs] if kind == "groups" else ["likes", "comments", "shares"])
+    curve = pd.DataFrame({"estimate": est, "ci_low": est - 0.3, "ci_high": est + 0.3,
+                          "significant": np.abs(est) > 0.3, "status": "ok",
+                          "outcome": np.resize(outcomes, n_specs),
+                          "analysis": np.resize(["negbin_glm", "welch", "cluster level (accounts)"], n_specs),
+                          "unit": "post", "exclusion": np.resize(["none", "paid posts excluded"], n_specs)})
+    axes = plots.plot_specification_curve(curve)
+    _check_readable(axes["figure"])
+    assert len(_tick_texts(axes["curve"].yaxis)) >= 2
+
+
+def test_figures_still_pickle(posts_long):
+    import pickle
+
+    ax = plots.plot_distributions(posts_long, x="department", y="likes")
+    ax.figure.canvas.draw()
+    again = pickle.loads(pickle.dumps(ax.figure))
+    again.canvas.draw()
+    assert " ".join(again.axes[0].get_title().split()) == " ".join(ax.get_title().split())
+
+
+def test_choose_scale_rule():
+    assert plots.choose_scale([0.0, 0.01, 0.07]).scale == "linear"        # rates
+    assert plots.choose_scale([0, 0, 0, 1, 2, 12]).scale == "linear"       # small counts with zeros
+    s = plots.choose_scale([0, 0, 1, 5, 300, 2000])                         # zeros + heavy tail
+    assert (s.scale, s.linthresh) == ("symlog", 1.0)
+    assert plots.choose_scale([0, 0, 0.0004, 0.0004, 0.3]).linthresh == pytest.approx(1e-4)
+    assert plots.choose_scale([2, 50, 900]).scale == "log"                 # positive, > 2 decades
+    assert plots.choose_scale([-1.0, 0.5, 200]).scale == "linear"         # negative values
+    assert plots.choose_scale([np.nan, np.inf]).scale == "linear"
+
+
+def test_tick_numbers_are_plain():
+    assert [plots._number(v) for v in (0, 0.02, 0.5, 1, 12, 1000, 1500, 2.5e6, -0.3)] == \
+        ["0", "0.02", "0.5", "1", "12", "1k", "1.5k", "2.5M", "\u22120.3"]
+
+
+def test_points_label_says_what_is_plotted(posts_long):
+    ax = plots.plot_distributions(posts_long, x="department", y="likes")
+    assert "points: posts" in ax.get_title()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tk.ToolkitWarning)
+        res = tk.compare_groups(posts_long, dv="likes", between="department", subject="account", seed=1,
+                                n_resamples=100)
+    ax = plots.plot_distributions(res.analysed_data, x="department", y="likes")
+    assert "points: accounts" in ax.get_title() and "per post" not in ax.get_title()
+    ax = plots.plot_distributions(res.analysed_data, x="department", y="likes", points="account means")
+    assert "points: account means" in ax.get_title()
+
+
+def test_scale_log_refuses_zeros(posts_long):
+    data = posts_long.assign(likes=0)
+    with pytest.raises(ValueError, match="plot_distributions: `scale` must be 'log' only for positive values"):
+        plots.plot_distributions(data, x="department", y="likes", scale="log")

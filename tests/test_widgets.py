@@ -1,7 +1,10 @@
 """toolkit.widgets: set controls in code, run, and compare with direct toolkit calls."""
 from __future__ import annotations
 
+import contextlib
 import datetime
+import html
+import io
 import warnings
 
 import pandas as pd
@@ -48,8 +51,6 @@ def test_initial_view_equals_direct_call(org):
     # the pseudo-replication warning is shown, not raised
     assert any("pseudo-replication" in w for w in ex.warnings)
     assert "pseudo-replication" in ex.table_html.value
-    import html
-
     assert html.escape(direct.report().splitlines()[0]) in ex.sentence.value
     assert ex.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -112,25 +113,108 @@ def test_end_date_and_grouping_change(org):
     assert ex.query == "posted_at < '2025-07-01 00:00:00+00:00'"
 
 
-def test_failed_run_is_shown_not_raised(org):
-    # Facebook: some departments have one account, others two; account means cannot compare them
+def test_failed_run_is_shown_not_raised_and_clears_the_view(org):
     ex = widgets.explore(org, dv="comments", n_resamples=200)
-    ex.controls["platform"].value = ("Facebook",)
-    ex.controls["subject"].value = "account"
+    assert ex.plot.value and ex.table is not None
+    ex.controls["start"].value = datetime.date(2031, 1, 1)  # after the last post: no rows left
     assert ex.run() is None
-    assert ex.table is None and ex.error
-    assert "compare_groups" in ex.error and "single account" in ex.error and "failed" in ex.status.value
+    assert ex.table is None and ex.result is None and ex.error
+    assert "compare_groups" in ex.error and "Failed" in ex.status.value
+    assert html.escape(ex.error) in ex.status.value  # the error is shown plainly, not hidden in a tab
+    assert ex.plot.value == b"" and ex.plot.layout.display == "none"  # the previous plot is gone
+    assert ex.sentence.value == "" and "No result" in ex.table_html.value
+    assert not ex.stale
 
 
-def test_one_account_per_department_is_said_in_the_view(org):
-    # X/Twitter: two departments with one account each: no department-level test, the accounts are compared
+def test_account_means_offered_only_when_they_can_compare(org):
     ex = widgets.explore(org, dv="comments", n_resamples=200)
+    subjects = lambda: [v for _, v in ex.controls["subject"].options]  # noqa: E731
+    assert subjects() == ["post", "account"] and ex.subject_note == ""
+    # X/Twitter: two departments with one account each -> no account means, and the reason is shown
     ex.controls["platform"].value = ("X/Twitter",)
+    assert subjects() == ["post"] and "single account" in ex.subject_note
+    assert html.escape(ex.subject_note) in ex.notes.value
+    # Facebook: some departments have one account, others two -> compare_groups would refuse
+    ex.controls["platform"].value = ("Facebook",)
+    assert subjects() == ["post"] and "at least 2 accounts in every department" in ex.subject_note
+    ex.controls["platform"].value = tuple(ex.controls["platform"].options)
     ex.controls["subject"].value = "account"
-    result = ex.run()
-    assert result is not None and result.identifiable is False
-    assert any("cannot be told apart" in w for w in ex.warnings)
-    assert "cannot be told apart" in ex.sentence.value and "these 2 accounts" in ex.status.value
+    # grouping by account: account means would be one value per group
+    ex.controls["between"].value = "account"
+    assert subjects() == ["post"] and ex.controls["subject"].value == "post"
+    assert "grouping by account" in ex.subject_note
+    with pytest.raises(ValueError, match="explore: `subject` must be 'account' only when"):
+        widgets.explore(org[org["platform"] == "X/Twitter"], subject="account")
+
+
+def test_one_account_data_does_not_offer_account_means(org):
+    one = org[org["account"] == org["account"].iloc[0]]
+    ex = widgets.explore(one, dv="comments", between="paid", n_resamples=200)
+    assert [v for _, v in ex.controls["subject"].options] == ["post"]
+    assert "more than one paid group" in ex.subject_note  # one account in both groups: crossed, not nested
+
+
+def test_account_is_a_grouping_and_too_many_labels_are_named(org):
+    data = org.assign(post_label=org["post_id"].astype(str) + "x")  # one label per post: too many
+    ex = widgets.explore(data, dv="comments", between="account", n_resamples=200)
+    assert "account" in ex.controls["between"].options
+    assert ex.error is None and ex.result.between == "account"
+    direct = _direct(data, dv="comments", between="account", subject=None, analysis="auto", n_resamples=200,
+                     seed=1, nan_policy="omit")
+    pd.testing.assert_frame_equal(ex.table, direct.to_frame())
+    assert "post_label" not in ex.controls["between"].options
+    assert f"post_label ({len(data)})" in ex.group_note and "more than 30 labels" in ex.notes.value
+
+
+def test_stale_marker_until_run(org):
+    ex = widgets.explore(org, dv="comments", n_resamples=200)
+    assert not ex.stale and "toolkit-stale" not in ex.widget._dom_classes
+    shown = ex.table.copy()
+    ex.controls["analysis"].value = "kruskal"
+    assert ex.stale and "Settings changed" in ex.status.value and "toolkit-stale" in ex.widget._dom_classes
+    pd.testing.assert_frame_equal(ex.table, shown)  # the old view stays, marked as stale
+    ex.run()
+    assert not ex.stale and "toolkit-stale" not in ex.widget._dom_classes and "Settings changed" not in \
+        ex.status.value
+    assert ex.result.analysis == "kruskal"
+
+
+DATA_CODE = ("org = tk.simulate_organization(n_accounts_per_department=3, posts_per_account=15, mixed_share=0.0, "
+             "seed=7)\ndata = org.data")
+
+
+def test_code_tab_runs_as_shown_in_a_fresh_namespace(org):
+    ex = widgets.explore(org, dv="likes", n_resamples=200, data_code=DATA_CODE)
+    ex.controls["metric"].value = "engagement_rate_reach"
+    ex.controls["subject"].value = "account"
+    ex.controls["paid"].value = "organic"
+    ex.run()
+    assert ex.code_view.value == ex.script
+    assert ex.script.startswith("import toolkit as tk\n\norg = tk.simulate_organization(")
+    namespace = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tk.ToolkitWarning)
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            exec(ex.script, namespace)  # exactly the text in the Code tab, nothing else defined
+    pd.testing.assert_frame_equal(namespace["result"].to_frame(), ex.table)
+    assert out.getvalue().strip() == ex.result.report().strip()
+
+
+def test_data_code_must_make_the_data(org):
+    with pytest.raises(ValueError, match="explore: `data_code` must be code that makes exactly the `data` given"):
+        widgets.explore(org.iloc[:-1], data_code=DATA_CODE)
+    with pytest.raises(ValueError, match="explore: `data_code` must be code that assigns a DataFrame to `data`"):
+        widgets.explore(org, data_code="frame = 1")
+    ex = widgets.explore(org, n_resamples=200)
+    assert "is the table given to tk.widgets.explore" in ex.script
+
+
+def test_static_snapshot_for_pages_without_a_kernel(org):
+    ex = widgets.explore(org, dv="comments", n_resamples=200)
+    snap = ex.snapshot_html()
+    assert "data:image/png;base64," in snap and "toolkit-static" in snap
+    assert html.escape(ex.script) in snap and "<table" in snap
+    assert ":has(.toolkit-explorer" in snap  # hidden where the live widget renders
 
 
 def test_explore_argument_errors(org):
@@ -226,3 +310,28 @@ def test_mapping_assistant_facebook_export_names():
     a = widgets.mapping_assistant(dataset_path("uci_facebook_metrics", "dataset_Facebook.csv"))
     # every mapping the hand-written loader uses is suggested automatically
     assert {k: a.columns.get(k) for k in FACEBOOK_COLUMNS} == FACEBOOK_COLUMNS
+
+
+@pytest.mark.slow
+def test_executed_html_shows_the_snapshot_offline(tmp_path):
+    """nbclient stores the widget state, so nbconvert's HTML embeds the widget (its JavaScript comes from
+    a CDN, unreachable offline): the static snapshot printed after it is what such a page shows."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import toolkit as tk\n"
+        "data = tk.simulate_organization(n_accounts_per_department=2, posts_per_account=8, seed=3).data\n"
+        "tk.widgets.explore(data, dv='comments', n_resamples=50)")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    kinds = [set(o.get("data", {})) for o in outputs if o.output_type == "display_data"]
+    assert any("application/vnd.jupyter.widget-view+json" in k for k in kinds)  # the live widget
+    assert any("text/html" in k for k in kinds)                                 # and its snapshot
+    page, _ = HTMLExporter().from_notebook_node(nb)
+    assert "toolkit-static" in page and "data:image/png;base64," in page
+    # offline the embedded widget never renders, so nothing carries the class that would hide the snapshot
+    assert "class='toolkit-explorer" not in page and 'class="toolkit-explorer' not in page
+    assert "tk.compare_groups(data, dv=&#x27;comments&#x27;" in page or "tk.compare_groups(data, dv='comments'" in page

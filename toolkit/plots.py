@@ -26,6 +26,8 @@ plot_pit_qq         QQ plot of randomized quantile residuals (PIT values) agains
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -34,15 +36,338 @@ from ._validation import check_column, check_data, check_integer, check_option, 
 
 __all__ = ["plot_distributions", "plot_means", "plot_estimates", "plot_forest", "plot_pvalue_matrix",
            "bootstrap_draws", "rank_table", "plot_ranking", "plot_rootogram", "plot_pit_qq",
-           "plot_specification_curve"]
+           "plot_specification_curve", "choose_scale", "AxisScale", "LOG_DECADES"]
 
 
-def _axes(ax):
+def _axes(ax, size=(6.4, 4.0)):
+    """``ax``, or the Axes of a new figure (constrained layout, so no label is cut off)."""
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(6.4, 4.0))
+        _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
+
+
+# -------------------------------------------------------------------------------------------------
+# readable axes: one scale rule, plain tick labels, wrapped text
+# -------------------------------------------------------------------------------------------------
+#: Decades the positive values must span before a logarithmic axis is used (see :func:`choose_scale`).
+LOG_DECADES = 2.0
+_GLYPH = 0.55  # average glyph width in units of the font size (DejaVu Sans), for wrapping
+
+
+@dataclass(frozen=True)
+class AxisScale:
+    """The value axis chosen by :func:`choose_scale`.
+
+    Attributes
+    ----------
+    scale : {"linear", "log", "symlog"}
+    linthresh : float or None
+        symlog only: the axis is linear from 0 to ``linthresh``, logarithmic above.
+    note : str
+        Text for the axis label ("" for linear).
+    """
+
+    scale: str
+    linthresh: float | None = None
+    note: str = ""
+
+
+def choose_scale(values, *, decades=LOG_DECADES):
+    """Choose the value axis for the data by one rule: linear unless the values span many decades.
+
+    Parameters
+    ----------
+    values : array-like
+        The values that will be drawn (NaN and infinities are ignored).
+    decades : float, default=2.0
+        How many powers of ten the positive values must span before a logarithmic axis is used.
+        The span is ``log10(max / q05)`` with ``q05`` the 5th percentile of the positive values, so
+        a few tiny values among rates do not make the axis logarithmic.
+
+    Returns
+    -------
+    AxisScale
+        ``scale`` ("linear", "log" or "symlog"), ``linthresh`` (symlog only: the axis is linear
+        from 0 to ``linthresh``, logarithmic above) and ``note`` (text for the axis label; "" for
+        linear).
+
+    Notes
+    -----
+    The rule, in order:
+
+    1. any negative value, or no positive value: **linear**;
+    2. positive values spanning at most ``decades`` powers of ten: **linear**, starting at 0 (rates
+       in 0-0.07, counts 0-40);
+    3. all values positive: **log**;
+    4. zeros and positive values spanning more than ``decades``: **symlog** with ``linthresh`` the
+       power of ten at or below ``q05`` (1 for counts): zeros stay on the axis and the tail is
+       readable; the axis label says so.
+
+    Tick labels are plain numbers (0, 0.02, 1.5, 250, 1k, 2.5M), never scientific notation.
+
+    Validated by tests/test_plots.py on rates, zero-heavy counts and heavy-tailed counts.
+
+    Examples
+    --------
+    >>> from toolkit.plots import choose_scale
+    >>> choose_scale([0.0, 0.012, 0.07]).scale
+    'linear'
+    >>> choose_scale([0, 0, 1, 3, 250, 4100])
+    AxisScale(scale='symlog', linthresh=1.0, note='axis linear from 0 to 1, logarithmic above')
+    """
+    v = np.asarray(pd.to_numeric(pd.Series(np.ravel(values)), errors="coerce"), dtype=float)
+    v = v[np.isfinite(v)]
+    pos = v[v > 0]
+    if v.size == 0 or v.min() < 0 or pos.size == 0:
+        return AxisScale("linear")
+    low = float(np.quantile(pos, 0.05))  # robust: a few tiny values do not make a rate axis logarithmic
+    if np.log10(pos.max() / low) <= decades:
+        return AxisScale("linear")
+    if v.min() > 0:
+        return AxisScale("log", note="log axis")
+    lt = float(10.0 ** np.floor(np.log10(low)))
+    return AxisScale("symlog", lt, f"axis linear from 0 to {_number(lt)}, logarithmic above")
+
+
+def _decimals(x) -> int:
+    for d in range(0, 12):
+        if abs(round(x, d) - x) <= 1e-9 * max(1.0, abs(x)):
+            return d
+    return 12
+
+
+def _number(x, decimals=None) -> str:
+    """A tick label a reader can read: 0, 0.02, 1.5, 250, 1k, 2.5M (never scientific notation)."""
+    x = float(x)
+    if not np.isfinite(x):
+        return ""
+    if x == 0:
+        return "0"
+    sign, a = ("\u2212" if x < 0 else ""), abs(x)
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if a >= size:
+            v = a / size
+            return f"{sign}{v:.{min(_decimals(round(v, 2)), 2)}f}{suffix}"
+    d = _decimals(a) if decimals is None else decimals
+    return f"{sign}{a:.{d}f}"
+
+
+def _tick_classes():
+    """The tick formatter and locator classes, built on first use (matplotlib stays a lazy import).
+
+    They live at module level as ``_Readable`` and ``_LogTicks`` (resolved by the module's
+    ``__getattr__``), so figures that use them can be pickled and unpickled.
+    """
+    if "_Readable" in globals():
+        return globals()["_Readable"], globals()["_LogTicks"]
+    from matplotlib import ticker
+
+    class _Readable(ticker.Formatter):
+        """Plain decimals with a common number of places (linear) or per value (log); k/M/B above 1,000."""
+
+        def __init__(self, per_value=False):
+            self.per_value = per_value
+            self._d = None
+
+        def set_locs(self, locs):
+            finite = [float(x) for x in locs if np.isfinite(x) and abs(x) < 1e3]
+            self._d = None if self.per_value or not finite else max(_decimals(x) for x in finite)
+
+        def __call__(self, x, pos=None):
+            return _number(x, self._d)
+
+    class _LogTicks(ticker.Locator):
+        """Ticks at 1-2-5 (or finer) multiples of powers of ten, so a short log range still has labels."""
+
+        def __call__(self):
+            lo, hi = self.axis.get_view_interval()
+            return self.tick_values(lo, hi)
+
+        def tick_values(self, vmin, vmax):
+            lo, hi = sorted((float(vmin), float(vmax)))
+            if not (lo > 0 and np.isfinite(hi)):
+                return []
+            span = np.log10(hi / lo)
+            subs = ((1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8) if span < 0.7 else
+                    (1, 2, 5) if span < 2.5 else (1,))
+            step = 1 if span < 8 else int(np.ceil(span / 8))
+            exps = range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
+            return [m * 10.0 ** e for e in exps if e % step == 0 for m in subs if lo <= m * 10.0 ** e <= hi]
+
+    for cls in (_Readable, _LogTicks):
+        cls.__module__, cls.__qualname__ = __name__, cls.__name__
+        globals()[cls.__name__] = cls
+    return _Readable, _LogTicks
+
+
+def __getattr__(name):
+    if name in ("_Readable", "_LogTicks"):
+        return dict(zip(("_Readable", "_LogTicks"), _tick_classes()))[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _formatter(per_value: bool):
+    return _tick_classes()[0](per_value)
+
+
+def _log_locator():
+    return _tick_classes()[1]()
+
+
+def _readable_axis(ax, which, scale: AxisScale | str):
+    """Set the scale of the ``which`` axis ("x"/"y") with plain tick labels."""
+    from matplotlib import ticker
+
+    if isinstance(scale, str):
+        scale = AxisScale(scale)
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    set_scale = ax.set_yscale if which == "y" else ax.set_xscale
+    if scale.scale == "log":
+        set_scale("log")
+        axis.set_major_locator(_log_locator())
+        axis.set_major_formatter(_formatter(per_value=True))
+        axis.set_minor_formatter(ticker.NullFormatter())
+    elif scale.scale == "symlog":
+        set_scale("symlog", linthresh=scale.linthresh, linscale=0.5)
+        axis.set_major_locator(ticker.SymmetricalLogLocator(base=10, linthresh=scale.linthresh, subs=(1.0,)))
+        axis.set_major_formatter(_formatter(per_value=True))
+        axis.set_minor_formatter(ticker.NullFormatter())
+    else:
+        set_scale("linear")
+        # along x, labels are wide: about one tick per inch of axis
+        nbins = "auto" if which == "y" else int(np.clip(_axes_size_pt(ax)[0] / 72.0, 3, 8))
+        axis.set_major_locator(ticker.MaxNLocator(nbins=nbins, steps=[1, 2, 5, 10]))
+        axis.set_major_formatter(_formatter(per_value=False))
+
+
+def _value_limits(ax, which, values, scale: AxisScale):
+    """Limits that hold every value; non-negative data never get a negative range."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    set_lim = ax.set_ylim if which == "y" else ax.set_xlim
+    if v.size == 0:
+        return
+    lo, hi = float(v.min()), float(v.max())
+    if scale.scale == "log":
+        set_lim(lo / 1.25, hi * 1.25)
+    elif scale.scale == "symlog":
+        set_lim(0.0, hi * 1.35)
+    elif lo >= 0:
+        set_lim(0.0, hi * 1.06 if hi > 0 else 1.0)
+    else:
+        pad = 0.05 * (hi - lo if hi > lo else max(abs(lo), 1.0))
+        set_lim(lo - pad, hi + pad)
+
+
+def _axes_size_pt(ax):
+    """Width and height of the axes in points (from its current position in the figure)."""
+    fig = ax.get_figure()
+    pos = ax.get_position()
+    w, h = fig.get_size_inches()
+    return pos.width * w * 72.0, pos.height * h * 72.0
+
+
+def _wrap(text, chars) -> str:
+    import textwrap
+
+    chars = max(8, int(chars))
+    return "\n".join("\n".join(textwrap.wrap(line, chars, break_long_words=True, break_on_hyphens=False)) or line
+                     for line in str(text).split("\n"))
+
+
+def _fontsize(key) -> float:
+    from matplotlib import font_manager, rcParams
+
+    return font_manager.FontProperties(size=rcParams[key]).get_size_in_points()
+
+
+class _AxesLineWidth:
+    """Line width for matplotlib's text wrapping: the laid-out length of an axes, at most the figure's."""
+
+    def __init__(self, text, ax, which):
+        self.text, self.ax, self.which = text, ax, which
+
+    def __call__(self):
+        length = self.ax.bbox.height if self.which == "y" else self.ax.bbox.width
+        return max(20.0, min(0.98 * length, type(self.text)._get_wrap_line_width(self.text)))
+
+
+def _wrap_to_axes(t, ax, which):
+    """Wrap ``t`` at draw time to the current length of ``ax`` along ``which`` ("x": width, "y": height).
+
+    Matplotlib wraps text (``set_wrap``) to the figure; here the line width is the axes' length as
+    laid out when the text is drawn (constrained layout included), and never more than the figure
+    allows. Falls back to wrapping at call time if matplotlib's private hook is missing.
+    """
+    if not hasattr(type(t), "_get_wrap_line_width"):  # pragma: no cover - other matplotlib versions
+        return
+    t.set_wrap(True)
+    t._get_wrap_line_width = _AxesLineWidth(t, ax, which)
+
+
+def _set_title(ax, text, *, fontsize=None):
+    """Title wrapped to the width of the axes (at draw time)."""
+    fs = fontsize or _fontsize("axes.titlesize")
+    t = ax.set_title(str(text), fontsize=fs)
+    _wrap_to_axes(t, ax, "x")
+    if not t.get_wrap():  # pragma: no cover
+        t.set_text(_wrap(text, 0.95 * _axes_size_pt(ax)[0] / (_GLYPH * fs)))
+
+
+def _set_label(ax, which, text):
+    """Axis label wrapped to the length of its axis (at draw time)."""
+    t = (ax.set_ylabel if which == "y" else ax.set_xlabel)(str(text))
+    _wrap_to_axes(t, ax, which)
+    if not t.get_wrap():  # pragma: no cover
+        w, h = _axes_size_pt(ax)
+        t.set_text(_wrap(text, 0.95 * (h if which == "y" else w) / (_GLYPH * _fontsize("axes.labelsize"))))
+
+
+def _category_labels(ax, names, counts=None, *, axis="x"):
+    """Tick labels for categories along ``axis``: wrapped to the space each one has.
+
+    Horizontal labels ``"<name>\\n(n=<n>)"`` when each name fits in its slot on at most three
+    lines; otherwise vertical labels ``"<name> (n=<n>)"`` wrapped at 30 characters and a smaller font.
+    Along a vertical axis (``axis="y"``) names are wrapped to 40 characters.
+    """
+    k = len(names)
+    w, h = _axes_size_pt(ax)
+    if axis == "y":
+        labels = [_wrap(nm, 40) for nm in names]
+        fs = 8.0 if k > 12 else _fontsize("ytick.labelsize")
+        ax.set_yticklabels(labels, fontsize=fs)
+        return labels
+    fs = _fontsize("xtick.labelsize") if k <= 5 else 8.0
+    chars = (w / max(k, 1)) / (_GLYPH * fs) * 0.9
+    import textwrap
+
+    wrapped = [textwrap.wrap(str(nm), max(1, int(chars)), break_long_words=False) or [str(nm)] for nm in names]
+    fits = chars >= 4 and all(len(lines) <= 3 and max(len(t) for t in lines) <= chars for lines in wrapped)
+    if fits:
+        labels = ["\n".join(lines) + (f"\n(n={int(c)})" if counts is not None else "")
+                  for lines, c in zip(wrapped, counts if counts is not None else [0] * k)]
+        ax.set_xticklabels(labels, fontsize=fs, rotation=0)
+    else:
+        labels = [_wrap(f"{nm} (n={int(c)})" if counts is not None else str(nm), 30)
+                  for nm, c in zip(names, counts if counts is not None else [0] * k)]
+        ax.set_xticklabels(labels, fontsize=min(fs, 8.0), rotation=90, ha="center", va="top",
+                           multialignment="left")
+    return labels
+
+
+def _category_figsize(names, *, vertical=False):
+    """Figure size that leaves room for ``len(names)`` category labels."""
+    k = len(names)
+    longest = max((len(str(nm)) for nm in names), default=1)
+    if vertical:  # one row per name, wrapped at 40 characters (8-point font above 12 rows)
+        lines = max((len(_wrap(nm, 40).split("\n")) for nm in names), default=1)
+        per_row = (0.16 if k > 12 else 0.19) * lines + 0.14
+        return (max(6.4, 2.5 + 0.07 * min(longest, 40)), max(3.0, 1.4 + per_row * k))
+    if k <= 8 and longest <= 18:
+        return (max(6.4, 0.8 * k + 1.5), 4.0)
+    return (max(6.4, 1.5 + 0.3 * k), 3.2 + 0.075 * min(longest + 8, 30) * min(2, 1 + longest // 30))
 
 
 def _order(values: pd.Series, order) -> list:
@@ -81,13 +406,25 @@ def _table(table, func: str, columns: dict) -> pd.DataFrame:
 # -------------------------------------------------------------------------------------------------
 # raw data
 # -------------------------------------------------------------------------------------------------
-def plot_distributions(data, *, x, y, order=None, kind="box", scale="symlog", jitter=0.25, seed=0, ax=None):
-    """Show the outcome of every post per group: jittered points over a box or violin.
+def _points_of(data, points):
+    """What one row (one point) of ``data`` is, in the plural: explicit, or inferred from the table."""
+    if points is not None:
+        return str(points)
+    # compare_groups(..., subject="account").analysed_data: one row per account with its n_posts
+    if "n_posts" in data.columns and "account" in data.columns and not data["account"].duplicated().any():
+        return "accounts"
+    return "posts"
+
+
+def plot_distributions(data, *, x, y, order=None, kind="box", scale="auto", jitter=0.25, seed=0, points=None,
+                       ax=None):
+    """Show every value per group: jittered points over a box or violin.
 
     Parameters
     ----------
     data : pandas.DataFrame
-        Long-form posts (one row per post).
+        Long-form values: one row per post, or one row per account
+        (``compare_groups(..., subject="account").analysed_data``).
     x : str
         Grouping column (e.g. ``"department"``); categories keep their categorical order.
     y : str
@@ -96,55 +433,79 @@ def plot_distributions(data, *, x, y, order=None, kind="box", scale="symlog", ji
         Group order on the axis; None uses the categorical order (sorted labels otherwise).
     kind : {"box", "violin"}, default="box"
         Summary drawn behind the points.
-    scale : {"symlog", "linear"}, default="symlog"
-        "symlog" is linear between 0 and 1 and logarithmic above, so heavy-tailed counts are
-        readable and zeros stay visible (a log axis would drop them). The axis label says which.
+    scale : {"auto", "linear", "log", "symlog"}, default="auto"
+        Value axis. "auto" applies :func:`choose_scale` to the values: linear (from 0 for
+        non-negative data) unless the positive values span more than two decades; then log, or
+        symlog when there are zeros (linear from 0 to the smallest power of ten present,
+        logarithmic above). The axis label says when it is not linear.
     jitter : float, default=0.25
         Half-width of the horizontal jitter of the points (in category units).
     seed : int, default=0
         Seed of the jitter (display only).
+    points : str or None, default=None
+        What one point is, in the plural, for the title (e.g. "posts", "account means"). None
+        infers it from the table: "accounts" when every row is a different account and the table
+        has an ``n_posts`` column (the account-level data of ``compare_groups``), else "posts".
     ax : matplotlib.axes.Axes or None, default=None
-        Axes to draw on; None makes a new figure.
+        Axes to draw on; None makes a new figure sized for the number and length of the labels.
 
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax``: one point collection per group (in axis order), tick labels ``"<group>\\n(n=<n>)"``.
+        ``ax``: one point collection per group (in axis order), tick labels ``"<group>\\n(n=<n>)"``
+        (names wrapped to the space available; vertical ``"<group> (n=<n>)"`` when they do not fit).
 
     Notes
     -----
     Missing outcomes are left out of the group and of its ``n`` (the tick label counts the plotted
     values). Boxes show the quartiles (R type 7) and whiskers at 1.5 IQR; a box is not an inference.
+    Every value lies inside the axis limits; non-negative values never get a negative axis range.
 
-    Validated by tests/test_plots.py, which reads the drawn artists back and compares them with the table.
+    Validated by tests/test_plots.py, which reads the drawn artists back and compares them with the
+    table, and checks limits, tick labels and that no text is cut off.
 
     Examples
     --------
     >>> import toolkit as tk
     >>> org = tk.simulate_organization(n_accounts_per_department=2, posts_per_account=10, seed=1)
     >>> ax = tk.plots.plot_distributions(org.data, x="department", y="comments")
-    >>> ax.get_ylabel()
-    'comments (symlog axis: linear below 1, log above)'
+    >>> ax.get_yscale(), float(ax.get_ylim()[0])  # counts 0-40: linear from 0 (see choose_scale)
+    ('linear', 0.0)
+    >>> " ".join(ax.get_title().split())
+    'comments by department (points: posts; box: quartiles)'
     """
     func = "plot_distributions"
     data = check_data(data, func)
     check_column(data, x, func, "x")
     check_column(data, y, func, "y")
     check_option(kind, ("box", "violin"), func, "kind")
-    check_option(scale, ("symlog", "linear"), func, "scale")
+    check_option(scale, ("auto", "linear", "log", "symlog"), func, "scale")
     from ._validation import numeric_column
 
     values = numeric_column(data, y, func, "y")
     groups = _order(data[x], order)
-    ax = _axes(ax)
+    what = _points_of(data, points)
+    ax = _axes(ax, _category_figsize([str(g) for g in groups]))
     rng = np.random.default_rng(seed)
-    samples, labels = [], []
+    samples = []
     for i, g in enumerate(groups):
         v = values[data[x].eq(g).fillna(False).to_numpy(dtype=bool)].dropna().to_numpy(float)
         samples.append(v)
-        labels.append(f"{g}\n(n={v.size})")
         ax.scatter(i + rng.uniform(-jitter, jitter, v.size), v, s=9, alpha=0.45, color="0.25", zorder=3,
-                   linewidths=0, label=str(g))
+                   linewidths=0, label=str(g), clip_on=False)
+    allv = np.concatenate(samples) if samples else np.array([])
+    chosen = choose_scale(allv)
+    if scale != "auto":
+        if scale == "log" and not (allv.size and allv.min() > 0):
+            raise ValueError(message(func, "scale", "'log' only for positive values",
+                                     f"values with minimum {allv.min() if allv.size else 'none'!r}",
+                                     "Use scale='auto' (symlog when there are zeros) or 'symlog'."))
+        if scale == "symlog":
+            pos = allv[allv > 0]
+            lt = float(10.0 ** np.floor(np.log10(pos.min()))) if pos.size else 1.0
+            chosen = AxisScale("symlog", lt, f"axis linear from 0 to {_number(lt)}, logarithmic above")
+        else:
+            chosen = AxisScale(scale, note="log axis" if scale == "log" else "")
     nonempty = [i for i, s in enumerate(samples) if s.size]
     if kind == "box":
         ax.boxplot([samples[i] for i in nonempty], positions=nonempty, widths=0.6, showfliers=False,
@@ -155,17 +516,14 @@ def plot_distributions(data, *, x, y, order=None, kind="box", scale="symlog", ji
         if usable:
             ax.violinplot([samples[i] for i in usable], positions=usable, widths=0.8, showextrema=False)
     ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels(labels)
+    _category_labels(ax, [str(g) for g in groups], [s.size for s in samples])
     ax.set_xlim(-0.6, len(groups) - 0.4)
-    if scale == "symlog":
-        ax.set_yscale("symlog", linthresh=1.0)
-        if all(v.size == 0 or v.min() >= 0 for v in samples):
-            ax.set_ylim(bottom=-0.3)  # zeros visible, no meaningless negative decades
-        ax.set_ylabel(f"{y} (symlog axis: linear below 1, log above)")
-    else:
-        ax.set_ylabel(y)
+    _readable_axis(ax, "y", chosen)
+    _value_limits(ax, "y", allv, chosen)
+    _set_label(ax, "y", f"{y} ({chosen.note})" if chosen.note else y)
     ax.set_xlabel(x)
-    ax.set_title(f"{y} per post by {x} (points: posts; box: quartiles)")
+    _set_title(ax, f"{y} by {x} (points: {what}; box: quartiles)" if kind == "box"
+               else f"{y} by {x} (points: {what}; shape: density)")
     return ax
 
 
@@ -173,7 +531,7 @@ def plot_distributions(data, *, x, y, order=None, kind="box", scale="symlog", ji
 # estimates with intervals
 # -------------------------------------------------------------------------------------------------
 def plot_means(table, *, estimate="mean", ci_low="mean_ci_low", ci_high="mean_ci_high", label="group", n="n",
-               unit=None, confidence_level=None, interval="bootstrap", log=False, ax=None):
+               unit=None, confidence_level=None, interval="bootstrap", log=False, title=None, ax=None):
     """Plot group means (or model marginal means) with their confidence intervals.
 
     Parameters
@@ -192,14 +550,19 @@ def plot_means(table, *, estimate="mean", ci_low="mean_ci_low", ci_high="mean_ci
         None reads the table's ``confidence_level`` column.
     interval : str, default="bootstrap"
         How the interval was made, written into the axis label (e.g. "BCa bootstrap", "Wald").
-    log : bool, default=False
-        Logarithmic y axis (for rates).
+    log : bool or "auto", default=False
+        Logarithmic y axis; "auto" applies :func:`choose_scale` to the estimates and interval ends
+        (log only when they are positive and span more than two decades). A linear axis never
+        shows a negative range for non-negative estimates.
+    title : str or None, default=None
+        Title (wrapped to the width of the axes); None draws none.
     ax : matplotlib.axes.Axes or None
 
     Returns
     -------
     matplotlib.axes.Axes
-        One error-bar container per group (in table order); tick labels ``"<group>\\n(n=<n>)"``.
+        One error-bar container per group (in table order); tick labels ``"<group>\\n(n=<n>)"``
+        (wrapped to the space available; vertical ``"<group> (n=<n>)"`` when they do not fit).
 
     Notes
     -----
@@ -215,7 +578,7 @@ def plot_means(table, *, estimate="mean", ci_low="mean_ci_low", ci_high="mean_ci
     >>> t = pd.DataFrame({"group": ["A", "B"], "mean": [2.0, 3.0], "mean_ci_low": [1.5, 2.2],
     ...                   "mean_ci_high": [2.6, 3.9], "n": [30, 28], "confidence_level": [0.95, 0.95]})
     >>> ax = tk.plots.plot_means(t, unit="comments per post")
-    >>> ax.get_ylabel()
+    >>> " ".join(ax.get_ylabel().split())  # the label is wrapped to the height of the axes
     'comments per post (mean, 95% CI, bootstrap)'
     """
     func = "plot_means"
@@ -229,39 +592,57 @@ def plot_means(table, *, estimate="mean", ci_low="mean_ci_low", ci_high="mean_ci
             unit = str(table["dv"].iloc[0])
         else:
             unit = estimate
-    ax = _axes(ax)
+    names = [str(g) for g in table[label]]
+    ax = _axes(ax, _category_figsize(names))
     est = table[estimate].to_numpy(float)
     lo, hi = table[ci_low].to_numpy(float), table[ci_high].to_numpy(float)
     for i in range(len(table)):
         err = None if np.isnan(lo[i]) or np.isnan(hi[i]) else [[est[i] - lo[i]], [hi[i] - est[i]]]
         ax.errorbar([i], [est[i]], yerr=err, fmt="o", color="#1f4e79", capsize=4, lw=1.5)
-    ticks = [f"{g}\n(n={int(k)})" if n is not None else str(g) for g, k in
-             zip(table[label], table[n] if n is not None else [0] * len(table))]
     ax.set_xticks(range(len(table)))
-    ax.set_xticklabels(ticks)
+    _category_labels(ax, names, table[n].to_numpy() if n is not None else None)
     ax.set_xlim(-0.6, len(table) - 0.4)
-    if log:
-        ax.set_yscale("log")
+    shown = np.concatenate([est, lo, hi])
+    shown = shown[np.isfinite(shown)]
+    if not (isinstance(log, (bool, np.bool_)) or log == "auto"):
+        raise ValueError(message(func, "log", "True, False or 'auto'", log))
+    if log == "auto":
+        chosen = choose_scale(shown)
+        chosen = chosen if chosen.scale != "symlog" else AxisScale("linear")
+    else:
+        chosen = AxisScale("log", note="log axis") if log else AxisScale("linear")
+    if chosen.scale == "log" and shown.size and shown.min() <= 0:
+        raise ValueError(message(func, "log", "False for values that are not all positive",
+                                 f"minimum {shown.min()!r}"))
+    _readable_axis(ax, "y", chosen)
+    if chosen.scale == "linear" and shown.size and shown.min() >= 0:
+        ax.relim()
+        ax.autoscale_view()
+        if ax.get_ylim()[0] < 0:  # no negative range for non-negative estimates
+            ax.set_ylim(bottom=0.0)
     what = "mean" if estimate == "mean" else estimate
-    ax.set_ylabel(f"{unit} ({what}, {_level_text(level, interval)})")
+    _set_label(ax, "y", f"{unit} ({what}, {_level_text(level, interval)}"
+                        + ("; log scale)" if chosen.scale == "log" else ")"))
     ax.set_xlabel(str(table["between"].iloc[0]) if "between" in table.columns else label)
+    if title:
+        _set_title(ax, title)
     return ax
 
 
 def _estimation(ax, labels, est, lo, hi, *, log, reference_value, xlabel, title):
+    ax = _axes(ax, _category_figsize(labels, vertical=True))
     y = np.arange(len(labels))[::-1]
     for yi, e, a, b in zip(y, est, lo, hi):
         err = None if np.isnan(a) or np.isnan(b) else [[e - a], [b - e]]
         ax.errorbar([e], [yi], xerr=err, fmt="o", color="#1f4e79", capsize=4, lw=1.5)
     ax.axvline(reference_value, color="0.4", ls="--", lw=1, zorder=0)
     ax.set_yticks(y)
-    ax.set_yticklabels(labels)
+    _category_labels(ax, labels, axis="y")
     ax.set_ylim(-0.6, len(labels) - 0.4)
-    if log:
-        ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
+    _readable_axis(ax, "x", AxisScale("log") if log else AxisScale("linear"))
+    _set_label(ax, "x", xlabel)
     if title:
-        ax.set_title(title)
+        _set_title(ax, title)
     return ax
 
 
@@ -317,7 +698,7 @@ def plot_estimates(table, *, estimate="rate_ratio", ci_low="ci_low", ci_high="ci
     ...                    "rate_ratio": [1.3, 0.8], "ci_low": [1.1, 0.6], "ci_high": [1.6, 1.05],
     ...                    "confidence_level": [0.95, 0.95]})
     >>> ax = tk.plots.plot_estimates(rr, adjustment="unadjusted")
-    >>> ax.get_xlabel()
+    >>> " ".join(ax.get_xlabel().split())  # the label is wrapped to the width of the axes
     'rate_ratio vs Social media team (95% CI, unadjusted; log scale)'
     """
     func = "plot_estimates"
@@ -332,7 +713,6 @@ def plot_estimates(table, *, estimate="rate_ratio", ci_low="ci_low", ci_high="ci
     if xlabel is None:
         against = f" vs {reference}" if reference else ""
         xlabel = f"{estimate}{against} ({_level_text(level, adjustment)}{'; log scale' if log else ''})"
-    ax = _axes(ax)
     title = f"Effect of each group relative to {reference}" if reference else None
     return _estimation(ax, [str(v) for v in table[label]], est, table[ci_low].to_numpy(float),
                        table[ci_high].to_numpy(float), log=log, reference_value=1.0 if log else 0.0,
@@ -401,7 +781,6 @@ def plot_forest(table, *, estimate="estimate", ci_low="estimate_ci_low", ci_high
         what = "ratio a / b" if log else "difference a − b"
         xlabel = f"{dv}{estimate}, {what} ({_level_text(level, adjustment)}{'; log scale' if log else ''})"
     labels = [f"{a} vs {b}" for a, b in zip(table[group_a], table[group_b])]
-    ax = _axes(ax)
     return _estimation(ax, labels, table[estimate].to_numpy(float), table[ci_low].to_numpy(float),
                        table[ci_high].to_numpy(float), log=log, reference_value=1.0 if log else 0.0,
                        xlabel=xlabel, title="Pairwise contrasts")
@@ -458,22 +837,29 @@ def plot_pvalue_matrix(table, *, p="p_adjusted", group_a="group_a", group_b="gro
     for a, b, v in zip(table[group_a], table[group_b], table[p].to_numpy(float)):
         if a in index and b in index:
             mat[index[a], index[b]] = mat[index[b], index[a]] = v
-    ax = _axes(ax)
+    longest = max(len(str(g)) for g in order)
+    side = max(4.5, 0.3 * k + 1.2 + 0.07 * (min(longest, 22) if k <= 12 else longest))
+    ax = _axes(ax, (side + 1.0, side))
     shown = -np.log10(np.clip(mat, 1e-16, 1.0))
     top = float(np.nanmax(shown)) if np.isfinite(shown).any() else 3.0
     ax.imshow(np.ma.masked_invalid(shown), cmap="Blues", vmin=0, vmax=max(3.0, top))
+    annotate = k <= 12
     for i in range(k):
         for j in range(k):
-            if np.isfinite(mat[i, j]):
+            if annotate and np.isfinite(mat[i, j]):
                 star = "*" if mat[i, j] < alpha else ""
                 ax.text(j, i, f"{mat[i, j]:.3g}{star}", ha="center", va="center", fontsize=8,
                         color="white" if shown[i, j] > 2 else "black")
+    fs = 8.0 if k > 8 else _fontsize("xtick.labelsize")
     ax.set_xticks(range(k))
-    ax.set_xticklabels([str(g) for g in order], rotation=45, ha="right")
+    names = [_wrap(g, 22) if k <= 12 else g for g in map(str, order)]  # one line each when many
+    ax.set_xticklabels(names, rotation=45 if k <= 12 else 90, ha="right" if k <= 12 else "center",
+                       rotation_mode="anchor" if k <= 12 else "default", fontsize=fs)
     ax.set_yticks(range(k))
-    ax.set_yticklabels([str(g) for g in order])
+    ax.set_yticklabels(names, fontsize=fs)
     adj = f"{table['p_adjust'].iloc[0]}-adjusted " if "p_adjust" in table.columns and p == "p_adjusted" else ""
-    ax.set_title(f"Pairwise {adj}p-values ({p}); * p < {alpha:g}; colour: -log10(p)")
+    note = "" if annotate else "; values not printed for more than 12 groups"
+    _set_title(ax, f"Pairwise {adj}p-values ({p}); * p < {alpha:g}; colour: -log10(p){note}")
     return ax
 
 
@@ -643,20 +1029,21 @@ def plot_ranking(table, *, ax=None, title=None):
     t = table.sort_values(["rank_median", "rank_mean"] if "rank_mean" in table.columns else ["rank_median"],
                           kind="stable").reset_index(drop=True)
     labels = [f"{g} (P(best)={p:.2f})" for g, p in zip(t["group"], t["p_best"])]
-    ax = _axes(ax)
+    ax = _axes(ax, _category_figsize(labels, vertical=True))
     y = np.arange(len(t))[::-1]
     for yi, m, a, b in zip(y, t["rank_median"], t["rank_low"], t["rank_high"]):
         ax.errorbar([m], [yi], xerr=[[m - a], [b - m]], fmt="o", color="#1f4e79", capsize=4, lw=1.5)
     ax.set_yticks(y)
-    ax.set_yticklabels(labels)
+    _category_labels(ax, labels, axis="y")
     ax.set_ylim(-0.6, len(t) - 0.4)
     ax.set_xlim(0.5, len(t) + 0.5)
-    ax.set_xticks(range(1, len(t) + 1))
+    step = 1 if len(t) <= 15 else 5
+    ax.set_xticks([1] + list(range(step, len(t) + 1, step))[1 if step == 1 else 0:])
     level = _level_from(t, None)
     nd = int(t["n_draws"].iloc[0]) if "n_draws" in t.columns else None
-    ax.set_xlabel(f"rank (1 = best; point: median rank, bar: {_level_text(level, None).replace('CI', 'rank interval')}"
-                  + (f" over {nd} draws)" if nd else ")"))
-    ax.set_title(title or "Ranking with uncertainty")
+    _set_label(ax, "x", f"rank (1 = best; point: median rank, bar: "
+                        f"{_level_text(level, None).replace('CI', 'rank interval')}" + (f" over {nd} draws)" if nd else ")"))
+    _set_title(ax, title or "Ranking with uncertainty")
     return ax
 
 
@@ -712,9 +1099,12 @@ def plot_rootogram(table, *, count="count", observed="observed", expected="expec
     ax.bar(k, so, bottom=se - so, width=0.8, color="#cfe2f3", edgecolor="#1f4e79", label="observed (hanging)")
     ax.plot(k, se, "o-", color="#b22222", ms=3, lw=1.5, label="expected")
     ax.axhline(0, color="0.3", lw=1)
-    ax.set_xlabel(f"{count} (value of the outcome)")
-    ax.set_ylabel("sqrt(frequency) (number of posts, square-root scale)")
-    ax.set_title("Hanging rootogram: bars below 0 = more posts than the model expects")
+    _readable_axis(ax, "x", "linear")
+    _readable_axis(ax, "y", "linear")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    _set_label(ax, "x", f"{count} (value of the outcome)")
+    _set_label(ax, "y", "sqrt(frequency) (number of posts, square-root scale)")
+    _set_title(ax, "Hanging rootogram: bars below 0 = more posts than the model expects")
     ax.legend(loc="upper right", fontsize=8)
     return ax
 
@@ -779,9 +1169,13 @@ def plot_pit_qq(table, *, pit="pit", confidence_level=0.95, ax=None):
     ax.plot(grid, np.clip(grid - d, 0, 1), ls="--", color="0.5", lw=1)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel(f"expected uniform quantile (n = {n} posts)")
-    ax.set_ylabel("randomized quantile residual (PIT, sorted)")
-    ax.set_title("Residual check: points should follow the diagonal")
+    _readable_axis(ax, "x", "linear")
+    _readable_axis(ax, "y", "linear")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    _set_label(ax, "x", f"expected uniform quantile (n = {n} posts)")
+    _set_label(ax, "y", "randomized quantile residual (PIT, sorted)")
+    _set_title(ax, "Residual check: points should follow the diagonal")
     ax.legend(loc="upper left", fontsize=8)
     return ax
 
@@ -802,7 +1196,8 @@ def plot_specification_curve(table, *, choices=SPECIFICATION_CHOICES, ratio=True
     choices : sequence of str, default ("outcome", "denominator", "analysis", "unit", "exclusion", "covariates")
         Choice columns shown in the matrix; columns with a single value are left out.
     ratio : bool, default True
-        Label the y axis as a ratio (exp of the log-ratio estimate, log-scaled axis); False shows the log ratio.
+        Label the y axis as a ratio (exp of the log-ratio estimate, log-scaled axis with plain tick labels such
+        as 0.8, 1, 1.25); False shows the log ratio.
     fig : matplotlib.figure.Figure, optional
         Figure to draw into (cleared first); a new one when None.
 
@@ -854,11 +1249,14 @@ def plot_specification_curve(table, *, choices=SPECIFICATION_CHOICES, ratio=True
     ok = ok.sort_values("estimate", kind="stable").reset_index(drop=True)
     shown = [c for c in choices if c in ok.columns and ok[c].nunique() > 1]
     levels = [(c, v) for c in shown for v in pd.unique(table[c].astype(str)) if v in set(ok[c].astype(str))]
+    names = [_wrap(f"{c}: {v}", 40) for c, v in levels]
+    matrix_height = max(0.8, sum(0.125 * (nm.count("\n") + 1) + 0.07 for nm in names))  # inches, 7-point text
     if fig is None:
-        fig = plt.figure(figsize=(8, 3 + 0.22 * len(levels)))
+        fig = plt.figure(figsize=(8, 3.8 + matrix_height), layout="constrained")
     else:
         fig.clear()
-    gs = fig.add_gridspec(2, 1, height_ratios=[3, max(1, 0.25 * len(levels))], hspace=0.05)
+        fig.set_layout_engine("constrained")
+    gs = fig.add_gridspec(2, 1, height_ratios=[3, matrix_height])
     ax = fig.add_subplot(gs[0])
     axm = fig.add_subplot(gs[1], sharex=ax)
     x = np.arange(len(ok))
@@ -869,18 +1267,17 @@ def plot_specification_curve(table, *, choices=SPECIFICATION_CHOICES, ratio=True
     ax.scatter(x, tr(est), c=np.where(sig, "C3", "white"), edgecolors="C3" if sig.any() else "0.3", s=18,
                zorder=2, linewidths=0.8)
     ax.axhline(tr(0.0), color="0.3", lw=0.8, ls="--")
-    if ratio:
-        ax.set_yscale("log")
-        ax.set_ylabel("ratio (group_a / group_b)")
-    else:
-        ax.set_ylabel("log ratio (group_a / group_b)")
+    _readable_axis(ax, "y", "log" if ratio else "linear")
+    _readable_axis(axm, "x", "linear")
+    axm.xaxis.get_major_locator().set_params(integer=True)
+    _set_label(ax, "y", "ratio (group_a / group_b; log axis)" if ratio else "log ratio (group_a / group_b)")
     ax.tick_params(labelbottom=False)
-    ax.set_title(f"Specification curve: {len(ok)} specifications, {int(sig.sum())} significant (filled)")
+    _set_title(ax, f"Specification curve: {len(ok)} specifications, {int(sig.sum())} significant (filled)")
     for j, (c, v) in enumerate(levels):
         mark = ok[c].astype(str).to_numpy() == v
         axm.scatter(x[mark], np.full(mark.sum(), j), marker="|", s=40, color="0.2")
     axm.set_yticks(range(len(levels)))
-    axm.set_yticklabels([f"{c}: {v}" for c, v in levels], fontsize=7)
+    axm.set_yticklabels(names, fontsize=7)
     axm.set_ylim(len(levels) - 0.5, -0.5)
     axm.set_xlabel("specification (sorted by estimate)")
     return {"figure": fig, "curve": ax, "choices": axm}

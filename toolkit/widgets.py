@@ -12,16 +12,22 @@ so a result found by clicking can be pasted into a notebook and rerun.
 
 Analyses are recomputed only on demand (the Run button, or ``.run()``): nothing is recomputed while a
 control is being changed, so slow analyses (permutation, bootstrap) never run on every click, and
-notebooks that display the widgets run headless (papermill/nbclient) without waiting for input.
+notebooks that display the widgets run headless (papermill/nbclient) without waiting for input. Until
+then the view is marked stale ("Settings changed ... press Run"), so a result that does not match the
+controls is never shown without saying so. Each explorer also displays a static snapshot (PNG and
+tables) after the live widget, for executed HTML pages whose widget JavaScript (from a CDN) cannot load;
+a CSS rule hides it wherever the live widget renders.
 
 - :func:`power_explorer` — simulated power of a planned department comparison (sliders for the
   effect size, accounts, posts and between-account variation; computed on demand by
-  :func:`toolkit.power.simulate_power`).
+  :func:`toolkit.power.simulate_power`, with a progress bar).
+- :func:`progress` — progress bars for simulation power and specification curves run in a ``with`` block.
 
 Install the optional dependency with ``pip install engagement-toolkit[widgets]``.
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import re
@@ -40,7 +46,7 @@ except ImportError:  # pragma: no cover - exercised only without the optional de
     _widgets = None
 
 __all__ = ["explore", "Explorer", "mapping_assistant", "MappingAssistant", "suggest_mapping", "power_explorer",
-           "PowerExplorer"]
+           "PowerExplorer", "progress"]
 
 #: Analyses offered by the explorer (a subset of ``compare_groups``' options).
 EXPLORER_ANALYSES = ("auto", "welch", "kruskal", "permutation")
@@ -56,6 +62,15 @@ _DISPLAY_FIRST = ("test", "group_a", "group_b", "estimate", "estimate_ci_low", "
                   "df_between", "df_within", "df", "p_value", "p_adjusted", "p_adjust", "effect_size",
                   "effect_size_type", "ci_low", "ci_high")
 _ID_COLUMNS = {"post_id", "co_departments", "posted_at", "source_row"}
+#: Most labels a grouping column may have (more are listed as not offered).
+MAX_GROUPS = 30
+_SUBJECT_LABELS = {"post": ("posts (each post counts once)", "post"),
+                   "account": ("account means (each account counts once)", "account")}
+# The static snapshot shown after a widget is hidden wherever the live widget rendered (JupyterLab,
+# Voila, nbconvert HTML with a reachable widget renderer); it stays visible in executed HTML offline.
+_STATIC_STYLE = ("<style>.jp-OutputArea-child:has(.toolkit-explorer, .toolkit-power) ~ .jp-OutputArea-child "
+                 ".toolkit-static, .output_area:has(.toolkit-explorer, .toolkit-power) ~ .output_area "
+                 ".toolkit-static {display: none;}</style>")
 _INSTALL_HINT = "Install the optional dependency with `pip install engagement-toolkit[widgets]`."
 
 
@@ -73,13 +88,35 @@ def _py(value) -> str:
 # =================================================================================================
 # explorer
 # =================================================================================================
+def _checked_data_code(data_code, data, data_name, func):
+    """Run ``data_code`` in a fresh namespace and check that it makes exactly ``data``."""
+    if data_code is None:
+        return None
+    if not isinstance(data_code, str):
+        raise TypeError(message(func, "data_code", "Python code as a str", type(data_code).__name__))
+    namespace: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile("import toolkit as tk\n" + data_code, "<data_code>", "exec"), namespace)  # noqa: S102
+    made = namespace.get(data_name)
+    if not isinstance(made, pd.DataFrame):
+        raise ValueError(message(func, "data_code", f"code that assigns a DataFrame to `{data_name}`",
+                                 type(made).__name__ if made is not None else "no such variable"))
+    try:
+        pd.testing.assert_frame_equal(made, data)
+    except AssertionError as exc:
+        raise ValueError(message(func, "data_code", "code that makes exactly the `data` given", "a different table",
+                                 f"The Code tab would not reproduce the view: {str(exc).splitlines()[0]}")) from None
+    return data_code.strip()
+
+
 class Explorer:
     """Interactive comparison of groups; create it with :func:`explore`.
 
     Attributes
     ----------
     widget : ipywidgets.VBox
-        The whole interface (controls, Run button, plot, table, sentence, code).
+        The whole interface (controls, Run button, status line, plot, table, sentence, code).
     controls : dict of ipywidgets widgets
         ``metric``, ``between``, ``subject`` ("post" or "account"), ``analysis``, and the filters that apply to the data
         (``platform``, ``content_type``, ``paid`` ("all", "paid", "organic"), ``start``, ``end``); set their ``.value`` in
@@ -91,17 +128,26 @@ class Explorer:
         display leaves out columns that are empty for the analysis).
     code : str
         The toolkit call that reproduces the current result (``data`` is the frame given to explore).
+    script : str
+        The whole program shown in the Code tab: imports, the data loading (``data_code``), and the
+        call; it runs as shown in a fresh Python session and assigns the result to ``result``.
+    stale : bool
+        True when a control has changed since the view was computed (the status line says so, and
+        the widget carries the CSS class ``toolkit-stale``) until :meth:`run`.
     error : str or None
     warnings : list of str
         Toolkit warnings raised by the last run (shown under the table).
+    subject_note : str
+        Why "account means" is not offered for the current grouping and filters ("" when it is).
     """
 
     def __init__(self, data, *, dv=None, between=None, subject=None, analysis="auto", n_resamples=2000, seed=1,
-                 data_name="data"):
+                 data_name="data", data_code=None):
         w = _require("explore")
         func = "explore"
         self.data = check_data(data, func)
         self.data_name = data_name
+        self.data_code = _checked_data_code(data_code, self.data, data_name, func)
         self.n_resamples = check_integer(n_resamples, func, "n_resamples")
         self.seed = seed
         check_option(analysis, EXPLORER_ANALYSES, func, "analysis")
@@ -109,20 +155,26 @@ class Explorer:
         if not metrics:
             raise ValueError(message(func, "data", "a table with at least one numeric outcome column",
                                      list(self.data.columns)[:8]))
-        groups = self._group_options()
+        groups, too_many = self._group_options()
+        self.group_note = ("Not offered as groupings (more than 30 labels): "
+                           + ", ".join(f"{c} ({k})" for c, k in too_many)) if too_many else ""
         if not groups:
-            raise ValueError(message(func, "data", "a table with a grouping column (2 to 30 labels)",
-                                     list(self.data.columns)[:8]))
+            counts = {c: int(self.data[c].nunique()) for c in self.data.columns
+                      if c not in _ID_COLUMNS and not pd.api.types.is_numeric_dtype(self.data[c])}
+            raise ValueError(message(func, "data", "a table with a text, categorical or boolean column with 2 to 30 "
+                                     "labels to group by", f"label counts {counts}",
+                                     "Merge rare labels, or filter the data to fewer groups first."))
         values = [v for _, v in metrics]
         if dv is not None and dv not in values:
             check_column(self.data, dv, func, "dv")
             raise ValueError(message(func, "dv", f"one of {values}", dv))
         if between is not None:
             check_column(self.data, between, func, "between")
-        subjects = [("posts (each post counts once)", "post")] + [
-            ("account means (each account counts once)", "account")] * ("account" in self.data.columns)
+            if between not in groups:
+                raise ValueError(message(func, "between", f"a grouping column with 2 to 30 labels, one of {groups}",
+                                         between))
         if subject is not None:
-            check_option(subject, [v for _, v in subjects if v != "post"], func, "subject")
+            check_option(subject, ("account",), func, "subject")
 
         style = {"description_width": "110px"}
         layout = w.Layout(width="360px")
@@ -132,7 +184,7 @@ class Explorer:
         c["between"] = w.Dropdown(options=groups, value=between or ("department" if "department" in groups
                                                                      else groups[0]),
                                   description="Group by", style=style, layout=layout)
-        c["subject"] = w.Dropdown(options=subjects, value=subject or "post", description="Unit", style=style,
+        c["subject"] = w.Dropdown(options=[_SUBJECT_LABELS["post"]], value="post", description="Unit", style=style,
                                   layout=layout)
         c["analysis"] = w.Dropdown(options=list(EXPLORER_ANALYSES), value=analysis, description="Analysis",
                                    style=style, layout=layout)
@@ -150,6 +202,14 @@ class Explorer:
             c["start"] = w.DatePicker(description="From (incl.)", value=None, style=style)
             c["end"] = w.DatePicker(description="Before", value=None, style=style)
         self.controls = c
+        self.subject_note = ""
+        self.notes = w.HTML(layout=w.Layout(width="360px"))
+        self._update_subject_options()
+        if subject == "account":
+            if "account" not in [v for _, v in c["subject"].options]:
+                raise ValueError(message(func, "subject", "'account' only when account means can be compared",
+                                         subject, self.subject_note))
+            c["subject"].value = "account"
         self.run_button = w.Button(description="Run", button_style="primary", icon="play",
                                    tooltip="Recompute the comparison with the current settings")
         self.run_button.on_click(lambda _: self.run())
@@ -157,8 +217,8 @@ class Explorer:
         self.plot = w.Image(format="png", layout=w.Layout(max_width="900px"))
         self.table_html = w.HTML()
         self.sentence = w.HTML()
-        self.code_view = w.Textarea(layout=w.Layout(width="100%", height="70px"), disabled=False)
-        left = w.VBox([c[k] for k in ("metric", "between", "subject", "analysis") if k in c])
+        self.code_view = w.Textarea(layout=w.Layout(width="100%", height="150px"), disabled=False)
+        left = w.VBox([c[k] for k in ("metric", "between", "subject", "analysis") if k in c] + [self.notes])
         right = w.VBox([c[k] for k in ("platform", "content_type", "paid", "start", "end") if k in c])
         tabs = w.Tab(children=[self.table_html, self.sentence, self.code_view])
         for i, title in enumerate(("Result table", "APA sentence", "Code")):
@@ -171,6 +231,11 @@ class Explorer:
         self.error = None
         self.warnings: list[str] = []
         self.code = ""
+        self.script = ""
+        self.stale = False
+        self._png = b""
+        for key, control in c.items():
+            control.observe(self._on_change, names="value")
         self.run()
 
     # -- options ----------------------------------------------------------------------------------
@@ -207,17 +272,77 @@ class Explorer:
         return values[0]
 
     def _group_options(self):
-        out = []
+        """Grouping columns (any text, categorical or boolean column with 2-30 labels, account included)
+        and the (column, number of labels) of those left out for having more than 30."""
+        out, too_many = [], []
         for col in self.data.columns:
             s = self.data[col]
-            if col in _ID_COLUMNS or col == "account":
+            if col in _ID_COLUMNS:
                 continue
             if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s) or \
                     pd.api.types.is_bool_dtype(s) or s.dtype == object:
                 k = s.nunique()
-                if 2 <= k <= 30:
+                if 2 <= k <= MAX_GROUPS:
                     out.append(col)
-        return out
+                elif k > MAX_GROUPS:
+                    too_many.append((col, int(k)))
+        return out, too_many
+
+    def _account_means_reason(self) -> str:
+        """Why account means cannot be compared for the current grouping and filters ("" if they can)."""
+        between = self.controls["between"].value
+        if "account" not in self.data.columns:
+            return "Account means need an `account` column."
+        if between == "account":
+            return "Account means are not offered when grouping by account (each group would be one value)."
+        try:
+            frame = self._filtered(self.data)
+        except (ValueError, TypeError):
+            return ""
+        frame = frame[[between, "account"]].dropna()
+        if frame.empty:
+            return "No rows match the filters."
+        groups_per_account = frame.groupby("account", observed=True)[between].nunique()
+        crossed = groups_per_account[groups_per_account > 1]
+        if len(crossed):
+            return (f"Account means are not offered: {len(crossed)} account(s) post in more than one {between} "
+                    f"group (e.g. {crossed.index[0]!r}), so accounts are not nested in {between}.")
+        per_group = frame.groupby(between, observed=True)["account"].nunique()
+        if per_group.max() < 2:
+            return (f"Account means are not offered: every {between} group has a single account, so a {between} "
+                    f"difference cannot be told apart from the accounts' own. Compare posts instead (the accounts).")
+        single = per_group[per_group < 2]
+        if len(single):
+            return (f"Account means are not offered: they need at least 2 accounts in every {between} group, and "
+                    f"{len(single)} group(s) have one (e.g. {str(single.index[0])!r}). Filter those out, or compare "
+                    f"posts.")
+        return ""
+
+    def _update_subject_options(self):
+        c = self.controls["subject"]
+        reason = self._account_means_reason()
+        options = [_SUBJECT_LABELS["post"]] + ([] if reason else [_SUBJECT_LABELS["account"]])
+        if list(c.options) != options:
+            previous = c.value
+            c.options = options
+            c.value = previous if previous in [v for _, v in options] else "post"
+        self.subject_note = reason
+        notes = [f"<span class='toolkit-note'>{html.escape(t)}</span>" for t in (reason, self.group_note) if t]
+        self.notes.value = "<br>".join(notes)
+
+    def _on_change(self, change):
+        if change["owner"] is not self.controls["subject"]:
+            self._update_subject_options()
+        self._mark_stale()
+
+    def _mark_stale(self):
+        if self.stale:
+            return
+        self.stale = True
+        self.widget.add_class("toolkit-stale")
+        self.status.value = ("<span class='toolkit-stale-note' style='color:#8a4b00; background:#fff3cd; "
+                             "padding:2px 6px; border-radius:3px'><b>Settings changed</b>: the view below still "
+                             "shows the previous settings. Press <b>Run</b> to update it.</span>")
 
     # -- state ------------------------------------------------------------------------------------
     @property
@@ -275,6 +400,10 @@ class Explorer:
         out["metric_source"] = "add_metrics" if self.metric_is_derived else "column"
         return out
 
+    def _filtered(self, frame):
+        q = self.query
+        return frame.query(q) if q else frame
+
     def selected_data(self) -> pd.DataFrame:
         """The rows and columns the current analysis runs on (metric added, filters applied)."""
         frame = self.data
@@ -282,8 +411,7 @@ class Explorer:
             from .metrics import add_metrics
 
             frame = add_metrics(frame, metrics=[self.controls["metric"].value])
-        q = self.query
-        return frame.query(q) if q else frame
+        return self._filtered(frame)
 
     def _code(self) -> str:
         base = self.data_name
@@ -294,6 +422,12 @@ class Explorer:
         args = ", ".join(f"{k}={_py(v)}" for k, v in self.compare_kwargs.items())
         return f"tk.compare_groups({base}, {args})"
 
+    def _script(self, call: str) -> str:
+        load = (self.data_code if self.data_code is not None else
+                f"# `{self.data_name}` is the table given to tk.widgets.explore; pass data_code= to show how it "
+                f"was loaded\n# (e.g. {self.data_name}, report = tk.read_posts(\"my_export.csv\"))")
+        return f"import toolkit as tk\n\n{load}\n\nresult = {call}\nprint(result.report())\n"
+
     # -- running ----------------------------------------------------------------------------------
     def run(self):
         """Recompute with the current control values and refresh the display; returns the result."""
@@ -301,8 +435,10 @@ class Explorer:
         from .stats.compare import compare_groups
 
         self.code = self._code()
-        self.code_view.value = self.code
+        self.script = self._script(self.code)
+        self.code_view.value = self.script
         self.status.value = "<i>running…</i>"
+        self.run_button.disabled = True  # one run at a time
         self.error, self.warnings = None, []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -311,15 +447,24 @@ class Explorer:
                 result = compare_groups(frame, **self.compare_kwargs)
             except (ValueError, TypeError) as exc:
                 result, self.error = None, str(exc)
+            finally:
+                self.run_button.disabled = False
         self.warnings = [str(x.message) for x in caught if issubclass(x.category, UserWarning)]
         self.result = result
+        self.stale = False
+        self.widget.remove_class("toolkit-stale")
         warn_html = "".join(f"<li>{html.escape(t)}</li>" for t in self.warnings)
         warn_html = f"<b>Warnings</b><ul>{warn_html}</ul>" if warn_html else ""
-        if result is None:
+        if result is None:  # nothing of the previous view may stay on screen
             self.table = None
-            self.table_html.value = f"<p style='color:#b22222'>{html.escape(self.error)}</p>" + warn_html
+            self._png = b""
+            self.plot.value = b""
+            self.plot.layout.display = "none"
+            self.table_html.value = (f"<div class='toolkit-error' style='color:#b22222'><b>No result.</b> "
+                                     f"{html.escape(self.error)}</div>" + warn_html)
             self.sentence.value = ""
-            self.status.value = "<b style='color:#b22222'>failed</b> (see the result table tab)"
+            self.status.value = (f"<span class='toolkit-error' style='color:#b22222'><b>Failed</b>: "
+                                 f"{html.escape(self.error)}</span>")
             return None
         self.table = result.to_frame()
         desc = round_table(result.descriptives)
@@ -334,8 +479,13 @@ class Explorer:
                                  + "</div>")
         self.sentence.value = "<pre style='white-space:pre-wrap'>" + html.escape(result.report()) + "</pre>"
         try:
-            self.plot.value = self._figure_png(result)
+            self._png = self._figure_png(result)
+            self.plot.value = self._png
+            self.plot.layout.display = None
         except (ValueError, TypeError) as exc:  # a drawing problem must not hide the result
+            self._png = b""
+            self.plot.value = b""
+            self.plot.layout.display = "none"
             self.warnings.append(f"The plot could not be drawn: {exc}")
         self.status.value = (f"{result.analysis} analysis of <code>{html.escape(result.dv)}</code> by "
                              f"<code>{html.escape(result.between)}</code> (unit: {html.escape(result.unit)}, "
@@ -348,35 +498,46 @@ class Explorer:
 
         from .plots import plot_distributions, plot_means
 
-        fig = Figure(figsize=(11, 4.2), layout="constrained")
+        k = len(result.descriptives)
+        fig = Figure(figsize=(max(11.0, 1.1 * k + 2.0), 4.6), layout="constrained")
         FigureCanvasAgg(fig)
         ax1, ax2 = fig.subplots(1, 2)
-        plot_distributions(result.analysed_data, x=result.between, y=result.dv, ax=ax1)
-        if result.unit != "post":
-            ax1.set_title(f"{result.dv}: mean per {result.unit} by {result.between}")
-        plot_means(result.descriptives, interval="BCa bootstrap", ax=ax2)
-        ax2.set_title(f"Mean {result.dv} per {result.unit}")
-        for ax in (ax1, ax2):
-            ax.tick_params(axis="x", labelsize=8)
-            if len(ax.get_xticklabels()) > 4:
-                for label in ax.get_xticklabels():
-                    label.set_rotation(30)
-                    label.set_horizontalalignment("right")
+        per_account = result.unit != "post"
+        points = f"{result.unit} means" if per_account else "posts"
+        plot_distributions(result.analysed_data, x=result.between, y=result.dv, points=points, ax=ax1)
+        unit = f"{result.dv} per post" + (f", averaged per {result.unit}" if per_account else "")
+        plot_means(result.descriptives, interval="BCa bootstrap", unit=unit,
+                   title=(f"Mean of the {points} by {result.between}" if per_account
+                          else f"Mean {result.dv} per post by {result.between}"), ax=ax2)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=80)
         return buf.getvalue()
 
+    # -- display ----------------------------------------------------------------------------------
+    def snapshot_html(self) -> str:
+        """A static copy of the current view (PNG plot, tables, code) for pages without a live kernel."""
+        import base64
+
+        head = ("<b>Static snapshot of the explorer</b> (the controls need a live Jupyter kernel; "
+                "this copy shows the view computed when the notebook ran).")
+        img = (f"<img alt='plot of the view' style='max-width:100%' src='data:image/png;base64,"
+               f"{base64.b64encode(self._png).decode()}'/>" if self._png else "")
+        body = self.table_html.value if self.result is not None else self.status.value
+        return (f"{_STATIC_STYLE}<div class='toolkit-static'><p>{head}</p><p>{self.status.value}</p>{img}"
+                f"{body}<details><summary>Code</summary><pre>{html.escape(self.script)}</pre></details></div>")
+
     def _ipython_display_(self):
-        from IPython.display import display
+        from IPython.display import HTML, display
 
         display(self.widget)
+        display(HTML(self.snapshot_html()))  # hidden by CSS wherever the live widget renders
 
     def __repr__(self) -> str:
         return f"Explorer({self.code})"
 
 
 def explore(data, *, dv=None, between=None, subject=None, analysis="auto", n_resamples=2000, seed=1,
-            data_name="data"):
+            data_name="data", data_code=None):
     """Explore group differences interactively: plot, tidy result, APA sentence and code.
 
     Parameters
@@ -389,10 +550,14 @@ def explore(data, *, dv=None, between=None, subject=None, analysis="auto", n_res
         ``engagement_rate_impressions``, ``engagement_rate_audience``) when its inputs exist.
         None picks comments, likes or shares, whichever exists first.
     between : str or None, default=None
-        Initial grouping column (text, categorical or boolean with 2-30 labels); None prefers
-        ``department``.
+        Initial grouping column: any text, categorical or boolean column with 2-30 labels
+        (``account`` included); None prefers ``department``. Columns with more labels are listed
+        under the controls as not offered.
     subject : {None, "account"}, default=None
-        Unit of analysis: posts, or account means (see :func:`toolkit.compare_groups`).
+        Unit of analysis: posts, or account means (see :func:`toolkit.compare_groups`). Account
+        means are offered only when they can compare the groups: an ``account`` column, a grouping
+        other than account, accounts nested in the groups and at least 2 accounts in some group
+        (after the filters); otherwise the reason is shown under the controls.
     analysis : {"auto", "welch", "kruskal", "permutation"}, default="auto"
     n_resamples : int, default=2000
         Resamples for bootstrap intervals and permutation tests (kept moderate for interactivity).
@@ -400,6 +565,11 @@ def explore(data, *, dv=None, between=None, subject=None, analysis="auto", n_res
         Seed of the resampling, so a view and its code give identical numbers.
     data_name : str, default="data"
         Name of the data frame in the generated code.
+    data_code : str or None, default=None
+        Python code that makes ``data`` from scratch (e.g. ``"data = tk.simulate_organization(seed=7).data"``
+        or a ``tk.read_posts`` line; ``tk`` is imported for it). It is run once here, in a fresh
+        namespace, and must assign a frame equal to ``data`` to ``data_name`` (otherwise ValueError),
+        so the Code tab (``.script``) runs as shown. None: the Code tab says where ``data`` came from.
 
     Returns
     -------
@@ -412,7 +582,11 @@ def explore(data, *, dv=None, between=None, subject=None, analysis="auto", n_res
     Notes
     -----
     The view is computed once at creation and then only when Run is clicked (or ``.run()`` is
-    called). Filters appear only for columns that exist: platform, content type, paid/organic and
+    called). Until then a changed control marks the view as stale: the status line says that the
+    view shows the previous settings (``.stale`` is True). A failed run clears the plot and the
+    tables and shows the error in the status line. Displayed in a notebook, the explorer also
+    leaves a static snapshot (PNG plot, tables, code) that executed HTML pages show when the widget
+    JavaScript cannot load (offline); where the live widget renders, the snapshot is hidden. Filters appear only for columns that exist: platform, content type, paid/organic and
     a date range on ``posted_at`` (from a day, inclusive, to before a day, in UTC). Rows with a
     missing outcome are dropped (``nan_policy="omit"``) and counted in ``n_dropped``; engagement
     rates are missing where the denominator is zero or missing (see :func:`toolkit.add_metrics`).
@@ -420,7 +594,8 @@ def explore(data, *, dv=None, between=None, subject=None, analysis="auto", n_res
     the table instead of being raised.
 
     Validated by tests/test_widgets.py: the displayed table equals a direct ``compare_groups`` call
-    with ``.params`` and the code string evaluates to the same table.
+    with ``.params``, the code string evaluates to the same table, and the Code tab's script,
+    executed in a fresh namespace, gives the same table.
 
     Examples
     --------
@@ -431,7 +606,7 @@ def explore(data, *, dv=None, between=None, subject=None, analysis="auto", n_res
     tk.compare_groups(data, dv='comments', between='department', subject='account', analysis='auto', n_resamples=200, seed=1, nan_policy='omit')
     """
     return Explorer(data, dv=dv, between=between, subject=subject, analysis=analysis, n_resamples=n_resamples,
-                    seed=seed, data_name=data_name)
+                    seed=seed, data_name=data_name, data_code=data_code)
 
 
 # =================================================================================================
@@ -681,6 +856,118 @@ def mapping_assistant(source=None, *, upload_dir=None):
 # ---------------------------------------------------------------------------------------------
 # Power explorer
 # ---------------------------------------------------------------------------------------------
+#: The toolkit's long loops, run in consecutive chunks to report progress: (module, function, what one item is).
+#: Both functions take ``(first, items, n_jobs, ...)`` and return one result per item, in order, each item
+#: computed independently (its own seed), so chunked calls give exactly the result of one call.
+_LONG_LOOPS = (("toolkit.power", "_run_replicates", "simulated replicates"),
+               ("toolkit.robustness", "_map", "specification-curve tasks"))
+
+
+def _chunked(original, what, report):
+    def run(first, items, n_jobs, *rest):
+        total = len(items)
+        workers = n_jobs if isinstance(n_jobs, int) and n_jobs > 1 else 1
+        step = workers * max(1, -(-total // (20 * workers)))  # about 20 steps, whole rounds of workers
+        out = []
+        report(0, total, what)
+        for i in range(0, total, step):
+            out.extend(original(first, items[i:i + step], n_jobs, *rest))
+            report(len(out), total, what)
+        return out
+
+    return run
+
+
+@contextlib.contextmanager
+def _hooked(report):
+    import importlib
+
+    saved = []
+    try:
+        for module_name, name, what in _LONG_LOOPS:
+            module = importlib.import_module(module_name)
+            original = getattr(module, name)
+            saved.append((module, name, original))
+            setattr(module, name, _chunked(original, what, report))
+        yield
+    finally:
+        for module, name, original in reversed(saved):
+            setattr(module, name, original)
+
+
+@contextlib.contextmanager
+def progress(*, callback=None):
+    """Show progress bars for the toolkit's long computations run inside the ``with`` block.
+
+    Parameters
+    ----------
+    callback : callable or None, default=None
+        Called as ``callback(done, total, what)`` after each chunk of work; None shows a
+        ``tqdm.auto`` bar (a widget in Jupyter, text in a terminal) per computation.
+
+    Yields
+    ------
+    None
+
+    Notes
+    -----
+    Covers the replicates of :func:`toolkit.power.simulate_power` (and :func:`toolkit.power.power_curve`)
+    and the specifications and null resamples of :func:`toolkit.robustness.specification_curve` and
+    :func:`toolkit.robustness.specification_test`. Their loops are run in about 20 consecutive chunks
+    (whole rounds of worker processes); every item keeps its own seed, so the results are identical to
+    a call without progress (tests/test_widgets_power.py compares them). With ``n_jobs > 1`` each chunk
+    starts its own worker processes, which adds a little time.
+
+    Examples
+    --------
+    >>> from toolkit.power import simulate_power
+    >>> from toolkit.widgets import progress
+    >>> seen = []
+    >>> with progress(callback=lambda done, total, what: seen.append((done, total))):
+    ...     res = simulate_power(rate_ratio=1.5, n_accounts_per_department=3, posts_per_account=5,
+    ...                          n_replicates=8, seed=1, n_jobs=1)
+    >>> seen[-1]
+    (8, 8)
+    """
+    if callback is not None:
+        with _hooked(callback):
+            yield
+        return
+    from tqdm.auto import tqdm
+
+    bars: dict = {}
+
+    def report(done, total, what):
+        bar = bars.get("bar")
+        if bar is None or bar.total != total or done == 0:
+            if bar is not None:
+                bar.close()
+            bar = bars["bar"] = tqdm(total=total, desc=what, leave=True)
+        bar.update(done - bar.n)
+
+    try:
+        with _hooked(report):
+            yield
+    finally:
+        if bars.get("bar") is not None:
+            bars["bar"].close()
+
+
+@contextlib.contextmanager
+def _replicate_progress(bar, text):
+    """Report the replicates of :func:`toolkit.power.simulate_power` on an ipywidgets progress bar."""
+    import time
+
+    start = time.perf_counter()
+
+    def report(done, total, what):
+        bar.max, bar.value = max(total, 1), done
+        text.value = f"{done} / {total} {what}, {time.perf_counter() - start:.1f} s"
+
+    with _hooked(report):
+        yield
+
+
 class PowerExplorer:
     """Interactive simulated power; create it with :func:`power_explorer`.
 
@@ -717,10 +1004,25 @@ class PowerExplorer:
         }
         self.button = w.Button(description="Compute", tooltip="Simulate the power for these settings")
         self.output = w.Output()
+        self.progress = w.IntProgress(value=0, min=0, max=self.n_replicates, description="replicates",
+                                      bar_style="info", layout=w.Layout(width="360px"))
+        self.progress_text = w.HTML()
         self.button.on_click(lambda _b: self.compute())
-        self.widget = w.VBox([*self.controls.values(), self.button, self.output])
+        self.widget = w.VBox([*self.controls.values(), self.button, w.HBox([self.progress, self.progress_text]),
+                              self.output])
+        self.widget.add_class("toolkit-power")
         self.result = None
         self.error = None
+        self.stale = False
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+
+    def _on_change(self, _change):
+        if self.result is not None and not self.stale:
+            self.stale = True
+            self.output.outputs = ()
+            self.output.append_stdout("Settings changed: press Compute to simulate the power for them "
+                                      "(the previous result no longer applies).\n")
 
     @property
     def params(self) -> dict:
@@ -732,10 +1034,15 @@ class PowerExplorer:
 
     def compute(self) -> pd.DataFrame | None:
         """Run the simulation for the current controls (on demand: sliders alone compute nothing)."""
+        self.output.outputs = ()
+        self.stale = False
+        self.progress.bar_style, self.progress.value = "info", 0
         try:
-            self.result, self.error = simulate_power(**self.params), None
+            with _replicate_progress(self.progress, self.progress_text):
+                self.result, self.error = simulate_power(**self.params), None
         except (ValueError, TypeError) as exc:
             self.result, self.error = None, str(exc)
+        self.progress.bar_style = "danger" if self.error else "success"
         self.output.outputs = ()
         if self.error:
             self.output.append_stdout(self.error + "\n")
@@ -746,8 +1053,12 @@ class PowerExplorer:
         return self.result
 
     def _ipython_display_(self):  # pragma: no cover - display only
-        from IPython.display import display
+        from IPython.display import HTML, display
+
         display(self.widget)
+        p = html.escape(", ".join(f"{k}={v!r}" for k, v in self.params.items()))
+        display(HTML(f"{_STATIC_STYLE}<div class='toolkit-static'><b>Static snapshot of the power explorer</b> "
+                     f"(the sliders need a live Jupyter kernel): <code>simulate_power({p})</code></div>"))
 
 
 def power_explorer(*, rate_ratio=1.25, n_accounts_per_department=10, posts_per_account=20, random_effect_sd=0.3,
@@ -771,7 +1082,8 @@ def power_explorer(*, rate_ratio=1.25, n_accounts_per_department=10, posts_per_a
     Notes
     -----
     Nothing is computed when a slider moves (simulations take seconds); Compute runs
-    ``simulate_power(**explorer.params)``. Validated: tests/test_widgets_power.py checks that the result
+    ``simulate_power(**explorer.params)`` with a progress bar of the replicates (``.progress``), and a
+    slider moved after a result says that the result no longer applies (``.stale``). Validated: tests/test_widgets_power.py checks that the result
     equals the direct call.
 
     References
