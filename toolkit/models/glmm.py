@@ -791,7 +791,9 @@ def _fit_joint(y, X, offset, groups, family, Xz, *, max_iter, start, hessian, si
     if qz:
         out["zero_beta"] = out["par"][p:p + qz]
     if "vcov_all" in out:
-        out["vcov_all"] = Tm @ out["vcov_all"] @ Tm.T
+        nan = np.isnan(out["vcov_all"])        # rows of variances at 0 (T is the identity there)
+        out["vcov_all"] = Tm @ np.where(nan, 0.0, out["vcov_all"]) @ Tm.T
+        out["vcov_all"][nan] = np.nan
         Ti = np.linalg.inv(Tm)
         out["hessian"] = Ti.T @ out["hessian"] @ Ti
         out["vcov"] = out["vcov_all"][:p, :p]
