@@ -336,7 +336,7 @@ def emmeans(model, *, specs=None, by=None, per=None, confidence_level=None, p_ad
     df = None if cr2 is None else cr2.satterthwaite_df(L)
     crit, _ = _reference(df, len(L), confidence_level)
     unit = f"{design.dv} per {per_:,g} {design.exposure}" if design.exposure else f"{design.dv} per post"
-    if st.get("family") in ("zinb", "hurdle_negbin"):
+    if st.get("family") in ("zinb", "hurdle_negbin", "zip", "hurdle_poisson"):
         unit += " (count component)"
     by_name = ", ".join(by) if by else np.nan
     by_level = labels[list(by)].agg(", ".join, axis=1) if by else pd.Series(np.nan, index=labels.index)

@@ -16,7 +16,9 @@ from .glmm import fit_glmm
 from .results import EngagementModel
 from .robust import check_clusters, cr2_vcov
 
-FAMILIES = ("poisson", "negbin", "zinb", "hurdle_negbin")
+FAMILIES = ("poisson", "negbin", "zinb", "hurdle_negbin", "zip", "hurdle_poisson")
+ZERO_FAMILIES = ("zinb", "hurdle_negbin", "zip", "hurdle_poisson")
+NO_THETA = ("poisson", "zip", "hurdle_poisson")
 
 
 def _zero_design(design):
@@ -63,7 +65,9 @@ def _back_transformed(fit, A, p):
             k = fit[key].shape[0]
             B = np.eye(k)
             B[:p, :p] = M
-            out[key] = B @ fit[key] @ B.T
+            nan = np.isnan(fit[key])      # rows of a variance at 0 stay NaN (B is the identity there)
+            out[key] = B @ np.where(nan, 0.0, fit[key]) @ B.T
+            out[key][nan] = np.nan
     return out
 
 
@@ -73,7 +77,9 @@ def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True):
     # ToolkitWarning; only those leave fit_engagement_model
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         if design.subject is not None and cov_type == "model":
-            extra = {} if _zero_design(design) is None else {"Xz": _zero_design(design)}
+            extra = {}
+            if family in ZERO_FAMILIES:     # the zero part: its design, or the intercept only
+                extra["Xz"] = design.Xz if design.Xz is not None else np.ones((design.n, 1))
             Xs, A = _standardised(X)
             if A is not None and start is not None:
                 start = np.array(start, dtype=float)
@@ -81,7 +87,7 @@ def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True):
             fit = fit_glmm(design.y, Xs, design.offset, design.groups, family, n_agq=n_agq, start=start,
                            hessian=hessian, **extra)
             return fit if A is None else _back_transformed(fit, A, X.shape[1])
-        if family in ("zinb", "hurdle_negbin"):
+        if family in ZERO_FAMILIES:
             from .zero import fit_zero_model
             if _zero_design(design) is not None:
                 return fit_zero_model(design.y, X, design.offset, family, Xz=_zero_design(design))
@@ -263,13 +269,15 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         Clustering column (e.g. 'account'). With ``cov_type="model"`` (default) a random intercept per
         subject is added (GLMM, Laplace ML); with ``cov_type="cluster"`` a GLM is fitted and its standard
         errors are made cluster-robust by subject (CR2 sandwich with small-sample degrees of freedom).
-    family : {"negbin", "poisson", "zinb", "hurdle_negbin"}, default "negbin"
-        NB2 with dispersion theta estimated by ML, Poisson, or zero-inflated / hurdle NB (GLM only; the zero
-        part has an intercept only and appears as the term ``zero[Intercept]``: logit of the structural-zero
-        probability for "zinb", logit of P(count > 0) for "hurdle_negbin", as in pscl). Rate ratios, contrasts
-        and marginal means then refer to the count component.
+    family : {"negbin", "poisson", "zinb", "hurdle_negbin", "zip", "hurdle_poisson"}, default "negbin"
+        NB2 with dispersion theta estimated by ML, Poisson, or zero-inflated / hurdle NB or Poisson (GLM, or GLMM
+        with random intercepts in the count part as glmmTMB's ``ziformula``; the zero part has an intercept only
+        unless `zero_formula` is given, and appears as the terms ``zero[...]``: logit of the structural-zero
+        probability for "zinb"/"zip", logit of P(count > 0) for the hurdle families, as in pscl -- glmmTMB's
+        truncated families model P(count = 0), the opposite sign). Rate ratios, contrasts and marginal means
+        then refer to the count component.
     zero_formula : str, optional
-        With a `formula` and family "zinb" / "hurdle_negbin": the zero part's predictors as a one-sided formula,
+        With a `formula` and a zero family: the zero part's predictors as a one-sided formula,
         e.g. ``"~ paid"`` (default intercept only); terms ``zero[Intercept]``, ``zero[paid[T.True]]``, ...
     reference : str, optional
         Reference level of `between` (default: its first level).
@@ -443,7 +451,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         raise ValueError(message(func, "cov_type", "'model' when `subject` is not given", cov_type,
                                  "Cluster-robust standard errors need the clustering column, e.g. "
                                  "subject='account'."))
-    if cov_type == "cluster" and family in ("zinb", "hurdle_negbin"):
+    if cov_type == "cluster" and family in ZERO_FAMILIES:
         raise ValueError(message(func, "family", "'negbin' or 'poisson' when cov_type='cluster'", family,
                                  "Cluster-robust (CR2) standard errors are implemented for the Poisson and NB2 "
                                  "GLMs; fit the zero-inflated or hurdle model without `subject`, or use "
@@ -470,8 +478,8 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
             raise ValueError(message(func, "cov_type", "'model' when the formula has random effects", cov_type,
                                      "For cluster-robust standard errors write the formula without (1|...) and "
                                      "pass subject='account'."))
-        if design.Xz is not None and family not in ("zinb", "hurdle_negbin"):
-            raise ValueError(message(func, "zero_formula", "None unless family is 'zinb' or 'hurdle_negbin'",
+        if design.Xz is not None and family not in ZERO_FAMILIES:
+            raise ValueError(message(func, "zero_formula", f"None unless family is one of {list(ZERO_FAMILIES)}",
                                      zero_formula))
         dv, between, exposure, subject = design.dv, design.between, design.exposure, design.subject
         covariates = tuple(t["name"] for t in design.terms if t["name"] != between)
@@ -488,18 +496,10 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
             return build_design(data, dv=dv, between=between, exposure=exposure, covariates=covariates,
                                 subject=subject, reference=ref, mixed=mixed, nan_policy=nan_policy, func=func)
         design = make_design(reference)
-    if design.random_terms and cov_type == "model" and isinstance(design.groups, list):
-        import inspect
-        if "Xz" not in inspect.signature(fit_glmm).parameters:     # the engine with several random terms
-            raise ValueError(message(func, "formula", "one random-intercept term", formula,
-                                     "Several random terms ((1|a) + (1|b), (1|a/b)) need the multi-term GLMM "
-                                     "engine, which is not available in this version."))
-    if design.subject is not None and cov_type == "model" and family in ("zinb", "hurdle_negbin") \
-            and "Xz" not in __import__("inspect").signature(fit_glmm).parameters:
-        raise ValueError(message(func, "family", "'negbin' or 'poisson' when `subject` is given", family,
-                                 "Zero-inflated and hurdle models are available as GLMs only (without "
-                                 "`subject`); for account-robust standard errors use family='negbin' with "
-                                 "cov_type='cluster'."))
+    if n_agq > 1 and cov_type == "model" and (isinstance(design.groups, list) or family in ZERO_FAMILIES):
+        raise ValueError(message(func, "n_agq", "1 (Laplace) with several random terms or a zero part", n_agq,
+                                 "Adaptive Gauss-Hermite quadrature is available for one random intercept "
+                                 "without zero part (as in lme4 and glmmTMB)."))
     if cov_type == "cluster" and design.subject is None:
         raise ValueError(message(func, "cov_type", "'model' when `subject` is not given", cov_type,
                                  "Cluster-robust standard errors need the clustering column, e.g. "
@@ -556,7 +556,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         coefficients = pd.DataFrame({
             "term": design.names, "estimate": beta, "std_error": se, "statistic": beta / se,
             "p_value": p_coef, "ci_low": beta - crit * se, "ci_high": beta + crit * se})
-        if family in ("zinb", "hurdle_negbin"):
+        if family in ZERO_FAMILIES:
             gz, sz = np.atleast_1d(fit["zero_coef"]), np.atleast_1d(fit["zero_se"])
             zero_row = pd.DataFrame({"term": design.zero_names or ["zero[Intercept]"], "estimate": gz,
                                      "std_error": sz, "statistic": gz / sz,
@@ -566,7 +566,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         df_of = (lambda table: None) if dfs is None else dfs.get    # t reference with cov_type="cluster"
         rr = rate_ratios(design, beta, vcov, confidence_level=confidence_level, df=df_of("rate_ratios"))
         emm = marginal_means(design, beta, vcov, per=per, confidence_level=confidence_level, df=df_of("emmeans"))
-        if family in ("zinb", "hurdle_negbin"):
+        if family in ZERO_FAMILIES:
             emm["unit"] = emm["unit"] + " (count component)"
         con = pairwise_contrasts(design, beta, vcov, confidence_level=confidence_level, p_adjust=p_adjust,
                                  df=df_of("contrasts"))
@@ -612,7 +612,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         dropped_cols = between_test_columns(design)
         keep = [j for j in range(design.X.shape[1]) if j not in dropped_cols]
         start0 = None
-        single = not isinstance(design.groups, list) and _zero_design(design) is None
+        single = not isinstance(design.groups, list) and family in ("poisson", "negbin")
         if subject is not None and cov_type == "model" and not zeros and single:
             # warm start of the reduced GLMM: the full fit without the `between` coefficients
             par_full = fit.get("par_negbin", fit["par"])   # at the theta boundary: NB layout, log theta = bound
@@ -644,7 +644,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
 
     is_glmm = subject is not None and cov_type == "model"
     n_random = len(design.random_terms) if is_glmm else 0
-    k_par = len(beta) + (0 if family == "poisson" else 1) + n_random + fit.get("extra_params", 0)
+    k_par = len(beta) + (0 if family in NO_THETA else 1) + n_random + fit.get("extra_params", 0)
     ll = fit["loglik"] if ll_sup is None else max(ll_sup, fit["loglik"])
     if fit.get("theta_at_boundary"):
         theta = np.inf

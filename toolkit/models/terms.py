@@ -101,7 +101,7 @@ def term_tests(model, *, test="likelihood_ratio", type="II") -> pd.DataFrame:  #
     >>> m = tk.models.fit_engagement_model(sim.data, formula="comments ~ department * content_type"
     ...                                    " + offset(log(reach))")
     >>> tk.models.term_tests(m, test="wald")[["term", "test", "type", "df"]].values.tolist()[-1]
-    ['department:content_type', 'wald', 'II', 2.0]
+    ['department:content_type', 'wald', 'II', 3.0]
     """
     from .fit import _few_subjects_caveat, _fit
 

@@ -102,4 +102,20 @@ w(data.frame(loglik = f17(as.numeric(logLik(u))), theta = f17(sigma(u)),
 # ~0.75% off (its Hessian at that scale); the centred fit's are the reference for the SE of `likes`
 fb$likes_c <- (fb$likes - mean(fb$likes)) / 1000
 w(coef_table(tmb(comments ~ Type + likes_c + offset(log(reach)) + (1 | month))), "fb_glmmtmb_centred_coef.csv")
+# 6. zero part with a predictor through the formula API: hurdle NB (pscl) and the hurdle NB GLMM (glmmTMB) -------
+suppressPackageStartupMessages(library(pscl))
+hz <- hurdle(comments ~ Type + offset(log(reach)) | Paid, data = fb, dist = "negbin")
+sh <- summary(hz)$coefficients
+w(data.frame(term = c(paste0("count_", rownames(sh$count)), paste0("zero_", rownames(sh$zero))),
+             estimate = f17(c(sh$count[, 1], sh$zero[, 1])), std_error = f17(c(sh$count[, 2], sh$zero[, 2]))),
+  "fb_hurdle_negbin_zero_paid_coef.csv")
+w(data.frame(loglik = f17(as.numeric(logLik(hz))), theta = f17(hz$theta)), "fb_hurdle_negbin_zero_paid_fit.csv")
+ht <- glmmTMB(comments ~ Type + offset(log(reach)) + (1 | month), ziformula = ~ Paid, data = fb,
+              family = truncated_nbinom2, control = glmmTMBControl(optCtrl = list(iter.max = 1e4, eval.max = 1e4)))
+st <- summary(ht)$coefficients
+w(data.frame(term = c(paste0("cond_", rownames(st$cond)), paste0("zi_", rownames(st$zi))),
+             estimate = f17(c(st$cond[, 1], st$zi[, 1])), std_error = f17(c(st$cond[, 2], st$zi[, 2]))),
+  "fb_glmmtmb_hurdle_zero_paid_coef.csv")
+w(data.frame(loglik = f17(as.numeric(logLik(ht))), theta = f17(sigma(ht)),
+             sd_month = f17(attr(VarCorr(ht)$cond$month, "stddev")[[1]])), "fb_glmmtmb_hurdle_zero_paid_fit.csv")
 writeLines(capture.output(sessionInfo()), file.path(out, "formula_sessionInfo.txt"))
