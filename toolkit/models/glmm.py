@@ -467,6 +467,12 @@ class JointLaplace:
             # cross block C (G1 x q2) and rest block R (q2 x q2) as bincounts over fixed index patterns
             self.c_index = np.concatenate([self.g1 * self.q2 + r for r in self.rest])
             self.r_index = np.concatenate([r * self.q2 + s for r in self.rest for s in self.rest])
+            # many levels on both sides: the cross block as a sparse matrix (its pattern fixed, its values per call)
+            self.c_sparse = self.G1 * self.q2 > 250_000
+            if self.c_sparse:
+                keys, self.c_inv = np.unique(self.c_index, return_inverse=True)
+                self.c_indices = (keys % self.q2).astype(np.int32)
+                self.c_indptr = np.r_[0, np.cumsum(np.bincount(keys // self.q2, minlength=self.G1))]
         self.u = np.zeros(self.q)
         self.n_inner = 0
         # per-term slices of the internal random-effect vector
@@ -493,11 +499,20 @@ class JointLaplace:
         if not self.q2:
             return {"D": D, "logdet": float(np.sum(np.log(D)))}
         nr = len(self.rest)
-        C = np.bincount(self.c_index, weights=np.tile(W, nr), minlength=self.G1 * self.q2).reshape(self.G1, self.q2)
         R = np.bincount(self.r_index, weights=np.tile(W, nr * nr), minlength=self.q2 ** 2).reshape(self.q2, self.q2)
         R[np.diag_indices(self.q2)] += lam[self.G1:]
-        P = C / D[:, None]
-        S = R - C.T @ P
+        if self.c_sparse:
+            from scipy import sparse
+            data = np.bincount(self.c_inv, weights=np.tile(W, nr))
+            C = sparse.csr_matrix((data, self.c_indices, self.c_indptr), shape=(self.G1, self.q2))
+            P = sparse.csr_matrix((data / np.repeat(D, np.diff(self.c_indptr)), self.c_indices, self.c_indptr),
+                                  shape=(self.G1, self.q2))
+            S = R - (C.T @ P).toarray()
+        else:
+            C = np.bincount(self.c_index, weights=np.tile(W, nr),
+                            minlength=self.G1 * self.q2).reshape(self.G1, self.q2)
+            P = C / D[:, None]
+            S = R - C.T @ P
         try:
             L = np.linalg.cholesky(S)
         except np.linalg.LinAlgError:
@@ -526,7 +541,10 @@ class JointLaplace:
         from scipy.linalg import cho_solve
         M = cho_solve((F["L"], True), np.eye(self.q2))
         Q = F["P"] @ M                                          # G1 x q2
-        t3 = np.einsum("ij,ij->i", Q, F["P"])
+        if self.c_sparse:
+            t3 = np.asarray(F["P"].multiply(Q).sum(axis=1)).ravel()
+        else:
+            t3 = np.einsum("ij,ij->i", Q, F["P"])
         h = h + t3[self.g1]
         for r in self.rest:
             h = h - 2.0 * Q[self.g1, r]
@@ -535,14 +553,14 @@ class JointLaplace:
         return h, np.concatenate([diag + t3, np.diag(M)])
 
     # ---- the inner problem
-    def derivs(self, eta, zeta, lt):
+    def derivs(self, eta, zeta, lt, full=True):
         from .zero import obs_derivs
-        return obs_derivs(self.yc, eta, zeta, self.family, lt)
+        return obs_derivs(self.yc, eta, zeta, self.family, lt, full=full)
 
     def modes(self, eta_fixed, zeta, lt, lam, u0=None):
         """Joint conditional modes by damped Newton (None when no finite start or step exists)."""
         u = self.u.copy() if u0 is None else u0.copy()
-        d = self.derivs(eta_fixed + self.Z @ u, zeta, lt)
+        d = self.derivs(eta_fixed + self.Z @ u, zeta, lt, full=False)
         f_old = float(np.sum(d["ll"]) - 0.5 * np.sum(lam * u * u))
         if not np.isfinite(f_old):
             return None
@@ -561,7 +579,7 @@ class JointLaplace:
             t = 1.0
             for _ in range(40):
                 cand = u + t * step
-                dc = self.derivs(eta_fixed + self.Z @ cand, zeta, lt)
+                dc = self.derivs(eta_fixed + self.Z @ cand, zeta, lt, full=False)
                 f_new = float(np.sum(dc["ll"]) - 0.5 * np.sum(lam * cand * cand))
                 if np.isfinite(f_new) and f_new >= f_old - 1e-12 * abs(f_old):
                     break
@@ -641,13 +659,11 @@ class JointLaplace:
 
 
 def _start_joint(y, X, offset, family, Xz, K):
-    from .zero import ZERO_FAMILIES, fit_zero_model
+    from .zero import ZERO_FAMILIES, start_values
     step = max(1, y.size // 200_000)
     if family in ZERO_FAMILIES:
-        z = fit_zero_model(y[::step], X[::step], offset[::step], family,
-                           Xz=None if Xz is None else Xz[::step])
-        par = list(z["par"])
-        if z["log_theta"] is not None:
+        par = list(start_values(y[::step], X[::step], offset[::step], family, None if Xz is None else Xz[::step]))
+        if ZERO_FAMILIES[family] == "negbin":
             par[-1] = min(par[-1] + 0.5, 10.0)
     else:
         glm = fit_glm(y[::step], X[::step], offset[::step], family)

@@ -34,11 +34,11 @@ def _expit(x):
     return np.exp(-np.logaddexp(0.0, -x))
 
 
-def count_derivs(yc, eta, family, log_theta):
+def count_derivs(yc, eta, family, log_theta, full=True):
     """Per-observation log f(y) of the count distribution, its eta-derivatives (1..3) and log-theta cross terms.
 
     Returns dict ``ll, l1, l2, l3`` and, for NB2, ``t0 = d ll / d log theta``, ``t1 = d l1 / d log theta``,
-    ``t2 = d l2 / d log theta`` (None for Poisson).
+    ``t2 = d l2 / d log theta`` (None for Poisson). ``full=False``: ``ll, l1, l2`` only.
     """
     y = yc.plain()
     mu = np.exp(eta)
@@ -47,6 +47,9 @@ def count_derivs(yc, eta, family, log_theta):
                 "t2": None}
     theta = np.exp(log_theta)
     d = mu + theta
+    if not full:
+        return {"ll": nb_loglik_terms(yc, eta, log_theta), "l1": theta * (y - mu) / d,
+                "l2": -theta * mu * (y + theta) / d ** 2}
     return {"ll": nb_loglik_terms(yc, eta, log_theta), "l1": theta * (y - mu) / d,
             "l2": -theta * mu * (y + theta) / d ** 2, "l3": -theta * (y + theta) * mu * (theta - mu) / d ** 3,
             "t0": theta * theta_score_terms(yc, eta, log_theta), "t1": theta * mu * (y - mu) / d ** 2,
@@ -67,7 +70,7 @@ def _log_f0(eta, family, log_theta):
             -theta * q * q, -2.0 * theta * q * q * (1.0 - q))
 
 
-def obs_derivs(yc, eta, zeta, family, log_theta):
+def obs_derivs(yc, eta, zeta, family, log_theta, full=True):
     """Per-observation log-likelihood of a count or zero model and the derivatives the GLMM engine needs.
 
     Parameters
@@ -83,6 +86,8 @@ def obs_derivs(yc, eta, zeta, family, log_theta):
         "poisson", "negbin" or a key of :data:`ZERO_FAMILIES`.
     log_theta : float or None
         NB2 log dispersion.
+    full : bool, default True
+        False: only ``ll, l1, l2`` (what the search for the random-effect modes needs).
 
     Returns
     -------
@@ -92,9 +97,10 @@ def obs_derivs(yc, eta, zeta, family, log_theta):
         Poisson counts).
     """
     base = ZERO_FAMILIES.get(family, family)
-    c = count_derivs(yc, eta, base, log_theta)
+    c = count_derivs(yc, eta, base, log_theta, full=full)
     if family not in ZERO_FAMILIES:
-        c.update(z0=None, z1=None, z2=None)
+        if full:
+            c.update(z0=None, z1=None, z2=None)
         return c
     y = yc.plain()
     zero = y == 0
@@ -108,11 +114,14 @@ def obs_derivs(yc, eta, zeta, family, log_theta):
         ll0 = -np.logaddexp(0.0, zeta) + np.logaddexp(zeta, t)
         out = {"ll": np.where(zero, ll0, -np.logaddexp(0.0, zeta) + c["ll"]),
                "l1": np.where(zero, w * te, c["l1"]),
-               "l2": np.where(zero, w * tee + a * te ** 2, c["l2"]),
+               "l2": np.where(zero, w * tee + a * te ** 2, c["l2"])}
+        if not full:
+            return out
+        out.update({
                "l3": np.where(zero, w * teee + 3.0 * a * te * tee + b * te ** 3, c["l3"]),
                "z0": np.where(zero, 1.0 - w - pi, -pi),
                "z1": np.where(zero, -a * te, 0.0),
-               "z2": np.where(zero, -a * tee - b * te ** 2, 0.0)}
+               "z2": np.where(zero, -a * tee - b * te ** 2, 0.0)})
         if nb:
             out.update(t0=np.where(zero, w * tl, c["t0"]), t1=np.where(zero, w * tel + a * te * tl, c["t1"]),
                        t2=np.where(zero, a * tl * tee + w * teel + b * tl * te ** 2 + 2.0 * a * te * tel, c["t2"]))
@@ -129,9 +138,11 @@ def obs_derivs(yc, eta, zeta, family, log_theta):
     pos = ~zero
     out = {"ll": np.where(zero, -np.logaddexp(0.0, zeta), zeta - np.logaddexp(0.0, zeta) + c["ll"] - log1m_f0),
            "l1": np.where(pos, c["l1"] + r * te, 0.0),
-           "l2": np.where(pos, c["l2"] + r1 * te ** 2 + r * tee, 0.0),
-           "l3": np.where(pos, c["l3"] + r2 * te ** 3 + 3.0 * r1 * te * tee + r * teee, 0.0),
-           "z0": np.where(zero, -p, 1.0 - p), "z1": np.zeros_like(eta), "z2": np.zeros_like(eta)}
+           "l2": np.where(pos, c["l2"] + r1 * te ** 2 + r * tee, 0.0)}
+    if not full:
+        return out
+    out.update({"l3": np.where(pos, c["l3"] + r2 * te ** 3 + 3.0 * r1 * te * tee + r * teee, 0.0),
+                "z0": np.where(zero, -p, 1.0 - p), "z1": np.zeros_like(eta), "z2": np.zeros_like(eta)})
     if nb:
         out.update(t0=np.where(pos, c["t0"] + r * tl, 0.0),
                    t1=np.where(pos, c["t1"] + r1 * te * tl + r * tel, 0.0),
@@ -161,6 +172,29 @@ def _objective(par, yc, X, offset, Xz, family, need_scores=False):
     if need_scores:
         return scores
     return -float(np.sum(d["ll"])), -scores.sum(axis=0)
+
+
+def _bfgs(yc, X, offset, Xz, family, *, gtol, max_iter):
+    """BFGS on the zero model's log-likelihood from the count GLM and a constant zero part."""
+    ypl = yc.plain()
+    glm = fit_glm(ypl, X, offset, ZERO_FAMILIES[family])
+    # zero part start: a constant (structural zeros 5% for the zero-inflated, the observed P(Y > 0) for hurdles)
+    p_pos = float(np.clip(np.mean(ypl > 0), 1e-3, 1 - 1e-3))
+    g0 = np.zeros(Xz.shape[1])
+    col = np.flatnonzero(np.all(Xz == 1.0, axis=0))
+    g0[col[0] if col.size else 0] = -3.0 if family in ("zinb", "zip") else np.log(p_pos / (1 - p_pos))
+    par0 = np.r_[glm["beta"], g0]
+    if ZERO_FAMILIES[family] == "negbin":
+        par0 = np.r_[par0, min(glm["log_theta"], 10.0)]
+    fun = lambda v: _objective(v, yc, X, offset, Xz, family)  # noqa: E731
+    return optimize.minimize(fun, par0, jac=True, method="BFGS", options={"maxiter": max_iter, "gtol": gtol})
+
+
+def start_values(y, X, offset, family, Xz=None):
+    """Rough ML estimates ``(beta, gamma, [log theta])`` of a zero model (BFGS to gtol 1e-4, no Hessian)."""
+    Xz = np.ones((len(y), 1)) if Xz is None else np.asarray(Xz, dtype=float)
+    with np.errstate(over="ignore", under="ignore"):
+        return _bfgs(as_counts(y), X, offset, Xz, family, gtol=1e-4, max_iter=200).x
 
 
 def fit_zero_model(y, X, offset, family, *, Xz=None, max_iter=1000):
@@ -203,25 +237,13 @@ def fit_zero_model(y, X, offset, family, *, Xz=None, max_iter=1000):
     if family not in ZERO_FAMILIES:
         raise ValueError(f"fit_zero_model: family must be one of {sorted(ZERO_FAMILIES)}, got {family!r}")
     yc = as_counts(y)
-    ypl = yc.plain()
-    n = ypl.size
+    n = yc.size
     intercept_only = Xz is None
     Xz = np.ones((n, 1)) if Xz is None else np.asarray(Xz, dtype=float)
-    base = ZERO_FAMILIES[family]
-    glm = fit_glm(ypl, X, offset, base)
     p, q = X.shape[1], Xz.shape[1]
-    # zero part start: a constant (structural zeros 5% for the zero-inflated, the observed P(Y > 0) for hurdles)
-    p_pos = float(np.clip(np.mean(ypl > 0), 1e-3, 1 - 1e-3))
-    g0 = np.zeros(q)
-    col = np.flatnonzero(np.all(Xz == 1.0, axis=0))
-    k = col[0] if col.size else 0
-    g0[k] = -3.0 if family in ("zinb", "zip") else np.log(p_pos / (1 - p_pos))
-    par0 = np.r_[glm["beta"], g0]
-    if base == "negbin":
-        par0 = np.r_[par0, min(glm["log_theta"], 10.0)]
     fun = lambda v: _objective(v, yc, X, offset, Xz, family)  # noqa: E731
     with np.errstate(over="ignore", under="ignore"):
-        res = optimize.minimize(fun, par0, jac=True, method="BFGS", options={"maxiter": max_iter, "gtol": 1e-9})
+        res = _bfgs(yc, X, offset, Xz, family, gtol=1e-9, max_iter=max_iter)
         par = res.x
         f, g = fun(par)
         Hm = _num_hessian(fun, par)
