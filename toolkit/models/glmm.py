@@ -366,6 +366,12 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
         terms = [np.asarray(g) for g in groups] if several else [np.asarray(groups)]
         if not terms:
             raise ValueError("fit_glmm: `groups` is an empty list; give at least one random-intercept term.")
+        for k, g in enumerate(terms):
+            if g.ndim != 1 or g.size != len(y) or not np.issubdtype(g.dtype, np.integer) or g.min() < 0:
+                raise ValueError(
+                    f"fit_glmm: random-intercept term {k} must be a 1-D array of integer codes 0..G-1, one per "
+                    f"row (got shape {g.shape}, dtype {g.dtype}). Only random intercepts are fitted: a random "
+                    "slope (x|g) is not available; build codes with pandas.factorize.")
         if Xz is not None and family not in ZERO_FAMILIES:
             raise ValueError(f"fit_glmm: `Xz` (a zero-part design) needs a zero family, got family={family!r}.")
         if several and len(terms) == 1 and family in ("poisson", "negbin") and Xz is None:
