@@ -158,7 +158,7 @@ def test_poisson_at_least_lme4(fits, name):
     lme4 = pd.read_csv(REF / "lme4_engine.csv")
     ll = lme4.loc[lme4["model"] == name, "loglik"].iloc[0]
     fit = fits[name][0]
-    # lme4 (bobyqa) stops 0.043 below glmmTMB on grouseticks (unscaled HEIGHT), 1.7e-10 below on the nested data
+    # lme4 (bobyqa) stops 0.043 below glmmTMB on grouseticks (unscaled HEIGHT), 1.7e-7 below on the nested data
     assert fit["loglik"] >= ll - 1e-9
     beta = lme4.loc[(lme4["model"] == name) & lme4["se"].notna(), "estimate"].to_numpy()
     if name == "nested_poisson":
