@@ -332,6 +332,14 @@ def test_uncentred_covariate_no_foreign_warnings(fb):
     foreign = [w for w in caught if not issubclass(w.category, tk.ToolkitWarning)]
     assert foreign == [], [str(w.message) for w in foreign]
     assert m.fit_statistics["converged"].iloc[0]
+    # the reproduction of the leak: the keyword API with the raw page likes (before the fix: "invalid value
+    # encountered in sqrt" from negative variances, and a non-converged fit)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        kw = fit_engagement_model(fb.dropna(subset=["Paid"]), dv="comments", between="Type", exposure="reach",
+                                  covariates=["likes"], subject="month")
+    assert caught == [], [str(w.message) for w in caught]
+    assert_allclose(kw.coefficients["estimate"], m.coefficients["estimate"], rtol=1e-6)
     ref = _ref("fb_glmmtmb_uncentred_coef.csv")
     got = m.coefficients.set_index("term").loc[["Intercept", "Type[T.Photo]", "Type[T.Status]",
                                                 "Type[T.Video]", "likes"]]

@@ -128,3 +128,9 @@ def test_term_tests_refusals(glm):
         m = fit_engagement_model(d, formula="comments ~ department + content_type + offset(log(reach))")
     with pytest.raises(ValueError, match="all finite"):
         term_tests(m)
+
+
+def test_cluster_robust_test_of_between_includes_its_interactions():
+    m = fit_engagement_model(_sim(27, n_accounts=6), formula=FORMULA, subject="account", cov_type="cluster")
+    assert m.test["df"].iloc[0] == 2 + 6          # department (2) and department:content_type (6)
+    assert "and its interactions (department:content_type)" in m.test["method"].iloc[0]

@@ -600,12 +600,16 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
     # test of the department effect
     bc = design.between_columns
     if cov_type == "cluster":
-        htz = cr2.wald_htz(beta, np.eye(len(beta))[bc])
+        tested = between_test_columns(design)
+        with_terms = [t["name"] for t in design.terms if set(t["columns"]) <= set(tested) and t["columns"] != list(bc)]
+        htz = cr2.wald_htz(beta, np.eye(len(beta))[tested])
         dfs["test"] = htz["df_denom"]
         test = pd.DataFrame([{"test": "wald", "statistic": htz["statistic"], "df": htz["df_num"],
                               "p_value": htz["p_value"],
-                              "method": f"Wald F test of {between} with CR2 cluster-robust (by {subject}) covariance, "
-                                        f"Hotelling T-squared approximation (HTZ): F({len(bc)}, "
+                              "method": f"Wald F test of {between}"
+                                        + (f" and its interactions ({', '.join(with_terms)})" if with_terms else "")
+                                        + f" with CR2 cluster-robust (by {subject}) covariance, "
+                                        f"Hotelling T-squared approximation (HTZ): F({len(tested)}, "
                                         f"{htz['df_denom']:.4g}); Satterthwaite t elsewhere"}])
         _warn_few_df(func, design, dfs, htz)
     else:
