@@ -179,6 +179,11 @@ def test_glmnb_emmeans_by_matches_r(nb_fit):
     # Holm within each level of Paid, as emmeans' pairs(..., by)
     assert_allclose(mm.contrasts["p_adjusted"], pairs["p.value"], rtol=1e-5)
     assert (mm.contrasts["by"] == "Paid").all()
+    # the other way round: the same cells, Paid compared within each Type
+    other = emmeans(nb_fit, specs="Paid", by="Type")
+    cells = other.means.set_index(["group", "by_level"])["rate"]
+    assert_allclose([cells[(p, t)] for t, p in zip(mm.means["group"], mm.means["by_level"])], mm.means["rate"],
+                    rtol=1e-12)
 
 
 @requires_mirror
@@ -302,6 +307,12 @@ def test_keyword_and_formula_fits_identical(random):
                         rtol=1e-10, atol=1e-12, err_msg=table)
     assert_allclose(fo.loglik, kw.loglik, rtol=1e-12)
     assert fo.settings["formula"] is not None and kw.settings["formula"] is None
+    # emmeans with `by` on the keyword model's reference grid (hand-built rows) equals the formula model's
+    a = emmeans(kw, specs="department", by="content_type")
+    b = emmeans(fo, specs="department", by="content_type")
+    assert a.means[["group", "by_level"]].values.tolist() == b.means[["group", "by_level"]].values.tolist()
+    assert_allclose(a.means["rate"], b.means["rate"], rtol=1e-10)
+    assert_allclose(a.contrasts["p_adjusted"], b.contrasts["p_adjusted"], rtol=1e-8)
     # the terms table exists for both APIs; the department row is the model's own test
     assert_allclose(kw.terms["statistic"].iloc[0], kw.test["statistic"].iloc[0], rtol=1e-8)
     assert_allclose(fo.terms["statistic"].to_numpy(), kw.terms["statistic"].to_numpy(), rtol=1e-8)
