@@ -436,3 +436,13 @@ def test_zero_formula_refusals():
         fit_engagement_model(sim, dv="comments", between="department", family="zinb", zero_formula="~ paid")
     with pytest.raises(ValueError, match="one-sided"):
         fit_engagement_model(sim, formula="comments ~ department", family="zinb", zero_formula="paid")
+
+
+def test_integer_groups_same_order_as_pairwise():
+    # SIMULATED: Poisson(3) counts, seed 1, groups coded 1, 2, 5, 10 (as text '10' < '2' < '5')
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({"g": np.repeat([10, 2, 5, 1], 30), "y": rng.poisson(3, 120)})
+    order = list(dict.fromkeys(tk.pairwise(d, dv="y", between="g")[["group_a", "group_b"]].to_numpy().ravel()))
+    m = fit_engagement_model(d, dv="y", between="g", family="poisson")
+    assert m.emmeans["group"].tolist() == [str(g) for g in order] == ["1", "2", "5", "10"]
+    assert m.rate_ratios["reference"].iloc[0] == "1"
