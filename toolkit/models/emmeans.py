@@ -11,6 +11,7 @@ cluster-robust (CR2) standard errors.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,7 +84,6 @@ def means_rows(design, specs: str, by=()) -> tuple[pd.DataFrame, np.ndarray]:
     keys = [*by, specs]
     labels = grid[keys].astype(str)
     factors = grid_factors(design)
-    import itertools
     order = list(itertools.product(*[[str(v) for v in factors[k]] for k in keys]))
     cell = [tuple(r) for r in labels.itertuples(index=False)]
     L = np.array([X[[i for i, c in enumerate(cell) if c == key]].mean(axis=0) for key in order])
