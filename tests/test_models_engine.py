@@ -304,3 +304,114 @@ def test_sparse_cross_block_equals_dense():
     fd, gd = dense_obj.value_and_grad(par)
     assert_allclose(fs, fd, rtol=1e-12)
     assert_allclose(gs, gd, rtol=1e-8, atol=1e-8)
+
+
+# ------------------------------------------------------------------------------------------ random slopes
+def _tmb_slopes(model) -> pd.DataFrame:
+    ref = pd.read_csv(REF / "glmmtmb_slopes.csv")
+    return ref[ref["model"] == model].reset_index(drop=True)
+
+
+def _slope_case(name):
+    """Salamanders, count ~ mined + DOY with random slopes of DOY (slopes_reference.R)."""
+    d = pd.read_csv(REF / "salamanders.csv")
+    n = len(d)
+    X = np.column_stack([np.ones(n), d["mined"] == "no", d["DOY"]]).astype(float)
+    Xz = X[:, :2].copy()
+    site, spp = _codes(d["site"]), _codes(d["spp"])
+    Z = np.column_stack([np.ones(n), d["DOY"]])
+    spec = {"sal_slope_poisson": ([(site, Z)], "poisson", None),          # (1 + DOY | site)
+            "sal_slope_nbinom2": ([(site, Z)], "negbin", None),
+            "sal_slope_diag_poisson": ([site, (site, d["DOY"].to_numpy())], "poisson", None),   # diag(1 + DOY | site)
+            "sal_slope_rest_nbinom2": ([site, (spp, Z)], "negbin", None),  # (1 | site) + (1 + DOY | spp)
+            "sal_slope_zinb": ([(site, Z)], "zinb", Xz)}[name]
+    return d["count"].to_numpy(float), X, np.zeros(n), *spec
+
+
+REGULAR_SLOPES = ["sal_slope_poisson", "sal_slope_diag_poisson", "sal_slope_rest_nbinom2"]
+SINGULAR_SLOPES = ["sal_slope_nbinom2", "sal_slope_zinb"]
+
+
+@pytest.fixture(scope="module")
+def slope_fits():
+    out = {}
+    for name in REGULAR_SLOPES + SINGULAR_SLOPES:
+        y, X, off, groups, family, Xz = _slope_case(name)
+        out[name] = fit_glmm(y, X, off, groups, family, Xz=Xz)
+    return out
+
+
+@pytest.mark.parametrize("name", REGULAR_SLOPES)
+def test_random_slopes_match_glmmtmb(slope_fits, name):
+    fit, ref = slope_fits[name], _tmb_slopes(name)
+    ll = ref["loglik"].iloc[0]
+    assert fit["converged"] and not np.any(fit["boundary"]) and ref["convergence"].iloc[0] == 0
+    assert ll - 1e-9 <= fit["loglik"] <= ll + 1e-6                 # measured: +3e-10 .. +7e-10
+    se_ref = ref["se"].to_numpy()
+    assert np.all(np.abs(fit["par"] - ref["estimate"].to_numpy()) <= 1e-3 * se_ref)
+    assert_allclose(np.sqrt(np.diag(fit["vcov_all"])), se_ref, rtol=1e-4)
+    y, X, off, groups, family, Xz = _slope_case(name)
+    obj = JointLaplace(y, X, off, groups, family, Xz)
+    assert_allclose(-obj.value_and_grad(ref["estimate"].to_numpy(), need_grad=False)[0], ll, rtol=0, atol=1e-8)
+
+
+def test_random_slope_correlation_matches_varcorr(slope_fits):
+    fit = slope_fits["sal_slope_poisson"]
+    # glmmTMB VarCorr (slopes_reference_output.txt): SDs 0.5859337983 (Intercept), 0.1370017312 (DOY),
+    # correlation -0.38580815
+    assert_allclose(fit["re_sd"][0], [0.5859337983, 0.1370017312], rtol=1e-5)
+    assert_allclose(fit["re_corr"][0], -0.38580815, rtol=1e-5)
+    assert fit["modes"][0].shape == (23, 2)
+
+
+@pytest.mark.parametrize("name", SINGULAR_SLOPES)
+def test_singular_slope_covariance_is_a_boundary(slope_fits, name):
+    """The intercept-slope correlation runs to -1: glmmTMB stops with convergence code 1 (false convergence);
+    ours moves it to the bound (rho = -1 + 5.6e-6), reports the term at its boundary, and reaches at least
+    glmmTMB's log-likelihood with the same fixed effects."""
+    fit, ref = slope_fits[name], _tmb_slopes(name)
+    assert ref["convergence"].iloc[0] == 1
+    assert fit["converged"] and fit["boundary"].tolist() == [True]
+    assert fit["re_corr"][0] < -0.99999
+    assert fit["loglik"] >= ref["loglik"].iloc[0] - 1e-9
+    assert fit["loglik"] - ref["loglik"].iloc[0] < 1e-5             # measured: +2.4e-6 (NB2), +6.2e-7 (ZINB)
+    p = 3 + (2 if name == "sal_slope_zinb" else 0)
+    se_ref = ref["se"].to_numpy()[:p]
+    assert np.all(np.abs(fit["par"][:p] - ref["estimate"].to_numpy()[:p]) <= 2e-3 * se_ref)
+    assert np.isnan(fit["vcov_all"][-1, -1])        # the correlation is held at its bound
+
+
+def test_lme4_random_slope_poisson_not_better(slope_fits):
+    # lme4 glmer (bobyqa), same model: logLik -1099.4584449360123 (slopes_reference_output.txt)
+    assert slope_fits["sal_slope_poisson"]["loglik"] >= -1099.4584449360123
+
+
+@pytest.mark.parametrize("family,zero", [("poisson", False), ("negbin", False), ("zinb", True)])
+def test_slope_gradient_is_the_derivative_of_the_laplace_loglik(family, zero):
+    """SIMULATED (seed 7): slopes in the eliminated term, in the dense rest, and a lone slope (0 + x | g)."""
+    rng = np.random.default_rng(7)
+    n = 300
+    a, b = rng.integers(0, 25, n), rng.integers(0, 7, n)
+    x = rng.normal(size=n)
+    X = np.column_stack([np.ones(n), x])
+    y = rng.poisson(np.exp(0.6 + 0.3 * x + rng.normal(0, 0.5, 25)[a] + rng.normal(0, 0.3, 7)[b]
+                           + rng.normal(0, 0.2, 25)[a] * x)).astype(float)
+    Z = np.column_stack([np.ones(n), x])
+    lead = np.r_[0.5, 0.2, [-1.0, 0.3][:2 if zero else 0], [0.4][:1 if family != "poisson" else 0]]
+    for groups, cov in [([(a, Z), b], [np.log(0.4), np.log(0.2), 0.3, np.log(0.25)]),
+                        ([a, (b, Z)], [np.log(0.4), np.log(0.3), np.log(0.2), -0.4]),
+                        ([(a, x), b], [np.log(0.3), np.log(0.25)])]:
+        obj = JointLaplace(y, X, np.zeros(n), groups, family, X if zero else None)
+        par = np.r_[lead, cov]
+        _, g = obj.value_and_grad(par)
+        num = optimize.approx_fprime(par, lambda q: obj.value_and_grad(q, need_grad=False)[0], 1e-7)
+        assert_allclose(g, num, rtol=1e-5, atol=1e-4)
+
+
+def test_slope_refusals():
+    y, X, off, groups, family, Xz = _slope_case("sal_slope_poisson")
+    codes = groups[0][0]
+    with pytest.raises(ValueError, match="more than two correlated columns"):
+        fit_glmm(y, X, off, [(codes, np.ones((y.size, 3)))], "poisson")
+    with pytest.raises(ValueError, match="finite n x 1 or n x 2"):
+        fit_glmm(y, X, off, [(codes, np.full(y.size, np.nan))], "poisson")

@@ -299,6 +299,31 @@ def _fit_glmm_once(y, X, offset, groups, family, *, n_agq, max_iter, start, hess
             "hessian": Hm, "boundary": boundary, "n_agq": n_agq, "optimizer": res, "par": par}
 
 
+def _check_term(g, k, n):
+    """One random term: integer codes (a random intercept) or ``(codes, Zk)`` with Zk n x 1 or n x 2."""
+    if isinstance(g, tuple):
+        if len(g) != 2:
+            raise ValueError(f"fit_glmm: random term {k} must be codes or a pair (codes, Zk); got a tuple of "
+                             f"length {len(g)}.")
+        codes, Zk = _check_term(g[0], k, n), np.asarray(g[1], dtype=float)
+        Zk = Zk[:, None] if Zk.ndim == 1 else Zk
+        if Zk.ndim != 2 or Zk.shape[0] != n or not 1 <= Zk.shape[1] <= MAX_TERM_COLUMNS or not np.all(
+                np.isfinite(Zk)):
+            raise ValueError(
+                f"fit_glmm: the columns of random term {k} must be a finite n x 1 or n x 2 array (an intercept "
+                f"column of ones and/or one slope variable), got shape {Zk.shape}. Random terms with more than "
+                "two correlated columns are not available: split them into independent terms, e.g. "
+                "(1 + x | g) + (0 + z | g).")
+        return codes, Zk
+    g = np.asarray(g)
+    if g.ndim != 1 or g.size != n or not np.issubdtype(g.dtype, np.integer) or (g.size and g.min() < 0):
+        raise ValueError(
+            f"fit_glmm: random term {k} must be a 1-D array of integer codes 0..G-1, one per row, or a pair "
+            f"(codes, Zk) for a random slope (got shape {g.shape}, dtype {g.dtype}); build codes with "
+            "pandas.factorize.")
+    return g
+
+
 def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None, hessian=True, Xz=None):
     """Fit a random-intercept GLMM (Poisson, NB2 or with a zero part), with the Poisson boundary of NB2.
 
@@ -306,10 +331,14 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
     ----------
     y, X, offset : numpy.ndarray
         Counts, fixed-effects design, offset.
-    groups : numpy.ndarray or list of numpy.ndarray
-        Integer codes 0..G-1 of the subjects (one random intercept term), or a list of such code arrays, one per
-        random-intercept term (crossed, e.g. ``(1|BROOD) + (1|LOCATION)``, or nested, e.g. ``(1|org) +
-        (1|org:account)`` with the caller's codes of the org:account combinations).
+    groups : numpy.ndarray or list
+        Integer codes 0..G-1 of the subjects (one random intercept term), or a list with one entry per random
+        term: integer codes (a random intercept; crossed, e.g. ``(1|BROOD) + (1|LOCATION)``, or nested, e.g.
+        ``(1|org) + (1|org:account)`` with the caller's codes of the org:account combinations), or a pair
+        ``(codes, Zk)`` with ``Zk`` the term's columns, n x 1 (``(0 + x | g)``: ``Zk = x``) or n x 2 (``(1 + x |
+        g)``: ``Zk = [1, x]``, correlated intercept and slope with glmmTMB's parameterisation ``log sd_1, log sd_2,
+        c``, ``rho = c / sqrt(1 + c^2)``). Independent intercept and slope (glmmTMB's ``diag(1 + x | g)``) are two
+        entries ``codes`` and ``(codes, x)``.
     family : {"poisson", "negbin", "zinb", "zip", "hurdle_negbin", "hurdle_poisson"}
         Conditional distribution (log link); the zero families as in :mod:`toolkit.models.zero` (random
         intercepts in the count part only, as glmmTMB's ``ziformula`` without random terms).
@@ -332,8 +361,12 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
         plus log_sigma, sigma, modes, eta_fixed, hessian, vcov_all, boundary (the random-intercept SD at 0),
         par (the optimiser's parameter vector ``(beta, [gamma,] [log theta,] log sigma...)``), and for NB2 theta,
         theta_at_boundary and, at that boundary, poisson_loglik, par_negbin and negbin_at_bound. With a list of
-        terms ``log_sigma``, ``sigma`` and ``boundary`` are arrays (one per term, in the given order) and
-        ``modes`` a list of arrays; ``vcov_all`` is over ``par``. Zero families add zero_beta, zero_vcov,
+        terms ``log_sigma``, ``sigma`` (the SD of each term's first column) and ``boundary`` are arrays (one per
+        term, in the given order), ``re_sd`` (arrays of SDs per term) and ``re_corr`` (the intercept-slope
+        correlation, NaN for one-column terms) describe the covariances, and ``modes`` is a list of arrays (G x 2
+        for two-column terms); ``vcov_all`` is over ``par``. ``boundary[k]`` is True when an SD of term k is at 0
+        or its correlation at +-1 (``|c|`` at ``CORR_PARAM_BOUND``): those parameters are held at the boundary and
+        their rows of ``vcov_all`` are NaN, as for an SD at 0. Zero families add zero_beta, zero_vcov,
         zero_coef, zero_se (arrays) and extra_params (the number of zero-part coefficients).
 
     Notes
@@ -363,18 +396,14 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
             raise ValueError("fit_glmm: adaptive Gauss-Hermite quadrature (n_agq > 1) is available for one "
                              "random-intercept term without zero part only (as in lme4 and glmmTMB); with several "
                              "terms or a zero part use n_agq=1 (Laplace).")
-        terms = [np.asarray(g) for g in groups] if several else [np.asarray(groups)]
+        terms = [_check_term(g, k, len(y)) for k, g in enumerate(groups)] if several else [
+            _check_term(groups, 0, len(y))]
         if not terms:
             raise ValueError("fit_glmm: `groups` is an empty list; give at least one random-intercept term.")
-        for k, g in enumerate(terms):
-            if g.ndim != 1 or g.size != len(y) or not np.issubdtype(g.dtype, np.integer) or g.min() < 0:
-                raise ValueError(
-                    f"fit_glmm: random-intercept term {k} must be a 1-D array of integer codes 0..G-1, one per "
-                    f"row (got shape {g.shape}, dtype {g.dtype}). Only random intercepts are fitted: a random "
-                    "slope (x|g) is not available; build codes with pandas.factorize.")
         if Xz is not None and family not in ZERO_FAMILIES:
             raise ValueError(f"fit_glmm: `Xz` (a zero-part design) needs a zero family, got family={family!r}.")
-        if several and len(terms) == 1 and family in ("poisson", "negbin") and Xz is None:
+        if several and len(terms) == 1 and family in ("poisson", "negbin") and Xz is None and \
+                not isinstance(terms[0], tuple):
             # one term given as a list: the factorised engine, results in the list layout
             out = fit_glmm(y, X, offset, terms[0], family, n_agq=n_agq, max_iter=max_iter, start=start,
                            hessian=hessian)
@@ -410,78 +439,149 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
     return nb
 
 
-# ------------------------------------------------------------------ several random intercepts, zero parts
+# ------------------------------------------------------------------ several random terms, zero parts
 #: The dense part of the joint Hessian (all random effects but the largest term's) is factorised by dense
-#: Cholesky; beyond this many levels the engine refuses (see :class:`JointLaplace`).
+#: Cholesky; beyond this many random effects the engine refuses (see :class:`JointLaplace`).
 MAX_DENSE_LEVELS = 4000
+#: Largest number of columns of one random term (intercept and one slope, correlated).
+MAX_TERM_COLUMNS = 2
+
+
+def _cov_pieces(psi, r):
+    """Covariance of one random term from its parameters (glmmTMB's parameterisation).
+
+    ``r = 1``: ``psi = [log sd]``. ``r = 2``: ``psi = [log sd_1, log sd_2, c]`` with correlation
+    ``rho = c / sqrt(1 + c^2)`` (glmmTMB's ``us`` structure for two columns). Returns ``(Sigma^-1, log det Sigma,
+    [d Sigma^-1 / d psi_m], [d log det Sigma / d psi_m])``.
+    """
+    if r == 1:
+        s_inv = np.array([[np.exp(-2.0 * psi[0])]])
+        return s_inv, 2.0 * psi[0], [-2.0 * s_inv], [2.0]
+    s0, s1 = np.exp(psi[0]), np.exp(psi[1])
+    c = psi[2]
+    k = np.sqrt(1.0 + c * c)
+    rho = c / k
+    drho = k ** -3
+    off = rho * s0 * s1
+    d_sigma = [np.array([[2 * s0 * s0, off], [off, 0.0]]), np.array([[0.0, off], [off, 2 * s1 * s1]]),
+               np.array([[0.0, drho * s0 * s1], [drho * s0 * s1, 0.0]])]
+    # exact forms near |rho| = 1: 1 - rho^2 = 1 / (1 + c^2)
+    s_inv = (1.0 + c * c) * np.array([[1.0 / (s0 * s0), -rho / (s0 * s1)], [-rho / (s0 * s1), 1.0 / (s1 * s1)]])
+    logdet = 2.0 * (psi[0] + psi[1]) - np.log1p(c * c)
+    return (s_inv, logdet, [-s_inv @ dS @ s_inv for dS in d_sigma],
+            [float(np.sum(s_inv * dS)) for dS in d_sigma])
+
+
+#: Bound of a correlation parameter c (rho = c / sqrt(1 + c^2)): at it (|rho| = 1 - 5.6e-6) the correlation is
+#: reported as +-1, a singular covariance (beyond it the Laplace gradient loses digits to Sigma^-1 ~ 1 + c^2).
+CORR_PARAM_BOUND = 300.0
+
+
+def _n_cov(r):
+    return r * (r + 1) // 2
 
 
 class JointLaplace:
-    """Negative Laplace log-likelihood and gradient for several random intercepts and/or a zero part.
+    """Negative Laplace log-likelihood and gradient for several random terms and/or a zero part.
 
-    Model: ``eta = X beta + offset + sum_k u_k[g_k]``, ``u_k ~ N(0, sigma_k^2 I)``, zero part ``zeta = Xz gamma``,
-    ``y | u`` from :func:`toolkit.models.zero.obs_derivs` (Poisson, NB2, ZIP, ZINB, hurdle). Parameter vector
-    ``(beta, gamma, [log theta], log sigma_1..K)``.
+    Model: ``eta = X beta + offset + sum_k Z_k u_k``; term k has ``G_k`` levels and ``r_k`` columns (1: a random
+    intercept or a single random slope ``(0 + x | g)``; 2: correlated intercept and slope ``(1 + x | g)``),
+    ``u_kl ~ N(0, Sigma_k)`` per level l; zero part ``zeta = Xz gamma``; ``y | u`` from
+    :func:`toolkit.models.zero.obs_derivs` (Poisson, NB2, ZIP, ZINB, hurdle). Parameter vector
+    ``(beta, gamma, [log theta], psi_1..K)`` with ``psi_k`` from :func:`_cov_pieces`.
 
     The joint Hessian of the random effects, ``H = Z'WZ + Lambda`` (``W = -d^2 log f / d eta^2``,
-    ``Lambda = diag(1/sigma_k^2)``), is block-structured: each term's own block ``Z_k'WZ_k`` is diagonal (a row
-    belongs to one level of each term). The largest term (e.g. the accounts of a nested model) is eliminated
-    through its diagonal block; the Schur complement ``S = R - C' D^-1 C`` over the other terms' levels (``C`` the
-    cross block, sparse) is dense and factorised by Cholesky. So ``log det H = sum log D + log det S`` and every
-    solve costs O(levels of the largest term x rest + rest^2) -- the largest term may have any number of levels,
-    the others together at most :data:`MAX_DENSE_LEVELS`.
+    ``Lambda = blockdiag(Sigma_k^-1)``), is block-structured: each term's own block ``Z_k'WZ_k`` is block-diagonal
+    with ``r_k x r_k`` blocks (a row belongs to one level of each term). The largest term (e.g. the accounts of a
+    nested model) is eliminated through those blocks; the Schur complement ``S = R - C' D^-1 C`` over the other
+    terms' random effects (``C`` the cross block) is dense and factorised by Cholesky. So ``log det H =
+    sum log det D_l + log det S`` and every solve costs O(size of the largest term x rest + rest^2): the largest term
+    may have any number of levels, the others together at most :data:`MAX_DENSE_LEVELS` random effects.
 
     The gradient is analytic: envelope theorem for the log joint density, and for ``-1/2 log det H`` the
     implicit derivatives of the modes ``du/dpsi = H^-1 d(score_u)/dpsi`` with
     ``d log det H / dpsi = sum_i h_i dW_i/dpsi + tr(H^-1 dLambda/dpsi)``, ``h_i = z_i' H^-1 z_i`` (from the block
-    inverse: ``1/D_a + v_i' S^-1 v_i``, ``v_i = zr_i - C'e_a / D_a``).
+    inverse: ``z1_i' D_a^-1 z1_i + v_i' S^-1 v_i``, ``v_i = zr_i - P_a' z1_i``, ``P = D^-1 C``).
     """
 
     def __init__(self, y, X, offset, groups, family, Xz=None):
+        from scipy import sparse
+
         from .zero import ZERO_FAMILIES
         self.yc = as_counts(y)
         self.X, self.offset, self.family = X, offset, family
         self.n, self.p = X.shape
+        n = self.n
         self.Xz = Xz
         self.qz = 0 if Xz is None else Xz.shape[1]
-        base = ZERO_FAMILIES.get(family, family)
-        self.has_theta = base == "negbin"
-        self.K = len(groups)
-        self.G = np.array([int(g.max()) + 1 for g in groups])
-        # internal order: the largest term first (eliminated through its diagonal block), the others after it
-        self.order = [int(np.argmax(self.G))] + [k for k in range(self.K) if k != int(np.argmax(self.G))]
-        self.codes = [np.asarray(groups[k], dtype=np.int64) for k in self.order]
-        Gs = self.G[self.order]
-        self.G1 = int(Gs[0])
-        self.offs = np.r_[0, np.cumsum(Gs)]
+        self.has_theta = ZERO_FAMILIES.get(family, family) == "negbin"
+        terms = [(g, None) if not isinstance(g, tuple) else (g[0], np.asarray(g[1], dtype=float).reshape(n, -1))
+                 for g in groups]
+        self.K = len(terms)
+        self.r = np.array([1 if z is None else z.shape[1] for _, z in terms])
+        self.G = np.array([int(np.max(c)) + 1 for c, _ in terms])
+        e = int(np.argmax(self.G * self.r))
+        self.order = [e] + [k for k in range(self.K) if k != e]
+        self.codes = [np.asarray(terms[k][0], dtype=np.int64) for k in self.order]
+        self.zv = [np.ones((n, 1)) if terms[k][1] is None else np.asarray(terms[k][1], dtype=float)
+                   for k in self.order]
+        self.plain = [terms[k][1] is None for k in self.order]
+        rs, Gs = self.r[self.order], self.G[self.order]
+        self.offs = np.r_[0, np.cumsum(Gs * rs)]
         self.q = int(self.offs[-1])
-        self.q2 = self.q - self.G1
+        self.G1, self.r1 = int(Gs[0]), int(rs[0])
+        self.n1 = self.G1 * self.r1
+        self.q2 = self.q - self.n1
+        self.cov_offs = np.r_[0, np.cumsum([_n_cov(r) for r in self.r])]     # per term, caller's order
         if self.q2 > MAX_DENSE_LEVELS:
             raise ValueError(
-                f"fit_glmm: the random-intercept terms other than the largest have {self.q2} levels together; at "
+                f"fit_glmm: the random terms other than the largest have {self.q2} random effects together; at "
                 f"most {MAX_DENSE_LEVELS} are supported (their joint Hessian is factorised densely). Use fewer or "
                 "coarser crossed grouping columns (nested terms are fine: the largest term may have any number "
                 "of levels).")
-        from scipy import sparse
-        rows = np.repeat(np.arange(self.n), self.K)
-        cols = np.column_stack([c + self.offs[j] for j, c in enumerate(self.codes)]).ravel()
-        self.Z = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(self.n, self.q))
+        # Z (n x q): column of row i, term j, column c = offs[j] + codes[j][i] * r_j + c
+        rows, cols, vals = [], [], []
+        for j in range(self.K):
+            for c in range(rs[j]):
+                rows.append(np.arange(n))
+                cols.append(self.offs[j] + self.codes[j] * rs[j] + c)
+                vals.append(self.zv[j][:, c])
+        self.Z = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                                   shape=(n, self.q))
         self.Zt = self.Z.T.tocsr()
         self.g1 = self.codes[0]
-        self.rest = [c + self.offs[j] - self.G1 for j, c in enumerate(self.codes) if j > 0]   # columns in 0..q2-1
+        r1 = self.r1
+        z1 = self.zv[0]
+        self.d_index = np.concatenate([self.g1 * r1 * r1 + c * r1 + d for c in range(r1) for d in range(r1)])
+        self.d_z = np.concatenate([z1[:, c] * z1[:, d] for c in range(r1) for d in range(r1)])
+        # entries of the rest: (column in 0..q2-1, value) per (term, column)
+        self.rest = [(self.offs[j] - self.n1 + self.codes[j] * rs[j] + c, self.zv[j][:, c])
+                     for j in range(1, self.K) for c in range(rs[j])]
+        self.c_sparse = False
         if self.q2:
-            # cross block C (G1 x q2) and rest block R (q2 x q2) as bincounts over fixed index patterns
-            self.c_index = np.concatenate([self.g1 * self.q2 + r for r in self.rest])
-            self.r_index = np.concatenate([r * self.q2 + s for r in self.rest for s in self.rest])
-            # many levels on both sides: the cross block as a sparse matrix (its pattern fixed, its values per call)
-            self.c_sparse = self.G1 * self.q2 > 250_000
+            self.c_index = np.concatenate([(self.g1 * r1 + c) * self.q2 + col for c in range(r1)
+                                           for col, _ in self.rest])
+            self.c_z = np.concatenate([z1[:, c] * z for c in range(r1) for _, z in self.rest])
+            self.r_index = np.concatenate([cs * self.q2 + ct for cs, _ in self.rest for ct, _ in self.rest])
+            self.r_z = np.concatenate([zs * zt for _, zs in self.rest for _, zt in self.rest])
+            # Lambda of the rest terms inside R: flat indices and (term, c, d) of each entry
+            lam_idx, lam_src = [], []
+            for j in range(1, self.K):
+                base = self.offs[j] - self.n1
+                lev = np.arange(Gs[j])
+                for c in range(rs[j]):
+                    for d in range(rs[j]):
+                        lam_idx.append((base + lev * rs[j] + c) * self.q2 + base + lev * rs[j] + d)
+                        lam_src.append(np.full(Gs[j], j * 4 + c * 2 + d))
+            self.lam_idx, self.lam_src = np.concatenate(lam_idx), np.concatenate(lam_src)
+            # many random effects on both sides: the cross block as a sparse matrix (pattern fixed)
+            self.c_sparse = r1 == 1 and self.G1 * self.q2 > 250_000
             if self.c_sparse:
                 keys, self.c_inv = np.unique(self.c_index, return_inverse=True)
                 self.c_indices = (keys % self.q2).astype(np.int32)
                 self.c_indptr = np.r_[0, np.cumsum(np.bincount(keys // self.q2, minlength=self.G1))]
         self.u = np.zeros(self.q)
         self.n_inner = 0
-        # per-term slices of the internal random-effect vector
         self.slices = [slice(self.offs[j], self.offs[j + 1]) for j in range(self.K)]
 
     # ---- parameter layout
@@ -490,92 +590,149 @@ class JointLaplace:
         beta = par[:p]
         gamma = par[p:p + qz]
         lt = par[p + qz] if self.has_theta else None
-        log_sigma = par[len(par) - self.K:]
-        return beta, gamma, lt, log_sigma
+        psi = par[len(par) - int(self.cov_offs[-1]):]
+        return beta, gamma, lt, [psi[self.cov_offs[k]:self.cov_offs[k + 1]] for k in range(self.K)]
 
-    def lam_vector(self, log_sigma):
-        ls = np.asarray(log_sigma)[self.order]
-        return np.repeat(np.exp(-2.0 * ls), self.G[self.order])
+    def log_sd_index(self):
+        """Positions (in the covariance part of ``par``) of the log SDs, per term in the caller's order."""
+        return [list(range(self.cov_offs[k], self.cov_offs[k] + self.r[k])) for k in range(self.K)]
+
+    # ---- Lambda
+    def prec(self, u, s_invs):
+        """``Lambda u`` (s_invs in internal order)."""
+        out = np.empty_like(u)
+        for j, sl in enumerate(self.slices):
+            rj = self.r[self.order[j]]
+            out[sl] = (u[sl].reshape(-1, rj) @ s_invs[j]).ravel()
+        return out
 
     # ---- linear algebra with the block structure
-    def factor(self, W, lam):
-        D = np.bincount(self.g1, weights=W, minlength=self.G1) + lam[:self.G1]
-        if np.any(D <= 0) or not np.all(np.isfinite(D)):
-            return None
+    def factor(self, W, s_invs):
+        r1 = self.r1
+        if r1 == 1:
+            D = np.bincount(self.g1, weights=W if self.plain[0] else W * self.d_z, minlength=self.G1) + s_invs[0][0, 0]
+            if np.any(D <= 0) or not np.all(np.isfinite(D)):
+                return None
+            Dinv = (1.0 / D)[:, None, None]
+            logdet = float(np.sum(np.log(D)))
+        else:
+            Dm = np.bincount(self.d_index, weights=np.tile(W, r1 * r1) * self.d_z,
+                             minlength=self.G1 * r1 * r1).reshape(self.G1, r1, r1) + s_invs[0]
+            if not np.all(np.isfinite(Dm)):
+                return None
+            try:
+                Lb = np.linalg.cholesky(Dm)
+            except np.linalg.LinAlgError:
+                return None
+            logdet = float(2.0 * np.sum(np.log(np.einsum("aii->ai", Lb))))
+            Dinv = np.linalg.inv(Dm)
+            D = None
+        F = {"D": D, "Dinv": Dinv, "logdet": logdet}
         if not self.q2:
-            return {"D": D, "logdet": float(np.sum(np.log(D)))}
+            return F
         nr = len(self.rest)
-        R = np.bincount(self.r_index, weights=np.tile(W, nr * nr), minlength=self.q2 ** 2).reshape(self.q2, self.q2)
-        R[np.diag_indices(self.q2)] += lam[self.G1:]
+        R = np.bincount(self.r_index, weights=np.tile(W, nr * nr) * self.r_z,
+                        minlength=self.q2 ** 2).reshape(self.q2, self.q2)
+        src = np.concatenate([s.ravel() if s.size == 4 else np.r_[s.ravel(), 0, 0, 0] for s in s_invs])
+        R.ravel()[self.lam_idx] += src[self.lam_src]
         if self.c_sparse:
             from scipy import sparse
-            data = np.bincount(self.c_inv, weights=np.tile(W, nr))
+            data = np.bincount(self.c_inv, weights=np.tile(W, r1 * nr) * self.c_z)
             C = sparse.csr_matrix((data, self.c_indices, self.c_indptr), shape=(self.G1, self.q2))
             P = sparse.csr_matrix((data / np.repeat(D, np.diff(self.c_indptr)), self.c_indices, self.c_indptr),
                                   shape=(self.G1, self.q2))
             S = R - (C.T @ P).toarray()
         else:
-            C = np.bincount(self.c_index, weights=np.tile(W, nr),
-                            minlength=self.G1 * self.q2).reshape(self.G1, self.q2)
-            P = C / D[:, None]
+            C = np.bincount(self.c_index, weights=np.tile(W, r1 * nr) * self.c_z,
+                            minlength=self.n1 * self.q2).reshape(self.n1, self.q2)
+            P = self._dinv(F, C)
             S = R - C.T @ P
         try:
             L = np.linalg.cholesky(S)
         except np.linalg.LinAlgError:
             return None
-        return {"D": D, "C": C, "P": P, "L": L,
-                "logdet": float(np.sum(np.log(D)) + 2.0 * np.sum(np.log(np.diag(L))))}
+        F.update(C=C, P=P, L=L, logdet=logdet + 2.0 * float(np.sum(np.log(np.diag(L)))))
+        return F
+
+    def _dinv(self, F, r):
+        """``D^-1 r`` for the eliminated block (r: n1 or n1 x m)."""
+        if self.r1 == 1:
+            return r / (F["D"] if r.ndim == 1 else F["D"][:, None])
+        shp = r.shape
+        r3 = r.reshape(self.G1, self.r1, -1)
+        return np.einsum("acd,adm->acm", F["Dinv"], r3).reshape(shp)
 
     def solve(self, F, r):
         """``H^-1 r`` (r: q or q x m) from the factorisation ``F``."""
-        D = F["D"]
-        r1, r2 = r[:self.G1], r[self.G1:]
+        r1, r2 = r[:self.n1], r[self.n1:]
         if not self.q2:
-            return r1 / (D if r.ndim == 1 else D[:, None])
+            return self._dinv(F, r1)
         from scipy.linalg import cho_solve
         x2 = cho_solve((F["L"], True), r2 - F["P"].T @ r1)
-        x1 = (r1 - F["C"] @ x2) / (D if r.ndim == 1 else D[:, None])
+        x1 = self._dinv(F, r1 - F["C"] @ x2)
         return np.concatenate([x1, x2])
 
     def leverages(self, F):
-        """``h_i = z_i' H^-1 z_i`` per observation and the diagonal of ``H^-1``."""
-        D = F["D"]
-        h = 1.0 / D[self.g1]
-        diag = 1.0 / D
-        if not self.q2:
-            return h, diag
-        from scipy.linalg import cho_solve
-        M = cho_solve((F["L"], True), np.eye(self.q2))
-        Q = F["P"] @ M                                          # G1 x q2
-        if self.c_sparse:
-            t3 = np.asarray(F["P"].multiply(Q).sum(axis=1)).ravel()
+        """``h_i = z_i' H^-1 z_i`` per row, and per term (internal order) the sum over levels of the diagonal
+        ``r x r`` blocks of ``H^-1``."""
+        r1, g1, z1 = self.r1, self.g1, self.zv[0]
+        Dinv = F["Dinv"]
+        if r1 == 1:
+            h = Dinv[g1, 0, 0] * (1.0 if self.plain[0] else z1[:, 0] ** 2)
         else:
-            t3 = np.einsum("ij,ij->i", Q, F["P"])
-        h = h + t3[self.g1]
-        for r in self.rest:
-            h = h - 2.0 * Q[self.g1, r]
-            for s in self.rest:
-                h = h + M[r, s]
-        return h, np.concatenate([diag + t3, np.diag(M)])
+            h = np.einsum("ic,icd,id->i", z1, Dinv[g1], z1)
+        blocks1 = Dinv
+        sums = []
+        if self.q2:
+            from scipy.linalg import cho_solve
+            M = cho_solve((F["L"], True), np.eye(self.q2))
+            P = F["P"]
+            Q = P @ M                                           # n1 x q2
+            if r1 == 1:
+                if self.c_sparse:
+                    t3 = np.asarray(P.multiply(Q).sum(axis=1)).ravel()
+                else:
+                    t3 = np.einsum("ij,ij->i", Q, P)
+                T3 = t3[:, None, None]
+            else:
+                T3 = np.einsum("acm,adm->acd", Q.reshape(self.G1, r1, self.q2), P.reshape(self.G1, r1, self.q2))
+            h = h + np.einsum("ic,icd,id->i", z1, T3[g1], z1) if r1 > 1 else h + T3[g1, 0, 0] * (
+                1.0 if self.plain[0] else z1[:, 0] ** 2)
+            for c in range(r1):
+                for col, z in self.rest:
+                    h = h - 2.0 * z1[:, c] * z * Q[g1 * r1 + c, col]
+            for cs, zs in self.rest:
+                for ct, zt in self.rest:
+                    h = h + zs * zt * M[cs, ct]
+            blocks1 = Dinv + T3
+        sums.append(blocks1.sum(axis=0))
+        for j in range(1, self.K):
+            rj = self.r[self.order[j]]
+            base = self.offs[j] - self.n1
+            Mj = M[base:base + self.G[self.order[j]] * rj, base:base + self.G[self.order[j]] * rj]
+            Gj = self.G[self.order[j]]
+            sums.append(np.einsum("acad->cd", Mj.reshape(Gj, rj, Gj, rj)) if rj > 1 else
+                        np.array([[np.trace(Mj)]]))
+        return h, sums
 
     # ---- the inner problem
     def derivs(self, eta, zeta, lt, full=True):
         from .zero import obs_derivs
         return obs_derivs(self.yc, eta, zeta, self.family, lt, full=full)
 
-    def modes(self, eta_fixed, zeta, lt, lam, u0=None):
+    def modes(self, eta_fixed, zeta, lt, s_invs, u0=None):
         """Joint conditional modes by damped Newton (None when no finite start or step exists)."""
         u = self.u.copy() if u0 is None else u0.copy()
         d = self.derivs(eta_fixed + self.Z @ u, zeta, lt, full=False)
-        f_old = float(np.sum(d["ll"]) - 0.5 * np.sum(lam * u * u))
+        f_old = float(np.sum(d["ll"]) - 0.5 * u @ self.prec(u, s_invs))
         if not np.isfinite(f_old):
             return None
         for it in range(200):
-            grad = self.Zt @ d["l1"] - lam * u
+            grad = self.Zt @ d["l1"] - self.prec(u, s_invs)
             W = -d["l2"]
-            F = self.factor(W, lam)
+            F = self.factor(W, s_invs)
             if F is None:                                # not concave here (zero part): a positive-weight step
-                F = self.factor(np.maximum(W, 0.0), lam)
+                F = self.factor(np.maximum(W, 0.0), s_invs)
             if F is None or not np.all(np.isfinite(grad)):
                 return None
             step = self.solve(F, grad)
@@ -586,7 +743,7 @@ class JointLaplace:
             for _ in range(40):
                 cand = u + t * step
                 dc = self.derivs(eta_fixed + self.Z @ cand, zeta, lt, full=False)
-                f_new = float(np.sum(dc["ll"]) - 0.5 * np.sum(lam * cand * cand))
+                f_new = float(np.sum(dc["ll"]) - 0.5 * cand @ self.prec(cand, s_invs))
                 if np.isfinite(f_new) and f_new >= f_old - 1e-12 * abs(f_old):
                     break
                 t /= 2.0
@@ -599,33 +756,35 @@ class JointLaplace:
         return u
 
     def value_and_grad(self, par, need_grad=True):
-        beta, gamma, lt, log_sigma = self.split(par)
-        if not np.all((-50.0 < log_sigma) & (log_sigma < 50.0)):
-            return np.inf, np.zeros_like(par)
-        lam = self.lam_vector(log_sigma)
+        beta, gamma, lt, psis = self.split(par)
+        for k in range(self.K):
+            if not np.all(np.abs(psis[k][:self.r[k]]) < 50.0):   # a line search probing absurd SDs: reject
+                return np.inf, np.zeros_like(par)
+        pieces = [_cov_pieces(psis[k], self.r[k]) for k in range(self.K)]
+        s_invs = [pieces[k][0] for k in self.order]
         eta_fixed = self.X @ beta + self.offset
         zeta = None if self.Xz is None else self.Xz @ gamma
         if not np.all(np.isfinite(eta_fixed)) or np.max(eta_fixed) > 700:
             return np.inf, np.zeros_like(par)
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            u = self.modes(eta_fixed, zeta, lt, lam)
+            u = self.modes(eta_fixed, zeta, lt, s_invs)
             if u is None and np.any(self.u != 0):        # the cached modes were a bad start: from 0
-                u = self.modes(eta_fixed, zeta, lt, lam, u0=np.zeros(self.q))
+                u = self.modes(eta_fixed, zeta, lt, s_invs, u0=np.zeros(self.q))
             if u is None:
                 return np.inf, np.zeros_like(par)
             eta = eta_fixed + self.Z @ u
             d = self.derivs(eta, zeta, lt)
-            F = self.factor(-d["l2"], lam)
+            F = self.factor(-d["l2"], s_invs)
         if F is None or not np.all(np.isfinite(d["ll"])) or np.max(d["ll"]) > 1e-9:
             return np.inf, np.zeros_like(par)            # (a pmf is <= 1: a positive term is overflow, rejected)
         self.u = u
-        ls_int = np.asarray(log_sigma)[self.order]
-        Gs = self.G[self.order]
-        ll = (np.sum(d["ll"]) - 0.5 * np.sum(lam * u * u) - float(np.sum(Gs * ls_int)) - 0.5 * F["logdet"])
+        U = [u[self.slices[j]].reshape(-1, self.r[k]) for j, k in enumerate(self.order)]   # internal order
+        ll = (np.sum(d["ll"]) - 0.5 * u @ self.prec(u, s_invs)
+              - 0.5 * float(sum(self.G[k] * pieces[k][1] for k in range(self.K))) - 0.5 * F["logdet"])
         if not need_grad:
             return -ll, None
-        h, hdiag = self.leverages(F)
-        # columns: beta, gamma, [log theta] (per-observation partials of ll, l1, l2), then log sigma_k
+        h, sums = self.leverages(F)
+        # columns: beta, gamma, [log theta] (per-observation partials of ll, l1, l2), then covariance parameters
         A0, A1, A2 = [self.X * d["l1"][:, None]], [self.X * d["l2"][:, None]], [self.X * d["l3"][:, None]]
         if self.qz:
             A0.append(self.Xz * d["z0"][:, None])
@@ -637,34 +796,35 @@ class JointLaplace:
             A2.append(d["t2"][:, None])
         A0, A1, A2 = np.hstack(A0), np.hstack(A1), np.hstack(A2)
         m = A0.shape[1]
-        rhs = np.zeros((self.q, m + self.K))
+        ncov = int(self.cov_offs[-1])
+        rhs = np.zeros((self.q, m + ncov))
         rhs[:, :m] = self.Zt @ A1
-        for j, sl in enumerate(self.slices):
-            rhs[sl, m + j] = 2.0 * lam[sl] * u[sl]
-        du = self.solve(F, rhs)
-        zdu = self.Z @ du                                        # n x (m + K)
-        hl3 = h * d["l3"]
-        grad = np.empty(m + self.K)
-        grad[:m] = A0.sum(axis=0) + 0.5 * (h @ A2 + hl3 @ zdu[:, :m])
-        for j, sl in enumerate(self.slices):
-            lam_j = lam[sl][0]
-            grad[m + j] = (lam_j * np.sum(u[sl] ** 2) - Gs[j] + 0.5 * hl3 @ zdu[:, m + j]
-                           + lam_j * np.sum(hdiag[sl]))
-        # back to the caller's order of the terms
-        out = grad.copy()
         for j, k in enumerate(self.order):
-            out[m + k] = grad[m + j]
-        return -ll, -out
+            for t, dS in enumerate(pieces[k][2]):
+                rhs[self.slices[j], m + self.cov_offs[k] + t] = -(U[j] @ dS).ravel()
+        du = self.solve(F, rhs)
+        zdu = self.Z @ du                                        # n x (m + ncov)
+        hl3 = h * d["l3"]
+        grad = np.empty(m + ncov)
+        grad[:m] = A0.sum(axis=0) + 0.5 * (h @ A2 + hl3 @ zdu[:, :m])
+        for j, k in enumerate(self.order):
+            B = U[j].T @ U[j]
+            for t, (dS, dld) in enumerate(zip(pieces[k][2], pieces[k][3])):
+                col = m + self.cov_offs[k] + t
+                grad[col] = (-0.5 * np.sum(B * dS) - 0.5 * self.G[k] * dld + 0.5 * hl3 @ zdu[:, col]
+                             - 0.5 * np.sum(sums[j] * dS))
+        return -ll, -grad
 
     def modes_by_term(self):
-        """The conditional modes as a list in the caller's term order."""
+        """The conditional modes in the caller's term order (arrays of G, or G x r for two-column terms)."""
         res = [None] * self.K
         for j, k in enumerate(self.order):
-            res[k] = self.u[self.slices[j]].copy()
+            v = self.u[self.slices[j]].copy()
+            res[k] = v if self.r[k] == 1 else v.reshape(-1, self.r[k])
         return res
 
 
-def _start_joint(y, X, offset, family, Xz, K):
+def _start_joint(y, X, offset, family, Xz, groups):
     from .zero import ZERO_FAMILIES, start_values
     step = max(1, y.size // 200_000)
     if family in ZERO_FAMILIES:
@@ -676,7 +836,17 @@ def _start_joint(y, X, offset, family, Xz, K):
         par = list(glm["beta"])
         if family != "poisson":
             par.append(min(glm["log_theta"] + 0.5, 10.0))
-    return np.array(par + [np.log(0.5)] * K, dtype=float)
+    for g in groups:
+        if not isinstance(g, tuple):
+            par.append(np.log(0.5))
+            continue
+        Zk = g[1]
+        for c in range(Zk.shape[1]):     # an SD of 0.5 on the linear predictor per typical column value
+            scale = np.sqrt(np.mean(Zk[:, c] ** 2))
+            par.append(np.log(0.5 / scale) if scale > 0 else np.log(0.5))
+        if Zk.shape[1] == 2:
+            par.append(0.0)
+    return np.array(par, dtype=float)
 
 
 def _fit_joint_once(y, X, offset, groups, family, Xz, *, max_iter, start, hessian, stop_at_bound):
@@ -684,11 +854,17 @@ def _fit_joint_once(y, X, offset, groups, family, Xz, *, max_iter, start, hessia
     obj = JointLaplace(y, X, offset, groups, family, Xz)
     p, qz, K = X.shape[1], obj.qz, obj.K
     it_theta = p + qz if obj.has_theta else None
-    par0 = _start_joint(y, X, offset, family, Xz, K) if start is None else np.asarray(start, dtype=float).copy()
-    bounds = [(None, None)] * (p + qz) + ([(None, LOG_THETA_MAX)] if obj.has_theta else []) + [(-20.0, 20.0)] * K
+    ncov = int(obj.cov_offs[-1])
+    k0 = len(X[0]) + qz + (1 if obj.has_theta else 0)          # first covariance parameter
+    sd_pos = obj.log_sd_index()
+    is_sd = np.zeros(ncov, dtype=bool)
+    is_sd[[i for s in sd_pos for i in s]] = True
+    par0 = _start_joint(y, X, offset, family, Xz, groups) if start is None else np.asarray(start, dtype=float).copy()
+    bounds = ([(None, None)] * (p + qz) + ([(None, LOG_THETA_MAX)] if obj.has_theta else [])
+              + [(-20.0, 20.0) if s else (-CORR_PARAM_BOUND, CORR_PARAM_BOUND) for s in is_sd])
     if obj.has_theta:
         par0[it_theta] = min(par0[it_theta], LOG_THETA_MAX)
-    par0[-K:] = np.clip(par0[-K:], -20.0, 20.0)
+    par0[k0:][is_sd] = np.clip(par0[k0:][is_sd], -20.0, 20.0)
     fun = obj.value_and_grad
     res = optimize.minimize(fun, par0, jac=True, method="L-BFGS-B", bounds=bounds,
                             options={"maxiter": max_iter, "gtol": 1e-8, "ftol": 1e-15, "maxcor": 20})
@@ -705,13 +881,37 @@ def _fit_joint_once(y, X, offset, groups, family, Xz, *, max_iter, start, hessia
 
     if stop_at_bound and at_bound(par):
         return bound_result(par, f, g, iterations)
-    boundary = par[-K:] < np.log(1e-4)
-    free = np.r_[np.ones(len(par) - K, dtype=bool), ~boundary]
+
+    def boundaries(q):
+        """Per term: an SD at (numerically) 0 or a correlation of +-1 (a singular covariance); the parameters at
+        such a boundary stay out of the Hessian."""
+        cov = q[k0:]
+        b = np.zeros(K, dtype=bool)
+        fr = np.ones(len(q), dtype=bool)
+        for k in range(K):
+            low = np.array(sd_pos[k])[cov[sd_pos[k]] < np.log(1e-4)]
+            fr[k0 + low] = False
+            b[k] = low.size > 0
+            if obj.r[k] == 2 and (low.size or abs(cov[obj.cov_offs[k] + 2]) >= 0.999 * CORR_PARAM_BOUND):
+                fr[k0 + obj.cov_offs[k] + 2] = False     # a variance at 0, or the correlation at +-1
+                b[k] = True
+        return b, fr
+    for k in range(K):
+        # a correlation near +-1 (|rho| > 0.9998): the likelihood is flat towards the limit, so move it to its
+        # bound (rho = +-1 to 5e-9) when that does not lower the log-likelihood; then it is a boundary estimate
+        ic = k0 + obj.cov_offs[k] + 2
+        if obj.r[k] == 2 and 50.0 < abs(par[ic]) < CORR_PARAM_BOUND:
+            cand = par.copy()
+            cand[ic] = np.sign(par[ic]) * CORR_PARAM_BOUND
+            fc, gc = fun(cand)
+            if fc <= f + 1e-9:
+                par, f, g = cand, fc, gc
+    boundary, free = boundaries(par)
     if not hessian and np.max(np.abs(g[free])) < 1e-6:
         return {"loglik": float(-f), "par": par, "iterations": iterations, "converged": True,
                 "max_grad": float(np.max(np.abs(g[free]))), "n_agq": 1, "boundary_terms": boundary, "obj": obj}
     Hm = _num_hessian(fun, par)
-    if np.any(boundary):   # polish only the free parameters (a variance at 0 stays on its bound)
+    if np.any(~free):   # polish only the free parameters (a variance at 0 stays on its bound)
         def fun_free(v):
             full = par.copy()
             full[free] = v
@@ -749,15 +949,18 @@ def _joint_result(fit, X, offset, family, Xz, single):
     obj = fit.pop("obj")
     par = fit["par"]
     p, qz, K = X.shape[1], obj.qz, obj.K
-    beta, gamma, lt, log_sigma = obj.split(par)
+    beta, gamma, lt, psis = obj.split(par)
     boundary = fit["boundary_terms"]
-    sigma = np.where(boundary, 0.0, np.exp(log_sigma))
+    sds = [np.where(ps[:obj.r[k]] < np.log(1e-4), 0.0, np.exp(ps[:obj.r[k]])) for k, ps in enumerate(psis)]
+    corr = [np.nan if obj.r[k] == 1 else float(ps[2] / np.sqrt(1.0 + ps[2] ** 2)) for k, ps in enumerate(psis)]
+    log_sigma = np.array([ps[0] for ps in psis])
+    sigma = np.array([s[0] for s in sds])
     modes = obj.modes_by_term()
     eta_fixed = X @ beta + offset
     out = dict(fit)
-    out.update(beta=beta, log_theta=lt, log_sigma=log_sigma.copy(), sigma=sigma, modes=modes, eta_fixed=eta_fixed,
-               mu=np.exp(eta_fixed + obj.Z @ obj.u), boundary=boundary, family=family,
-               n_inner=obj.n_inner)
+    out.update(beta=beta, log_theta=lt, log_sigma=log_sigma, sigma=sigma, re_sd=sds, re_corr=np.array(corr),
+               modes=modes, eta_fixed=eta_fixed, mu=np.exp(eta_fixed + obj.Z @ obj.u), boundary=boundary,
+               family=family, n_inner=obj.n_inner)
     del out["boundary_terms"]
     if "vcov_all" in out:
         out["vcov"] = out["vcov_all"][:p, :p]
