@@ -14,7 +14,8 @@ Run from the project root (not a test):
    (1|LOCATION)`` Poisson and NB2 (crossed); Salamanders (glmmTMB) ``count ~ mined + (1|site)``, ``ziformula =
    ~mined``, nbinom2, poisson and truncated_nbinom2 (hurdle); the SIMULATED nested organisation of
    tests/reference/models_formula/make_nested.py, ``comments ~ offset(log(reach)) + (1|department) +
-   (1|department:account)`` NB2. Data from tests/reference/models_formula/*.csv (the same rows in both).
+   (1|department:account)`` NB2; random slopes on Salamanders ``count ~ mined + DOY + (1 + DOY|site)`` Poisson and
+   ``+ (1|site) + (1 + DOY|spp)`` NB2. Data from tests/reference/models_formula/*.csv (the same rows in both).
 4. Scale of the joint Laplace engine (ours only): SIMULATED 100,000 posts, NB2, nested (2,000 accounts in 100
    departments) and crossed (1,000 x 300 levels).
 
@@ -136,7 +137,10 @@ specs <- list(
   sal_hurdle_nb = quote(glmmTMB(count ~ mined + (1 | site), ziformula = ~mined, data = s,
                                 family = truncated_nbinom2)),
   nested_nbinom2 = quote(glmmTMB(comments ~ 1 + offset(log(reach)) + (1 | department) + (1 | department:account),
-                                 data = nest, family = nbinom2)))
+                                 data = nest, family = nbinom2)),
+  sal_slope_poisson = quote(glmmTMB(count ~ mined + DOY + (1 + DOY | site), data = s, family = poisson)),
+  sal_slope_rest_nbinom2 = quote(glmmTMB(count ~ mined + DOY + (1 | site) + (1 + DOY | spp), data = s,
+                                         family = nbinom2)))
 res <- list()
 for (nm in names(specs)) {
   times <- numeric(0)
@@ -166,6 +170,8 @@ def engine_cases():
     nest = pd.read_csv(FORMULA_DIR / "simulated_nested.csv")
     yg, ys, yn = (g["TICKS"].to_numpy(float), s["count"].to_numpy(float), nest["comments"].to_numpy(float))
     gn = [_codes(nest["department"]), _codes(nest["department"] + ":" + nest["account"])]
+    Xd = np.column_stack([Xs, s["DOY"]])
+    Zd = np.column_stack([np.ones(len(s)), s["DOY"]])
     return [
         ("grouse_poisson", "grouseticks, crossed (1|BROOD)+(1|LOCATION), Poisson", yg, Xg, np.zeros(len(g)), gg,
          "poisson", None, 1),
@@ -179,6 +185,10 @@ def engine_cases():
          [_codes(s["site"])], "hurdle_negbin", Xs, -1),
         ("nested_nbinom2", "simulated, nested (1|dept)+(1|dept:account), NB2", yn, np.ones((len(nest), 1)),
          np.log(nest["reach"].to_numpy(float)), gn, "negbin", None, 1),
+        ("sal_slope_poisson", "Salamanders, random slope (1+DOY|site), Poisson", ys, Xd, np.zeros(len(s)),
+         [(_codes(s["site"]), Zd)], "poisson", None, 1),
+        ("sal_slope_rest_nbinom2", "Salamanders, (1|site)+(1+DOY|spp), NB2", ys, Xd, np.zeros(len(s)),
+         [_codes(s["site"]), (_codes(s["spp"]), Zd)], "negbin", None, 1),
     ]
 
 
