@@ -227,7 +227,8 @@ def engine_benchmark(repeats):
         print(f"| {label} | {ours:.3f} | {tmb:.3f} | **{tmb / ours:.1f}x** | {fit['loglik'] - ref['loglik']:+.2e} "
               f"| {np.max(np.abs(fit['par'] - par_ref) / se_ref):.1e} | {np.max(np.abs(se / se_ref - 1)):.1e} |")
     print("\n(glmmTMB's SEs come from stats::optimHess with difference step 1e-3; with unscaled HEIGHT that moves "
-          "them by up to 1.3e-3 on grouseticks: tests/test_models_engine.py::test_glmmtmb_standard_errors_are_optimhess)")
+          "them by up to 1.3e-3 on grouseticks:\n tests/test_models_engine.py::"
+          "test_glmmtmb_standard_errors_are_optimhess)")
 
 
 def engine_scale(n=100_000, seed=20261205):

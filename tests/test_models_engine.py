@@ -272,11 +272,11 @@ def test_negbin_at_poisson_boundary_with_crossed_terms():
 
 def test_refusals():
     y, X, off, groups = _nested()
-    with pytest.raises(ValueError, match="n_agq > 1"):
+    with pytest.raises(ValueError, match="n_agq"):
         fit_glmm(y, X, off, groups, "poisson", n_agq=5)
     with pytest.raises(ValueError, match="needs a zero family"):
         fit_glmm(y, X, off, groups, "poisson", Xz=np.ones((y.size, 1)))
-    with pytest.raises(ValueError, match="family must be"):
+    with pytest.raises(ValueError, match="`family` must be"):
         fit_glmm(y, X, off, groups, "gamma")
     with pytest.raises(ValueError, match="random slope"):
         fit_glmm(y, X, off, [groups[0], np.column_stack([groups[1], groups[1]])], "poisson")

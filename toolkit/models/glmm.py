@@ -19,6 +19,12 @@ differences of the analytic gradient; that Hessian also gives the standard error
 With ``n_agq > 1`` adaptive Gauss–Hermite quadrature (centred at the mode, scaled by ``H_j^-1/2``) is
 used for the log-likelihood; its gradient is then taken by finite differences (slower).
 
+Several random terms (crossed or nested intercepts, random slopes ``(1 + x | g)``) and zero-inflated / hurdle
+GLMMs (a zero part with predictors, :mod:`toolkit.models.zero`) no longer factorise: :class:`JointLaplace` finds the
+joint mode of all random effects and the log determinant of their joint Hessian by eliminating the largest term
+through its block-diagonal Hessian block and factorising the (dense) Schur complement of the others, with an
+analytic gradient; see its docstring.
+
 NB2: ``log theta`` is bounded above by ``log(1e8)`` (``glm.THETA_MAX``). If the optimiser runs to that bound the
 dispersion is at its Poisson boundary and :func:`fit_glmm` fits and, when its log-likelihood is at least as high,
 reports the Poisson GLMM with ``theta = inf``. The NB2 log-likelihood and its theta gradient use the forms of
@@ -29,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, special
 
+from .._validation import message
 from .glm import LOG_THETA_MAX, as_counts, fit_glm, loglik_terms, theta_score_terms
 
 
@@ -303,24 +310,24 @@ def _check_term(g, k, n):
     """One random term: integer codes (a random intercept) or ``(codes, Zk)`` with Zk n x 1 or n x 2."""
     if isinstance(g, tuple):
         if len(g) != 2:
-            raise ValueError(f"fit_glmm: random term {k} must be codes or a pair (codes, Zk); got a tuple of "
-                             f"length {len(g)}.")
+            raise ValueError(message("fit_glmm", "groups", f"a list whose entry {k} is integer codes or a pair "
+                                     "(codes, Zk)", f"a tuple of length {len(g)}"))
         codes, Zk = _check_term(g[0], k, n), np.asarray(g[1], dtype=float)
         Zk = Zk[:, None] if Zk.ndim == 1 else Zk
         if Zk.ndim != 2 or Zk.shape[0] != n or not 1 <= Zk.shape[1] <= MAX_TERM_COLUMNS or not np.all(
                 np.isfinite(Zk)):
-            raise ValueError(
-                f"fit_glmm: the columns of random term {k} must be a finite n x 1 or n x 2 array (an intercept "
-                f"column of ones and/or one slope variable), got shape {Zk.shape}. Random terms with more than "
-                "two correlated columns are not available: split them into independent terms, e.g. "
-                "(1 + x | g) + (0 + z | g).")
+            raise ValueError(message(
+                "fit_glmm", "groups", f"a list whose entry {k} has columns Zk as a finite n x 1 or n x 2 array (an "
+                "intercept column of ones and/or one slope variable)", f"shape {Zk.shape}",
+                "Random terms with more than two correlated columns are not available: split them into "
+                "independent terms, e.g. (1 + x | g) + (0 + z | g)."))
         return codes, Zk
     g = np.asarray(g)
     if g.ndim != 1 or g.size != n or not np.issubdtype(g.dtype, np.integer) or (g.size and g.min() < 0):
-        raise ValueError(
-            f"fit_glmm: random term {k} must be a 1-D array of integer codes 0..G-1, one per row, or a pair "
-            f"(codes, Zk) for a random slope (got shape {g.shape}, dtype {g.dtype}); build codes with "
-            "pandas.factorize.")
+        raise ValueError(message(
+            "fit_glmm", "groups", f"integer codes 0..G-1 (a 1-D array, one per row) for random term {k}, or a pair "
+            "(codes, Zk) for a random slope", f"shape {g.shape}, dtype {g.dtype}",
+            "Build codes with pandas.factorize."))
     return g
 
 
@@ -390,18 +397,21 @@ def fit_glmm(y, X, offset, groups, family, *, n_agq=1, max_iter=500, start=None,
     if several or Xz is not None or family not in ("poisson", "negbin"):
         from .zero import ZERO_FAMILIES
         if family not in ("poisson", "negbin") and family not in ZERO_FAMILIES:
-            raise ValueError(f"fit_glmm: family must be 'poisson', 'negbin' or one of {sorted(ZERO_FAMILIES)}, "
-                             f"got {family!r}")
+            raise ValueError(message("fit_glmm", "family", f"'poisson', 'negbin' or one of {sorted(ZERO_FAMILIES)}",
+                                     family))
         if n_agq != 1:
-            raise ValueError("fit_glmm: adaptive Gauss-Hermite quadrature (n_agq > 1) is available for one "
-                             "random-intercept term without zero part only (as in lme4 and glmmTMB); with several "
-                             "terms or a zero part use n_agq=1 (Laplace).")
+            raise ValueError(message("fit_glmm", "n_agq", "1 (Laplace) with several random terms, a random slope "
+                                     "or a zero part", n_agq, "Adaptive Gauss-Hermite quadrature (n_agq > 1) is "
+                                     "available for one random-intercept term without zero part only (as in lme4 "
+                                     "and glmmTMB)."))
         terms = [_check_term(g, k, len(y)) for k, g in enumerate(groups)] if several else [
             _check_term(groups, 0, len(y))]
         if not terms:
-            raise ValueError("fit_glmm: `groups` is an empty list; give at least one random-intercept term.")
+            raise ValueError(message("fit_glmm", "groups", "at least one random term", "an empty list"))
         if Xz is not None and family not in ZERO_FAMILIES:
-            raise ValueError(f"fit_glmm: `Xz` (a zero-part design) needs a zero family, got family={family!r}.")
+            raise ValueError(message("fit_glmm", "Xz", f"None with family={family!r}", "a zero-part design",
+                                     "A zero-part design needs a zero family: 'zinb', 'zip', 'hurdle_negbin' or "
+                                     "'hurdle_poisson'."))
         if several and len(terms) == 1 and family in ("poisson", "negbin") and Xz is None and \
                 not isinstance(terms[0], tuple):
             # one term given as a list: the factorised engine, results in the list layout
@@ -534,11 +544,11 @@ class JointLaplace:
         self.q2 = self.q - self.n1
         self.cov_offs = np.r_[0, np.cumsum([_n_cov(r) for r in self.r])]     # per term, caller's order
         if self.q2 > MAX_DENSE_LEVELS:
-            raise ValueError(
-                f"fit_glmm: the random terms other than the largest have {self.q2} random effects together; at "
-                f"most {MAX_DENSE_LEVELS} are supported (their joint Hessian is factorised densely). Use fewer or "
-                "coarser crossed grouping columns (nested terms are fine: the largest term may have any number "
-                "of levels).")
+            raise ValueError(message(
+                "fit_glmm", "groups", f"random terms whose levels, apart from the largest term's, are at most "
+                f"{MAX_DENSE_LEVELS} random effects together", f"{self.q2}",
+                "Their joint Hessian is factorised densely. Use fewer or coarser crossed grouping columns (nested "
+                "terms are fine: the largest term may have any number of levels)."))
         # Z (n x q): column of row i, term j, column c = offs[j] + codes[j][i] * r_j + c
         rows, cols, vals = [], [], []
         for j in range(self.K):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
+from .._validation import message
 from .glm import _log1p_minus_frac, as_counts, fit_glm, nb_loglik_terms, poisson_loglik_terms, theta_score_terms
 
 #: Families with a zero part, and their count distribution.
@@ -235,7 +236,7 @@ def fit_zero_model(y, X, offset, family, *, Xz=None, max_iter=1000):
     from .glmm import _newton_polish, _num_hessian
 
     if family not in ZERO_FAMILIES:
-        raise ValueError(f"fit_zero_model: family must be one of {sorted(ZERO_FAMILIES)}, got {family!r}")
+        raise ValueError(message("fit_zero_model", "family", f"one of {sorted(ZERO_FAMILIES)}", family))
     yc = as_counts(y)
     n = yc.size
     intercept_only = Xz is None
