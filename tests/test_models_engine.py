@@ -415,3 +415,30 @@ def test_slope_refusals():
         fit_glmm(y, X, off, [(codes, np.ones((y.size, 3)))], "poisson")
     with pytest.raises(ValueError, match="finite n x 1 or n x 2"):
         fit_glmm(y, X, off, [(codes, np.full(y.size, np.nan))], "poisson")
+
+
+# ------------------------------------------------------- the targets through the public front door
+def test_front_door_grouseticks_crossed_matches_glmmtmb():
+    import toolkit as tk
+    d = pd.read_csv(REF / "grouseticks.csv")
+    d["YEAR"] = pd.Categorical(d["YEAR"].astype(str), categories=["95", "96", "97"])
+    for family, label in (("poisson", "grouse_poisson"), ("negbin", "grouse_nbinom2")):
+        m = tk.fit_engagement_model(d, formula="TICKS ~ YEAR + HEIGHT + (1|BROOD) + (1|LOCATION)", family=family)
+        ref = _tmb(label)
+        assert abs(m.fit_statistics["loglik"].iloc[0] - ref["loglik"].iloc[0]) < 1e-6
+        assert_allclose(m.coefficients["estimate"].to_numpy(), ref["estimate"].to_numpy()[:4],
+                        atol=1e-3 * ref["se"].to_numpy()[:4].min())
+        assert_allclose(m.coefficients["std_error"].to_numpy(), ref["se"].to_numpy()[:4], rtol=2e-3)
+
+
+def test_front_door_salamanders_zero_inflated_matches_glmmtmb():
+    import toolkit as tk
+    d = pd.read_csv(REF / "salamanders.csv")
+    d["mined"] = pd.Categorical(d["mined"], categories=["yes", "no"])
+    for family, label in (("zinb", "sal_zinb"), ("zip", "sal_zip")):
+        m = tk.fit_engagement_model(d, formula="count ~ mined + (1|site)", zero_formula="~ mined", family=family)
+        ref = _tmb(label)
+        assert abs(m.fit_statistics["loglik"].iloc[0] - ref["loglik"].iloc[0]) < 1e-6
+        # coefficients: count part, then zero part (glmmTMB's betazi)
+        assert_allclose(m.coefficients["estimate"].to_numpy(), ref["estimate"].to_numpy()[:4], atol=1e-4)
+        assert_allclose(m.coefficients["std_error"].to_numpy(), ref["se"].to_numpy()[:4], rtol=1e-4)
