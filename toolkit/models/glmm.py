@@ -881,6 +881,21 @@ def _fit_joint_once(y, X, offset, groups, family, Xz, *, max_iter, start, hessia
     par = res.x
     f, g = fun(par)
     iterations = int(res.nit)
+    for _ in range(3):
+        # L-BFGS-B can stop early when its line search meets points where the Laplace approximation does not
+        # exist (a joint Hessian that is not positive definite): restart it from where it stopped
+        lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
+        hi = np.array([b[1] if b[1] is not None else np.inf for b in bounds])
+        proj = np.where((par <= lo + 1e-12) & (g > 0) | (par >= hi - 1e-12) & (g < 0), 0.0, g)
+        if np.max(np.abs(proj)) < 1e-4:
+            break
+        res = optimize.minimize(fun, par, jac=True, method="L-BFGS-B", bounds=bounds,
+                                options={"maxiter": max_iter, "gtol": 1e-8, "ftol": 1e-15, "maxcor": 20})
+        iterations += int(res.nit)
+        if not res.fun < f:
+            break
+        par = res.x
+        f, g = fun(par)
 
     def at_bound(q):
         return obj.has_theta and q[it_theta] >= LOG_THETA_MAX - 1e-6
@@ -920,7 +935,11 @@ def _fit_joint_once(y, X, offset, groups, family, Xz, *, max_iter, start, hessia
     if not hessian and np.max(np.abs(g[free])) < 1e-6:
         return {"loglik": float(-f), "par": par, "iterations": iterations, "converged": True,
                 "max_grad": float(np.max(np.abs(g[free]))), "n_agq": 1, "boundary_terms": boundary, "obj": obj}
-    Hm = _num_hessian(fun, par)
+    # a correlation held at +-1 makes Sigma^-1 ~ 1 + c^2 large and the gradient noisier (~1e-7): a wider
+    # difference step keeps that noise out of the Hessian
+    h_step = 1e-4 if any(obj.r[k] == 2 and abs(par[k0 + obj.cov_offs[k] + 2]) >= 0.999 * CORR_PARAM_BOUND
+                         for k in range(K)) else 1e-5
+    Hm = _num_hessian(fun, par, h=h_step)
     if np.any(~free):   # polish only the free parameters (a variance at 0 stays on its bound)
         def fun_free(v):
             full = par.copy()
@@ -938,7 +957,7 @@ def _fit_joint_once(y, X, offset, groups, family, Xz, *, max_iter, start, hessia
     if stop_at_bound and obj.has_theta and par[it_theta] > LOG_THETA_MAX:
         return bound_result(par, f, g, iterations)
     if moved > 1e-4:
-        Hm = _num_hessian(fun, par)
+        Hm = _num_hessian(fun, par, h=h_step)
     Hk = Hm[np.ix_(free, free)]
     try:
         vk = np.linalg.inv(Hk)
@@ -978,10 +997,16 @@ def _joint_result(fit, X, offset, family, Xz, single):
         out.update(zero_beta=gamma, zero_vcov=out["vcov_all"][p:p + qz, p:p + qz] if "vcov_all" in out else None,
                    extra_params=qz)
         if "vcov_all" in out:
-            out.update(zero_coef=gamma, zero_se=np.sqrt(np.diag(out["zero_vcov"])))
+            out.update(zero_coef=gamma, zero_se=_se(out["zero_vcov"]))
     if single:
         out.update(log_sigma=float(log_sigma[0]), sigma=float(sigma[0]), modes=modes[0], boundary=bool(boundary[0]))
     return out
+
+
+def _se(vcov):
+    """Standard errors; NaN where the covariance is not positive (a non-converged fit says so in `converged`)."""
+    d = np.diag(vcov)
+    return np.sqrt(np.where(d >= 0, d, np.nan))
 
 
 def _standardiser(X):
@@ -1034,7 +1059,7 @@ def _fit_joint(y, X, offset, groups, family, Xz, *, max_iter, start, hessian, si
         out["vcov"] = out["vcov_all"][:p, :p]
         if qz:
             out["zero_vcov"] = out["vcov_all"][p:p + qz, p:p + qz]
-            out.update(zero_coef=out["zero_beta"], zero_se=np.sqrt(np.diag(out["zero_vcov"])))
+            out.update(zero_coef=out["zero_beta"], zero_se=_se(out["zero_vcov"]))
     out["eta_fixed"] = X @ out["beta"] + offset
     return out
 

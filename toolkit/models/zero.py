@@ -260,7 +260,8 @@ def fit_zero_model(y, X, offset, family, *, Xz=None, max_iter=1000):
     sb, sg, itheta = _layout(family, p, q)
     gamma = par[sg]
     zvc = vcov_all[sg, sg]
-    zse = np.sqrt(np.diag(zvc))
+    zd = np.diag(zvc)
+    zse = np.sqrt(np.where(zd >= 0, zd, np.nan))
     return {"beta": par[sb], "vcov": vcov_all[sb, sb], "vcov_all": vcov_all,
             "log_theta": None if itheta is None else float(par[itheta]),
             "zero_beta": gamma, "zero_vcov": zvc,
