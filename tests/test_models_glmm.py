@@ -203,10 +203,9 @@ def test_boundary_fit_warns_and_reduces_to_glm(rng):
 
 def test_glmm_errors(rng):
     d = pd.DataFrame({"account": ["a", "b"] * 20, "department": ["A"] * 20 + ["B"] * 20, "y": rng.poisson(2, 40)})
-    with pytest.raises(ValueError, match=r"`subject` must be a column with at least 3 distinct values"):
+    with pytest.raises(ValueError, match=r"`subject` must be a .*column with at least 3 distinct values"):
         fit_engagement_model(d, dv="y", between="department", subject="account")
-    with pytest.raises(ValueError, match=r"`family` must be 'negbin' or 'poisson' when `subject` is given"):
-        fit_engagement_model(d, dv="y", between="department", subject="account", family="zinb")
+    # (zero-inflated GLMMs with `subject` are fitted now: tests/test_models_engine.py)
     with pytest.raises(ValueError, match=r"`n_agq` must be a positive integer"):
         fit_engagement_model(d, dv="y", between="department", subject="account", n_agq=0)
 

@@ -59,6 +59,9 @@ _EXPORTS: dict[str, str] = {
     "zero_check": "toolkit.models",
     "quantile_residuals": "toolkit.models",
     "recommend_model": "toolkit.models",
+    "term_tests": "toolkit.models",
+    "emmeans": "toolkit.models",
+    "MarginalMeans": "toolkit.models",
     # audience growth (account-level panels)
     "fit_growth_model": "toolkit.growth",
     "GrowthModel": "toolkit.growth",

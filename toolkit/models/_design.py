@@ -8,6 +8,7 @@ level (treatment coding), then covariates (numeric as they are, categorical as t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,16 +38,43 @@ class Design:
     exposure: str | None = None
     subject: str | None = None
     frame: pd.DataFrame | None = None   # the rows used (after nan_policy), original columns
+    # fixed-effect terms: dicts with name, columns (indices in X), factors (frozenset of factor names)
+    terms: tuple = ()
+    formula: str | None = None          # the formula text (None for the keyword API)
+    model_spec: Any = None              # formulaic ModelSpec of the fixed part (formula API), builds grid rows
+    grid_factors: dict = field(default_factory=dict)   # reference-grid factor variable -> levels (as in data)
+    grid_numeric: dict = field(default_factory=dict)   # reference-grid numeric variable -> mean
+    between_variable: str | None = None  # the data column behind `between` (e.g. 'month' for 'C(month)')
+    random_terms: tuple = ()            # random-intercept terms; groups is a list of codes when > 1
+    random_labels: tuple = ()           # labels per random term (lists), same order
+    Xz: np.ndarray | None = None        # zero-part design (zero_formula), intercept first
+    zero_names: list | None = None
 
     @property
     def n(self) -> int:
         return int(self.y.size)
 
 
+def labels_of(series: pd.Series) -> pd.Series:
+    """Text labels of a grouping column: integer codes (also whole-number floats) as '1', '2', '10'."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series) \
+            and not isinstance(series.dtype, pd.CategoricalDtype):
+        v = series.to_numpy(dtype=float, na_value=np.nan)
+        if np.all(np.isnan(v) | (v == np.round(v))):
+            return pd.Series([None if np.isnan(x) else str(int(x)) for x in v], index=series.index,
+                             dtype="object")
+    return series.astype("object").where(series.notna(), None).map(lambda x: x if x is None else str(x))
+
+
 def _levels_of(series: pd.Series) -> list:
+    """Levels in analysis order: category order; integer codes numerically (as R's factor); else
+    config.DEPARTMENTS order then sorted text."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         present = set(series.dropna().astype(str).unique())
         return [str(c) for c in series.cat.categories if str(c) in present]
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = np.unique(series.dropna().to_numpy(dtype=float))
+        return list(dict.fromkeys(labels_of(pd.Series(values))))
     cat = config.ordered_categorical(series, config.DEPARTMENTS)
     return [str(c) for c in cat.categories]
 
@@ -92,7 +120,7 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
     offset = np.log(e) if e is not None else np.zeros(y.size)
     frame = data.loc[keep, :].reset_index(drop=True)
 
-    groups_raw = frame[between].astype("object").astype(str)
+    groups_raw = labels_of(frame[between]).astype(str)
     levels = _levels_of(frame[between])
     if mixed == "membership":
         levels = [lv for lv in levels if lv != config.MIXED_DEPARTMENT]
@@ -137,7 +165,7 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
         if _is_categorical(s):
             lv_c = _levels_of(s)
             idx = []
-            sv = s.astype("object").astype(str).to_numpy()
+            sv = labels_of(s).astype(str).to_numpy()
             for lv in lv_c[1:]:
                 idx.append(len(cols))
                 cols.append((sv == lv).astype(float))
@@ -158,8 +186,179 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
         codes, uniques = pd.factorize(frame[subject].astype("object"), sort=True)
         groups = codes.astype(np.int64)
         group_labels = [str(u) for u in uniques]
+    terms = ({"name": between, "columns": list(between_columns), "factors": frozenset([between])},
+             *({"name": c["name"], "columns": list(c["columns"]), "factors": frozenset([c["name"]])}
+               for c in cov_info))
     return Design(y=y.astype(float), X=X, names=names, offset=offset, groups=groups,
                   group_labels=group_labels, levels=levels, reference=reference,
                   between_columns=between_columns, covariate_info=cov_info,
                   n_dropped=int(missing.sum()), dv=dv, between=between, exposure=exposure,
-                  subject=subject, frame=frame)
+                  subject=subject, frame=frame, terms=terms, between_variable=between,
+                  random_terms=(subject,) if subject is not None else (),
+                  random_labels=(group_labels,) if subject is not None else ())
+
+
+def _factor_variable(factor: str) -> str | None:
+    """The data column of a factor expression: 'department' -> 'department', 'C(month)' -> 'month'."""
+    import re
+    m = re.fullmatch(r"C\(\s*([A-Za-z_.][A-Za-z0-9_.]*)\s*(,.*)?\)", factor)
+    return m.group(1) if m else (factor if re.fullmatch(r"[A-Za-z_.][A-Za-z0-9_.]*", factor) else None)
+
+
+def _model_matrix(rhs, frame, func, param):
+    from formulaic import model_matrix
+    try:
+        return model_matrix(rhs, frame, na_action="raise", ensure_full_rank=True)
+    except Exception as exc:  # formulaic raises many kinds; the message names the term
+        raise ValueError(message(func, param, "terms that name columns of `data` (formulaic syntax: a * b, a:b, "
+                                 "C(x), log(x))", rhs, f"formulaic could not build it: {exc}")) from exc
+
+
+def _encode(rhs, enc, func):
+    """formulaic model matrix of the fixed part: X, column names, terms, ModelSpec, grid factor levels."""
+    mm = _model_matrix(rhs, enc, func, "formula")
+    spec = mm.model_spec
+    X = np.ascontiguousarray(mm.to_numpy(dtype=float))
+    names = [str(n) for n in mm.columns]
+    terms = []
+    for st in spec.structure:
+        if not st.columns or str(st.term) == "1":
+            continue
+        terms.append({"name": str(st.term), "columns": [names.index(c) for c in st.columns],
+                      "factors": frozenset(str(f) for f in st.term.factors)})
+    grid_factors = {}
+    for key, (kind, state) in spec.encoder_state.items():
+        var = _factor_variable(str(key))
+        if getattr(kind, "value", kind) == "categorical" and var is not None:
+            grid_factors[var] = list(state["categories"])
+    return X, names, terms, spec, grid_factors
+
+
+def build_formula_design(data, *, formula, zero_formula=None, between=None, subject=None, reference=None,
+                         nan_policy="raise", func="fit_engagement_model") -> Design:
+    """The Design of a formula (lme4/glmmTMB syntax; see toolkit.models.formula).
+
+    Factor columns (text, categorical, boolean) become categoricals in analysis order (category order;
+    integer codes in C(x) numerically); the fixed part is encoded by formulaic with treatment coding, reference
+    level first. `between` is the first term of the fixed part unless named.
+    """
+    from formulaic import Formula
+
+    from .formula import parse_formula, parse_zero_formula
+
+    data = check_data(data, func)
+    check_nan_policy(nan_policy, func)
+    parsed = parse_formula(formula, func=func)
+    fixed_vars = sorted(Formula(parsed.fixed).required_variables) if parsed.fixed != "1" else []
+    zero_rhs = parse_zero_formula(zero_formula, func=func) if zero_formula is not None else None
+    zero_vars = sorted(Formula(zero_rhs).required_variables) if zero_rhs not in (None, "1") else []
+    random_vars = [c for term in parsed.random for c in term.split(":")]
+    check_column(data, parsed.dv, func, "formula")
+    for c in dict.fromkeys([*fixed_vars, *zero_vars, *random_vars]):
+        check_column(data, c, func, "formula" if c not in zero_vars else "zero_formula")
+    if parsed.exposure is not None:
+        check_column(data, parsed.exposure, func, "formula")
+    if subject is not None:
+        check_column(data, subject, func, "subject")
+    used = list(dict.fromkeys([parsed.dv, *fixed_vars, *zero_vars, *random_vars]
+                              + ([parsed.exposure] if parsed.exposure else []) + ([subject] if subject else [])))
+    y, e, keep = complete_counts(data, dv=parsed.dv, exposure=parsed.exposure, used=used, nan_policy=nan_policy,
+                                 func=func)
+    offset = np.log(e) if e is not None else np.zeros(y.size)
+    frame = data.loc[keep, :].reset_index(drop=True)
+    enc = frame[[c for c in dict.fromkeys([*fixed_vars, *zero_vars])]].copy()
+    factor_levels = {}
+    for c in enc.columns:
+        if _is_categorical(enc[c]):
+            lv = _levels_of(enc[c])
+            enc[c] = pd.Categorical(labels_of(enc[c]), categories=lv)
+            factor_levels[c] = lv
+    X, names, terms, spec, grid_factors = _encode(parsed.fixed, enc, func)
+    grid_numeric = {v: float(pd.to_numeric(enc[v]).mean()) for v in fixed_vars
+                    if v not in grid_factors and pd.api.types.is_numeric_dtype(enc[v])}
+    # `between`: named, or the first main-effect term of the fixed part
+    main = [t for t in terms if len(t["factors"]) == 1]
+    if between is None:
+        if not main:
+            raise ValueError(message(func, "formula", "at least one group term on the right of '~' (e.g. "
+                                     "'comments ~ department + ...')", formula))
+        bterm = main[0]
+    else:
+        found = [t for t in main if t["name"] == between or _factor_variable(t["name"]) == between]
+        if not found:
+            raise ValueError(message(func, "between", "a main-effect term of the formula",
+                                     between, f"Main effects: {[t['name'] for t in main]}."))
+        bterm = found[0]
+    bvar = _factor_variable(bterm["name"])
+    if bvar not in grid_factors:
+        raise ValueError(message(func, "between" if between is not None else "formula",
+                                 "a factor (text or categorical column, or C(x) for integer codes) as the group "
+                                 "term whose levels are compared", bterm["name"],
+                                 f"{bterm['name']!r} enters as a number (one slope). Write C({bvar}) for integer-"
+                                 "coded groups, or name the group term with between=."))
+    levels = [str(v) for v in grid_factors[bvar]]
+    if reference is not None:
+        if str(reference) not in levels:
+            raise ValueError(message(func, "reference", f"a level of {bterm['name']!r}", reference,
+                                     f"Levels: {', '.join(map(repr, levels))}."))
+        if str(reference) != levels[0] and bvar not in factor_levels:
+            raise ValueError(message(func, "reference", "the first level for an integer-coded C(x) group",
+                                     reference, "Recode the column as text (or a categorical with the "
+                                     "reference first) to choose another reference."))
+        if str(reference) != levels[0]:
+            lv = [str(reference)] + [v for v in factor_levels[bvar] if v != str(reference)]
+            enc[bvar] = enc[bvar].cat.reorder_categories(lv)
+            X, names, terms, spec, grid_factors = _encode(parsed.fixed, enc, func)
+            bterm = next(t for t in terms if t["name"] == bterm["name"])
+            levels = [str(v) for v in grid_factors[bvar]]
+    if len(levels) < 2:
+        raise ValueError(message(func, "formula", "a group term with at least two levels",
+                                 f"{bterm['name']!r} with only {levels!r}"))
+    rank = np.linalg.matrix_rank(X)
+    if rank < X.shape[1]:
+        empty = [n for j, n in enumerate(names) if not np.any(X[:, j] != 0)]
+        raise ValueError(message(func, "formula", "terms that the data can estimate (a full-rank design)",
+                                 formula, (f"Columns without any post: {empty}: a combination of levels has no "
+                                           "posts. " if empty else "") + "Drop or merge the empty levels, or "
+                                 "remove the interaction that needs them."))
+    groups = group_labels = None
+    rand_codes, rand_labels = [], []
+    for term in parsed.random:
+        cols = term.split(":")
+        keyframe = pd.DataFrame({c: labels_of(frame[c]) if not pd.api.types.is_numeric_dtype(frame[c])
+                                 else frame[c] for c in cols})
+        codes = keyframe.groupby(cols, sort=True, observed=True).ngroup().to_numpy(dtype=np.int64)
+        first = keyframe.groupby(cols, sort=True, observed=True).head(1)
+        order = np.argsort(codes[first.index.to_numpy()], kind="stable")
+        labs = [":".join(str(v) for v in row) for row in first.iloc[order].itertuples(index=False)]
+        rand_codes.append(codes)
+        rand_labels.append(labs)
+    if subject is not None and parsed.random:
+        raise ValueError(message(func, "subject", "None when the formula has random effects", subject,
+                                 "With a formula, random intercepts are written (1|account); subject= names the "
+                                 "clustering column only for cov_type='cluster' (a GLM with cluster-robust "
+                                 "standard errors)."))
+    if parsed.random:
+        subject_name = parsed.random[0]
+        groups = rand_codes[0] if len(rand_codes) == 1 else rand_codes
+        group_labels = rand_labels[0]
+    elif subject is not None:
+        subject_name = subject
+        codes, uniques = pd.factorize(frame[subject].astype("object"), sort=True)
+        groups, group_labels = codes.astype(np.int64), [str(u) for u in uniques]
+    else:
+        subject_name = None
+    Xz = zero_names = None
+    if zero_rhs is not None:
+        mz = _model_matrix(zero_rhs, enc, func, "zero_formula")
+        Xz = mz.to_numpy(dtype=float)
+        zero_names = [f"zero[{c}]" for c in mz.columns]
+        if "Intercept" not in list(mz.columns):
+            raise ValueError(message(func, "zero_formula", "a zero part with an intercept", zero_formula))
+    return Design(y=y.astype(float), X=X, names=names, offset=offset, groups=groups, group_labels=group_labels,
+                  levels=levels, reference=levels[0], between_columns=list(bterm["columns"]), covariate_info=[],
+                  n_dropped=int((~keep).sum()), dv=parsed.dv, between=bterm["name"], exposure=parsed.exposure,
+                  subject=subject_name, frame=frame, terms=tuple(terms), formula=formula, model_spec=spec,
+                  grid_factors=grid_factors, grid_numeric=grid_numeric, between_variable=bvar,
+                  random_terms=tuple(parsed.random), random_labels=tuple(rand_labels), Xz=Xz,
+                  zero_names=zero_names)

@@ -8,24 +8,99 @@ from scipy import stats
 from .._validation import check_option, check_probability, message, warn
 from ..stats.cluster import FEW_SUBJECTS
 from ..stats.multitest import check_p_adjust
-from ._design import build_design
-from .emmeans import contrast_rows, grid_rows, marginal_means, pairwise_contrasts, rate_ratios
+from ._design import build_design, build_formula_design
+from .emmeans import (contrast_rows, grid_rows, interaction_note, marginal_means, pairwise_contrasts, rate_ratios,
+                      ratio_rows)
 from .glm import fit_glm
 from .glmm import fit_glmm
 from .results import EngagementModel
 from .robust import check_clusters, cr2_vcov
 
-FAMILIES = ("poisson", "negbin", "zinb", "hurdle_negbin")
+FAMILIES = ("poisson", "negbin", "zinb", "hurdle_negbin", "zip", "hurdle_poisson")
+ZERO_FAMILIES = ("zinb", "hurdle_negbin", "zip", "hurdle_poisson")
+NO_THETA = ("poisson", "zip", "hurdle_poisson")
+
+
+def _zero_design(design):
+    """The zero-part design when it has predictors (None: intercept only, the engines' default)."""
+    return design.Xz if design.Xz is not None and design.Xz.shape[1] > 1 else None
+
+
+def _standardised(X):
+    """``X = Xs A``: every column other than the intercept and 0/1 indicators centred and scaled in Xs.
+
+    The GLMM's optimiser works on Xs (an uncentred covariate such as page likes ~ 1e5 made its Hessian
+    ill-conditioned: overflow in the line search, negative variances); coefficients are mapped back with
+    ``beta = A^-1 beta_s``, covariances with ``A^-1 V A^-T``. Returns ``(X, None)`` when nothing needs it.
+    """
+    if not np.all(X[:, 0] == 1.0):
+        return X, None
+    A = np.eye(X.shape[1])
+    Xs = X.copy()
+    for j in range(1, X.shape[1]):
+        col = X[:, j]
+        if np.all((col == 0.0) | (col == 1.0)):
+            continue
+        m, sd = float(col.mean()), float(col.std())
+        if sd > 0:
+            Xs[:, j] = (col - m) / sd
+            A[0, j], A[j, j] = m, sd
+    return (X, None) if np.array_equal(A, np.eye(X.shape[1])) else (Xs, A)
+
+
+def _back_transformed(fit, A, p):
+    """The GLMM fit dict of Xs expressed for X (see :func:`_standardised`)."""
+    Ai = np.linalg.inv(A)
+    out = dict(fit)
+    out["beta"] = Ai @ np.asarray(fit["beta"], dtype=float)
+    if fit.get("vcov") is not None:
+        out["vcov"] = Ai @ fit["vcov"] @ Ai.T
+    for key in ("par", "par_negbin"):
+        if fit.get(key) is not None:
+            v = np.array(fit[key], dtype=float)
+            v[:p] = Ai @ v[:p]
+            out[key] = v
+    for key, M in (("vcov_all", Ai), ("hessian", A.T)):
+        if fit.get(key) is not None:
+            k = fit[key].shape[0]
+            B = np.eye(k)
+            B[:p, :p] = M
+            nan = np.isnan(fit[key])      # rows of a variance at 0 stay NaN (B is the identity there)
+            out[key] = B @ np.where(nan, 0.0, fit[key]) @ B.T
+            out[key][nan] = np.nan
+    return out
 
 
 def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True):
-    if design.subject is not None and cov_type == "model":
-        return fit_glmm(design.y, X, design.offset, design.groups, family, n_agq=n_agq, start=start,
-                        hessian=hessian)
-    if family in ("zinb", "hurdle_negbin"):
-        from .zero import fit_zero_model
-        return fit_zero_model(design.y, X, design.offset, family)
-    return fit_glm(design.y, X, design.offset, family)
+    # numpy's overflow/invalid warnings from the optimisers' probes (e.g. exp of a huge linear predictor on the
+    # way to the optimum) are not the user's business: the fits check their own convergence and say so in a
+    # ToolkitWarning; only those leave fit_engagement_model
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        if design.subject is not None and cov_type == "model":
+            extra = {}
+            if family in ZERO_FAMILIES:     # the zero part: its design, or the intercept only
+                extra["Xz"] = design.Xz if design.Xz is not None else np.ones((design.n, 1))
+            Xs, A = _standardised(X)
+            if A is not None and start is not None:
+                start = np.array(start, dtype=float)
+                start[:X.shape[1]] = A @ start[:X.shape[1]]
+            fit = fit_glmm(design.y, Xs, design.offset, design.groups, family, n_agq=n_agq, start=start,
+                           hessian=hessian, **extra)
+            return fit if A is None else _back_transformed(fit, A, X.shape[1])
+        if family in ZERO_FAMILIES:
+            from .zero import fit_zero_model
+            if _zero_design(design) is not None:
+                return fit_zero_model(design.y, X, design.offset, family, Xz=_zero_design(design))
+            return fit_zero_model(design.y, X, design.offset, family)
+        return fit_glm(design.y, X, design.offset, family)
+
+
+def between_test_columns(design) -> list:
+    """Columns dropped by the test of `between`: its own and those of every term that contains it."""
+    if not design.terms:
+        return list(design.between_columns)
+    bfac = next(t["factors"] for t in design.terms if t["columns"] == list(design.between_columns))
+    return sorted(j for t in design.terms if bfac <= t["factors"] for j in t["columns"])
 
 
 def _fit_without_zero_levels(design, zeros, family, n_agq):
@@ -41,7 +116,9 @@ def _fit_without_zero_levels(design, zeros, family, n_agq):
     dropped = {design.between_columns[z["index"] - 1] for z in zeros}
     cols = [j for j in range(design.X.shape[1]) if j not in dropped and np.any(design.X[rest, j] != 0)]
     groups = None
-    if design.groups is not None:
+    if isinstance(design.groups, list):
+        groups = [np.unique(g[rest], return_inverse=True)[1] for g in design.groups]
+    elif design.groups is not None:
         groups = np.unique(design.groups[rest], return_inverse=True)[1]
     if groups is not None:
         sub = fit_glmm(design.y[rest], design.X[rest][:, cols], design.offset[rest], groups, family, n_agq=n_agq)
@@ -96,7 +173,8 @@ def _few_subjects_caveat(design, subject, between) -> str:
         return ""
     from .separation import membership
     M = membership(design)
-    fewest = min(int(np.unique(design.groups[M[:, j] > 0]).size) for j in range(M.shape[1]))
+    g = design.groups[0] if isinstance(design.groups, list) else design.groups
+    fewest = min(int(np.unique(g[M[:, j] > 0]).size) for j in range(M.shape[1]))
     if fewest >= FEW_SUBJECTS:
         return ""
     return (f"; CAUTION: as few as {fewest} {subject}(s) in a level of {between}: with fewer than {FEW_SUBJECTS} "
@@ -150,9 +228,10 @@ def overdispersion_lr_test(loglik_negbin, loglik_poisson) -> dict:
                       "p = 1/2 P(chi2_1 > LR), the 50:50 mixture of chi2_0 and chi2_1 (Self & Liang 1987)"}
 
 
-def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), subject=None, family="negbin",
-                         reference=None, confidence_level=0.95, p_adjust="holm", nan_policy="raise",
-                         mixed="level", per=1000, cov_type="model", n_agq=1) -> EngagementModel:
+def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=None, covariates=(), subject=None,
+                         family="negbin", zero_formula=None, reference=None, confidence_level=0.95, p_adjust="holm",
+                         nan_policy="raise", mixed="level", per=1000, cov_type="model",
+                         n_agq=1) -> EngagementModel:
     """Compare engagement counts between departments with a count model (GLM or GLMM).
 
     The count `dv` (e.g. comments) is modelled directly, with the exposure (e.g. reach) as a log
@@ -163,10 +242,25 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
     ----------
     data : pandas.DataFrame
         Long form, one row per post.
-    dv : str
-        Count column (non-negative whole numbers). Never a rate: pass the denominator as `exposure`.
-    between : str
-        Group column (usually 'department'). The first level (category order) is the reference.
+    formula : str, optional
+        The model in lme4/glmmTMB syntax instead of `dv`/`exposure`/`covariates`/`subject`, e.g.
+        ``"comments ~ department * platform + paid + offset(log(reach)) + (1|account) + (1|week)"``. The fixed
+        part follows R/patsy (formulaic): ``a * b`` is ``a + b + a:b``, ``C(x)`` makes an integer-coded column
+        a factor, numeric columns enter linearly; treatment coding with the first level (category order;
+        integer codes numerically; text in ``config.DEPARTMENTS`` order, then alphabetically) as reference;
+        term names as patsy/R (``department[T.PR]:platform[T.X]``). ``offset(log(x))`` makes `x` the exposure.
+        ``(1|g)`` adds a random intercept per g (GLMM); ``(1|a) + (1|b)`` crossed, ``(1|a/b)`` (= ``(1|a) +
+        (1|a:b)``) nested intercepts; random slopes ``(x|g)`` are refused. **The first main effect of the fixed
+        part plays the role of `between`** (rate ratios, contrasts, marginal means and row 0 of ``test``),
+        unless `between` names another main effect. For cluster-robust standard errors write no random term
+        and pass `subject` with ``cov_type="cluster"``. The keyword API builds the same model (tested to
+        1e-10).
+    dv : str, optional
+        Count column (non-negative whole numbers). Never a rate: pass the denominator as `exposure`. Required
+        without `formula`; not allowed with it.
+    between : str, optional
+        Group column (usually 'department'). The first level (category order; integer codes numerically) is the
+        reference. Required without `formula`; with it, optionally the name of the focal main-effect term.
     exposure : str, optional
         Positive exposure column (e.g. 'reach'); enters as ``offset = log(exposure)``.
     covariates : sequence of str, default ()
@@ -175,11 +269,16 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
         Clustering column (e.g. 'account'). With ``cov_type="model"`` (default) a random intercept per
         subject is added (GLMM, Laplace ML); with ``cov_type="cluster"`` a GLM is fitted and its standard
         errors are made cluster-robust by subject (CR2 sandwich with small-sample degrees of freedom).
-    family : {"negbin", "poisson", "zinb", "hurdle_negbin"}, default "negbin"
-        NB2 with dispersion theta estimated by ML, Poisson, or zero-inflated / hurdle NB (GLM only; the zero
-        part has an intercept only and appears as the term ``zero[Intercept]``: logit of the structural-zero
-        probability for "zinb", logit of P(count > 0) for "hurdle_negbin", as in pscl). Rate ratios, contrasts
-        and marginal means then refer to the count component.
+    family : {"negbin", "poisson", "zinb", "hurdle_negbin", "zip", "hurdle_poisson"}, default "negbin"
+        NB2 with dispersion theta estimated by ML, Poisson, or zero-inflated / hurdle NB or Poisson (GLM, or GLMM
+        with random intercepts in the count part as glmmTMB's ``ziformula``; the zero part has an intercept only
+        unless `zero_formula` is given, and appears as the terms ``zero[...]``: logit of the structural-zero
+        probability for "zinb"/"zip", logit of P(count > 0) for the hurdle families, as in pscl -- glmmTMB's
+        truncated families model P(count = 0), the opposite sign). Rate ratios, contrasts and marginal means
+        then refer to the count component.
+    zero_formula : str, optional
+        With a `formula` and a zero family: the zero part's predictors as a one-sided formula,
+        e.g. ``"~ paid"`` (default intercept only); terms ``zero[Intercept]``, ``zero[paid[T.True]]``, ...
     reference : str, optional
         Reference level of `between` (default: its first level).
     confidence_level : float, default 0.95
@@ -215,7 +314,14 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
         second row, test "overdispersion", is the boundary-aware likelihood-ratio test of NB2 against Poisson),
         ``fit_statistics`` (model, family, n, n_groups, n_dropped, loglik, aic, bic, theta -- ``inf`` when the
         NB2 dispersion is at its Poisson boundary, nan for Poisson --, random_intercept_sd, cov_type, converged,
-        iterations), plus ``loglik``, ``settings``, ``raw``, ``summary()`` and an HTML view.
+        iterations; ``random_intercept_sd`` is the first random term's SD), ``random_effects`` (term, n_groups,
+        sd: one row per random-intercept term, empty for a GLM), ``terms`` (term, test, type, statistic, df,
+        p_value, method: one test per term, likelihood-ratio type II, computed on first access; see
+        :func:`toolkit.models.term_tests`), plus ``loglik``, ``settings``, ``raw``, ``summary()`` and an HTML
+        view. With an interaction involving `between`, row 0 of ``test`` drops `between` *and* the terms that
+        contain it (does `between` matter at any level of the other factors?), and ``emmeans``, ``contrasts`` and
+        ``rate_ratios`` average over the interacting factors (equal weights, as R's emmeans; ``contrasts.method``
+        says so); comparisons within each level: :func:`toolkit.models.emmeans` with ``by=``.
         With ``cov_type="cluster"`` the columns stay the same: ``statistic`` is a t statistic, ``p_value`` and
         ``ci_low``/``ci_high`` use the t distribution with each row's Satterthwaite degrees of freedom (full
         precision in ``raw["df"]``: arrays ``coefficients``, ``rate_ratios``, ``contrasts``, ``emmeans`` in the
@@ -280,7 +386,14 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
     log-likelihood (the fit without those posts), and a first level without events is replaced as the
     reference. ``cov_type="cluster"`` refuses such data.
 
-    Validated against ``MASS::glm.nb`` / ``glm(family = poisson)`` (UCI Facebook metrics) and
+    Numeric columns other than 0/1 indicators are centred and scaled inside the GLMM's optimiser and the
+    coefficients and covariance mapped back exactly (an uncentred covariate such as page likes ~ 1e5 otherwise
+    made the Laplace Hessian ill-conditioned). Only ToolkitWarnings leave this function.
+
+    Formula API validated against ``MASS::glm.nb(comments ~ Type * Paid + offset(log(reach)))`` and
+    ``glmmTMB(... + (1 | month), family = nbinom2)`` with ``drop1``, ``car::Anova`` and ``emmeans(~ Type | Paid)``,
+    crossed and nested random intercepts, and integer-coded groups in R's factor order (tests/reference/
+    models_formula/). Validated against ``MASS::glm.nb`` / ``glm(family = poisson)`` (UCI Facebook metrics) and
     ``glmmTMB(..., family = nbinom2 / poisson)`` (UCI Live sellers in Thailand) and ``emmeans(...,
     offset = log(1000), type = "response")``; R scripts, outputs and agreement in tests/reference/models/.
     Cluster-robust inference validated against clubSandwich 0.5.8 (``vcovCR(type = "CR2")``, ``coef_test(test =
@@ -320,6 +433,10 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
     'comments per 1,000 reach'
     >>> m.fit_statistics[["model", "family", "n_groups"]].values.tolist()
     [['GLMM', 'negbin', 12]]
+    >>> f = tk.models.fit_engagement_model(sim.data, formula="comments ~ department * content_type"
+    ...                                    " + offset(log(reach)) + (1|account)")
+    >>> f.terms[["term", "test", "type"]].values.tolist()[-1]
+    ['department:content_type', 'likelihood_ratio', 'II']
     """
     func = "fit_engagement_model"
     check_option(family, FAMILIES, func, "family")
@@ -330,32 +447,83 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
         raise ValueError(message(func, "n_agq", "a positive integer", n_agq))
     if isinstance(per, bool) or not isinstance(per, (int, float)) or not per > 0:
         raise ValueError(message(func, "per", "a positive number", per))
-    if cov_type == "cluster" and subject is None:
+    if cov_type == "cluster" and subject is None and formula is None:
         raise ValueError(message(func, "cov_type", "'model' when `subject` is not given", cov_type,
                                  "Cluster-robust standard errors need the clustering column, e.g. "
                                  "subject='account'."))
-    if subject is not None and family in ("zinb", "hurdle_negbin") and cov_type == "model":
-        raise ValueError(message(func, "family", "'negbin' or 'poisson' when `subject` is given", family,
-                                 "Zero-inflated and hurdle models are available as GLMs only (without "
-                                 "`subject`); for account-robust standard errors use family='negbin' with "
-                                 "cov_type='cluster'."))
-    if cov_type == "cluster" and family in ("zinb", "hurdle_negbin"):
+    if cov_type == "cluster" and family in ZERO_FAMILIES:
         raise ValueError(message(func, "family", "'negbin' or 'poisson' when cov_type='cluster'", family,
                                  "Cluster-robust (CR2) standard errors are implemented for the Poisson and NB2 "
                                  "GLMs; fit the zero-inflated or hurdle model without `subject`, or use "
                                  "family='negbin' with cov_type='cluster'."))
-    design = build_design(data, dv=dv, between=between, exposure=exposure, covariates=covariates,
-                          subject=subject, reference=reference, mixed=mixed, nan_policy=nan_policy, func=func)
-    if subject is not None and cov_type == "model":
-        if len(design.group_labels) < 3:
-            raise ValueError(message(func, "subject", "a column with at least 3 distinct values",
-                                     f"{len(design.group_labels)} value(s) in {subject!r}",
-                                     "A random intercept needs several accounts; pass subject=None."))
+    if formula is not None:
+        given = [name for name, v in (("dv", dv), ("exposure", exposure), ("covariates", covariates)) if v]
+        if given:
+            raise ValueError(message(func, given[0], "left out when `formula` is given", locals()[given[0]],
+                                     "Give the model either as a formula (count, terms, offset(log(exposure)), "
+                                     "(1|account)) or with dv=/between=/exposure=/covariates=/subject=, not both."))
+        if mixed != "level":
+            raise ValueError(message(func, "mixed", "'level' with a formula", mixed,
+                                     "Multiple-membership coding is available with the keyword API only."))
+        if subject is not None and cov_type == "model":
+            raise ValueError(message(func, "subject", "None with a formula and cov_type='model'", subject,
+                                     f"Write the random intercept into the formula: '+ (1|{subject})'; subject= "
+                                     "names the clustering column only for cov_type='cluster'."))
+
+        def make_design(ref):
+            return build_formula_design(data, formula=formula, zero_formula=zero_formula, between=between,
+                                        subject=subject, reference=ref, nan_policy=nan_policy, func=func)
+        design = make_design(reference)
+        if cov_type == "cluster" and design.random_terms and subject is None:
+            raise ValueError(message(func, "cov_type", "'model' when the formula has random effects", cov_type,
+                                     "For cluster-robust standard errors write the formula without (1|...) and "
+                                     "pass subject='account'."))
+        if design.Xz is not None and family not in ZERO_FAMILIES:
+            raise ValueError(message(func, "zero_formula", f"None unless family is one of {list(ZERO_FAMILIES)}",
+                                     zero_formula))
+        dv, between, exposure, subject = design.dv, design.between, design.exposure, design.subject
+        covariates = tuple(t["name"] for t in design.terms if t["name"] != between)
+    else:
+        if dv is None or between is None:
+            raise TypeError(message(func, "dv" if dv is None else "between", "given (or the model given as "
+                                    "formula=)", None, "e.g. fit_engagement_model(posts, dv='comments', "
+                                    "between='department') or formula='comments ~ department'."))
+        if zero_formula is not None:
+            raise ValueError(message(func, "zero_formula", "None with the keyword API", zero_formula,
+                                     "Give the model as formula= to use a zero part with predictors."))
+
+        def make_design(ref):
+            return build_design(data, dv=dv, between=between, exposure=exposure, covariates=covariates,
+                                subject=subject, reference=ref, mixed=mixed, nan_policy=nan_policy, func=func)
+        design = make_design(reference)
+    if n_agq > 1 and cov_type == "model" and (isinstance(design.groups, list) or family in ZERO_FAMILIES):
+        raise ValueError(message(func, "n_agq", "1 (Laplace) with several random terms or a zero part", n_agq,
+                                 "Adaptive Gauss-Hermite quadrature is available for one random intercept "
+                                 "without zero part (as in lme4 and glmmTMB)."))
+    if cov_type == "cluster" and design.subject is None:
+        raise ValueError(message(func, "cov_type", "'model' when `subject` is not given", cov_type,
+                                 "Cluster-robust standard errors need the clustering column, e.g. "
+                                 "subject='account'."))
+    if design.subject is not None and cov_type == "model":
+        for term, labels in zip(design.random_terms, design.random_labels):
+            if len(labels) < 3 and formula is None:
+                raise ValueError(message(func, "subject", "a column with at least 3 distinct values",
+                                         f"{len(labels)} value(s) in {subject!r}",
+                                         "A random intercept needs several accounts; pass subject=None."))
+            if len(labels) < 3:
+                raise ValueError(message(func, "formula", "random-intercept terms with at least 3 groups each",
+                                         f"{len(labels)} value(s) in {term!r}",
+                                         f"A random intercept needs several groups; remove (1|{term})."))
     zeros = []
     if family in ("poisson", "negbin"):
-        design, zeros = _zero_event_levels(design, rebuild=lambda ref: build_design(
-            data, dv=dv, between=between, exposure=exposure, covariates=covariates, subject=subject, reference=ref,
-            mixed=mixed, nan_policy=nan_policy, func=func), reference=reference, cov_type=cov_type, func=func)
+        design, zeros = _zero_event_levels(design, rebuild=make_design, reference=reference, cov_type=cov_type,
+                                           func=func)
+        if zeros and len(between_test_columns(design)) > len(design.between_columns):
+            raise ValueError(message(func, "formula", f"every level of {between!r} with at least one event when "
+                                     f"{between!r} is in an interaction", formula,
+                                     f"{between} {zeros[0]['level']!r} has 0 events in {zeros[0]['n_posts']} posts: "
+                                     "its interaction rates are not estimable. Drop or merge that level, or fit "
+                                     "without the interaction."))
     if cov_type == "cluster":
         check_clusters(design, func)
     if zeros:
@@ -373,7 +541,7 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
         cr2 = cr2_vcov(fit, design.X, design.y, design.groups, labels=design.group_labels, func=func)
         vcov = cr2.vcov
         dfs = {"coefficients": cr2.satterthwaite_df(np.eye(len(beta))),
-               "rate_ratios": cr2.satterthwaite_df(np.eye(len(beta))[design.between_columns]),
+               "rate_ratios": cr2.satterthwaite_df(ratio_rows(design)),
                "contrasts": cr2.satterthwaite_df(contrast_rows(design)),
                "emmeans": cr2.satterthwaite_df(grid_rows(design))}
     # with a zero-event level its coefficient is -inf: the Wald rows below are replaced by likelihood answers
@@ -388,21 +556,22 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
         coefficients = pd.DataFrame({
             "term": design.names, "estimate": beta, "std_error": se, "statistic": beta / se,
             "p_value": p_coef, "ci_low": beta - crit * se, "ci_high": beta + crit * se})
-        if family in ("zinb", "hurdle_negbin"):
-            gz, sz = fit["zero_coef"], fit["zero_se"]
-            zero_row = pd.DataFrame([{"term": "zero[Intercept]", "estimate": gz, "std_error": sz, "statistic": gz / sz,
-                                      "p_value": 2 * stats.norm.sf(abs(gz / sz)), "ci_low": gz - z * sz,
-                                      "ci_high": gz + z * sz}])
+        if family in ZERO_FAMILIES:
+            gz, sz = np.atleast_1d(fit["zero_coef"]), np.atleast_1d(fit["zero_se"])
+            zero_row = pd.DataFrame({"term": design.zero_names or ["zero[Intercept]"], "estimate": gz,
+                                     "std_error": sz, "statistic": gz / sz,
+                                     "p_value": 2 * stats.norm.sf(np.abs(gz / sz)), "ci_low": gz - z * sz,
+                                     "ci_high": gz + z * sz})
             coefficients = pd.concat([coefficients, zero_row], ignore_index=True)
         df_of = (lambda table: None) if dfs is None else dfs.get    # t reference with cov_type="cluster"
         rr = rate_ratios(design, beta, vcov, confidence_level=confidence_level, df=df_of("rate_ratios"))
         emm = marginal_means(design, beta, vcov, per=per, confidence_level=confidence_level, df=df_of("emmeans"))
-        if family in ("zinb", "hurdle_negbin"):
+        if family in ZERO_FAMILIES:
             emm["unit"] = emm["unit"] + " (count component)"
         con = pairwise_contrasts(design, beta, vcov, confidence_level=confidence_level, p_adjust=p_adjust,
                                  df=df_of("contrasts"))
 
-    con["method"] = "Wald z" if dfs is None else "Wald t (CR2, Satterthwaite df)"
+    con["method"] = ("Wald z" if dfs is None else "Wald t (CR2, Satterthwaite df)") + interaction_note(design)
 
     # a department without events: likelihood-based answers instead of Wald rows at a diverged estimate
     zero_notes, ll_sup = [], None
@@ -431,18 +600,24 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
     # test of the department effect
     bc = design.between_columns
     if cov_type == "cluster":
-        htz = cr2.wald_htz(beta, np.eye(len(beta))[bc])
+        tested = between_test_columns(design)
+        with_terms = [t["name"] for t in design.terms if set(t["columns"]) <= set(tested) and t["columns"] != list(bc)]
+        htz = cr2.wald_htz(beta, np.eye(len(beta))[tested])
         dfs["test"] = htz["df_denom"]
         test = pd.DataFrame([{"test": "wald", "statistic": htz["statistic"], "df": htz["df_num"],
                               "p_value": htz["p_value"],
-                              "method": f"Wald F test of {between} with CR2 cluster-robust (by {subject}) covariance, "
-                                        f"Hotelling T-squared approximation (HTZ): F({len(bc)}, "
+                              "method": f"Wald F test of {between}"
+                                        + (f" and its interactions ({', '.join(with_terms)})" if with_terms else "")
+                                        + f" with CR2 cluster-robust (by {subject}) covariance, "
+                                        f"Hotelling T-squared approximation (HTZ): F({len(tested)}, "
                                         f"{htz['df_denom']:.4g}); Satterthwaite t elsewhere"}])
         _warn_few_df(func, design, dfs, htz)
     else:
-        keep = [j for j in range(design.X.shape[1]) if j not in bc]
+        dropped_cols = between_test_columns(design)
+        keep = [j for j in range(design.X.shape[1]) if j not in dropped_cols]
         start0 = None
-        if is_glmm_fit := (subject is not None and cov_type == "model" and not zeros):
+        single = not isinstance(design.groups, list) and family in ("poisson", "negbin")
+        if subject is not None and cov_type == "model" and not zeros and single:
             # warm start of the reduced GLMM: the full fit without the `between` coefficients
             par_full = fit.get("par_negbin", fit["par"])   # at the theta boundary: NB layout, log theta = bound
             start0 = np.r_[par_full[keep], par_full[design.X.shape[1]:]]
@@ -456,9 +631,14 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
                     hessian=False)
         # with a zero-event level the full model's supremum is the fit without its posts (they contribute 0)
         stat = max(2.0 * ((fit["loglik"] if ll_sup is None else max(ll_sup, fit["loglik"])) - fit0["loglik"]), 0.0)
-        test = pd.DataFrame([{"test": "likelihood_ratio", "statistic": stat, "df": float(len(bc)),
-                              "p_value": float(stats.chi2.sf(stat, len(bc))),
+        with_terms = [t["name"] for t in design.terms if set(t["columns"]) <= set(dropped_cols)
+                      and t["columns"] != list(bc)]
+        test = pd.DataFrame([{"test": "likelihood_ratio", "statistic": stat, "df": float(len(dropped_cols)),
+                              "p_value": float(stats.chi2.sf(stat, len(dropped_cols))),
                               "method": f"likelihood-ratio test of {between}: the model refitted without it"
+                                        + (f" and its interactions ({', '.join(with_terms)}): does {between} "
+                                           "matter at all, at any level of the terms it interacts with"
+                                           if with_terms else "")
                                         + _few_subjects_caveat(design, subject, between)}])
 
     if family == "negbin" and subject is None:
@@ -467,7 +647,8 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
                          ignore_index=True)
 
     is_glmm = subject is not None and cov_type == "model"
-    k_par = len(beta) + (0 if family == "poisson" else 1) + (1 if is_glmm else 0) + fit.get("extra_params", 0)
+    n_random = len(design.random_terms) if is_glmm else 0
+    k_par = len(beta) + (0 if family in NO_THETA else 1) + n_random + fit.get("extra_params", 0)
     ll = fit["loglik"] if ll_sup is None else max(ll_sup, fit["loglik"])
     if fit.get("theta_at_boundary"):
         theta = np.inf
@@ -478,14 +659,20 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
         "n_groups": len(design.group_labels) if design.group_labels is not None else np.nan,
         "n_dropped": design.n_dropped, "loglik": ll, "aic": -2 * ll + 2 * k_par,
         "bic": -2 * ll + np.log(design.n) * k_par, "theta": theta,
-        "random_intercept_sd": fit["sigma"] if is_glmm else np.nan,
+        "random_intercept_sd": float(np.atleast_1d(fit["sigma"])[0]) if is_glmm else np.nan,
         "cov_type": "laplace" if is_glmm and n_agq == 1 else (f"agq{n_agq}" if is_glmm else
                                                               "cluster_cr2" if cov_type == "cluster" else cov_type),
         "converged": bool(fit["converged"]), "iterations": int(fit["iterations"])}])
-    if fit.get("boundary"):
+    at_zero = [t for t, b in zip(design.random_terms, np.atleast_1d(fit.get("boundary", False))) if b] \
+        if is_glmm else []
+    if at_zero and len(design.random_terms) == 1:
         warn(f"{func}: the random-intercept SD of {subject!r} is estimated at 0 (boundary): the accounts vary "
              "no more than the NB/Poisson noise implies, and the GLMM reduces to the GLM. Estimates are valid; "
              "the standard errors treat the SD as fixed at 0.")
+    elif at_zero:
+        warn(f"{func}: the random-intercept SD of {', '.join(map(repr, at_zero))} is estimated at 0 (boundary): "
+             "those groups vary no more than the other terms and the NB/Poisson noise imply. Estimates are valid; "
+             "the standard errors treat those SDs as fixed at 0.")
     if fit.get("theta_at_boundary"):
         warn(f"{func}: the counts show no overdispersion beyond Poisson; theta is at its boundary (infinity) and "
              "the model reduces to Poisson. Estimates, standard errors and the log-likelihood are the Poisson "
@@ -498,14 +685,21 @@ def fit_engagement_model(data, *, dv, between, exposure=None, covariates=(), sub
     if cov_type != "cluster" and not fit0.get("converged", True):
         warn(f"{func}: the model without {between!r} (the likelihood-ratio test's reduced model) did not fully "
              "converge (check raw['fit_without_between']); the test may be inaccurate.")
-    settings = {"dv": dv, "between": between, "exposure": exposure, "covariates": tuple(covariates),
+    random_effects = pd.DataFrame({
+        "term": list(design.random_terms) if is_glmm else [],
+        "n_groups": [len(lab) for lab in design.random_labels] if is_glmm else [],
+        "sd": [float(v) for v in np.atleast_1d(fit["sigma"])] if is_glmm else []},
+        columns=["term", "n_groups", "sd"])
+    settings = {"formula": formula, "zero_formula": zero_formula,
+                "dv": dv, "between": between, "exposure": exposure, "covariates": tuple(covariates),
                 "subject": subject, "family": family, "reference": design.reference,
                 "confidence_level": confidence_level, "p_adjust": p_adjust, "nan_policy": nan_policy,
                 "mixed": mixed, "per": per, "cov_type": cov_type, "n_agq": n_agq}
     raw = {"fit": fit, "fit_without_between": None if cov_type == "cluster" else fit0, "design": design,
            "vcov": vcov, "df": dfs, "cluster_robust": cr2}
     return EngagementModel(coefficients=coefficients, rate_ratios=rr, contrasts=con, emmeans=emm, test=test,
-                           fit_statistics=fit_statistics, loglik=float(ll), settings=settings, raw=raw)
+                           fit_statistics=fit_statistics, loglik=float(ll), settings=settings, raw=raw,
+                           random_effects=random_effects)
 
 
 def _warn_few_df(func, design, dfs, htz):

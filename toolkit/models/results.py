@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -36,6 +37,13 @@ class EngagementModel:
         The call's options (dv, between, exposure, covariates, subject, family, ...).
     raw : dict
         Underlying fit results for experts (beta, vcov, theta, modes, Hessian, design).
+    random_effects : DataFrame
+        term, n_groups, sd: one row per random-intercept term of a GLMM (empty for a GLM).
+    terms : DataFrame
+        term, test, type, statistic, df, p_value, method: one test per model term (computed on first access).
+        Likelihood-ratio tests, type II (each term against the model without it and without the terms that
+        contain it); with ``cov_type="cluster"`` CR2 Wald (HTZ) tests. Other kinds:
+        :func:`toolkit.models.term_tests`.
     """
 
     coefficients: pd.DataFrame
@@ -47,6 +55,14 @@ class EngagementModel:
     loglik: float
     settings: dict = field(default_factory=dict)
     raw: Any = field(default=None, repr=False, compare=False)
+    random_effects: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def terms(self) -> pd.DataFrame:
+        """One test per model term (see the class docstring); computed once, on first access."""
+        from .terms import term_tests
+        test = "wald" if self.settings.get("cov_type") == "cluster" else "likelihood_ratio"
+        return term_tests(self, test=test, type="II")
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficient table (tidy, one row per term)."""
