@@ -338,23 +338,44 @@ def test_half_or_fewer_failures_are_still_row_level_repairs():
 # ---------------------------------------------------------------------------------------------
 # 6. folders name every file they skip
 # ---------------------------------------------------------------------------------------------
-def test_folder_names_skipped_files(tmp_path):
+def _workbook(path, rows):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    for r in rows:
+        wb.active.append(r)
+    wb.save(path)
+
+
+def test_folder_names_skipped_files_and_reads_workbooks(tmp_path):
     folder = tmp_path / "exports"
     folder.mkdir()
     (folder / "march.csv").write_text("post_id,likes\np1,5\np2,6\n")
     (folder / "_april.csv").write_text("post_id,likes\np3,7\n")
-    (folder / "may.xlsx").write_bytes(b"PK")
+    _workbook(folder / "may.xlsx", [["May export"], ["post_id", "likes"], ["p4", 8], ["p1", 5]])
     (folder / "notes.json").write_text("{}")
     (folder / "old").mkdir()
     data, report = read_posts(folder)
-    assert data["post_id"].tolist() == ["p1", "p2"]
+    assert data["post_id"].tolist() == ["p1", "p2", "p4"]  # may.xlsx read; its copy of row p1 is a duplicate
+    assert _rules(report, "duplicate_row")["message"].str.contains("identical to row 1").all()
+    assert any(n.startswith("may.xlsx: Excel workbook") and "line 2" in n for n in report.notes)
     skipped = [n for n in report.notes if n.startswith("Skipped")]
-    assert len(skipped) == 4
+    assert len(skipped) == 3
     assert any("'_april.csv'" in n and "starts with '.' or '_'" in n and "pass a list of files" in n for n in skipped)
-    assert any("'may.xlsx'" in n and "Excel workbook" in n and "tk.read_posts(path)" in n for n in skipped)
     assert any("'notes.json'" in n for n in skipped) and any("'old'" in n and "folder" in n for n in skipped)
+    _accounted(data, report, 4)
     by_list, _ = read_posts([folder / "march.csv", folder / "_april.csv"])
     assert by_list["post_id"].tolist() == ["p1", "p2", "p3"]
+    lazy, report = read_posts(folder, engine="dask")
+    assert any("'may.xlsx'" in n and "engine='dask' reads only CSV/Parquet" in n for n in report.notes)
+
+
+def test_folder_workbook_without_openpyxl_is_named_with_the_fix(tmp_path, monkeypatch):
+    (tmp_path / "march.csv").write_text("post_id,likes\np1,5\n")
+    (tmp_path / "may.xlsx").write_bytes(b"PK")
+    monkeypatch.setitem(__import__("sys").modules, "openpyxl", None)  # import openpyxl now fails
+    data, report = read_posts(tmp_path)
+    assert data["post_id"].tolist() == ["p1"]
+    assert any("'may.xlsx'" in n and "pip install openpyxl" in n for n in report.notes)
 
 
 def test_folder_with_only_skipped_files_names_them(tmp_path):

@@ -53,6 +53,7 @@ import codecs
 import difflib
 import io
 import os
+import tempfile
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,8 +138,12 @@ def _skip_reason(path: Path) -> str | None:
                 ".DS_Store); pass a list of files to read it")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return ("an Excel workbook: a folder is read as CSV/Parquet partitions; read it alone with "
-                "tk.read_posts(path) and pandas.concat the tables, or save it as CSV in the folder")
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            return ("an Excel workbook, and openpyxl (needed to read it) is not installed: pip install openpyxl, "
+                    "or save it as CSV")
+        return None
     if suffix not in _COLLECTION_SUFFIXES:
         return f"not a .csv, .tsv, .txt or .parquet file"
     return None
@@ -154,22 +159,46 @@ def _read_collection(source, files, *, engine, strict, source_name, skipped=(), 
     if strict:
         raise ValueError(message(func, "strict", "False when reading a directory, glob or list of files", strict,
                                  "Read the files one by one with strict=True, or inspect the returned report."))
+    skipped = list(skipped)
+    total = sum(Path(f).stat().st_size for f in files if Path(f).exists())
+    chosen = engine if engine != "auto" else ("dask" if total > DASK_THRESHOLD_BYTES else "pandas")
+    excel = [Path(f) for f in files if Path(f).suffix.lower() in EXCEL_SUFFIXES]
+    explicit = bool(excel)  # hand read_posts_dask the list of partitions instead of the folder
+    if excel and chosen == "dask":
+        files = [f for f in files if Path(f) not in excel]
+        skipped += [(p.name, "an Excel workbook: engine='dask' reads only CSV/Parquet partitions; pass "
+                             "engine='pandas', or save it as CSV") for p in excel]
+        excel = []
     if not files:
         named = "; ".join(f"{n} ({r})" for n, r in skipped[:5])
         raise ValueError(message(func, "source", "a directory, glob or list matching at least one CSV/Parquet file",
                                  str(source), f"Skipped: {named}." if named else None))
     from ..distributed import read_posts_dask
 
-    total = sum(Path(f).stat().st_size for f in files if Path(f).exists())
-    chosen = engine if engine != "auto" else ("dask" if total > DASK_THRESHOLD_BYTES else "pandas")
-    data, report = read_posts_dask(source, source_name=source_name, **options)
-    report.note(f"read {len(files)} file(s), {total:,} bytes, with engine={chosen!r}"
-                + (f" (engine='auto': threshold {DASK_THRESHOLD_BYTES:,} bytes)" if engine == "auto" else ""))
-    for file_name, reason in skipped:
-        report.note(f"Skipped {file_name!r}: {reason}.")
-    if chosen == "dask":
-        return data, report
-    frame = data.compute().reset_index(drop=True)
+    with tempfile.TemporaryDirectory(prefix="read_posts_excel_") as tmp:
+        parts, excel_notes = [], []
+        for f in files:
+            if Path(f) in excel:  # one partition per file: the sheet as text, through a temporary Parquet copy
+                loaded = _read_excel(Path(f), sheet_name=0, header_row=None, duplicate_columns="raise")
+                copy = Path(tmp) / f"{Path(f).name}.parquet"
+                loaded.frame.to_parquet(copy)
+                parts.append(str(copy))
+                excel_notes.append(f"{Path(f).name}: Excel workbook, first sheet read as text (through a "
+                                   f"temporary copy named {copy.name!r} in the notes)"
+                                   + (f"; {'; '.join(loaded.notes[1:])}" if len(loaded.notes) > 1 else "") + ".")
+            else:
+                parts.append(str(f))
+        name = source_name if source_name is not None else str(source)
+        data, report = read_posts_dask(parts if explicit else source, source_name=name, **options)
+        report.note(f"read {len(files)} file(s), {total:,} bytes, with engine={chosen!r}"
+                    + (f" (engine='auto': threshold {DASK_THRESHOLD_BYTES:,} bytes)" if engine == "auto" else ""))
+        for text in excel_notes:
+            report.note(text)
+        for file_name, reason in skipped:
+            report.note(f"Skipped {file_name!r}: {reason}.")
+        if chosen == "dask":
+            return data, report
+        frame = data.compute().reset_index(drop=True)
     frame.attrs["source"] = report.source
     report.check(frame)
     return frame, report
@@ -905,11 +934,13 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
     return loaded
 
 
-def _detect_header(filled: np.ndarray, usable: np.ndarray) -> int:
+def _detect_header(filled: np.ndarray, usable: np.ndarray, first_only: np.ndarray) -> int:
     """Position of the header among the records: the first usable record that is not a title line.
 
     A title line (e.g. "Page posts export" or "Generated 2024-03-01" above the column names) has
-    fewer than half as many non-empty fields as a typical record of the file.
+    fewer than half as many non-empty fields as a typical record of the file, or only its first
+    field filled where typical records fill two or more (a header may leave a name blank, as
+    pandas' unnamed index column does, but not all names but the first).
     """
     first = np.flatnonzero(usable)
     if not len(first):
@@ -917,8 +948,8 @@ def _detect_header(filled: np.ndarray, usable: np.ndarray) -> int:
     typical = float(np.median(filled[first[:200]]))
     if typical < 2:
         return int(first[0])
-    enough = usable[:50] & (filled[:50] >= max(1.0, np.ceil(typical / 2)))
-    hits = np.flatnonzero(enough)
+    title = (filled[:50] < np.ceil(typical / 2)) | first_only[:50]
+    hits = np.flatnonzero(usable[:50] & ~title)
     return int(hits[0]) if len(hits) else int(first[0])
 
 
@@ -928,7 +959,9 @@ def _from_grid(grid: pd.DataFrame, counts, lines, name, kind, *, header_row, dup
     notes: list[str] = []
     n_rec = len(grid)
     head = grid.iloc[:200]
-    filled_head = (head.apply(lambda col: col.str.strip()) != "").sum(axis=1).to_numpy(dtype="int64")
+    nonempty = (head.apply(lambda col: col.str.strip()) != "").to_numpy(dtype=bool)
+    filled_head = nonempty.sum(axis=1).astype("int64")
+    first_only = (filled_head == 1) & nonempty[:, 0] if nonempty.shape[1] else np.zeros(len(head), dtype=bool)
     blank = np.zeros(n_rec, dtype=bool)
     if skip_blank and n_rec:
         one = counts == 1
@@ -947,7 +980,7 @@ def _from_grid(grid: pd.DataFrame, counts, lines, name, kind, *, header_row, dup
             notes.append(f"Header taken from line {int(lines[h])} (header_row={header_row}); the "
                          f"{int((~blank[:h]).sum())} non-blank line(s) above it are not data.")
     else:
-        h = _detect_header(np.pad(filled_head, (0, max(0, n_rec - len(filled_head)))), ~blank)
+        h = _detect_header(filled_head, ~blank[:len(head)], first_only)
         if h:
             above = [", ".join(f for f in fields if f.strip())[:60] for ln, fields in preview if ln < lines[h]]
             notes.append(f"The column names are on line {int(lines[h])}, not line 1: the line(s) above look like "
