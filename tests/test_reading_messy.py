@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import toolkit as tk
 from toolkit.data.reading import read_posts
 
 

@@ -321,7 +321,8 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     non-empty values of a count, ``paid`` or ``posted_at`` column cannot be parsed, the format was
     not understood: the read stops with examples and the fix, unless ``allow_unparseable`` names
     the column. A DataFrame's (or Parquet file's) index is kept as leading column(s) when it is not an
-    unnamed RangeIndex (noted), so a ``post_id`` index is used as the post id. Negative, non-integer, percent and unparseable counts
+    unnamed RangeIndex (noted), so a ``post_id`` index is used as the post id. Negative, non-integer,
+    percent and unparseable counts
     become missing with an entry, so the rest of the row survives. Parquet files and DataFrames
     keep their typed columns (numbers are checked, text columns are parsed). The report
     satisfies ``n_rows_in == len(data) + n_rows_excluded`` (checked before returning).
@@ -546,8 +547,9 @@ UNPARSEABLE_SHARE = 0.5
 
 #: Labels of summary rows, matched (case-insensitive, whole cell, optionally followed by ":", "(" or
 #: "-" and more text) in post_id, account, department, platform, content_type and the first column.
-SUMMARY_LABEL_PATTERN = (r"(?i)^[ \t]*(?:grand[ \t]+|sub-?[ \t]*)?(?:totals?|sum|summe|gesamt|gesamtsumme|totaal|"
-                         r"totale|somme|average|mean|avg|合计|总计|總計|合計|小计|小計)[ \t]*(?:[:(\-–].*)?$")
+SUMMARY_LABEL_PATTERN = (r"(?i)^[ \t]*(?:grand[ \t]+|sub-?[ \t]*)?(?:totals?|sum|summe|gesamt|gesamtsumme|"
+                         r"totaal|totale|somme|average|mean|avg|合计|总计|總計|合計|小计|小計)"
+                         r"[ \t]*(?:[:(\-–].*)?$")
 
 _SUMMARY_COLUMNS = ("post_id", "account", "department", "platform", "content_type")
 
@@ -628,7 +630,8 @@ def _summary_rows(raw: pd.DataFrame, canonical: list, keep: np.ndarray) -> list:
 # ---------------------------------------------------------------------------------------------
 _DATE_FORMAT_CANDIDATES = ("%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
                            "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y %H:%M", "%m-%d-%Y %H:%M", "%d-%m-%Y", "%m-%d-%Y",
-                           "%d.%m.%Y %H:%M", "%d.%m.%y %H:%M", "%d.%m.%y", "%Y%m%d", "%Y%m%d %H:%M", "%Y%m%d%H%M%S", "%d %b %Y %H:%M",
+                           "%d.%m.%Y %H:%M", "%d.%m.%y %H:%M", "%d.%m.%y", "%Y%m%d", "%Y%m%d %H:%M", "%Y%m%d%H%M%S",
+                           "%d %b %Y %H:%M",
                            "%d-%b-%Y", "%b %d, %Y %I:%M %p", "%m/%d/%Y %I:%M %p", "%d/%m/%Y %I:%M %p",
                            "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%H:%M %d/%m/%Y")
 
@@ -679,7 +682,8 @@ def _header_hint(loaded: "_Loaded | None", wanted) -> str:
         if hit:
             return (f" The column names seem to be on line {line} (it holds {hit[0]!r}), not line "
                     f"{loaded.header_line}: pass header_row={line}.")
-    shown = "; ".join(f"line {ln}: {', '.join(f.strip() for f in fields[:5])[:60]}" for ln, fields in loaded.preview[:4])
+    shown = "; ".join(f"line {ln}: {', '.join(f.strip() for f in fields[:5])[:60]}"
+                      for ln, fields in loaded.preview[:4])
     return (f" The column names were taken from line {loaded.header_line}; if they are on another line, pass "
             f"header_row=<line number> (first lines: {shown}).")
 
@@ -1082,7 +1086,8 @@ def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport, loaded: "_
         moving_aside = src_name in canonical and isinstance(target, str) and target not in raw.columns
         if target not in canonical and not moving_aside:  # a canonical column may be renamed out of the way
             raise ValueError(message(_FUNC, "columns", "mapped to canonical column names", target,
-                                     f"Canonical names: {', '.join(canonical)}.{_closest_name(str(target), canonical)}"))
+                                     f"Canonical names: {', '.join(canonical)}."
+                                     f"{_closest_name(str(target), canonical)}"))
         if target in targets:
             raise ValueError(message(_FUNC, "columns", "a mapping with one source column per canonical name",
                                      target, f"Both {targets[target]!r} and {src_name!r} map to {target!r}."))
