@@ -145,7 +145,7 @@ def _skip_reason(path: Path) -> str | None:
                     "or save it as CSV")
         return None
     if suffix not in _COLLECTION_SUFFIXES:
-        return f"not a .csv, .tsv, .txt or .parquet file"
+        return "not a .csv, .tsv, .txt, .parquet or .xlsx file"
     return None
 
 
@@ -183,8 +183,8 @@ def _read_collection(source, files, *, engine, strict, source_name, skipped=(), 
                 copy = Path(tmp) / f"{Path(f).name}.parquet"
                 loaded.frame.to_parquet(copy)
                 parts.append(str(copy))
-                excel_notes.append(f"{Path(f).name}: Excel workbook, first sheet read as text (through a "
-                                   f"temporary copy named {copy.name!r} in the notes)"
+                excel_notes.append(f"{Path(f).name}: Excel workbook, first sheet read as text (it appears as "
+                                   f"{copy.name!r} in the file order and per-file notes)"
                                    + (f"; {'; '.join(loaded.notes[1:])}" if len(loaded.notes) > 1 else "") + ".")
             else:
                 parts.append(str(f))
@@ -257,8 +257,8 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         Line of a text or Excel file that holds the column names, counted from 1 as a spreadsheet
         numbers rows (pandas' ``header=0`` is ``header_row=1``). None finds it: the first line,
         unless the lines above the column names look like a title (fewer than half as many
-        non-empty fields as a typical line), which are then skipped with a note. Lines above the
-        header are never data rows.
+        non-empty fields as a typical line, or only the first field filled), which are then
+        skipped with a note. Lines above the header are never data rows.
     duplicate_columns : {"raise", "number"}, default="raise"
         What to do when two columns have the same name: "raise" stops with the names and
         positions; "number" keeps them all, the second as ``"<name> (2)"``, and so on (noted), so
@@ -315,14 +315,14 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     field after the last column (a trailing delimiter) is recognised and ignored (noted). Rows
     that are not posts are excluded and named: repeated header lines (``repeated_header``), a
     descriptive second header line such as Meta's (``descriptive_header``) and summary rows
-    labelled "Total", "Sum", "Average", "合计" … (``summary_row``; see
-    ``SUMMARY_LABEL_PATTERN``). Blank cells and "NA", "N/A", "-", "null" are missing data: they are counted per
-    column in a note, never given entries. If more than half (``UNPARSEABLE_SHARE``) of the
-    non-empty values of a count, ``paid`` or ``posted_at`` column cannot be parsed, the format was
-    not understood: the read stops with examples and the fix, unless ``allow_unparseable`` names
-    the column. A DataFrame's (or Parquet file's) index is kept as leading column(s) when it is not an
-    unnamed RangeIndex (noted), so a ``post_id`` index is used as the post id. Negative, non-integer,
-    percent and unparseable counts
+    labelled "Total", "Sum", "Average", "合计" … (``summary_row``; ``SUMMARY_LABEL_PATTERN``).
+    Blank cells and "NA", "N/A", "-", "null" are missing data: they are counted per column in a
+    note, never given entries. If more than half (``UNPARSEABLE_SHARE``) of the non-empty values
+    of a count, ``paid`` or ``posted_at`` column cannot be parsed, the format was not understood:
+    the read stops with examples and the fix, unless ``allow_unparseable`` names the column. A
+    DataFrame's (or Parquet file's) index is kept as leading column(s) when it is not an unnamed
+    RangeIndex (noted), so a ``post_id`` index is used as the post id. Negative, non-integer,
+    percent and unparseable counts (including typed numbers at or beyond 2**63 and infinities)
     become missing with an entry, so the rest of the row survives. Parquet files and DataFrames
     keep their typed columns (numbers are checked, text columns are parsed). The report
     satisfies ``n_rows_in == len(data) + n_rows_excluded`` (checked before returning).
