@@ -83,3 +83,13 @@ def test_messy_files_in_a_folder_read_like_one_by_one(tmp_path):
     assert report.n_rows_in == 6 and len(data) + report.n_rows_excluded == 6
     one, _ = tk.read_posts(folder / "b.csv")
     assert one["post_id"].tolist() == ["p3", "p5"]
+
+
+def test_a_malformed_row_is_never_the_first_copy_of_a_good_row_in_another_file(tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    (folder / "a.csv").write_text("post_id,likes\np0,1\np1,5,6,7\n")  # 'p1,5' plus two stray fields
+    (folder / "b.csv").write_text("post_id,likes\np1,5\np9,2\n")
+    data, report = tk.read_posts(folder)
+    assert data["post_id"].tolist() == ["p0", "p1", "p9"]
+    assert report.entries[["source_row", "rule"]].values.tolist() == [[2, "wrong_field_count"]]

@@ -1026,6 +1026,12 @@ def _from_grid(grid: pd.DataFrame, counts, lines, name, kind, *, header_row, dup
                     f"names>."))
     frame = grid.iloc[data_pos, :width] if len(data_pos) != n_rec - h - 1 else grid.iloc[h + 1:, :width]
     frame = frame.reset_index(drop=True)
+    if bad_shape is not None and width:
+        # the fields of such a row belong to no column: keep its whole line in the first cell, blank the rest,
+        # so that it can never equal (and be taken for a duplicate of) a well-formed row
+        rows = bad_shape["position"].to_numpy(dtype="int64")
+        frame.iloc[rows, :] = ""
+        frame.iloc[rows, 0] = bad_shape["original_value"].to_numpy(dtype=object)
     names = [n if n.strip() else f"Unnamed: {i}" for i, n in enumerate(names)]  # as pandas names them
     frame = frame.set_axis(names, axis=1)
     frame, renamed = _unique_names(frame, names, duplicate_columns, what="file",
