@@ -120,6 +120,13 @@ def test_summary_label_in_department_does_not_become_a_department(tmp_path, labe
     _accounted(data, report, 3)
 
 
+def test_total_row_in_a_categorical_column():
+    raw = pd.DataFrame({"department": pd.Categorical(["PR", "IT", "Total"]), "likes": [1, 2, 3]})
+    data, report = read_posts(raw)
+    assert data["department"].tolist() == ["PR", "IT"]
+    assert _rules(report, "summary_row")["source_row"].tolist() == [3]
+
+
 def test_department_names_that_merely_start_like_a_total_are_kept():
     data, report = read_posts(pd.DataFrame({"department": ["Total Rewards", "Summit team", "PR"],
                                             "likes": ["1", "2", "3"]}))

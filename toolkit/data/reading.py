@@ -615,10 +615,10 @@ def _summary_rows(raw: pd.DataFrame, canonical: list, keep: np.ndarray) -> list:
     found: dict[int, tuple[str, str]] = {}
     for col in cols:
         s = raw[col]
-        if not _is_text(s):
-            continue
-        if s.dtype == object:  # object columns may hold numbers
+        if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object:  # may hold numbers or categories
             s = parsing._to_text(s)
+        elif not _is_text(s):
+            continue
         hit = s.str.contains(SUMMARY_LABEL_PATTERN, regex=True).to_numpy(dtype=bool, na_value=False) & keep
         for pos in np.flatnonzero(hit):
             found.setdefault(int(pos), (str(col), str(s.iloc[pos]).strip()))
