@@ -231,3 +231,55 @@ def test_sniff_delimiter(delim):
 
 def test_sniff_delimiter_single_column_defaults_to_comma():
     assert sniff_delimiter("likes\n1\n2\n") == ","
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 12: typed counts beyond int64, year-first dates, record shapes, title lines and sniffing
+# ---------------------------------------------------------------------------------------------
+def test_typed_counts_beyond_int64_are_unparseable_not_wrapped():
+    r = parse_count_series(pd.Series(np.array([2**63, 5, 2**64 - 1, 2**60 + 1], dtype="uint64")), column="likes")
+    assert r.values.tolist() == [pd.NA, 5, pd.NA, 2**60 + 1]  # exact: integers are never routed through float
+    assert _rules(r) == {0: "unparseable_number", 2: "unparseable_number"}
+    assert r.problems["original_value"].tolist() == ["9223372036854775808", "18446744073709551615"]
+    r = parse_count_series(pd.Series([1e20, np.inf, -np.inf, 3.0, 2.0**63, 2.0**62]), column="reach")
+    assert r.values.tolist() == [pd.NA, pd.NA, pd.NA, 3, pd.NA, 2**62]
+    assert set(r.problems["rule"]) == {"unparseable_number"}
+    assert "is not a finite number" in r.problems["message"].iloc[1]
+    r = parse_count_series(pd.Series(pd.array([2**63, None, 3], dtype="UInt64")))
+    assert r.values.tolist() == [pd.NA, pd.NA, 3] and r.n_missing == 1
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2022/1/21 10:31", "2022-01-21 10:31"), ("2022/01/21", "2022-01-21"), ("2022-1-5 9:05", "2022-01-05 09:05"),
+    ("2022.1.5", "2022-01-05"), ("2022/1/21 10:31:05", "2022-01-21 10:31:05"), ("2018/12/3 0:00", "2018-12-03"),
+])
+def test_year_first_dates(text, expected):
+    r = parse_datetime_series(pd.Series([text]), timezone="UTC")
+    assert r.values.tolist() == [pd.Timestamp(expected, tz="UTC")]
+    assert r.problems.empty
+
+
+def test_year_first_dates_that_do_not_exist_are_problems():
+    r = parse_datetime_series(pd.Series(["2022/13/40 10:00", "2022/2/30", "2022/1/21"]))
+    assert _rules(r) == {0: "unparseable_date", 1: "unparseable_date"}
+    assert "year/month/day" in r.problems["message"].iloc[0]
+
+
+def test_record_shapes_agrees_with_the_csv_module_and_pandas():
+    import io
+    from toolkit.data.parsing import _record_shapes_csv, record_shapes
+    texts = ['a,b,c\n1,"x\ny,z",3\n4,5\n', "a,b\n1,2\n\n3,4", 'a,b\r\n1,"2,,",\r\n\r\n', '12" TV,b\n1,2\n',
+             '"a"",b",c\n1,2', '"",""\n', "a,b\n1,2,3,4\n5\n", "x\n", "a\rb\r", 'a,"b\r\nc",d\r\n1,2,3\r\n']
+    for text in texts:
+        fast, lines = record_shapes(text, ",")
+        slow, slow_lines = _record_shapes_csv(text, ",")
+        np.testing.assert_array_equal(fast, slow, err_msg=repr(text))
+        np.testing.assert_array_equal(lines, slow_lines, err_msg=repr(text))
+        grid = pd.read_csv(io.StringIO(text), header=None, names=range(int(fast.max())), dtype=str,
+                           keep_default_na=False, na_filter=False, skip_blank_lines=False)
+        assert len(grid) == len(fast), repr(text)
+
+
+def test_sniff_delimiter_is_not_fooled_by_a_title_line():
+    text = "Facebook Insights, page export\npost_id;likes;reach\n1;2;3\n4;5;6\n7;8;9\n"
+    assert sniff_delimiter(text) == ";"

@@ -425,9 +425,23 @@ def test_quoted_fields_with_delimiters_inside(tmp_path):
     assert data["note"].tolist() == ["a, b, c", "x"]
 
 
-def test_malformed_text_file(tmp_path):
-    with pytest.raises(ValueError, match=r"a well-formed delimited file.*pass delimiter="):
-        read_posts(_write(tmp_path, "post_id,likes\n1,2\n3,4,5,6\n"))
+def test_row_with_extra_fields_is_excluded_not_shifted(tmp_path):
+    data, report = read_posts(_write(tmp_path, "post_id,likes\n1,2\n3,4,5,6\n7,8\n"))
+    assert data["post_id"].tolist() == ["1", "7"] and data["likes"].tolist() == [2, 8]
+    e = _entries(report, "wrong_field_count")
+    assert e[["source_row", "action", "original_value"]].values.tolist() == [[2, "excluded", "3,4,5,6"]]
+    assert "4 field(s) but the header has 2 (line 3)" in e["message"].iloc[0]
+
+
+def test_mostly_malformed_text_file_fails_naming_the_fix(tmp_path):
+    with pytest.raises(ValueError, match=r"rows have as many fields as its header \(2 with delimiter ','.*"
+                                         r"2 of 3 data rows.*pass delimiter=\.\.\. or header_row="):
+        read_posts(_write(tmp_path, "post_id,likes\n1,2\n3,4,5,6\n7,8,9\n"))
+
+
+def test_unclosed_quote_says_the_export_may_be_cut_off(tmp_path):
+    with pytest.raises(ValueError, match=r"a well-formed delimited file.*never closed: the export may be cut off"):
+        read_posts(_write(tmp_path, 'post_id,caption\n1,"fine"\n2,"cut off here\n'))
 
 
 def test_empty_file(tmp_path):
@@ -540,7 +554,7 @@ def test_keyword_only_signature():
     assert params[0].name == "source" and params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     assert [p.name for p in params[1:]] == ["columns", "encoding", "delimiter", "sheet_name", "timezone",
                                             "date_format", "normalize_labels", "strict", "source_name", "engine",
-                                            "profile"]
+                                            "profile", "header_row", "duplicate_columns", "allow_unparseable"]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:])
 
 

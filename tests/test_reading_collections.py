@@ -67,3 +67,29 @@ def test_collection_errors(parts, tmp_path):
         tk.read_posts(folder, engine="spark")
     with pytest.raises(ValueError, match="for a single file or DataFrame"):
         tk.read_posts(pd.DataFrame({"likes": [1]}), engine="dask")
+
+
+def test_messy_files_in_a_folder_read_like_one_by_one(tmp_path):
+    """Title lines, trailing delimiters, a cut line and a Total row are handled per file, with global rows."""
+    folder = tmp_path / "messy"
+    folder.mkdir()
+    (folder / "a.csv").write_text("Export March\npost_id,department,likes\np1,PR,5,\np2,IT,6,\nTotal,,11,\n")
+    (folder / "b.csv").write_text("Export April\npost_id,department,likes\np3,HR,7\np4,PR\np5,IT,8\n")
+    data, report = tk.read_posts(folder)
+    assert data["post_id"].tolist() == ["p1", "p2", "p3", "p5"]
+    assert data["source_row"].tolist() == [1, 2, 4, 6]  # global data-row numbers, title lines not counted
+    excluded = report.entries[report.entries["action"] == "excluded"]
+    assert excluded[["source_row", "rule"]].values.tolist() == [[3, "summary_row"], [5, "wrong_field_count"]]
+    assert report.n_rows_in == 6 and len(data) + report.n_rows_excluded == 6
+    one, _ = tk.read_posts(folder / "b.csv")
+    assert one["post_id"].tolist() == ["p3", "p5"]
+
+
+def test_a_malformed_row_is_never_the_first_copy_of_a_good_row_in_another_file(tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    (folder / "a.csv").write_text("post_id,likes\np0,1\np1,5,6,7\n")  # 'p1,5' plus two stray fields
+    (folder / "b.csv").write_text("post_id,likes\np1,5\np9,2\n")
+    data, report = tk.read_posts(folder)
+    assert data["post_id"].tolist() == ["p0", "p1", "p9"]
+    assert report.entries[["source_row", "rule"]].values.tolist() == [[2, "wrong_field_count"]]

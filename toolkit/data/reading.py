@@ -10,7 +10,15 @@ Rules (the ``rule`` column of the report; names are stable)
 -------------------------------------------------------------
 Whole rows (action "excluded"):
 
+- ``wrong_field_count``: a text row with more or fewer fields than the header (its values would
+  land in the wrong columns); the message says why (unquoted delimiter, unquoted line break
+  splitting a post into two rows, last line cut off).
 - ``empty_row``: every canonical cell of the row is blank or a missing token.
+- ``repeated_header``: the row repeats the column names (two exports pasted together).
+- ``descriptive_header``: the first row (or one after a repeated header) describes the columns,
+  like the second header line of Meta's page-post export.
+- ``summary_row``: a "Total"/"Sum"/"Average"/"合计" label in post_id, account, department,
+  platform, content_type or the first column (``SUMMARY_LABEL_PATTERN``).
 - ``duplicate_row``: the row is identical, in every source column, to an earlier row (named in
   the message); the first occurrence is kept.
 
@@ -35,15 +43,19 @@ Consistency (action "flagged": kept unchanged, worth a look):
   only where all four are present).
 - ``duplicate_post_id``: a post id seen in an earlier row (named) of a non-identical row.
 
-Dataset-level facts (encoding, delimiter, column mapping, counts of missing cells per column,
-assumed time zone, day/month order, platform and content-type mappings) are report notes.
+Dataset-level facts (encoding, delimiter, header line, trailing delimiters, column mapping, counts
+of missing cells per column, assumed time zone, day/month order, platform and content-type
+mappings, a DataFrame index kept as columns, files skipped in a folder) are report notes.
 """
 from __future__ import annotations
 
 import codecs
+import difflib
 import io
 import os
+import tempfile
 import zoneinfo
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -88,11 +100,11 @@ _LABEL_KNOWN = {"department": config.DEPARTMENTS, "platform": config.PLATFORMS}
 
 #: Above this total size, read_posts(engine="auto") keeps a collection of files lazy (Dask).
 DASK_THRESHOLD_BYTES = 2 * 1024 ** 3
-_COLLECTION_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet")
+_COLLECTION_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 
-def _collection_files(source):
-    """The files of a directory, glob or list source, or None for a single file / DataFrame."""
+def _collection(source) -> tuple[list | None, list]:
+    """(files to read, [(name, reason) of files skipped]) for a directory, glob or list; (None, []) otherwise."""
     import glob as _glob
 
     if isinstance(source, (list, tuple)):
@@ -100,35 +112,93 @@ def _collection_files(source):
             raise TypeError(message("read_posts", "source", "a file path, a directory, a glob, a list of file paths "
                                     "or a pandas.DataFrame", type(source).__name__,
                                     "A list must hold file paths (str or pathlib.Path)."))
-        return [Path(p) for p in source]
+        return [Path(p) for p in source], []
     if isinstance(source, (str, Path)):
         text = str(source)
         if Path(text).is_dir():
-            return sorted(p for p in Path(text).iterdir() if p.is_file() and p.suffix.lower() in _COLLECTION_SUFFIXES
-                          and not p.name.startswith((".", "_")))
+            files, skipped = [], []
+            for p in sorted(Path(text).iterdir()):
+                reason = _skip_reason(p)
+                if reason is None:
+                    files.append(p)
+                else:
+                    skipped.append((p.name, reason))
+            return files, skipped
         if any(ch in text for ch in "*?[") and not Path(text).exists():
-            return [Path(p) for p in sorted(_glob.glob(text))]
+            return [Path(p) for p in sorted(_glob.glob(text))], []
+    return None, []
+
+
+def _skip_reason(path: Path) -> str | None:
+    """Why a directory entry is not read as part of the collection (None: it is read)."""
+    if path.is_dir():
+        return "a folder (folders are not searched recursively)"
+    if path.name.startswith((".", "_")):
+        return ("its name starts with '.' or '_', which marks hidden or bookkeeping files (e.g. _SUCCESS, "
+                ".DS_Store); pass a list of files to read it")
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            return ("an Excel workbook, and openpyxl (needed to read it) is not installed: pip install openpyxl, "
+                    "or save it as CSV")
+        return None
+    if suffix not in _COLLECTION_SUFFIXES:
+        return "not a .csv, .tsv, .txt, .parquet or .xlsx file"
     return None
 
 
-def _read_collection(source, files, *, engine, strict, source_name, **options):
+def _collection_files(source):
+    """The files of a directory, glob or list source, or None for a single file / DataFrame."""
+    return _collection(source)[0]
+
+
+def _read_collection(source, files, *, engine, strict, source_name, skipped=(), **options):
     func = "read_posts"
     if strict:
         raise ValueError(message(func, "strict", "False when reading a directory, glob or list of files", strict,
                                  "Read the files one by one with strict=True, or inspect the returned report."))
-    if not files:
-        raise ValueError(message(func, "source", "a directory, glob or list matching at least one CSV/Parquet file",
-                                 str(source)))
-    from ..distributed import read_posts_dask
-
+    skipped = list(skipped)
     total = sum(Path(f).stat().st_size for f in files if Path(f).exists())
     chosen = engine if engine != "auto" else ("dask" if total > DASK_THRESHOLD_BYTES else "pandas")
-    data, report = read_posts_dask(source, source_name=source_name, **options)
-    report.note(f"read {len(files)} file(s), {total:,} bytes, with engine={chosen!r}"
-                + (f" (engine='auto': threshold {DASK_THRESHOLD_BYTES:,} bytes)" if engine == "auto" else ""))
-    if chosen == "dask":
-        return data, report
-    frame = data.compute().reset_index(drop=True)
+    excel = [Path(f) for f in files if Path(f).suffix.lower() in EXCEL_SUFFIXES]
+    explicit = bool(excel)  # hand read_posts_dask the list of partitions instead of the folder
+    if excel and chosen == "dask":
+        files = [f for f in files if Path(f) not in excel]
+        skipped += [(p.name, "an Excel workbook: engine='dask' reads only CSV/Parquet partitions; pass "
+                             "engine='pandas', or save it as CSV") for p in excel]
+        excel = []
+    if not files:
+        named = "; ".join(f"{n} ({r})" for n, r in skipped[:5])
+        raise ValueError(message(func, "source", "a directory, glob or list matching at least one CSV/Parquet file",
+                                 str(source), f"Skipped: {named}." if named else None))
+    from ..distributed import read_posts_dask
+
+    with tempfile.TemporaryDirectory(prefix="read_posts_excel_") as tmp:
+        parts, excel_notes = [], []
+        for f in files:
+            if Path(f) in excel:  # one partition per file: the sheet as text, through a temporary Parquet copy
+                loaded = _read_excel(Path(f), sheet_name=0, header_row=None, duplicate_columns="raise")
+                copy = Path(tmp) / f"{Path(f).name}.parquet"
+                loaded.frame.to_parquet(copy)
+                parts.append(str(copy))
+                excel_notes.append(f"{Path(f).name}: Excel workbook, first sheet read as text (it appears as "
+                                   f"{copy.name!r} in the file order and per-file notes)"
+                                   + (f"; {'; '.join(loaded.notes[1:])}" if len(loaded.notes) > 1 else "") + ".")
+            else:
+                parts.append(str(f))
+        name = source_name if source_name is not None else str(source)
+        data, report = read_posts_dask(parts if explicit else source, source_name=name, **options)
+        report.note(f"read {len(files)} file(s), {total:,} bytes, with engine={chosen!r}"
+                    + (f" (engine='auto': threshold {DASK_THRESHOLD_BYTES:,} bytes)" if engine == "auto" else ""))
+        for text in excel_notes:
+            report.note(text)
+        for file_name, reason in skipped:
+            report.note(f"Skipped {file_name!r}: {reason}.")
+        if chosen == "dask":
+            return data, report
+        frame = data.compute().reset_index(drop=True)
     frame.attrs["source"] = report.source
     report.check(frame)
     return frame, report
@@ -137,8 +207,9 @@ def _read_collection(source, files, *, engine, strict, source_name, **options):
 def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: str | None = None,
                delimiter: str | None = None, sheet_name: int | str = 0, timezone: str | None = None,
                date_format: str | None = None, normalize_labels: bool = False, strict: bool = False,
-               source_name: str | None = None, engine: str = "auto",
-               profile: str | None = "auto") -> tuple[pd.DataFrame, QualityReport]:
+               source_name: str | None = None, engine: str = "auto", profile: str | None = "auto",
+               header_row: int | None = None, duplicate_columns: str = "raise",
+               allow_unparseable: bool | list = False) -> tuple[pd.DataFrame, QualityReport]:
     """Read a post-level export into the canonical table, with a report of every change.
 
     Parameters
@@ -150,7 +221,9 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         `engine`); duplicates are checked across files.
     columns : dict or None, default=None
         Maps source column names to canonical names, e.g. ``{"Lifetime Post Total Reach": "reach"}``.
-        Source columns already named exactly like a canonical column are used without mapping.
+        Source columns already named exactly like a canonical column are used without mapping; such a
+        column may be moved aside under a non-canonical name (``{"likes": "likes_original"}``) so
+        that another column can take its place.
     encoding : str or None, default=None
         Text encoding of a text file. None tries UTF-8 (with or without BOM), then
         charset-normalizer, and raises a ValueError if no confident guess exists.
@@ -187,6 +260,20 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         ``is_repost``/``is_reply`` (see :mod:`toolkit.data.profiles`). "auto" applies the one
         profile whose columns the file has, only when ``columns`` is None (for a directory, glob or
         list: file by file); None never applies one. A named profile: single files and DataFrames.
+    header_row : int or None, default=None
+        Line of a text or Excel file that holds the column names, counted from 1 as a spreadsheet
+        numbers rows (pandas' ``header=0`` is ``header_row=1``). None finds it: the first line,
+        unless the lines above the column names look like a title (fewer than half as many
+        non-empty fields as a typical line, or only the first field filled), which are then
+        skipped with a note. Lines above the header are never data rows.
+    duplicate_columns : {"raise", "number"}, default="raise"
+        What to do when two columns have the same name: "raise" stops with the names and
+        positions; "number" keeps them all, the second as ``"<name> (2)"``, and so on (noted), so
+        that ``columns=`` can choose one.
+    allow_unparseable : bool or list of str, default=False
+        Columns (canonical names, e.g. ``["posted_at"]``; True for all) that are read even when
+        more than half of their non-empty values cannot be parsed (see Notes). Without it such a
+        column stops the read with the failing values and the fix (e.g. ``date_format=``).
 
     Returns
     -------
@@ -217,17 +304,33 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     TypeError
         ``source``, ``columns`` or an option has the wrong type.
     ValueError
-        Unknown file type, a mapping to a non-canonical name or from a missing column, no
-        canonical column at all, undecodable bytes or an unconfident encoding guess, a
-        malformed text file, or an unknown time zone.
+        Unknown file type, a mapping to a non-canonical name or from a missing column (the
+        message suggests the closest name, and ``header_row=`` when the names sit on another
+        line), no canonical column at all, undecodable bytes or an unconfident encoding guess, a
+        malformed text file (more than half of the data rows with another field count than the
+        header, or an unclosed quote), repeated column names (unless
+        ``duplicate_columns="number"``), a count, ``paid`` or ``posted_at`` column that mostly
+        cannot be parsed (unless ``allow_unparseable``), or an unknown time zone.
     DataQualityError
         With ``strict=True``, on the first problem.
 
     Notes
     -----
     Text files are read entirely as text (``dtype=str``) and parsed per column, so every change
-    is recorded. Blank cells and "NA", "N/A", "-", "null" are missing data: they are counted per
-    column in a note, never given entries. Negative, non-integer, percent and unparseable counts
+    is recorded. Every data row must have as many fields as the header: a row with more or fewer
+    (an unquoted delimiter or line break inside a value, a cut-off last line) is excluded with a
+    ``wrong_field_count`` entry instead of shifting its values into other columns; an empty
+    field after the last column (a trailing delimiter) is recognised and ignored (noted). Rows
+    that are not posts are excluded and named: repeated header lines (``repeated_header``), a
+    descriptive second header line such as Meta's (``descriptive_header``) and summary rows
+    labelled "Total", "Sum", "Average", "合计" … (``summary_row``; ``SUMMARY_LABEL_PATTERN``).
+    Blank cells and "NA", "N/A", "-", "null" are missing data: they are counted per column in a
+    note, never given entries. If more than half (``UNPARSEABLE_SHARE``) of the non-empty values
+    of a count, ``paid`` or ``posted_at`` column cannot be parsed, the format was not understood:
+    the read stops with examples and the fix, unless ``allow_unparseable`` names the column. A
+    DataFrame's (or Parquet file's) index is kept as leading column(s) when it is not an unnamed
+    RangeIndex (noted), so a ``post_id`` index is used as the post id. Negative, non-integer,
+    percent and unparseable counts (including typed numbers at or beyond 2**63 and infinities)
     become missing with an entry, so the rest of the row survives. Parquet files and DataFrames
     keep their typed columns (numbers are checked, text columns are parsed). The report
     satisfies ``n_rows_in == len(data) + n_rows_excluded`` (checked before returning).
@@ -261,66 +364,117 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
                    strict=strict, source_name=source_name)
     check_option(engine, ("auto", "pandas", "dask"), "read_posts", "engine")
     profiles.check_profile(profile)
-    files = _collection_files(source)
+    check_option(duplicate_columns, ("raise", "number"), "read_posts", "duplicate_columns")
+    _check_header_row(header_row)
+    allowed = _check_allow_unparseable(allow_unparseable)
+    files, skipped = _collection(source)
     if files is not None and profile not in ("auto", None):
         raise ValueError(message(_FUNC, "profile", "'auto' or None for a directory, glob or list", profile,
                                  "Read the export files one by one with profile=..., then pd.concat."))
     if files is not None:
-        return _read_collection(source, files, engine=engine, strict=strict, columns=columns, encoding=encoding,
-                                delimiter=delimiter, timezone=timezone, date_format=date_format,
+        for pname, value, default in (("header_row", header_row, None), ("duplicate_columns", duplicate_columns,
+                                                                          "raise"),
+                                      ("allow_unparseable", allow_unparseable, False)):
+            if value is not default and value != default:
+                raise ValueError(message(_FUNC, pname, f"{default!r} when reading a directory, glob or list of files",
+                                         value, "Read the files one by one with this option "
+                                         "(tk.read_posts(path, ...)) and combine the tables with pandas.concat."))
+        return _read_collection(source, files, engine=engine, strict=strict, skipped=skipped, columns=columns,
+                                encoding=encoding, delimiter=delimiter, timezone=timezone, date_format=date_format,
                                 normalize_labels=normalize_labels, source_name=source_name)
     if engine == "dask":
         raise ValueError(message("read_posts", "engine", "'auto' or 'pandas' for a single file or DataFrame",
                                  engine, "Pass a directory, a glob or a list of files to read them with Dask."))
     if profiles.is_json(source):  # export profiles: X API v2 JSON/JSONL (toolkit/data/profiles.py)
-        raw, notes = profiles.read_x_api_json(source)
-        name, kind = str(source), "x_api_json"
+        json_raw, json_notes = profiles.read_x_api_json(source)
+        loaded = _Loaded(json_raw, str(source), "x_api_json", json_notes)
     else:
-        raw, name, kind, notes = _load(source, encoding=encoding, delimiter=delimiter, sheet_name=sheet_name)
-    name = source_name if source_name is not None else name
+        loaded = _load_source(source, encoding=encoding, delimiter=delimiter, sheet_name=sheet_name,
+                              header_row=header_row, duplicate_columns=duplicate_columns)
+    raw, kind = loaded.frame, loaded.kind
+    name = source_name if source_name is not None else loaded.name
     report = QualityReport(source=name)
-    for text in notes:
+    for text in loaded.notes:
         report.note(text)
+    n_loaded = len(raw)
     raw, columns, used_profile = profiles.prepare(raw, profile=profile, columns=columns, kind=kind, report=report)
+    shift = n_loaded - len(raw)     # rows a profile took as part of the header (Meta's description row)
     report.n_rows_in = len(raw)
-    raw = _apply_mapping(raw, columns, report)
+    n = len(raw)
+    source_row = np.arange(1, n + 1, dtype="int64")
+    keep = np.ones(n, dtype=bool)
+    # rows whose field count differs from the header's: their values would land in the wrong columns
+    if loaded.bad_shape is not None:
+        bad = loaded.bad_shape[loaded.bad_shape["position"].to_numpy(dtype="int64") >= shift]
+        for pos, msg, orig in bad.itertuples(index=False, name=None):
+            report.add(source_row=pos - shift + 1, action="excluded", rule="wrong_field_count", column="",
+                       message=msg, original_value=orig)
+        keep[bad["position"].to_numpy(dtype="int64") - shift] = False
+    header_again = _repeated_header_rows(raw, keep)
+    raw = _apply_mapping(raw, columns, report, loaded=loaded)
 
     canonical = [c for c in config.POST_COLUMNS if c in raw.columns and c != "source_row"]
     if not canonical:
         cols = [str(c) for c in raw.columns]
         shown = ", ".join(repr(c) for c in cols[:12]) + (" …" if len(cols) > 12 else "")
+        hint = _header_hint(loaded, [c for c in config.POST_COLUMNS if c != "source_row"])
         raise ValueError(message(_FUNC, "columns", "a mapping that names at least one canonical column",
                                  columns, f"None of the source columns ({shown}) is a canonical name "
                                  f"({', '.join(config.POST_COLUMNS[:-1])}). Pass e.g. "
-                                 f"columns={{'Likes': 'likes'}}."))
+                                 f"columns={{'Likes': 'likes'}}.{hint}"))
     extras = [c for c in raw.columns if c not in canonical]
-    n = len(raw)
-    source_row = np.arange(1, n + 1, dtype="int64")
 
     # -- whole-row exclusions, judged on the source values ---------------------------------------
-    keep = np.ones(n, dtype=bool)
-    empty = _empty_rows(raw[canonical])
+    empty = _empty_rows(raw[canonical]) & keep
     for pos in np.flatnonzero(empty):
         report.add(source_row=pos + 1, action="excluded", rule="empty_row", column="",
                    message="every canonical value in the row is missing")
     keep &= ~empty
-    dup_pos, dup_first = _duplicate_rows(raw, ~empty)
-    id_text = None
-    if "post_id" in raw.columns:
-        id_text = parsing._clean(parsing._to_text(_id_as_text(raw["post_id"])))
-    for pos, first in zip(dup_pos, dup_first):
-        report.add(source_row=pos + 1, action="excluded", rule="duplicate_row", column="",
-                   post_id=None if id_text is None else (id_text.iloc[pos] or None),
-                   message=f"identical to row {first + 1} in every column; the first occurrence is kept")
-    keep[dup_pos] = False
+    for pos in np.flatnonzero(header_again & keep):
+        report.add(source_row=pos + 1, action="excluded", rule="repeated_header", column="",
+                   message="the row repeats the column names (e.g. two exports pasted together); excluded",
+                   original_value=_row_text(raw, pos))
+    keep &= ~header_again
+    described = _descriptive_header_rows(raw, keep, header_again)
+    for pos, example in described:
+        report.add(source_row=pos + 1, action="excluded", rule="descriptive_header", column="",
+                   message=f"the row describes the columns instead of holding a post (count columns hold text "
+                           f"such as {example!r}), like the second header line of Meta's page-post export; "
+                           f"excluded", original_value=_row_text(raw, pos))
+        keep[pos] = False
+    for pos, column, value in _summary_rows(raw, canonical, keep):
+        report.add(source_row=pos + 1, action="excluded", rule="summary_row", column=column,
+                   message=f"looks like a summary row ({value!r} in {column!r}), not a post; excluded so that its "
+                           f"totals are not counted again", original_value=_row_text(raw, pos))
+        keep[pos] = False
+    dup_pos, dup_first = _duplicate_rows(raw, keep)
+    if len(dup_pos):
+        id_text = (parsing._clean(parsing._to_text(_id_as_text(raw["post_id"].iloc[dup_pos]))).tolist()
+                   if "post_id" in raw.columns else [None] * len(dup_pos))
+        for pos, first, pid in zip(dup_pos, dup_first, id_text):
+            report.add(source_row=pos + 1, action="excluded", rule="duplicate_row", column="", post_id=pid or None,
+                       message=f"identical to row {first + 1} in every column; the first occurrence is kept")
+        keep[dup_pos] = False
 
-    rows = raw.iloc[np.flatnonzero(keep)].reset_index(drop=True)
+    rows = raw.iloc[np.flatnonzero(keep)].reset_index(drop=True) if not keep.all() else raw
     src = source_row[keep]
     out: dict[str, Any] = {}
     missing_counts: dict[str, int] = {}
 
+    unreadable: list[tuple[str, int, int, list[str]]] = []
+
     def record(column: str, result: parsing.ParseResult, ids=None) -> None:
         missing_counts[column] = result.n_missing
+        failed = result.problems["rule"].isin(FAILED_PARSE_RULES).to_numpy(dtype=bool)
+        n_values = len(result.values) - result.n_missing
+        if failed.any() and failed.sum() > UNPARSEABLE_SHARE * n_values:
+            if column in allowed:
+                report.note(f"{column}: {int(failed.sum())} of {n_values} non-empty values could not be read "
+                            f"(more than {UNPARSEABLE_SHARE:.0%}); kept as missing because allow_unparseable "
+                            f"names this column (each has a report entry).")
+            else:
+                examples = list(dict.fromkeys(result.problems.loc[failed, "original_value"].head(50)))[:4]
+                unreadable.append((column, int(failed.sum()), n_values, examples))
         for text in result.notes:
             report.note(text)
         _add_problems(report, result.problems, src, column, ids)
@@ -373,6 +527,8 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
             miss = parsing._missing_mask(text)
             missing_counts[col] = int(miss.sum())
             out[col] = text.astype("object").where(~miss, None).astype("string").reset_index(drop=True)
+    if unreadable:
+        raise ValueError(_unreadable_message(unreadable, date_format=date_format))
     out["source_row"] = pd.Series(pd.array(src, dtype="Int64"))
 
     data = pd.DataFrame({c: out[c] for c in config.POST_COLUMNS if c in out})
@@ -400,8 +556,193 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
 
 
 # ---------------------------------------------------------------------------------------------
+# rows that are not posts: repeated headers, descriptive header lines, summary rows
+# ---------------------------------------------------------------------------------------------
+#: Rules whose cells could not be read as the column's type (they count towards UNPARSEABLE_SHARE).
+FAILED_PARSE_RULES = ("unparseable_number", "percent_in_count", "non_integer_count", "negative_count",
+                      "unparseable_flag", "unparseable_date")
+
+#: A count, flag or date column in which more than this share of the non-empty values cannot be read
+#: stops read_posts (the format is not understood), unless ``allow_unparseable`` names the column.
+UNPARSEABLE_SHARE = 0.5
+
+#: Labels of summary rows, matched (case-insensitive, whole cell, optionally followed by ":", "(" or
+#: "-" and more text) in post_id, account, department, platform, content_type and the first column.
+SUMMARY_LABEL_PATTERN = (r"(?i)^[ \t]*(?:grand[ \t]+|sub-?[ \t]*)?(?:totals?|sum|summe|gesamt|gesamtsumme|"
+                         r"totaal|totale|somme|average|mean|avg|合计|总计|總計|合計|小计|小計)"
+                         r"[ \t]*(?:[:(\-–].*)?$")
+
+_SUMMARY_COLUMNS = ("post_id", "account", "department", "platform", "content_type")
+
+
+def _is_text(s: pd.Series) -> bool:
+    return (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object) and not isinstance(s.dtype,
+                                                                                            pd.CategoricalDtype)
+
+
+def _row_text(raw: pd.DataFrame, pos: int) -> str:
+    cells = [str(v) for v in raw.iloc[pos].tolist() if not (v is None or (isinstance(v, float) and v != v))
+             and str(v).strip()]
+    text = " | ".join(cells)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _repeated_header_rows(raw: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
+    """Rows whose cells repeat the column names (at least half of the named text columns, and 2 if possible)."""
+    hits = np.zeros(len(raw), dtype="int64")
+    named = 0
+    for col in raw.columns:
+        name = str(col)
+        if not name.strip() or name.startswith("Unnamed: ") or not _is_text(raw[col]):
+            continue
+        named += 1
+        hits += (raw[col] == name).to_numpy(dtype=bool, na_value=False)
+    if not named:
+        return np.zeros(len(raw), dtype=bool)
+    need = max(1 if named == 1 else 2, int(np.ceil(named / 2)))
+    return keep & (hits >= need)
+
+
+def _descriptive_header_rows(raw: pd.DataFrame, keep: np.ndarray, header_again: np.ndarray) -> list:
+    """The first data row (and any row after a repeated header) when its count cells hold descriptions.
+
+    Meta's page-post export has a second header line such as "Lifetime: The number of people who
+    had your Page's post enter their screen. (Unique Users)" under each metric's name.
+    """
+    counts = [c for c in config.COUNT_COLUMNS if c in raw.columns and _is_text(raw[c])]
+    if not counts or not len(raw):
+        return []
+    candidates = sorted({0} | set((np.flatnonzero(header_again) + 1).tolist()))
+    found = []
+    for pos in candidates:
+        if pos >= len(raw) or not keep[pos]:
+            continue
+        cells = parsing._clean(parsing._to_text(raw[counts].iloc[pos].reset_index(drop=True)))
+        cells = cells[~parsing._missing_mask(cells)]
+        if not len(cells):
+            continue
+        wordy = cells.str.contains(r"[^\W\d_]{3,}", regex=True)
+        sentence = cells.str.count(r"\s+\S") >= 2
+        if wordy.all() and sentence.any():
+            found.append((pos, str(cells[sentence].iloc[0])[:70]))
+    return found
+
+
+def _summary_rows(raw: pd.DataFrame, canonical: list, keep: np.ndarray) -> list:
+    """(position, column, value) of rows labelled like a total ("Total", "Grand total:", "合计", ...)."""
+    cols = [c for c in _SUMMARY_COLUMNS if c in canonical]
+    if len(raw.columns) and raw.columns[0] not in cols:
+        cols.insert(0, raw.columns[0])
+    found: dict[int, tuple[str, str]] = {}
+    for col in cols:
+        s = raw[col]
+        if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object:  # may hold numbers or categories
+            s = parsing._to_text(s)
+        elif not _is_text(s):
+            continue
+        hit = s.str.contains(SUMMARY_LABEL_PATTERN, regex=True).to_numpy(dtype=bool, na_value=False) & keep
+        for pos in np.flatnonzero(hit):
+            found.setdefault(int(pos), (str(col), str(s.iloc[pos]).strip()))
+    return [(pos, col, value) for pos, (col, value) in sorted(found.items())]
+
+
+# ---------------------------------------------------------------------------------------------
+# messages
+# ---------------------------------------------------------------------------------------------
+_DATE_FORMAT_CANDIDATES = ("%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
+                           "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y %H:%M", "%m-%d-%Y %H:%M", "%d-%m-%Y", "%m-%d-%Y",
+                           "%d.%m.%Y %H:%M", "%d.%m.%y %H:%M", "%d.%m.%y", "%Y%m%d", "%Y%m%d %H:%M", "%Y%m%d%H%M%S",
+                           "%d %b %Y %H:%M",
+                           "%d-%b-%Y", "%b %d, %Y %I:%M %p", "%m/%d/%Y %I:%M %p", "%d/%m/%Y %I:%M %p",
+                           "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%H:%M %d/%m/%Y")
+
+
+def _suggest_date_format(examples: list) -> str | None:
+    values = pd.Series([str(e) for e in examples], dtype=object)
+    for fmt in _DATE_FORMAT_CANDIDATES:
+        if len(values) and pd.to_datetime(values, format=fmt, errors="coerce").notna().all():
+            return fmt
+    return None
+
+
+def _unreadable_message(unreadable: list, *, date_format) -> str:
+    parts, fixes = [], []
+    for column, k, m, examples in unreadable:
+        parts.append(f"{column} {k} of {m} non-empty values ({k / m:.0%}; e.g. {', '.join(repr(e) for e in examples)})")
+        if column == "posted_at":
+            fmt = _suggest_date_format(examples)
+            if date_format is not None:
+                fixes.append(f"posted_at does not match date_format={date_format!r}: correct it"
+                             + (f" (date_format={fmt!r} reads the examples)" if fmt else ""))
+            elif fmt:
+                fixes.append(f"pass date_format={fmt!r}, which reads these examples")
+            else:
+                fixes.append("pass date_format='...' with the strftime codes of the column, e.g. '%Y/%m/%d %H:%M'")
+        elif column == "paid":
+            fixes.append("map a yes/no column to 'paid' (1/0, true/false, yes/no, paid/organic)")
+        else:
+            fixes.append(f"check that {column!r} is mapped from a count column (columns={{...}}): a percentage, "
+                         f"rate or text column cannot be read as a count")
+    names = [u[0] for u in unreadable]
+    return message(_FUNC, None, f"could not read most values of {', '.join(repr(c) for c in names)}: "
+                   + "; ".join(parts), show_got=False,
+                   hint=f"More than {UNPARSEABLE_SHARE:.0%} unreadable means the format was not understood, not that "
+                        f"the values are bad. To fix: {'; '.join(fixes)}. To read anyway, with every unreadable value "
+                        f"missing and listed in the report, pass allow_unparseable={names!r}.")
+
+
+def _header_hint(loaded: "_Loaded | None", wanted) -> str:
+    """A sentence pointing at the line that holds the column names, for errors about missing columns."""
+    if loaded is None or loaded.kind not in ("text", "excel"):
+        return ""
+    wanted = {str(w).strip() for w in wanted}
+    for line, fields in loaded.preview:
+        if line == loaded.header_line:
+            continue
+        hit = [f.strip() for f in fields if f.strip() in wanted]
+        if hit:
+            return (f" The column names seem to be on line {line} (it holds {hit[0]!r}), not line "
+                    f"{loaded.header_line}: pass header_row={line}.")
+    shown = "; ".join(f"line {ln}: {', '.join(f.strip() for f in fields[:5])[:60]}"
+                      for ln, fields in loaded.preview[:4])
+    return (f" The column names were taken from line {loaded.header_line}; if they are on another line, pass "
+            f"header_row=<line number> (first lines: {shown}).")
+
+
+# ---------------------------------------------------------------------------------------------
 # options and loading
 # ---------------------------------------------------------------------------------------------
+def _check_header_row(header_row) -> None:
+    if header_row is None:
+        return
+    if isinstance(header_row, bool) or not isinstance(header_row, (int, np.integer)):
+        raise TypeError(message(_FUNC, "header_row", "None or the line number (1 = first line) of the column names",
+                                header_row))
+    if header_row < 1:
+        raise ValueError(message(_FUNC, "header_row", "None or a line number >= 1 (1 = first line, as a "
+                                 "spreadsheet numbers rows)", header_row,
+                                 "pandas' header=0 is header_row=1 here." if header_row == 0 else None))
+
+
+_PARSED_COLUMNS = tuple(config.COUNT_COLUMNS) + ("paid", "posted_at")
+
+
+def _check_allow_unparseable(value) -> frozenset:
+    if value is False or value is None:
+        return frozenset()
+    if value is True:
+        return frozenset(_PARSED_COLUMNS)
+    if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+        raise TypeError(message(_FUNC, "allow_unparseable", "True, False or a list of canonical column names",
+                                value, "For example allow_unparseable=['posted_at']."))
+    for name in value:
+        if name not in _PARSED_COLUMNS:
+            raise ValueError(message(_FUNC, "allow_unparseable", "a list of count, 'paid' or 'posted_at' columns",
+                                     name, f"Columns that are parsed: {', '.join(_PARSED_COLUMNS)}."
+                                     f"{_did_you_mean(str(name), _PARSED_COLUMNS)}"))
+    return frozenset(value)
+
+
 def _check_options(*, columns, encoding, delimiter, sheet_name, timezone, date_format, normalize_labels,
                    strict, source_name) -> None:
     if columns is not None and not isinstance(columns, Mapping):
@@ -435,16 +776,37 @@ def _check_options(*, columns, encoding, delimiter, sheet_name, timezone, date_f
                                      timezone, close.strip() or None)) from None
 
 
-def _load(source, *, encoding, delimiter, sheet_name) -> tuple[pd.DataFrame, str, str, list[str]]:
-    """Return (raw frame, source name, kind, notes)."""
+@dataclass
+class _Loaded:
+    """What a loader found in a source before any row is judged (private; see :func:`_load_source`)."""
+
+    frame: pd.DataFrame            # every data row (shape errors included), source column names
+    name: str
+    kind: str                      # "text", "excel", "parquet" or "dataframe"
+    notes: list = field(default_factory=list)
+    bad_shape: pd.DataFrame | None = None   # position, message, original_value of rows with wrong field counts
+    header_line: int = 1           # line of the file holding the column names
+    preview: list = field(default_factory=list)  # (line, [fields]) of the first lines, for hints in errors
+
+
+def _load(source, *, encoding, delimiter, sheet_name, header_row=None,
+          duplicate_columns="raise") -> tuple[pd.DataFrame, str, str, list[str]]:
+    """Return (raw frame, source name, kind, notes); kept for toolkit.distributed (see :func:`_load_source`)."""
+    loaded = _load_source(source, encoding=encoding, delimiter=delimiter, sheet_name=sheet_name,
+                          header_row=header_row, duplicate_columns=duplicate_columns)
+    return loaded.frame, loaded.name, loaded.kind, loaded.notes
+
+
+def _load_source(source, *, encoding, delimiter, sheet_name, header_row=None, duplicate_columns="raise") -> _Loaded:
     if isinstance(source, pd.DataFrame):
-        if source.columns.duplicated().any():
-            dup = [str(c) for c in source.columns[source.columns.duplicated()]]
-            raise ValueError(message(_FUNC, "source", "a DataFrame with unique column names",
-                                     f"duplicated {dup}"))
-        frame = source.copy(deep=True).reset_index(drop=True)
+        if header_row is not None:
+            raise ValueError(message(_FUNC, "header_row", "None for a DataFrame (its columns are the header)",
+                                     header_row))
+        frame, notes = _index_as_columns(source.copy(deep=True))
+        frame, renamed = _unique_names(frame, list(frame.columns), duplicate_columns, what="DataFrame")
+        frame = frame.reset_index(drop=True)
         frame.attrs = {}
-        return frame, "DataFrame", "dataframe", []
+        return _Loaded(frame, "DataFrame", "dataframe", notes + renamed)
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(message(_FUNC, "source", "a file path (str or pathlib.Path) or a pandas.DataFrame",
                                 type(source).__name__))
@@ -453,31 +815,98 @@ def _load(source, *, encoding, delimiter, sheet_name) -> tuple[pd.DataFrame, str
     if not path.exists():
         raise FileNotFoundError(message(_FUNC, "source", "an existing file", text_path))
     suffix = path.suffix.lower()
-    notes: list[str] = []
     if suffix in TEXT_SUFFIXES:
-        frame, notes = _read_text(path, encoding=encoding, delimiter=delimiter)
-        return frame, text_path, "text", notes
+        return _read_text(path, encoding=encoding, delimiter=delimiter, header_row=header_row,
+                          duplicate_columns=duplicate_columns)
     if suffix in EXCEL_SUFFIXES:
-        try:
-            frame = pd.read_excel(path, sheet_name=sheet_name, dtype=str, keep_default_na=False,
-                                  engine="openpyxl")
-        except (ValueError, IndexError) as exc:
-            raise ValueError(message(_FUNC, "sheet_name", "a sheet in the workbook", sheet_name, str(exc))) from None
-        frame = frame.fillna("")
-        notes.append(f"Read Excel sheet {sheet_name!r} as text.")
-        return frame, text_path, "excel", notes
+        return _read_excel(path, sheet_name=sheet_name, header_row=header_row, duplicate_columns=duplicate_columns)
     if suffix in PARQUET_SUFFIXES:
-        frame = pd.read_parquet(path)
+        if header_row is not None:
+            raise ValueError(message(_FUNC, "header_row", "None for a Parquet file (its columns are the header)",
+                                     header_row))
+        frame, notes = _index_as_columns(pd.read_parquet(path))
+        frame, renamed = _unique_names(frame, list(frame.columns), duplicate_columns, what="Parquet file")
         frame = frame.reset_index(drop=True)
         frame.attrs = {}
-        return frame, text_path, "parquet", notes
+        return _Loaded(frame, text_path, "parquet", notes + renamed)
     raise ValueError(message(_FUNC, "source", "a .csv, .tsv, .txt, .xlsx or .parquet file (or X API v2 .json/.jsonl)",
                              text_path,
                              "Save the export in one of these formats, or read it with pandas and pass the "
                              "DataFrame."))
 
 
-def _read_text(path: Path, *, encoding, delimiter) -> tuple[pd.DataFrame, list[str]]:
+def _index_as_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Move a DataFrame's index into columns unless it is an unnamed RangeIndex (which holds no data)."""
+    index = frame.index
+    if isinstance(index, pd.RangeIndex) and index.name is None:
+        return frame, []
+    if not isinstance(index, pd.MultiIndex) and index.name is None and index.equals(pd.RangeIndex(len(frame))):
+        return frame, []
+    raw_names = list(index.names)
+    names = []
+    taken = {str(c) for c in frame.columns}
+    for i, n in enumerate(raw_names):
+        name = str(n) if n is not None else ("index" if len(raw_names) == 1 else f"level_{i}")
+        if name in taken:
+            name = f"{name} (index)"
+        taken.add(name)
+        names.append(name)
+    out = frame.reset_index(names=names)  # the index becomes the first column(s)
+    what = "MultiIndex levels" if len(names) > 1 else "index"
+    return out, [f"The DataFrame's {what} {', '.join(repr(str(n)) for n in raw_names)} (not a plain "
+                 f"RangeIndex) kept as column(s) {', '.join(repr(n) for n in names)}; map them with "
+                 f"columns={{...}} like any other column."]
+
+
+def _unique_names(frame: pd.DataFrame, names: list[str], duplicate_columns: str, *, what: str,
+                  header_line: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Refuse (or, with duplicate_columns='number', number) repeated column names; returns (frame, notes)."""
+    names = list(names)
+    seen: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        seen.setdefault(n, []).append(i)
+    repeated = {n: pos for n, pos in seen.items() if len(pos) > 1}
+    if repeated:
+        where = "; ".join(f"{n!r} at columns {', '.join(str(p + 1) for p in pos)}" for n, pos in repeated.items())
+        if duplicate_columns == "raise":
+            line = f" (header on line {header_line})" if header_line is not None else ""
+            first = next(iter(repeated))
+            raise ValueError(message(
+                _FUNC, "source", f"a {what} with unique column names", f"repeated names{line}: {where}",
+                f"Which one holds the values you want cannot be guessed. Rename them in the export, or pass "
+                f"duplicate_columns='number' to read them as {first!r}, '{first} (2)', … and choose with "
+                f"columns={{'{first} (2)': ...}}."))
+        for n, pos in repeated.items():
+            for k, p in enumerate(pos[1:], start=2):
+                new = f"{n} ({k})"
+                while new in seen:
+                    new += "'"
+                names[p] = new
+        return frame.set_axis(names, axis=1), [f"Repeated column names numbered (duplicate_columns='number'): "
+                                                f"{where}."]
+    return frame, []
+
+
+def _read_excel(path: Path, *, sheet_name, header_row, duplicate_columns) -> _Loaded:
+    try:
+        grid = pd.read_excel(path, sheet_name=sheet_name, header=None, dtype=str, keep_default_na=False,
+                             engine="openpyxl")
+    except ImportError:
+        raise ImportError(message(_FUNC, "source", "readable: Excel files need the openpyxl package", str(path),
+                                  "Install it with pip install openpyxl, or save the sheet as CSV.")) from None
+    except (ValueError, IndexError) as exc:
+        raise ValueError(message(_FUNC, "sheet_name", "a sheet in the workbook", sheet_name, str(exc))) from None
+    grid = grid.fillna("").astype("str")
+    grid.columns = range(grid.shape[1])
+    counts = np.full(len(grid), grid.shape[1], dtype="int64")
+    lines = np.arange(1, len(grid) + 1, dtype="int64")
+    loaded = _from_grid(grid, counts, lines, str(path), "excel", header_row=header_row,
+                        duplicate_columns=duplicate_columns, delimiter=None, skip_blank=False)
+    loaded.notes.insert(0, f"Read Excel sheet {sheet_name!r} as text.")
+    return loaded
+
+
+def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_columns="raise") -> _Loaded:
     raw = path.read_bytes()
     notes: list[str] = []
     if encoding is None:
@@ -494,28 +923,180 @@ def _read_text(path: Path, *, encoding, delimiter) -> tuple[pd.DataFrame, list[s
                                      f"it, or encoding='cp1252' / 'gb18030'."))
         notes.append(f"Encoding: {enc} (given).")
     text = raw.decode(enc)
+    del raw
     if text.startswith("\ufeff"):
         text = text[1:]
         notes.append("Removed a byte-order mark at the start of the file.")
+    if not text.strip():
+        raise ValueError(message(_FUNC, "source", "a file with a header row", str(path), "The file is empty."))
     if delimiter is None:
         delim = parsing.sniff_delimiter(text[:65536])
         notes.append(f"Delimiter: {delim!r} (detected).")
     else:
         delim = delimiter
         notes.append(f"Delimiter: {delim!r} (given).")
-    if not text.strip():
-        raise ValueError(message(_FUNC, "source", "a file with a header row", str(path), "The file is empty."))
+    counts, lines = parsing.record_shapes(text, delim)
+    width = int(counts.max()) if len(counts) else 1
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_filter=False,
-                            engine="c", skip_blank_lines=True)
+        grid = pd.read_csv(io.StringIO(text), sep=delim, header=None, names=range(width), dtype=str,
+                           keep_default_na=False, na_filter=False, engine="c", skip_blank_lines=False)
     except pd.errors.ParserError as exc:
+        detail = str(exc).strip()
+        if "EOF inside string" in detail:
+            detail += (" (a quoted value is never closed: the export may be cut off, or a value contains a "
+                       "stray quote character)")
         raise ValueError(message(_FUNC, "source", f"a well-formed delimited file (delimiter {delim!r})", str(path),
-                                 f"pandas could not parse it: {str(exc).strip()}. Check the delimiter (pass delimiter=...) "
+                                 f"pandas could not parse it: {detail}. Check the delimiter (pass delimiter=...) "
                                  f"and quoting.")) from None
-    return frame.fillna(""), notes
+    del text
+    if len(grid) != len(counts):  # the parsers disagree on where records end: trust neither silently
+        raise ValueError(message(_FUNC, "source", f"a delimited file whose records can be counted (delimiter "
+                                 f"{delim!r})", str(path),
+                                 f"pandas found {len(grid)} records and the csv module {len(counts)}; the quoting "
+                                 f"is probably broken. Check quotes in the file or pass delimiter=...."))
+    loaded = _from_grid(grid, counts, lines, str(path), "text", header_row=header_row,
+                        duplicate_columns=duplicate_columns, delimiter=delim, skip_blank=True)
+    loaded.notes[:0] = notes
+    return loaded
 
 
-def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport) -> pd.DataFrame:
+def _detect_header(filled: np.ndarray, usable: np.ndarray, first_only: np.ndarray) -> int:
+    """Position of the header among the records: the first usable record that is not a title line.
+
+    A title line (e.g. "Page posts export" or "Generated 2024-03-01" above the column names) has
+    fewer than half as many non-empty fields as a typical record of the file, or only its first
+    field filled where typical records fill two or more (a header may leave a name blank, as
+    pandas' unnamed index column does, but not all names but the first).
+    """
+    first = np.flatnonzero(usable)
+    if not len(first):
+        return 0
+    typical = float(np.median(filled[first[:200]]))
+    if typical < 2:
+        return int(first[0])
+    title = (filled[:50] < np.ceil(typical / 2)) | first_only[:50]
+    hits = np.flatnonzero(usable[:50] & ~title)
+    return int(hits[0]) if len(hits) else int(first[0])
+
+
+def _from_grid(grid: pd.DataFrame, counts, lines, name, kind, *, header_row, duplicate_columns, delimiter,
+               skip_blank) -> _Loaded:
+    """Find the header, check every data row's field count and build the raw frame."""
+    notes: list[str] = []
+    n_rec = len(grid)
+    head = grid.iloc[:200]
+    nonempty = (head.apply(lambda col: col.str.strip()) != "").to_numpy(dtype=bool)
+    filled_head = nonempty.sum(axis=1).astype("int64")
+    first_only = (filled_head == 1) & nonempty[:, 0] if nonempty.shape[1] else np.zeros(len(head), dtype=bool)
+    blank = np.zeros(n_rec, dtype=bool)
+    if skip_blank and n_rec:
+        one = counts == 1
+        if one.any():
+            blank[one] = grid.iloc[np.flatnonzero(one), 0].str.strip().to_numpy(dtype=object) == ""
+    preview = [(int(lines[i]), [str(v) for v in head.iloc[i, :counts[i]]]) for i in range(min(len(head), 50))
+               if not blank[i]]
+    if header_row is not None:
+        if header_row > n_rec or blank[header_row - 1]:
+            shown = "; ".join(f"line {ln}: {', '.join(f[:6])}" for ln, f in preview[:5])
+            raise ValueError(message(_FUNC, "header_row", "the line number of the column names", header_row,
+                                     f"That line is {'blank' if header_row <= n_rec else 'past the end'}. "
+                                     f"The first lines are: {shown}."))
+        h = header_row - 1
+        if h:
+            notes.append(f"Header taken from line {int(lines[h])} (header_row={header_row}); the "
+                         f"{int((~blank[:h]).sum())} non-blank line(s) above it are not data.")
+    else:
+        h = _detect_header(filled_head, ~blank[:len(head)], first_only)
+        if h:
+            above = [", ".join(f for f in fields if f.strip())[:60] for ln, fields in preview if ln < lines[h]]
+            notes.append(f"The column names are on line {int(lines[h])}, not line 1: the line(s) above look like "
+                         f"a title ({'; '.join(repr(a) for a in above[:3])}) and are not data. Pass header_row=... "
+                         f"to choose another line.")
+    width = int(counts[h]) if n_rec else 0
+    names = [str(v) for v in grid.iloc[h, :width]] if n_rec else []
+    data_pos = np.flatnonzero(~blank & (np.arange(n_rec) > h))
+    c = counts[data_pos]
+    bad_shape = None
+    if delimiter is not None and len(data_pos):
+        # a header ending with the delimiter (an empty last name) whose column is empty everywhere
+        if width > 1 and not names[-1].strip() and (grid.iloc[data_pos, width - 1].str.strip() == "").all():
+            width -= 1
+            names = names[:-1]
+            notes.append("The header line ends with the delimiter (an empty last column name, empty in every "
+                         "row); that empty column was ignored.")
+        trailing = np.zeros(len(data_pos), dtype=bool)
+        longer = c == width + 1
+        if longer.any():
+            trailing[longer] = (grid.iloc[data_pos[longer], width].str.strip() == "").to_numpy(dtype=bool)
+        ok = (c == width) | trailing
+        if trailing.any():
+            notes.append(f"{int(trailing.sum())} of {len(data_pos)} data row(s) end with the delimiter (an empty "
+                         f"field after the last column that the header does not have); the empty field was ignored "
+                         f"and no column was shifted.")
+        wrong = ~ok
+        if wrong.any():
+            bad_shape = _shape_problems(grid, data_pos, c, lines, wrong, width, delimiter)
+            if wrong.sum() > 0.5 * len(data_pos):
+                k = int(wrong.sum())
+                ex = bad_shape.iloc[0]
+                raise ValueError(message(
+                    _FUNC, "source", f"a delimited file whose rows have as many fields as its header "
+                    f"({width} with delimiter {delimiter!r}, header on line {int(lines[h])})",
+                    f"{k} of {len(data_pos)} data rows with other field counts",
+                    f"For example data row {int(ex['position']) + 1}: {ex['message']}. The delimiter, the header "
+                    f"line or the quoting is probably wrong: pass delimiter=... or header_row=<line of the column "
+                    f"names>."))
+    frame = grid.iloc[data_pos, :width] if len(data_pos) != n_rec - h - 1 else grid.iloc[h + 1:, :width]
+    frame = frame.reset_index(drop=True)
+    if bad_shape is not None and width:
+        # the fields of such a row belong to no column: keep its whole line in the first cell, blank the rest,
+        # so that it can never equal (and be taken for a duplicate of) a well-formed row
+        rows = bad_shape["position"].to_numpy(dtype="int64")
+        frame.iloc[rows, :] = ""
+        frame.iloc[rows, 0] = bad_shape["original_value"].to_numpy(dtype=object)
+    names = [n if n.strip() else f"Unnamed: {i}" for i, n in enumerate(names)]  # as pandas names them
+    frame = frame.set_axis(names, axis=1)
+    frame, renamed = _unique_names(frame, names, duplicate_columns, what="file",
+                                   header_line=int(lines[h]) if n_rec else 1)
+    notes += renamed
+    return _Loaded(frame, name, kind, notes, bad_shape, int(lines[h]) if n_rec else 1, preview)
+
+
+def _shape_problems(grid, data_pos, c, lines, wrong, width, delimiter) -> pd.DataFrame:
+    """One message per data row whose field count differs from the header's (rows are few)."""
+    pos = np.flatnonzero(wrong)
+    short = c < width
+    # an unquoted line break splits one record into two short ones whose fields add up to the header's
+    pair_next = np.zeros(len(c), dtype=bool)
+    pair_next[:-1] = short[:-1] & short[1:] & (c[:-1] + c[1:] - 1 == width) & (np.diff(data_pos) == 1)
+    pair_prev = np.zeros(len(c), dtype=bool)
+    pair_prev[1:] = pair_next[:-1]
+    messages, originals = [], []
+    last = len(c) - 1
+    for p in pos:
+        fields = [str(v) for v in grid.iloc[data_pos[p], :c[p]]]
+        text = delimiter.join(fields)
+        originals.append(text if len(text) <= 200 else text[:199] + "…")
+        where = f"line {int(lines[data_pos[p]])}"
+        if c[p] > width:
+            why = ("probably a delimiter inside a value that is not quoted, or a value that belongs to no "
+                   "column; the values cannot be assigned to columns")
+        elif pair_next[p] or pair_prev[p]:
+            other = p + 1 if pair_next[p] else p - 1
+            a, b = sorted((p, other))
+            why = (f"together with data row {b + 1 if p == a else a + 1} it has the header's {width} fields: a line "
+                   f"break inside a value that is not quoted split one post into two rows (data rows {a + 1} and "
+                   f"{b + 1}); quote the text in the export")
+        elif p == last:
+            why = "it is the last row of the file: the export was probably cut off"
+        else:
+            why = "values are missing, so the remaining ones cannot be assigned to columns"
+        messages.append(f"row has {int(c[p])} field(s) but the header has {width} ({where}): {why}; excluded so "
+                        f"that no value lands in the wrong column")
+    return pd.DataFrame({"position": pos, "message": messages, "original_value": originals})
+
+
+def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport, loaded: "_Loaded | None" = None) -> pd.DataFrame:
     names = [str(c) for c in raw.columns]
     canonical = [c for c in config.POST_COLUMNS if c != "source_row"]
     mapping = dict(columns or {})
@@ -523,14 +1104,18 @@ def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport) -> pd.Data
     for src_name, target in mapping.items():
         if src_name not in raw.columns:
             shown = ", ".join(repr(c) for c in names[:12]) + (" …" if len(names) > 12 else "")
+            close = _closest_name(str(src_name), names)
             raise ValueError(message(_FUNC, "columns", "keyed by columns that exist in the source", src_name,
-                                     f"Available columns include {shown}.{_did_you_mean(str(src_name), names)}"))
+                                     f"Available columns include {shown}.{close}"
+                                     f"{'' if close else _header_hint(loaded, [src_name])}"))
         if target == "source_row":
             raise ValueError(message(_FUNC, "columns", "mapped to canonical names other than 'source_row'", target,
                                      "source_row is generated by read_posts (the data-row number)."))
-        if target not in canonical:
+        moving_aside = src_name in canonical and isinstance(target, str) and target not in raw.columns
+        if target not in canonical and not moving_aside:  # a canonical column may be renamed out of the way
             raise ValueError(message(_FUNC, "columns", "mapped to canonical column names", target,
-                                     f"Canonical names: {', '.join(canonical)}.{_did_you_mean(str(target), canonical)}"))
+                                     f"Canonical names: {', '.join(canonical)}."
+                                     f"{_closest_name(str(target), canonical)}"))
         if target in targets:
             raise ValueError(message(_FUNC, "columns", "a mapping with one source column per canonical name",
                                      target, f"Both {targets[target]!r} and {src_name!r} map to {target!r}."))
@@ -550,11 +1135,27 @@ def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport) -> pd.Data
     return renamed
 
 
+def _fold(name: str) -> str:
+    """Case, spacing and invisible characters folded away, for "did you mean" matching."""
+    return " ".join(str(name).replace("\ufeff", "").replace("\u200b", "").split()).casefold()
+
+
+def _closest_name(name: str, names: list) -> str:
+    """" Did you mean 'X'?" for a misspelt column name (exact-after-folding matches first), or ""."""
+    folded = {}
+    for n in names:
+        folded.setdefault(_fold(n), n)
+    if _fold(name) in folded:
+        return f" Did you mean {folded[_fold(name)]!r}?"
+    close = difflib.get_close_matches(_fold(name), list(folded), n=1, cutoff=0.6)
+    return f" Did you mean {folded[close[0]]!r}?" if close else ""
+
+
 def _id_as_text(values: pd.Series) -> pd.Series:
     """Render numeric ids without a spurious '.0'."""
     if pd.api.types.is_float_dtype(values.dtype):
         num = values.astype("float64")
-        if np.all(np.isnan(num) | (np.floor(num) == num)):
+        if np.all(np.isnan(num) | ((np.floor(num) == num) & (np.abs(num) < 2.0 ** 53))):
             return values.astype("Int64").astype("string")
     return values
 
@@ -675,23 +1276,31 @@ def _labels(values: pd.Series, column: str, *, normalize: bool, report: QualityR
 
 
 def _content_types(values: pd.Series, report: QualityReport) -> tuple[pd.Series, int]:
-    text = parsing._clean(parsing._to_text(values)).reset_index(drop=True)
-    miss = parsing._missing_mask(text).to_numpy(dtype=bool, copy=True)
+    # every step depends on the cell text only: work on the distinct texts, then expand by codes
+    codes, uniques = pd.factorize(parsing._to_text(values).reset_index(drop=True))
+    raw_u = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    text = parsing._clean(raw_u)
+    miss_u = parsing._missing_mask(text).to_numpy(dtype=bool, copy=True)
     low = parsing.normalize_label(text).str.lower()
     mapped = low.map(CONTENT_TYPE_ALIASES)
-    unknown = sorted(set(low[~miss & mapped.isna().to_numpy(dtype=bool, copy=True)]))
-    renamed = sorted({f"{a!r} -> {b!r}" for a, b in zip(text[~miss & mapped.notna().to_numpy(dtype=bool)],
-                                                         mapped[~miss & mapped.notna().to_numpy(dtype=bool)])
+    is_mapped = mapped.notna().to_numpy(dtype=bool, copy=True)
+    unknown = sorted(set(low[~miss_u & ~is_mapped]))
+    renamed = sorted({f"{a!r} -> {b!r}" for a, b in zip(text[~miss_u & is_mapped], mapped[~miss_u & is_mapped])
                       if a != b})
     if renamed:
         report.note(f"content_type: mapped {', '.join(renamed[:10])}{' …' if len(renamed) > 10 else ''}.")
     if unknown:
         report.note(f"content_type: values not among {config.CONTENT_TYPES} kept (lower case): "
                     f"{', '.join(repr(u) for u in unknown[:10])}.")
-    result = mapped.fillna(low).astype("object").where(~miss, None)
-    cats = [c for c in config.CONTENT_TYPES if c in set(result.dropna())]
-    cats += sorted(set(result.dropna()) - set(cats))
-    return pd.Series(pd.Categorical(result, categories=cats)), int(miss.sum())
+    result = mapped.fillna(low).astype("object").where(~miss_u, None)
+    present = set(result.dropna())
+    cats = [c for c in config.CONTENT_TYPES if c in present]
+    cats += sorted(present - set(cats))
+    position = {c: i for i, c in enumerate(cats)}
+    code_of_unique = np.array([position.get(r, -1) if r is not None else -1 for r in result], dtype="int64")
+    final = code_of_unique[codes] if len(codes) else np.zeros(0, dtype="int64")
+    n_missing = int(miss_u[codes].sum()) if len(codes) else 0
+    return pd.Series(pd.Categorical.from_codes(final, categories=cats)), n_missing
 
 
 # ---------------------------------------------------------------------------------------------
