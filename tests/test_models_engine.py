@@ -372,10 +372,12 @@ def test_singular_slope_covariance_is_a_boundary(slope_fits, name):
     fit, ref = slope_fits[name], _tmb_slopes(name)
     assert ref["convergence"].iloc[0] == 1
     assert fit["boundary"].tolist() == [True]
-    # NB2: a regular optimum in the other parameters. ZINB: the slope SD is 0.0034, its curvature (~1e-3) is below
-    # the numerical Hessian's noise with rho held at -1, so the Hessian is not positive definite and the fit says
-    # it did not converge (as glmmTMB's code 1) -- a flag, not a worse optimum
-    assert fit["converged"] == (name == "sal_slope_nbinom2")
+    # NB2: a regular optimum in the other parameters. ZINB: the slope SD is 0.0034, its curvature (~1e-3) is at the
+    # level of the numerical Hessian's noise with rho held at -1, so whether that Hessian comes out positive definite
+    # (converged True) or not (False, as glmmTMB's code 1) depends on rounding (it differed between two runs of the
+    # suite): only NB2's flag is asserted; for ZINB the optimum itself is checked below.
+    if name == "sal_slope_nbinom2":
+        assert fit["converged"]
     assert fit["max_grad"] < 1e-3
     assert fit["re_corr"][0] < -0.99999
     assert fit["loglik"] >= ref["loglik"].iloc[0] - 1e-9
