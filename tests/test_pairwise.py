@@ -210,6 +210,21 @@ def test_qcrit_interpolation_accuracy():
     assert_allclose(approx[::4], exact, rtol=1e-7)
 
 
+def test_interpolated_games_howell_is_bit_reproducible():
+    # more than 24 distinct Welch df: the critical values are interpolated; with scipy's default
+    # barycentric weights (computed in a random order) repeated calls differed in the last bits
+    df = np.concatenate([np.linspace(1.5, 40, 20), np.geomspace(40, 5e4, 20)])
+    first = _qcrit_by_df(0.95, 6, df)
+    for _ in range(5):
+        np.testing.assert_array_equal(_qcrit_by_df(0.95, 6, df), first)
+    posts = tk.simulate_organization(seed=1).data  # SIMULATED (seed 1): 8 departments, 36 distinct df
+    a = pairwise(posts, dv="likes", between="department", method="games_howell")
+    assert a["df"].nunique() > 24
+    for _ in range(3):
+        pd.testing.assert_frame_equal(pairwise(posts, dv="likes", between="department", method="games_howell"), a,
+                                      check_exact=True)
+
+
 def test_tukey_matches_scipy_tukey_hsd(rng):
     sizes = [12, 20, 7, 15]
     groups = [rng.normal(loc, 1.0, size=n) for loc, n in zip([0.0, 0.5, 1.5, 0.2], sizes)]

@@ -386,3 +386,101 @@ def test_new_options_are_reproducible_by_seed():
 def test_bad_new_arguments(kwargs, exc, pattern):
     with pytest.raises(exc, match=pattern):
         tk.simulate_organization(**kwargs)
+
+
+# ---- the declarative argument table (issue 16): every row checked with a bad value ------------------------
+from toolkit.simulation import _ARGUMENTS  # noqa: E402
+
+_F = "simulate_organization: "
+#: one or more bad values per row of ``_ARGUMENTS``: (kwargs, exception, exact start of the message)
+BAD_BY_ROW = {
+    "departments": [({"departments": "PR"}, TypeError, "`departments` must be a non-empty list of department "
+                      "names or None; got 'PR'."),
+                     ({"departments": ["PR", "PR"]}, ValueError, "`departments` must be a list without duplicates"),
+                     ({"n_accounts_per_department": {"Mixed team": 2}}, ValueError,
+                      "`departments` must be free of 'Mixed team'")],
+    "n_accounts_per_department": [({"n_accounts_per_department": 2.5}, TypeError,
+                                   "`n_accounts_per_department` must be an integer >= 1; got 2.5."),
+                                  ({"departments": ["PR", "IT"], "n_accounts_per_department": {"PR": 2}}, ValueError,
+                                   "`n_accounts_per_department` must be a dict with one entry per department")],
+    "reference_department": [({"reference_department": "Legal"}, ValueError,
+                              "`reference_department` must be one of 'Social media team'")],
+    "posts_distribution": [({"posts_distribution": "nb"}, ValueError, "`posts_distribution` must be one of "
+                            "'poisson', 'fixed', 'lognormal'; got 'nb'.")],
+    "posts_per_account": [({"posts_per_account": 0}, ValueError, "`posts_per_account` must be a number > 0.0; got 0."),
+                          ({"posts_per_account": "5"}, TypeError, "`posts_per_account` must be a number; got '5'.")],
+    "rate_ratios": [({"rate_ratios": 3}, TypeError, "`rate_ratios` must be 'default', 'null' or a dict; got 3."),
+                    ({"rate_ratios": {"likes": 2}}, TypeError, "`rate_ratios` must be a dict engagement type -> "
+                     "{department: ratio}"),
+                    ({"rate_ratios": {"likes": {"PR": -1}}}, ValueError, "`rate_ratios` must be a number > 0.0")],
+    "base_rates": [({"base_rates": 0}, ValueError, "`base_rates` must be > 0.0 for every engagement type; "
+                    "got {'likes': 0.0}.")],
+    "dispersion": [({"dispersion": -0.1}, ValueError, "`dispersion` must be >= 0.0 for every engagement type")],
+    "zero_inflation": [({"zero_inflation": {"shares": 1.5}}, ValueError, "`zero_inflation` must be >= 0.0 and "
+                        "<= 1.0 for every engagement type; got {'shares': 1.5}.")],
+    "paid_rate_ratio": [({"paid_rate_ratio": [1]}, TypeError, "`paid_rate_ratio` must be a number or a dict "
+                         "engagement type -> number; got [1].")],
+    "random_effect_sd": [({"random_effect_sd": -1}, ValueError, "`random_effect_sd` must be a number >= 0.0; got -1.")],
+    "type_effect_sd": [({"type_effect_sd": float("nan")}, ValueError, "`type_effect_sd` must be a number >= 0.0")],
+    "random_effect_distribution": [({"random_effect_distribution": "cauchy"}, ValueError,
+                                    "`random_effect_distribution` must be one of 'normal', 't'; got 'cauchy'.")],
+    "random_effect_df": [({"random_effect_df": -1}, ValueError, "`random_effect_df` must be a number >= 0.0; got -1."),
+                         ({"random_effect_distribution": "t", "random_effect_df": 2}, ValueError,
+                          "`random_effect_df` must be a number > 2 for t account effects; got 2. A t distribution")],
+    "audience_median": [({"audience_median": 0}, ValueError, "`audience_median` must be a number > 0.0; got 0.")],
+    "audience_sdlog": [({"audience_sdlog": -1}, ValueError, "`audience_sdlog` must be a number >= 0.0; got -1.")],
+    "reach_fraction_median": [({"reach_fraction_median": True}, TypeError,
+                               "`reach_fraction_median` must be a number; got True.")],
+    "reach_fraction_sdlog": [({"reach_fraction_sdlog": float("inf")}, ValueError,
+                              "`reach_fraction_sdlog` must be a number >= 0.0; got inf.")],
+    "impressions_per_reach": [({"impressions_per_reach": 0.5}, ValueError,
+                               "`impressions_per_reach` must be a number >= 1.0; got 0.5.")],
+    "paid_reach_factor": [({"paid_reach_factor": 0}, ValueError, "`paid_reach_factor` must be a number > 0.0; got 0.")],
+    "mixed_share": [({"mixed_share": 1.5}, ValueError, "`mixed_share` must be a number >= 0.0 and <= 1.0; got 1.5."),
+                    ({"departments": ["PR"], "mixed_share": 0.1}, ValueError,
+                     "`mixed_share` must be 0 when there is only one department; got 0.1.")],
+    "content_effects": [({"content_effects": "none"}, ValueError, "`content_effects` must be one of 'default', "
+                         "'null'; got 'none'."),
+                        ({"content_effects": {"video": 2}}, TypeError, "`content_effects` must be a dict content "
+                         "type -> {type: ratio}"),
+                        ({"content_effects": {"gif": {"likes": 1}}}, ValueError, "`content_effects` must be one of "
+                         "'photo', 'video', 'status', 'link'; got 'gif'.")],
+    "paid_probability": [({"paid_probability": 1.5}, ValueError, "`paid_probability` must be a number >= 0.0 and "
+                          "<= 1.0; got 1.5."),
+                         ({"paid_probability": {"Legal": 0.1}}, ValueError, "`paid_probability` must be one of")],
+    "start": [({"start": "not a date"}, ValueError, "`start` must be a date, e.g. '2025-01-01'"),
+              ({"end": "2025-01-01"}, ValueError, "`end` must be at least one day after `start`; got "
+               "('2025-01-01', '2025-01-01').")],
+}
+
+
+def test_every_row_of_the_argument_table_has_a_bad_value():
+    rows = {arg.name for arg in _ARGUMENTS}
+    assert set(BAD_BY_ROW) == rows
+    for arg in _ARGUMENTS:  # a cross-argument condition is tested by its own message
+        if arg.refuse is not None:
+            assert any(arg.expected in msg for _, _, msg in BAD_BY_ROW[arg.name]), arg.name
+
+
+@pytest.mark.parametrize("kwargs, exc, text", [case for cases in BAD_BY_ROW.values() for case in cases],
+                         ids=[f"{name}-{i}" for name, cases in BAD_BY_ROW.items() for i in range(len(cases))])
+def test_each_argument_row_raises_its_message(kwargs, exc, text):
+    with pytest.raises(exc) as info:
+        tk.simulate_organization(**kwargs)
+    assert str(info.value).startswith(_F + text)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(n_accounts_per_department={"A": 2, "B": 5}, posts_per_account=12.5, posts_distribution="fixed",
+         rate_ratios={"likes": {"B": 2.0}}, dispersion={"likes": 0.0}, zero_inflation=0.2),
+    dict(random_effect_distribution="t", random_effect_df=3.5, posts_distribution="lognormal",
+         n_accounts_per_department=2, posts_per_account=8),
+    dict(departments=["PR", "HR", "IT"], reference_department="HR", paid_probability={"PR": 0.9}, mixed_share=0.3,
+         content_effects={"video": {"shares": 2.0}}, start="2024-03-01", end="2024-04-15"),
+])
+def test_same_seed_gives_identical_output_across_calls(kwargs):
+    a = tk.simulate_organization(**kwargs, seed=21)
+    b = tk.simulate_organization(**kwargs, seed=21)
+    for x, y in ((a.data, b.data), (a.accounts, b.accounts), (a.parameters, b.parameters)):
+        pd.testing.assert_frame_equal(x, y, check_exact=True)
+    assert a.settings == b.settings and a.data.attrs == b.data.attrs

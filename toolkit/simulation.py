@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -182,6 +183,424 @@ def _number(value, func, param, *, minimum=0.0, strict_min=False, maximum=None) 
     return v
 
 
+
+
+# ---- argument checks: one row per argument, checked in this order by one loop --------------------
+@dataclass(frozen=True)
+class _Arg:
+    """One argument of :func:`simulate_organization` and how it is checked.
+
+    ``kind`` is "number" (a real in the range given by ``low``/``strict``/``high``), "per_type" (a
+    number or a dict engagement type -> number, each in that range; ``default`` fills the rest),
+    "option" (one of ``options``) or "custom" (``resolve(value, args, done)`` checks arguments whose
+    shape depends on others). ``refuse(value, done)``, when it returns True, raises ``expected``
+    with ``hint``: a condition across arguments (e.g. t account effects need more than 2 df).
+    """
+
+    name: str
+    kind: str
+    low: float = 0.0
+    strict: bool = False
+    high: float | None = None
+    options: tuple = ()
+    default: dict | None = None
+    resolve: Callable | None = None
+    refuse: Callable | None = None
+    expected: str = ""
+    hint: str | None = None
+
+
+_FUNC = "simulate_organization"
+_CONTENT_TYPES: tuple[str, ...] = ("photo", "video", "status", "link")
+
+
+def _resolve_departments(value, args, done) -> list[str]:
+    if value is None:
+        n_acc = args["n_accounts_per_department"]
+        value = list(n_acc) if isinstance(n_acc, dict) else list(DEFAULT_DEPARTMENTS)
+    elif isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+        raise TypeError(message(_FUNC, "departments", "a non-empty list of department names or None", value))
+    departments = [str(d) for d in value]
+    if len(set(departments)) != len(departments):
+        raise ValueError(message(_FUNC, "departments", "a list without duplicates", departments))
+    if config.MIXED_DEPARTMENT in departments:
+        raise ValueError(message(_FUNC, "departments", f"free of {config.MIXED_DEPARTMENT!r}", departments,
+                                 "Mixed-team posts are generated from the real departments; set mixed_share."))
+    return departments
+
+
+def _resolve_n_accounts(value, args, done) -> dict[str, int]:
+    param, departments = "n_accounts_per_department", done["departments"]
+    if not isinstance(value, dict):
+        k = check_integer(value, _FUNC, param, minimum=1)
+        return {d: k for d in departments}
+    missing = [d for d in departments if d not in value]
+    extra = [d for d in value if d not in departments]
+    if missing or extra:
+        raise ValueError(message(_FUNC, param, "a dict with one entry per department", value,
+                                 f"Missing: {missing}; not in `departments`: {extra}."))
+    return {d: check_integer(value[d], _FUNC, param, minimum=1) for d in departments}
+
+
+def _resolve_reference(value, args, done) -> str:
+    value = done["departments"][0] if value is None else value
+    return check_option(value, done["departments"], _FUNC, "reference_department")
+
+
+def _resolve_rate_ratios(value, args, done) -> dict[str, dict[str, float]]:
+    departments, ref = done["departments"], done["reference_department"]
+    if isinstance(value, str):
+        check_option(value, ("default", "null"), _FUNC, "rate_ratios")
+        given = DEFAULT_RATE_RATIOS if value == "default" else {}
+        rr = {t: {d: float(given.get(t, {}).get(d, 1.0)) for d in departments} for t in ENGAGEMENT_TYPES}
+        if value == "default" and ref != DEFAULT_DEPARTMENTS[0]:
+            # keep the pattern but express it relative to the chosen reference
+            return {t: {d: v / rr[t][ref] for d, v in rr[t].items()} for t in ENGAGEMENT_TYPES}
+        return {t: {d: (v if d != ref else 1.0) for d, v in rr[t].items()} for t in ENGAGEMENT_TYPES}
+    if not isinstance(value, dict):
+        raise TypeError(message(_FUNC, "rate_ratios", "'default', 'null' or a dict", value))
+    rr = {t: {d: 1.0 for d in departments} for t in ENGAGEMENT_TYPES}
+    for t, per in value.items():
+        check_option(t, ENGAGEMENT_TYPES, _FUNC, "rate_ratios")
+        if not isinstance(per, dict):
+            raise TypeError(message(_FUNC, "rate_ratios", "a dict engagement type -> {department: ratio}", value))
+        for d, v in per.items():
+            check_option(d, departments, _FUNC, "rate_ratios")
+            v = _number(v, _FUNC, "rate_ratios", minimum=0.0, strict_min=True)
+            if d == ref and v != 1.0:
+                raise ValueError(message(_FUNC, "rate_ratios", f"1 for the reference department {ref!r}",
+                                         {t: {d: v}}, "Rate ratios are relative to `reference_department`."))
+            rr[t][d] = v
+    return rr
+
+
+def _resolve_content_effects(value, args, done) -> dict[str, dict[str, float]]:
+    if isinstance(value, str):
+        check_option(value, ("default", "null"), _FUNC, "content_effects")
+        return {c: dict(DEFAULT_CONTENT_EFFECTS[c]) if value == "default" else {t: 1.0 for t in ENGAGEMENT_TYPES}
+                for c in _CONTENT_TYPES}
+    if not isinstance(value, dict):
+        raise TypeError(message(_FUNC, "content_effects", "'default', 'null' or a dict", value))
+    ce = {c: {t: 1.0 for t in ENGAGEMENT_TYPES} for c in _CONTENT_TYPES}
+    for c, per in value.items():
+        check_option(c, _CONTENT_TYPES, _FUNC, "content_effects")
+        if not isinstance(per, dict):
+            raise TypeError(message(_FUNC, "content_effects", "a dict content type -> {type: ratio}", value))
+        for t, v in per.items():
+            check_option(t, ENGAGEMENT_TYPES, _FUNC, "content_effects")
+            ce[c][t] = _number(v, _FUNC, "content_effects", strict_min=True)
+    return ce
+
+
+def _resolve_paid_probability(value, args, done) -> dict[str, float]:
+    departments = done["departments"]
+    if value is None:
+        return {d: DEFAULT_PAID_PROBABILITY.get(d, 0.05) for d in departments}
+    if isinstance(value, dict):
+        for d in value:
+            check_option(d, departments, _FUNC, "paid_probability")
+        return {d: _number(value.get(d, 0.0), _FUNC, "paid_probability", maximum=1.0) for d in departments}
+    v = _number(value, _FUNC, "paid_probability", maximum=1.0)
+    return {d: v for d in departments}
+
+
+@dataclass(frozen=True)
+class _Period:
+    """Posting period in UTC: ``start`` inclusive, ``n_days`` whole days from its midnight."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    n_days: int
+
+
+def _resolve_period(value, args, done) -> _Period:
+    start, end = args["start"], args["end"]
+    try:
+        t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(message(_FUNC, "start", "a date, e.g. '2025-01-01'", (start, end))) from exc
+    t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0.tz_convert("UTC")
+    t1 = t1.tz_localize("UTC") if t1.tzinfo is None else t1.tz_convert("UTC")
+    n_days = int((t1.normalize() - t0.normalize()).days)
+    if n_days < 1:
+        raise ValueError(message(_FUNC, "end", "at least one day after `start`", (str(start), str(end))))
+    return _Period(t0, t1, n_days)
+
+
+_ARGUMENTS: tuple[_Arg, ...] = (
+    _Arg("departments", "custom", resolve=_resolve_departments),
+    _Arg("n_accounts_per_department", "custom", resolve=_resolve_n_accounts),
+    _Arg("reference_department", "custom", resolve=_resolve_reference),
+    _Arg("posts_distribution", "option", options=("poisson", "fixed", "lognormal")),
+    _Arg("posts_per_account", "number", strict=True),
+    _Arg("rate_ratios", "custom", resolve=_resolve_rate_ratios),
+    _Arg("base_rates", "per_type", strict=True, default=DEFAULT_BASE_RATES),
+    _Arg("dispersion", "per_type", default=DEFAULT_DISPERSION),
+    _Arg("zero_inflation", "per_type", high=1.0, default={t: 0.0 for t in ENGAGEMENT_TYPES}),
+    _Arg("paid_rate_ratio", "per_type", strict=True, default={t: 0.8 for t in ENGAGEMENT_TYPES}),
+    _Arg("random_effect_sd", "number"),
+    _Arg("type_effect_sd", "number"),
+    _Arg("random_effect_distribution", "option", options=("normal", "t")),
+    _Arg("random_effect_df", "number", refuse=lambda v, done: done["random_effect_distribution"] == "t" and not v > 2,
+         expected="a number > 2 for t account effects",
+         hint="A t distribution with 2 or fewer degrees of freedom has no finite SD, so it cannot be scaled to "
+              "random_effect_sd; use e.g. 3 or 4 for heavy tails."),
+    _Arg("audience_median", "number", strict=True),
+    _Arg("audience_sdlog", "number"),
+    _Arg("reach_fraction_median", "number", strict=True),
+    _Arg("reach_fraction_sdlog", "number"),
+    _Arg("impressions_per_reach", "number", low=1.0),
+    _Arg("paid_reach_factor", "number", strict=True),
+    _Arg("mixed_share", "number", high=1.0, refuse=lambda v, done: v > 0 and len(done["departments"]) < 2,
+         expected="0 when there is only one department"),
+    _Arg("content_effects", "custom", resolve=_resolve_content_effects),
+    _Arg("paid_probability", "custom", resolve=_resolve_paid_probability),
+    _Arg("start", "custom", resolve=_resolve_period),  # checks `start` and `end` together
+)
+
+
+def _check_arguments(args: dict) -> dict:
+    """Check every argument in ``_ARGUMENTS`` order; return the resolved values by argument name."""
+    done: dict = {}
+    for arg in _ARGUMENTS:
+        value = args[arg.name]
+        if arg.kind == "number":
+            resolved = _number(value, _FUNC, arg.name, minimum=arg.low, strict_min=arg.strict, maximum=arg.high)
+        elif arg.kind == "per_type":
+            resolved = _per_type(value, arg.default, _FUNC, arg.name, minimum=arg.low, maximum=arg.high,
+                                 strict_min=arg.strict)
+        elif arg.kind == "option":
+            resolved = check_option(value, arg.options, _FUNC, arg.name)
+        else:
+            resolved = arg.resolve(value, args, done)
+        if arg.refuse is not None and arg.refuse(resolved, done):
+            raise ValueError(message(_FUNC, arg.name, arg.expected, value, arg.hint))
+        done[arg.name] = resolved
+    return done
+
+
+# ---- drawing: one small step per part of the model, each returning a named record -------------------
+@dataclass(frozen=True)
+class _Accounts:
+    """Drawn accounts: department index, id, audience, platform, shared and per-type log effects, posts."""
+
+    dept_index: np.ndarray
+    ids: np.ndarray
+    audience: np.ndarray
+    platform: np.ndarray
+    effect_shared: np.ndarray
+    effect: dict
+    n_posts: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Posts:
+    """Drawn posts (in drawing order): account, department, content, paid, reach, time and partner."""
+
+    account: np.ndarray
+    dept: np.ndarray
+    content: np.ndarray
+    paid: np.ndarray
+    reach: np.ndarray
+    impressions: np.ndarray
+    posted_ns: np.ndarray
+    is_mixed: np.ndarray
+    other: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.account.size)
+
+
+@dataclass(frozen=True)
+class _Engagement:
+    """Drawn outcomes per post: counts per engagement type, clicks, video views."""
+
+    counts: dict
+    clicks: np.ndarray
+    video_views: np.ndarray
+
+
+def _account_ids(departments: list[str], n_acc: dict[str, int]) -> np.ndarray:
+    used: set[str] = set()
+    abbrevs = [_abbrev(d, used) for d in departments]
+    width = max(2, len(str(max(n_acc.values()))))
+    return np.array([f"sim-{abbrevs[di]}-{j + 1:0{width}d}"
+                     for di in range(len(departments)) for j in range(n_acc[departments[di]])], dtype=object)
+
+
+def _draw_account_effects(p: dict, rng: np.random.Generator, n_accounts: int) -> np.ndarray:
+    sd_b = p["random_effect_sd"]
+    if p["random_effect_distribution"] == "t":
+        re_df = p["random_effect_df"]
+        return sd_b * np.sqrt((re_df - 2.0) / re_df) * rng.standard_t(re_df, size=n_accounts)
+    return sd_b * rng.standard_normal(n_accounts)
+
+
+def _draw_posts_per_account(p: dict, rng: np.random.Generator, n_accounts: int) -> np.ndarray:
+    ppa = p["posts_per_account"]
+    if p["posts_distribution"] == "poisson":
+        return rng.poisson(ppa, size=n_accounts).astype(np.int64)
+    if p["posts_distribution"] == "lognormal":
+        return np.maximum(1, np.ceil(rng.lognormal(np.log(ppa), POSTS_SDLOG, size=n_accounts))).astype(np.int64)
+    return np.full(n_accounts, int(round(ppa)), dtype=np.int64)
+
+
+def _draw_accounts(p: dict, rng: np.random.Generator) -> _Accounts:
+    departments, n_acc = p["departments"], p["n_accounts_per_department"]
+    dept_index = np.repeat(np.arange(len(departments)), [n_acc[d] for d in departments])
+    n_accounts = dept_index.size
+    audience = np.maximum(1, np.round(p["audience_median"] * np.exp(
+        p["audience_sdlog"] * rng.standard_normal(n_accounts)))).astype(np.int64)
+    platform = rng.choice(len(DEFAULT_PLATFORM_MIX), size=n_accounts, p=np.array(list(DEFAULT_PLATFORM_MIX.values())))
+    b = _draw_account_effects(p, rng, n_accounts)
+    u = {t: b + p["type_effect_sd"] * rng.standard_normal(n_accounts) for t in ENGAGEMENT_TYPES}
+    return _Accounts(dept_index, _account_ids(departments, n_acc), audience, platform, b, u,
+                     _draw_posts_per_account(p, rng, n_accounts))
+
+
+def _draw_posting_times(period: _Period, rng: np.random.Generator, n: int) -> np.ndarray:
+    day = rng.integers(0, period.n_days, size=n)
+    hour = rng.choice(24, size=n, p=_HOURLY / _HOURLY.sum())
+    second = rng.integers(0, 3600, size=n)
+    return period.start.normalize().value + (day.astype(np.int64) * 86400 + hour * 3600 + second) * 1_000_000_000
+
+
+def _draw_posts(p: dict, accounts: _Accounts, rng: np.random.Generator) -> _Posts:
+    departments = p["departments"]
+    acc = np.repeat(np.arange(accounts.dept_index.size), accounts.n_posts)
+    n = acc.size
+    dpt = accounts.dept_index[acc]
+    # content type by department mix (inverse-CDF on one uniform per post)
+    mix = np.array([DEFAULT_CONTENT_MIX.get(d, DEFAULT_CONTENT_MIX["default"]) for d in departments])
+    cum = np.cumsum(mix, axis=1)
+    cum[:, -1] = 1.0
+    content = (rng.random(n)[:, None] > cum[dpt]).sum(axis=1)
+    paid = rng.random(n) < np.array([p["paid_probability"][d] for d in departments])[dpt]
+    rfrac = p["reach_fraction_median"] * np.exp(p["reach_fraction_sdlog"] * rng.standard_normal(n))
+    reach = np.round(accounts.audience[acc] * rfrac * np.where(paid, p["paid_reach_factor"], 1.0)).astype(np.int64)
+    impressions = reach + rng.poisson(reach * (p["impressions_per_reach"] - 1.0))
+    posted_ns = _draw_posting_times(p["start"], rng, n)
+    # mixed-team posts: the partner is uniform over the other departments
+    is_mixed = rng.random(n) < p["mixed_share"]
+    other_draw = rng.integers(0, max(1, len(departments) - 1), size=n)
+    other = np.where(other_draw >= dpt, other_draw + 1, other_draw)
+    if len(departments) == 1:
+        other = dpt  # no partner department (mixed_share is 0 here)
+    return _Posts(acc, dpt, content, paid, reach, impressions, posted_ns, is_mixed, other)
+
+
+def _rate_ratio_arrays(p: dict) -> dict[str, np.ndarray]:
+    return {t: np.array([p["rate_ratios"][t][d] for d in p["departments"]]) for t in ENGAGEMENT_TYPES}
+
+
+def _draw_engagement(p: dict, accounts: _Accounts, posts: _Posts, rng: np.random.Generator) -> _Engagement:
+    rr_arr, n, dpt = _rate_ratio_arrays(p), posts.n, posts.dept
+    counts = {}
+    for t in ENGAGEMENT_TYPES:
+        ratio = np.where(posts.is_mixed, np.sqrt(rr_arr[t][dpt] * rr_arr[t][np.where(posts.is_mixed, posts.other,
+                                                                                        dpt)]), rr_arr[t][dpt])
+        ce_arr = np.array([p["content_effects"][c][t] for c in _CONTENT_TYPES])[posts.content]
+        mu = (posts.reach * p["base_rates"][t] * ratio * ce_arr * np.where(posts.paid, p["paid_rate_ratio"][t], 1.0)
+              * np.exp(accounts.effect[t][posts.account]))
+        alpha = p["dispersion"][t]
+        lam = rng.gamma(shape=1.0 / alpha, scale=alpha, size=n) * mu if alpha > 0 else mu
+        y = rng.poisson(lam).astype(np.int64)
+        structural = rng.random(n) < p["zero_inflation"][t]   # always drawn: keeps the other draws aligned
+        y[structural] = 0
+        counts[t] = y
+    clicks = rng.poisson(posts.reach * np.where(posts.content == 3, 0.03, 0.01))
+    return _Engagement(counts, clicks, rng.binomial(posts.impressions, 0.3))
+
+
+# ---- the three tables of the result --------------------------------------------------------------
+def _post_table(p: dict, accounts: _Accounts, posts: _Posts, eng: _Engagement, seed_value) -> pd.DataFrame:
+    departments, n = p["departments"], posts.n
+    order = np.lexsort((posts.account, posts.posted_ns))  # posting order; ties broken by account
+    dept_names = np.array(departments, dtype=object)
+    mixed = posts.is_mixed
+    co = np.full(n, None, dtype=object)
+    co[mixed] = dept_names[posts.dept[mixed]] + config.CO_DEPARTMENT_SEP + dept_names[posts.other[mixed]]
+    acc, content, counts = posts.account, posts.content, eng.counts
+
+    def o(x):
+        return x[order]
+
+    dept_codes = np.where(mixed, len(departments), posts.dept)  # "Mixed team" gets the last code
+    columns = {
+        "post_id": pd.array(np.char.add("sim-", np.char.zfill(np.arange(1, n + 1).astype(str), 6)).astype(object),
+                            dtype="string"),
+        "account": pd.array(o(accounts.ids[acc]), dtype="string"),
+        "department": _categorical(o(dept_codes), departments + [config.MIXED_DEPARTMENT], config.DEPARTMENTS),
+        "co_departments": pd.array(o(co), dtype="string"),
+        "platform": _categorical(o(accounts.platform[acc]), list(DEFAULT_PLATFORM_MIX), config.PLATFORMS),
+        "posted_at": pd.DatetimeIndex(o(posts.posted_ns).astype("datetime64[ns]")).tz_localize("UTC"),
+        "content_type": _categorical(o(content), _CONTENT_TYPES, config.CONTENT_TYPES),
+        "paid": pd.array(o(posts.paid), dtype="boolean"),
+        "audience": pd.array(o(accounts.audience[acc]), dtype="Int64"),
+        "reach": pd.array(o(posts.reach), dtype="Int64"),
+        "impressions": pd.array(o(posts.impressions), dtype="Int64"),
+        **{t: pd.array(o(counts[t]), dtype="Int64") for t in ENGAGEMENT_TYPES},
+        "clicks": pd.array(o(eng.clicks), dtype="Int64"),
+        "video_views": pd.array(o(np.where(content == 1, eng.video_views, 0)), dtype="Int64"),
+        "interactions_reported": pd.array(o(counts["likes"] + counts["comments"] + counts["shares"]),
+                                          dtype="Int64"),
+        "source_row": pd.array(np.arange(1, n + 1), dtype="Int64"),
+    }
+    columns["video_views"][o(content) != 1] = pd.NA
+    data = pd.DataFrame(columns)
+    data.attrs = {"simulated": True, "seed": seed_value, "generator": "toolkit.simulate_organization"}
+    return data
+
+
+def _account_table(p: dict, accounts: _Accounts, seed_value) -> pd.DataFrame:
+    table = pd.DataFrame({
+        "account": pd.array(accounts.ids, dtype="string"),
+        "department": _categorical(accounts.dept_index, p["departments"], config.DEPARTMENTS),
+        "platform": _categorical(accounts.platform, list(DEFAULT_PLATFORM_MIX), config.PLATFORMS),
+        "audience": pd.array(accounts.audience, dtype="Int64"),
+        "n_posts": accounts.n_posts,
+        "effect_shared": accounts.effect_shared,
+        **{f"effect_{t}": accounts.effect[t] for t in ENGAGEMENT_TYPES},
+    })
+    table.attrs = {"simulated": True, "seed": seed_value}
+    return table
+
+
+def _truth_rows(p: dict, posts: _Posts) -> list[tuple]:
+    departments, rr, ref = p["departments"], p["rate_ratios"], p["reference_department"]
+    rr_arr = _rate_ratio_arrays(p)
+    rows: list[tuple] = [("rate_ratio", t, d, None, rr[t][d]) for t in ENGAGEMENT_TYPES for d in departments]
+    pairs = sorted(set(zip(posts.dept[posts.is_mixed].tolist(), posts.other[posts.is_mixed].tolist())))
+    rows += [("rate_ratio", t, config.MIXED_DEPARTMENT, departments[d1] + config.CO_DEPARTMENT_SEP + departments[d2],
+              float(np.sqrt(rr_arr[t][d1] * rr_arr[t][d2]))) for t in ENGAGEMENT_TYPES for d1, d2 in pairs]
+    for t in ENGAGEMENT_TYPES:
+        rows.append(("base_rate", t, ref, "photo, organic", p["base_rates"][t]))
+        rows.append(("dispersion", t, None, "NB2 alpha", p["dispersion"][t]))
+        rows.append(("zero_inflation", t, None, None, p["zero_inflation"][t]))
+        rows.append(("paid_rate_ratio", t, None, None, p["paid_rate_ratio"][t]))
+        rows.append(("random_effect_sd_type", t, None, "log scale", p["type_effect_sd"]))
+        rows += [("content_effect", t, None, c, p["content_effects"][c][t]) for c in _CONTENT_TYPES]
+    rows.append(("random_effect_sd_shared", None, None, "log scale", p["random_effect_sd"]))
+    rows += [("paid_probability", None, d, None, p["paid_probability"][d]) for d in departments]
+    rows += [(name, None, None, None, float(p[name])) for name in (
+        "paid_reach_factor", "audience_median", "audience_sdlog", "reach_fraction_median", "reach_fraction_sdlog",
+        "impressions_per_reach", "mixed_share", "posts_per_account")]
+    red, pdist = p["random_effect_distribution"], p["posts_distribution"]
+    rows.append(("random_effect_distribution", None, None, red, p["random_effect_df"] if red == "t" else float("inf")))
+    rows.append(("posts_distribution", None, None, pdist, POSTS_SDLOG if pdist == "lognormal" else float("nan")))
+    return rows
+
+
+def _truth_table(p: dict, posts: _Posts) -> pd.DataFrame:
+    parameters = pd.DataFrame(_truth_rows(p, posts),
+                              columns=["parameter", "engagement_type", "department", "level", "value"])
+    for c in ("parameter", "engagement_type", "department", "level"):
+        parameters[c] = parameters[c].astype("string")
+    parameters["value"] = parameters["value"].astype("float64")
+    return parameters
+
+
 def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, posts_distribution="poisson",
                           departments=None, reference_department=None, rate_ratios="default",
                           base_rates=None, dispersion=None, zero_inflation=None,
@@ -351,293 +770,18 @@ def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, 
     >>> float(null.true_rate_ratios()[["likes", "comments", "shares"]].to_numpy().max())
     1.0
     """
-    func = "simulate_organization"
-    settings = dict(n_accounts_per_department=n_accounts_per_department, posts_per_account=posts_per_account,
-                    posts_distribution=posts_distribution, departments=departments,
-                    reference_department=reference_department, rate_ratios=rate_ratios, base_rates=base_rates,
-                    dispersion=dispersion, zero_inflation=zero_inflation, random_effect_sd=random_effect_sd,
-                    random_effect_distribution=random_effect_distribution, random_effect_df=random_effect_df,
-                    type_effect_sd=type_effect_sd, audience_median=audience_median, audience_sdlog=audience_sdlog,
-                    reach_fraction_median=reach_fraction_median, reach_fraction_sdlog=reach_fraction_sdlog,
-                    impressions_per_reach=impressions_per_reach, paid_probability=paid_probability,
-                    paid_reach_factor=paid_reach_factor, paid_rate_ratio=paid_rate_ratio,
-                    content_effects=content_effects, mixed_share=mixed_share, start=start, end=end, seed=seed)
-    rng = check_random_state(seed, func)
+    args = dict(locals())  # every argument by name (the first statement: nothing else is local yet)
+    settings = dict(args)
+    rng = check_random_state(seed, _FUNC)
     seed_value = int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
-
-    # ---- departments and accounts per department ------------------------------------------
-    if departments is None:
-        departments = (list(n_accounts_per_department) if isinstance(n_accounts_per_department, dict)
-                       else list(DEFAULT_DEPARTMENTS))
-    elif isinstance(departments, str) or not isinstance(departments, (list, tuple)) or not departments:
-        raise TypeError(message(func, "departments", "a non-empty list of department names or None", departments))
-    departments = [str(d) for d in departments]
-    if len(set(departments)) != len(departments):
-        raise ValueError(message(func, "departments", "a list without duplicates", departments))
-    if config.MIXED_DEPARTMENT in departments:
-        raise ValueError(message(func, "departments", f"free of {config.MIXED_DEPARTMENT!r}", departments,
-                                 "Mixed-team posts are generated from the real departments; set mixed_share."))
-    if isinstance(n_accounts_per_department, dict):
-        missing = [d for d in departments if d not in n_accounts_per_department]
-        extra = [d for d in n_accounts_per_department if d not in departments]
-        if missing or extra:
-            raise ValueError(message(func, "n_accounts_per_department", "a dict with one entry per department",
-                                     n_accounts_per_department,
-                                     f"Missing: {missing}; not in `departments`: {extra}."))
-        n_acc = {d: check_integer(n_accounts_per_department[d], func, "n_accounts_per_department", minimum=1)
-                 for d in departments}
-    else:
-        k = check_integer(n_accounts_per_department, func, "n_accounts_per_department", minimum=1)
-        n_acc = {d: k for d in departments}
-    if reference_department is None:
-        reference_department = departments[0]
-    check_option(reference_department, departments, func, "reference_department")
-    check_option(posts_distribution, ("poisson", "fixed", "lognormal"), func, "posts_distribution")
-    ppa = _number(posts_per_account, func, "posts_per_account", minimum=0.0, strict_min=True)
-
-    # ---- rate ratios ------------------------------------------------------------------------
-    if isinstance(rate_ratios, str):
-        check_option(rate_ratios, ("default", "null"), func, "rate_ratios")
-        given = DEFAULT_RATE_RATIOS if rate_ratios == "default" else {}
-        rr = {t: {d: float(given.get(t, {}).get(d, 1.0)) if d != reference_department else 1.0
-                  for d in departments} for t in ENGAGEMENT_TYPES}
-        if rate_ratios == "default" and reference_department != DEFAULT_DEPARTMENTS[0]:
-            # keep the pattern but express it relative to the chosen reference
-            rr = {t: {d: float(given.get(t, {}).get(d, 1.0)) for d in departments} for t in ENGAGEMENT_TYPES}
-            rr = {t: {d: v / rr[t][reference_department] for d, v in rr[t].items()} for t in ENGAGEMENT_TYPES}
-    elif isinstance(rate_ratios, dict):
-        rr = {t: {d: 1.0 for d in departments} for t in ENGAGEMENT_TYPES}
-        for t, per in rate_ratios.items():
-            check_option(t, ENGAGEMENT_TYPES, func, "rate_ratios")
-            if not isinstance(per, dict):
-                raise TypeError(message(func, "rate_ratios", "a dict engagement type -> {department: ratio}",
-                                        rate_ratios))
-            for d, v in per.items():
-                check_option(d, departments, func, "rate_ratios")
-                v = _number(v, func, "rate_ratios", minimum=0.0, strict_min=True)
-                if d == reference_department and v != 1.0:
-                    raise ValueError(message(func, "rate_ratios", f"1 for the reference department "
-                                             f"{reference_department!r}", {t: {d: v}},
-                                             "Rate ratios are relative to `reference_department`."))
-                rr[t][d] = v
-    else:
-        raise TypeError(message(func, "rate_ratios", "'default', 'null' or a dict", rate_ratios))
-
-    beta = _per_type(base_rates, DEFAULT_BASE_RATES, func, "base_rates", minimum=0.0, strict_min=True)
-    alpha = _per_type(dispersion, DEFAULT_DISPERSION, func, "dispersion", minimum=0.0)
-    zi = _per_type(zero_inflation, {t: 0.0 for t in ENGAGEMENT_TYPES}, func, "zero_inflation",
-                   minimum=0.0, maximum=1.0)
-    pe = _per_type(paid_rate_ratio, {t: 0.8 for t in ENGAGEMENT_TYPES}, func, "paid_rate_ratio",
-                   minimum=0.0, strict_min=True)
-    sd_b = _number(random_effect_sd, func, "random_effect_sd")
-    sd_t = _number(type_effect_sd, func, "type_effect_sd")
-    check_option(random_effect_distribution, ("normal", "t"), func, "random_effect_distribution")
-    re_df = _number(random_effect_df, func, "random_effect_df")
-    if random_effect_distribution == "t" and not re_df > 2:
-        raise ValueError(message(func, "random_effect_df", "a number > 2 for t account effects", random_effect_df,
-                                 "A t distribution with 2 or fewer degrees of freedom has no finite SD, so it "
-                                 "cannot be scaled to random_effect_sd; use e.g. 3 or 4 for heavy tails."))
-    aud_med = _number(audience_median, func, "audience_median", strict_min=True)
-    aud_sd = _number(audience_sdlog, func, "audience_sdlog")
-    rf_med = _number(reach_fraction_median, func, "reach_fraction_median", strict_min=True)
-    rf_sd = _number(reach_fraction_sdlog, func, "reach_fraction_sdlog")
-    ipr = _number(impressions_per_reach, func, "impressions_per_reach", minimum=1.0)
-    prf = _number(paid_reach_factor, func, "paid_reach_factor", strict_min=True)
-    mix_share = _number(mixed_share, func, "mixed_share", maximum=1.0)
-    if mix_share > 0 and len(departments) < 2:
-        raise ValueError(message(func, "mixed_share", "0 when there is only one department", mixed_share))
-
-    contents = ("photo", "video", "status", "link")
-    if isinstance(content_effects, str):
-        check_option(content_effects, ("default", "null"), func, "content_effects")
-        ce = {c: dict(DEFAULT_CONTENT_EFFECTS[c]) if content_effects == "default"
-              else {t: 1.0 for t in ENGAGEMENT_TYPES} for c in contents}
-    elif isinstance(content_effects, dict):
-        ce = {c: {t: 1.0 for t in ENGAGEMENT_TYPES} for c in contents}
-        for c, per in content_effects.items():
-            check_option(c, contents, func, "content_effects")
-            if not isinstance(per, dict):
-                raise TypeError(message(func, "content_effects", "a dict content type -> {type: ratio}",
-                                        content_effects))
-            for t, v in per.items():
-                check_option(t, ENGAGEMENT_TYPES, func, "content_effects")
-                ce[c][t] = _number(v, func, "content_effects", strict_min=True)
-    else:
-        raise TypeError(message(func, "content_effects", "'default', 'null' or a dict", content_effects))
-
-    if paid_probability is None:
-        pp = {d: DEFAULT_PAID_PROBABILITY.get(d, 0.05) for d in departments}
-    elif isinstance(paid_probability, dict):
-        for d in paid_probability:
-            check_option(d, departments, func, "paid_probability")
-        pp = {d: _number(paid_probability.get(d, 0.0), func, "paid_probability", maximum=1.0) for d in departments}
-    else:
-        v = _number(paid_probability, func, "paid_probability", maximum=1.0)
-        pp = {d: v for d in departments}
-
-    try:
-        t0 = pd.Timestamp(start)
-        t1 = pd.Timestamp(end)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(message(func, "start", "a date, e.g. '2025-01-01'", (start, end))) from exc
-    t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0.tz_convert("UTC")
-    t1 = t1.tz_localize("UTC") if t1.tzinfo is None else t1.tz_convert("UTC")
-    n_days = int((t1.normalize() - t0.normalize()).days)
-    if n_days < 1:
-        raise ValueError(message(func, "end", "at least one day after `start`", (str(start), str(end))))
-
-    # ---- accounts ---------------------------------------------------------------------------
-    dept_index = np.repeat(np.arange(len(departments)), [n_acc[d] for d in departments])
-    n_accounts = dept_index.size
-    used: set[str] = set()
-    abbrevs = [_abbrev(d, used) for d in departments]
-    width = max(2, len(str(max(n_acc.values()))))
-    account_ids = np.array([f"sim-{abbrevs[di]}-{j + 1:0{width}d}"
-                            for di in range(len(departments)) for j in range(n_acc[departments[di]])], dtype=object)
-    audience = np.maximum(1, np.round(aud_med * np.exp(aud_sd * rng.standard_normal(n_accounts)))).astype(np.int64)
-    plat_names = list(DEFAULT_PLATFORM_MIX)
-    plat_p = np.array(list(DEFAULT_PLATFORM_MIX.values()))
-    account_platform = rng.choice(len(plat_names), size=n_accounts, p=plat_p)
-    if random_effect_distribution == "t":
-        b = sd_b * np.sqrt((re_df - 2.0) / re_df) * rng.standard_t(re_df, size=n_accounts)
-    else:
-        b = sd_b * rng.standard_normal(n_accounts)
-    u = {t: b + sd_t * rng.standard_normal(n_accounts) for t in ENGAGEMENT_TYPES}
-    if posts_distribution == "poisson":
-        n_posts = rng.poisson(ppa, size=n_accounts).astype(np.int64)
-    elif posts_distribution == "lognormal":
-        n_posts = np.maximum(1, np.ceil(rng.lognormal(np.log(ppa), POSTS_SDLOG, size=n_accounts))).astype(np.int64)
-    else:
-        n_posts = np.full(n_accounts, int(round(ppa)), dtype=np.int64)
-
-    # ---- posts ------------------------------------------------------------------------------
-    acc = np.repeat(np.arange(n_accounts), n_posts)
-    n = acc.size
-    if n == 0:
-        raise ValueError(message(func, "posts_per_account", "large enough to give at least one post",
+    p = _check_arguments(args)
+    accounts = _draw_accounts(p, rng)
+    if accounts.n_posts.sum() == 0:
+        raise ValueError(message(_FUNC, "posts_per_account", "large enough to give at least one post",
                                  posts_per_account, "Increase posts_per_account or the number of accounts."))
-    dpt = dept_index[acc]
-    # content type by department mix (inverse-CDF on one uniform per post)
-    mix = np.array([DEFAULT_CONTENT_MIX.get(d, DEFAULT_CONTENT_MIX["default"]) for d in departments])
-    cum = np.cumsum(mix, axis=1)
-    cum[:, -1] = 1.0
-    uc = rng.random(n)
-    content = (uc[:, None] > cum[dpt]).sum(axis=1)
-    paid = rng.random(n) < np.array([pp[d] for d in departments])[dpt]
-    rfrac = rf_med * np.exp(rf_sd * rng.standard_normal(n))
-    reach = np.round(audience[acc] * rfrac * np.where(paid, prf, 1.0)).astype(np.int64)
-    impressions = reach + rng.poisson(reach * (ipr - 1.0))
-    day = rng.integers(0, n_days, size=n)
-    hour = rng.choice(24, size=n, p=_HOURLY / _HOURLY.sum())
-    second = rng.integers(0, 3600, size=n)
-    posted_ns = (t0.normalize().value + (day.astype(np.int64) * 86400 + hour * 3600 + second) * 1_000_000_000)
-    # mixed-team posts
-    is_mixed = rng.random(n) < mix_share
-    other_draw = rng.integers(0, max(1, len(departments) - 1), size=n)
-    other = np.where(other_draw >= dpt, other_draw + 1, other_draw)  # uniform over the other departments
-    if len(departments) == 1:
-        other = dpt  # no partner department (mixed_share is 0 here)
-
-    rr_arr = {t: np.array([rr[t][d] for d in departments]) for t in ENGAGEMENT_TYPES}
-    counts = {}
-    for t in ENGAGEMENT_TYPES:
-        ratio = rr_arr[t][dpt]
-        ratio = np.where(is_mixed, np.sqrt(rr_arr[t][dpt] * rr_arr[t][np.where(is_mixed, other, dpt)]), ratio)
-        ce_arr = np.array([ce[c][t] for c in contents])[content]
-        mu = reach * beta[t] * ratio * ce_arr * np.where(paid, pe[t], 1.0) * np.exp(u[t][acc])
-        if alpha[t] > 0:
-            lam = rng.gamma(shape=1.0 / alpha[t], scale=alpha[t], size=n) * mu
-        else:
-            lam = mu
-        y = rng.poisson(lam).astype(np.int64)
-        structural = rng.random(n) < zi[t]   # always drawn: keeps the other draws aligned
-        y[structural] = 0
-        counts[t] = y
-    clicks = rng.poisson(reach * np.where(content == 3, 0.03, 0.01))
-    video_views = rng.binomial(impressions, 0.3)
-
-    order = np.lexsort((acc, posted_ns))  # posting order; ties broken by account
-    dept_names = np.array(departments, dtype=object)
-    co = np.full(n, None, dtype=object)
-    co[is_mixed] = dept_names[dpt[is_mixed]] + config.CO_DEPARTMENT_SEP + dept_names[other[is_mixed]]
-
-    def o(x):
-        return x[order]
-
-    dept_codes = np.where(is_mixed, len(departments), dpt)  # "Mixed team" gets the last code
-    frame = {
-        "post_id": pd.array(np.char.add("sim-", np.char.zfill(np.arange(1, n + 1).astype(str), 6)).astype(object),
-                            dtype="string"),
-        "account": pd.array(o(account_ids[acc]), dtype="string"),
-        "department": _categorical(o(dept_codes), departments + [config.MIXED_DEPARTMENT], config.DEPARTMENTS),
-        "co_departments": pd.array(o(co), dtype="string"),
-        "platform": _categorical(o(account_platform[acc]), plat_names, config.PLATFORMS),
-        "posted_at": pd.DatetimeIndex(o(posted_ns).astype("datetime64[ns]")).tz_localize("UTC"),
-        "content_type": _categorical(o(content), contents, config.CONTENT_TYPES),
-        "paid": pd.array(o(paid), dtype="boolean"),
-        "audience": pd.array(o(audience[acc]), dtype="Int64"),
-        "reach": pd.array(o(reach), dtype="Int64"),
-        "impressions": pd.array(o(impressions), dtype="Int64"),
-        "likes": pd.array(o(counts["likes"]), dtype="Int64"),
-        "comments": pd.array(o(counts["comments"]), dtype="Int64"),
-        "shares": pd.array(o(counts["shares"]), dtype="Int64"),
-        "clicks": pd.array(o(clicks), dtype="Int64"),
-        "video_views": pd.array(o(np.where(content == 1, video_views, 0)), dtype="Int64"),
-        "interactions_reported": pd.array(o(counts["likes"] + counts["comments"] + counts["shares"]),
-                                          dtype="Int64"),
-        "source_row": pd.array(np.arange(1, n + 1), dtype="Int64"),
-    }
-    frame["video_views"][o(content) != 1] = pd.NA
-    data = pd.DataFrame(frame)
-    data.attrs = {"simulated": True, "seed": seed_value, "generator": "toolkit.simulate_organization"}
-
-    accounts = pd.DataFrame({
-        "account": pd.array(account_ids, dtype="string"),
-        "department": _categorical(dept_index, departments, config.DEPARTMENTS),
-        "platform": _categorical(account_platform, plat_names, config.PLATFORMS),
-        "audience": pd.array(audience, dtype="Int64"),
-        "n_posts": n_posts,
-        "effect_shared": b,
-        **{f"effect_{t}": u[t] for t in ENGAGEMENT_TYPES},
-    })
-    accounts.attrs = {"simulated": True, "seed": seed_value}
-
-    # ---- the truth as a tidy table ------------------------------------------------------------
-    rows: list[tuple] = []
-    for t in ENGAGEMENT_TYPES:
-        for d in departments:
-            rows.append(("rate_ratio", t, d, None, rr[t][d]))
-    pairs = sorted(set(zip(dpt[is_mixed].tolist(), other[is_mixed].tolist())))
-    for t in ENGAGEMENT_TYPES:
-        for d1, d2 in pairs:
-            rows.append(("rate_ratio", t, config.MIXED_DEPARTMENT,
-                         departments[d1] + config.CO_DEPARTMENT_SEP + departments[d2],
-                         float(np.sqrt(rr_arr[t][d1] * rr_arr[t][d2]))))
-    for t in ENGAGEMENT_TYPES:
-        rows.append(("base_rate", t, reference_department, "photo, organic", beta[t]))
-        rows.append(("dispersion", t, None, "NB2 alpha", alpha[t]))
-        rows.append(("zero_inflation", t, None, None, zi[t]))
-        rows.append(("paid_rate_ratio", t, None, None, pe[t]))
-        rows.append(("random_effect_sd_type", t, None, "log scale", sd_t))
-        for c in contents:
-            rows.append(("content_effect", t, None, c, ce[c][t]))
-    rows.append(("random_effect_sd_shared", None, None, "log scale", sd_b))
-    for d in departments:
-        rows.append(("paid_probability", None, d, None, pp[d]))
-    for name, v in (("paid_reach_factor", prf), ("audience_median", aud_med), ("audience_sdlog", aud_sd),
-                    ("reach_fraction_median", rf_med), ("reach_fraction_sdlog", rf_sd),
-                    ("impressions_per_reach", ipr), ("mixed_share", mix_share),
-                    ("posts_per_account", ppa)):
-        rows.append((name, None, None, None, float(v)))
-    rows.append(("random_effect_distribution", None, None, random_effect_distribution,
-                 re_df if random_effect_distribution == "t" else float("inf")))
-    rows.append(("posts_distribution", None, None, posts_distribution,
-                 POSTS_SDLOG if posts_distribution == "lognormal" else float("nan")))
-    parameters = pd.DataFrame(rows, columns=["parameter", "engagement_type", "department", "level", "value"])
-    for c in ("parameter", "engagement_type", "department", "level"):
-        parameters[c] = parameters[c].astype("string")
-    parameters["value"] = parameters["value"].astype("float64")
-
-    settings.update(departments=list(departments), reference_department=reference_department)
-    return SimulatedOrganization(data=data, accounts=accounts, parameters=parameters, seed=seed_value,
-                                 settings=settings)
+    posts = _draw_posts(p, accounts, rng)
+    engagement = _draw_engagement(p, accounts, posts, rng)
+    settings.update(departments=list(p["departments"]), reference_department=p["reference_department"])
+    return SimulatedOrganization(data=_post_table(p, accounts, posts, engagement, seed_value),
+                                 accounts=_account_table(p, accounts, seed_value),
+                                 parameters=_truth_table(p, posts), seed=seed_value, settings=settings)

@@ -1,222 +1,31 @@
 """Post-hoc pairwise comparisons between groups (Tukey/Dunnett, Games–Howell, Dunn, permutation, bootstrap).
 
 One public function, :func:`pairwise`, returns one row per pair of groups with the columns of
-``_schema.PAIRWISE_COLUMNS``. The studentized range distribution is computed here with a vectorised
-implementation of the Copenhaver & Holland (1988) algorithm (the one behind R's ``ptukey``), so that
-many groups (k = 50 gives 1,225 pairs) stay fast.
+``_schema.PAIRWISE_COLUMNS``. It is the front door: it checks the options, prepares the groups and
+the pairs once, calls one small function per method (the dispatch table
+``_pairwise_methods.METHODS``), then adjusts the p-values, computes the effect sizes and assembles
+the table, the same way for every method. The studentized range distribution is in
+``_studentized_range`` (a vectorised Copenhaver & Holland (1988) algorithm, the one behind R's
+``ptukey``), so that many groups (k = 50 gives 1,225 pairs) stay fast.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from scipy import special, stats
 
 from .._validation import (_did_you_mean, check_alternative, check_integer, check_option, check_probability,
-                           check_random_state, message, warn)
+                           check_random_state, message)
+from ._pairwise_methods import METHODS as _METHOD_FUNCTIONS
+from ._pairwise_methods import P_FLOOR, STANDARD_CORRECTION, PairEstimates, PairSetup  # noqa: F401 (P_FLOOR)
 from ._prepare import prepare_groups
-from ._ranks import pooled_ranking
 from ._schema import PAIRWISE_COLUMNS, frame
+from ._studentized_range import _ptukey, _qcrit_by_df, _qtukey  # noqa: F401  (re-exported for the tests)
 from .multitest import adjust_pvalues, check_p_adjust
 
 __all__ = ["pairwise"]
 
-METHODS: tuple[str, ...] = ("games_howell", "tukey", "dunn", "permutation", "bootstrap")
+METHODS: tuple[str, ...] = tuple(_METHOD_FUNCTIONS)
 #: Routes of the effect-size interval (``effsize_ci``).
 EFFSIZE_CI: tuple[str, ...] = ("analytic", "none")
-
-#: Below this, the numerical studentized-range integral (absolute error up to ~3e-10) has little
-#: relative accuracy left; the Bonferroni bound is reported instead (see ``pairwise`` Notes).
-_SR_RELIABLE = 1e-6
-#: Dunnett p-values come from scipy's randomized quasi-Monte-Carlo multivariate-t integration (absolute
-#: error ~1e-5 to 1e-4); below this the Bonferroni bound over the k - 1 comparisons is reported.
-_DUNNETT_RELIABLE = 1e-3
-#: Fixed seed of that numerical integration, so that results are deterministic (it is not statistical
-#: randomness: it only chooses the integration lattice).
-_DUNNETT_SEED = 20261121
-#: Smallest p-value reported (the smallest normal double); a true p-value is never exactly 0.
-P_FLOOR = float(np.finfo(np.float64).tiny)
-
-
-# ---------------------------------------------------------------------------------------------
-# Studentized range distribution (vectorised; Copenhaver & Holland 1988, as in R's ptukey/qtukey)
-# ---------------------------------------------------------------------------------------------
-_XLEG = np.array([0.981560634246719250690549090149, 0.904117256370474856678465866119,
-                  0.769902674194304687036893833213, 0.587317954286617447296702418941,
-                  0.367831498998180193752691536644, 0.125233408511468915472441369464])
-_ALEG = np.array([0.047175336386511827194615961485, 0.106939325995318430960254718194,
-                  0.160078328543346226334652529543, 0.203167426723065921749064455810,
-                  0.233492536538354808760849898925, 0.249147045813402785000562436043])
-_XLEGQ = np.array([0.989400934991649932596154173450, 0.944575023073232576077988415535,
-                   0.865631202387831743880467897712, 0.755404408355003033895101194847,
-                   0.617876244402643748446671764049, 0.458016777657227386342419442984,
-                   0.281603550779258913230460501460, 0.950125098376374401853193354250e-1])
-_ALEGQ = np.array([0.271524594117540948517805724560e-1, 0.622535239386478928628438369944e-1,
-                   0.951585116824927848099251076022e-1, 0.124628971255533872052476282192,
-                   0.149595988816576732081501730547, 0.169156519395002538189312079030,
-                   0.182603415044923588866763667969, 0.189450610455068496285396723208])
-_X12 = np.concatenate([-_XLEG, _XLEG[::-1]])   # 12-point Gauss–Legendre on [-1, 1], increasing
-_A12 = np.concatenate([_ALEG, _ALEG[::-1]])
-_X16 = np.concatenate([-_XLEGQ, _XLEGQ[::-1]])  # 16-point Gauss–Legendre on [-1, 1], increasing
-_A16 = np.concatenate([_ALEGQ, _ALEGQ[::-1]])
-
-
-def _range_cdf(w, k: int) -> np.ndarray:
-    """P(range of k iid standard normals < w) in Hartley's form, vectorised over ``w``."""
-    w = np.asarray(w, dtype=np.float64)
-    cc = float(k)
-    half = 0.5 * w
-    pr_w = 2.0 * special.ndtr(half) - 1.0
-    pr_w = np.where(pr_w >= math.exp(-50.0 / cc), np.abs(pr_w) ** cc, 0.0)
-    n_int = np.where(w > 3.0, 2, 3)  # fewer sub-intervals when the second term is small
-    binc = (8.0 - half) / n_int
-    total = np.zeros_like(w)
-    threshold = math.exp(-30.0 / (cc - 1.0))
-    for i in range(3):
-        a = (half + (i + 0.5) * binc)[..., None]
-        b = (0.5 * binc)[..., None]
-        ac = a + b * _X12
-        rin = special.ndtr(ac) - special.ndtr(ac - w[..., None])
-        use = ((ac * ac) <= 60.0) & (rin >= threshold)
-        term = np.where(use, _A12 * np.exp(-0.5 * ac * ac) * np.where(use, rin, 1.0) ** (cc - 1.0), 0.0)
-        elsum = term.sum(axis=-1) * (2.0 * b[..., 0] * cc / math.sqrt(2.0 * math.pi))
-        total = total + np.where(i < n_int, elsum, 0.0)
-    pr = pr_w + total
-    out = np.minimum(np.where(pr <= math.exp(-30.0), 0.0, pr), 1.0)
-    return np.where(half >= 8.0, 1.0, out)
-
-
-def _ptukey(q, k: int, df) -> np.ndarray:
-    """Lower-tail studentized range probability P(Q < q; k, df), vectorised over q and df."""
-    q, df = np.broadcast_arrays(np.asarray(q, dtype=np.float64), np.asarray(df, dtype=np.float64))
-    shape = q.shape
-    q, df = q.ravel().copy(), df.ravel()
-    out = np.full(q.size, np.nan)
-    finite = np.isfinite(q) & np.isfinite(df)
-    large = finite & (df > 25000.0)
-    out[large] = _range_cdf(q[large], k)
-    small = finite & ~large
-    qs, ds = q[small], df[small]
-    if qs.size:
-        f2 = 0.5 * ds
-        f2lf = f2 * np.log(ds) - ds * math.log(2.0) - special.gammaln(f2)
-        f21 = f2 - 1.0
-        ff4 = 0.25 * ds
-        ulen = np.select([ds <= 100.0, ds <= 800.0, ds <= 5000.0], [1.0, 0.5, 0.25], 0.125)
-        f2lf = f2lf + np.log(ulen)
-        ans = np.zeros(qs.size)
-        active = np.ones(qs.size, dtype=bool)
-        for i in range(1, 51):
-            idx = np.flatnonzero(active)
-            if idx.size == 0:
-                break
-            u = ulen[idx][:, None]
-            x = (2 * i - 1) * u + _X16 * u
-            t1 = f2lf[idx][:, None] + f21[idx][:, None] * np.log(x) - x * ff4[idx][:, None]
-            ok = t1 >= -30.0
-            wp = _range_cdf(qs[idx][:, None] * np.sqrt(0.5 * x), k)
-            otsum = np.where(ok, wp * _A16 * np.exp(np.where(ok, t1, 0.0)), 0.0).sum(axis=1)
-            stop = (i * ulen[idx] >= 1.0) & (otsum <= 1e-14)
-            ans[idx[~stop]] += otsum[~stop]
-            active[idx[stop]] = False
-        out[small] = np.minimum(ans, 1.0)
-    out = np.where(finite & (q <= 0), 0.0, out)
-    out = np.where(np.isposinf(q), 1.0, out)
-    return out.reshape(shape)
-
-
-def _qtukey(p: float, k: int, df) -> np.ndarray:
-    """Quantile of the studentized range (secant iterations from R's qinv start), vectorised over df."""
-    df = np.atleast_1d(np.asarray(df, dtype=np.float64))
-    out = np.full(df.shape, np.nan)
-    ok = np.isfinite(df) & (df >= 1.0)
-    d = df[ok]
-    if d.size == 0:
-        return out
-    # Starting value: Odeh & Evans normal-quantile approximation as in R's qinv
-    ps = 0.5 - 0.5 * p
-    yi = math.sqrt(math.log(1.0 / (ps * ps)))
-    t = yi + ((((yi * -0.453642210148e-04 + -0.204231210125) * yi + -0.342242088547) * yi + -1.0) * yi
-              + 0.322232421088) / ((((yi * 0.38560700634e-02 + 0.103537752850) * yi + 0.531103462366) * yi
-                                    + 0.588581570495) * yi + 0.993484626060e-01)
-    small_v = d < 120.0
-    t = np.where(small_v, t + (t ** 3 + t) / d / 4.0, t)
-    qq = 0.8832 - 0.2368 * t
-    qq = np.where(small_v, qq - 1.214 / d + 1.208 * t / d, qq)
-    x0 = t * (qq * math.log(k - 1.0) + 1.4142)
-    v0 = _ptukey(x0, k, d) - p
-    x1 = np.where(v0 > 0.0, np.maximum(0.0, x0 - 1.0), x0 + 1.0)
-    v1 = _ptukey(x1, k, d) - p
-    active = np.ones(d.size, dtype=bool)
-    for _ in range(60):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        denom = v1[idx] - v0[idx]
-        step = np.where(denom != 0.0, v1[idx] * (x1[idx] - x0[idx]) / np.where(denom != 0.0, denom, 1.0), 0.0)
-        new = np.maximum(x1[idx] - step, 0.0)
-        x0[idx], v0[idx] = x1[idx], v1[idx]
-        x1[idx] = new
-        v1[idx] = _ptukey(new, k, d[idx]) - p
-        done = (np.abs(x1[idx] - x0[idx]) <= 1e-12 * np.maximum(1.0, np.abs(x1[idx]))) | (v1[idx] == 0.0)
-        active[idx[done]] = False
-    out[ok] = x1
-    return out
-
-
-def _tukey_sf(q: np.ndarray, k: int, df: np.ndarray, p_pair: np.ndarray) -> np.ndarray:
-    """Upper-tail studentized-range p with the documented bounds and floor (see ``pairwise`` Notes)."""
-    q = np.asarray(q, dtype=np.float64)
-    df = np.asarray(df, dtype=np.float64)
-    sf = 1.0 - _ptukey(q, k, df)
-    huge = np.isfinite(q) & (df > 25000.0)
-    if huge.any():  # the quadrature treats df > 25000 as infinite; scipy's integration keeps df
-        sf[huge] = stats.studentized_range.sf(q[huge], k, df[huge])
-    union = np.minimum(1.0, (k * (k - 1) / 2.0) * p_pair)  # Bonferroni bound over all k(k-1)/2 pairs
-    p = np.where(sf >= _SR_RELIABLE, np.minimum(sf, union), np.minimum(union, _SR_RELIABLE))
-    p = np.maximum(p, p_pair)  # P(max over pairs >= q) >= P(this pair >= q)
-    return np.where(np.isnan(q), np.nan, np.clip(p, P_FLOOR, 1.0))
-
-
-def _bounded(p: np.ndarray, p_pair: np.ndarray, m: int, reliable: float) -> np.ndarray:
-    """Clip a numerically integrated family-wise p to [p_pair, m p_pair]; Bonferroni bound below ``reliable``."""
-    union = np.minimum(1.0, m * p_pair)
-    p = np.where(p >= reliable, np.minimum(p, union), np.minimum(union, reliable))
-    return np.where(np.isnan(p_pair), np.nan, np.clip(np.maximum(p, p_pair), P_FLOOR, 1.0))
-
-
-def _t_pvalue(t: np.ndarray, df: np.ndarray, alternative: str) -> np.ndarray:
-    if alternative == "two-sided":
-        p = np.minimum(1.0, 2.0 * stats.t.sf(np.abs(t), df))
-    elif alternative == "greater":
-        p = stats.t.sf(t, df)
-    else:
-        p = stats.t.cdf(t, df)
-    return np.maximum(p, P_FLOOR)  # NaN stays NaN; an underflow is reported as the floor, not 0
-
-
-def _z_pvalue(z: np.ndarray, alternative: str) -> np.ndarray:
-    if alternative == "two-sided":
-        p = np.minimum(1.0, 2.0 * stats.norm.sf(np.abs(z)))
-    elif alternative == "greater":
-        p = stats.norm.sf(z)
-    else:
-        p = stats.norm.cdf(z)
-    return np.maximum(p, P_FLOOR)
-
-
-def _t_interval(diff, se, df, level, alternative):
-    if alternative == "two-sided":
-        crit = stats.t.ppf(0.5 + level / 2.0, df)
-        return diff - crit * se, diff + crit * se
-    crit = stats.t.ppf(level, df)
-    if alternative == "greater":
-        return diff - crit * se, np.full_like(diff, np.inf)
-    return np.full_like(diff, -np.inf), diff + crit * se
-
-
-_LABEL = {"tukey": "Tukey HSD", "games_howell": "Games-Howell", "dunn": "Dunn (1964)",
-          "permutation": "Permutation test", "bootstrap": "Bootstrap"}
 
 
 def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, reference=None, alternative="two-sided",
@@ -422,7 +231,30 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
     check_option(effsize_ci, EFFSIZE_CI, func, "effsize_ci")
     n_resamples = check_integer(n_resamples, func, "n_resamples")
     rng = check_random_state(seed, func)
+    _check_combination(method, p_adjust, reference, alternative, func)
 
+    gd = prepare_groups(data, dv=dv, between=between, func=func, nan_policy=nan_policy, min_size=2)
+    ia, ib = _pairs(gd, reference, between, func)
+    correction = p_adjust if p_adjust is not None else _standard_correction(method, reference)
+    setup = _setup(gd, ia, ib, func=func, dv=dv, level=level, alternative=alternative, correction=correction,
+                   n_resamples=n_resamples, rng=rng)
+    est = _METHOD_FUNCTIONS[method](setup)
+    p_adjusted = est.p_adjusted if est.p_adjusted is not None else adjust_pvalues(est.p_value, method=correction)
+    effects = _effect_sizes(setup, est, level if effsize_ci == "analytic" else None)
+    out = _table(setup, est, p_adjusted, effects, test=method, between=between)
+    if method != "bootstrap":
+        # guard against rounding: an adjusted p is never below the raw p
+        out["p_adjusted"] = np.fmax(out["p_adjusted"].to_numpy(), out["p_value"].to_numpy())
+    return out
+
+
+def _standard_correction(method: str, reference) -> str:
+    """The correction of ``p_adjust=None``: the method's standard (Dunnett's for tukey with a reference)."""
+    return "dunnett" if method == "tukey" and reference is not None else STANDARD_CORRECTION[method]
+
+
+def _check_combination(method, p_adjust, reference, alternative, func) -> None:
+    """Refuse the option combinations a method cannot honour (before touching the data)."""
     if method in ("tukey", "games_howell") and p_adjust is None:
         if method == "games_howell" and reference is not None:
             raise ValueError(message(
@@ -448,180 +280,57 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
                                      "Bonferroni adjustment of the confidence level applies; use "
                                      "method='permutation' for Holm/FDR-adjusted p-values."))
 
-    gd = prepare_groups(data, dv=dv, between=between, func=func, nan_policy=nan_policy, min_size=2)
-    k = gd.k
-    if reference is not None:
-        if reference not in gd.labels:
-            shown = ", ".join(repr(lab) for lab in gd.labels[:12])
-            close = _did_you_mean(reference, [str(v) for v in gd.labels]) if isinstance(reference, str) else ""
-            raise ValueError(message(func, "reference", f"a group label of {between!r}", reference,
-                                     f"Available labels: {shown}.{close}"))
-        r = gd.labels.index(reference)
-        ia = np.array([i for i in range(k) if i != r], dtype=np.int64)
-        ib = np.full(ia.size, r, dtype=np.int64)
-    else:
-        ia, ib = np.triu_indices(k, 1)
-    m = ia.size
+
+def _pairs(gd, reference, between, func) -> tuple[np.ndarray, np.ndarray]:
+    """Group indices (a, b) of the compared pairs: all pairs, or every other group with ``reference``."""
+    if reference is None:
+        return np.triu_indices(gd.k, 1)
+    if reference not in gd.labels:
+        shown = ", ".join(repr(lab) for lab in gd.labels[:12])
+        close = _did_you_mean(reference, [str(v) for v in gd.labels]) if isinstance(reference, str) else ""
+        raise ValueError(message(func, "reference", f"a group label of {between!r}", reference,
+                                 f"Available labels: {shown}.{close}"))
+    r = gd.labels.index(reference)
+    ia = np.array([i for i in range(gd.k) if i != r], dtype=np.int64)
+    return ia, np.full(ia.size, r, dtype=np.int64)
+
+
+def _setup(gd, ia, ib, **options) -> PairSetup:
+    """Group means, variances and squared deviations, once for every method."""
     sizes = gd.sizes.astype(np.float64)
-    sums = np.add.reduceat(gd.values, gd.starts)
-    means = sums / sizes
+    means = np.add.reduceat(gd.values, gd.starts) / sizes
     dev2 = np.add.reduceat((gd.values - np.repeat(means, gd.sizes)) ** 2, gd.starts)
-    variances = dev2 / (sizes - 1.0)
-    na, nb = sizes[ia], sizes[ib]
-    diff = means[ia] - means[ib]
-    nan = np.full(m, np.nan)
+    return PairSetup(gd=gd, ia=ia, ib=ib, means=means, variances=dev2 / (sizes - 1.0), dev2=dev2, **options)
 
-    correction = p_adjust if p_adjust is not None else {
-        "tukey": "tukey" if reference is None else "dunnett", "games_howell": "games_howell", "dunn": "holm",
-        "permutation": "holm", "bootstrap": "bonferroni"}[method]
-    estimate_type = "mean_difference"
-    ci_lo, ci_hi, statistic, df, p_raw, p_adj = nan, nan, nan, nan, nan, nan
 
-    if method in ("tukey", "games_howell"):
-        if method == "tukey":
-            df_err = float(gd.n - k)
-            mse = float(dev2.sum()) / df_err
-            se_t = np.sqrt(mse * (1.0 / na + 1.0 / nb))
-            df = np.full(m, df_err)
-        else:
-            va, vb = variances[ia] / na, variances[ib] / nb
-            se_t = np.sqrt(va + vb)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                df = (va + vb) ** 2 / (va ** 2 / (na - 1.0) + vb ** 2 / (nb - 1.0))
-        zero = se_t == 0.0
-        if zero.any():
-            warn(f"{func}: {int(zero.sum())} pair(s) have zero variance in both groups; their statistic and "
-                 f"p-values are NaN.")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(zero, np.nan, diff / se_t)
-        df = np.where(zero, np.nan, df)
-        statistic = np.sqrt(2.0) * np.abs(t)
-        p_raw = _t_pvalue(t, df, alternative)
-        if correction == "dunnett":
-            res = stats.dunnett(*[gd.group(i) for i in ia], control=gd.group(int(ib[0])), alternative=alternative,
-                                rng=check_random_state(_DUNNETT_SEED, func))
-            statistic = np.asarray(res.statistic, dtype=np.float64)  # Dunnett's t (= pooled t of the pair)
-            p_adj = _bounded(np.asarray(res.pvalue, dtype=np.float64), p_raw, m, _DUNNETT_RELIABLE)
-            ci = res.confidence_interval(confidence_level=level)
-            ci_lo, ci_hi = np.asarray(ci.low, dtype=np.float64), np.asarray(ci.high, dtype=np.float64)
-            how = (f"Dunnett's test (Tukey method with a reference): pooled variance, multivariate-t p and "
-                   f"simultaneous {level:.0%} CI over the {m} comparisons with {gd.labels[int(ib[0])]!r}")
-        elif correction in ("tukey", "games_howell"):
-            p_adj = _tukey_sf(statistic, k, df, p_raw)
-            if method == "tukey":
-                qcrit = np.full(m, _qtukey(level, k, df[:1])[0])
-            else:
-                qcrit = _qcrit_by_df(level, k, df)
-            half = qcrit * se_t / np.sqrt(2.0)
-            ci_lo, ci_hi = diff - half, diff + half
-            how = (f"{_LABEL[method]}: " + ("pooled variance (Tukey-Kramer)" if method == "tukey" else
-                                            "Welch SE and df per pair") +
-                   f"; studentized range p and simultaneous {level:.0%} CI over all {m} pairs of {k} groups")
-        else:
-            p_adj = adjust_pvalues(p_raw, method=correction)
-            ci_lo, ci_hi = _t_interval(diff, se_t, df, level, alternative)
-            how = (f"{_LABEL[method]} pairs as " + ("pooled-variance t tests" if method == "tukey" else
-                                                    "Welch t tests") +
-                   f"; p adjusted with {correction} over {m} comparisons; per-pair (unadjusted) {level:.0%} CI")
-    elif method == "dunn":
-        estimate_type = "mean_rank_difference"
-        ranking = pooled_ranking(gd.values)
-        mean_ranks = np.add.reduceat(ranking.midranks(), gd.starts) / sizes  # mid-ranks of all groups
-        n_all = float(gd.n)
-        ties = ranking.tie_sum() / (12.0 * (n_all - 1.0))
-        diff = mean_ranks[ia] - mean_ranks[ib]
-        var0 = n_all * (n_all + 1.0) / 12.0 - ties
-        if var0 <= 0:
-            warn(f"{func}: all values of {dv!r} are tied; Dunn's z is undefined (NaN).")
-            statistic = nan
-        else:
-            statistic = diff / np.sqrt(var0 * (1.0 / na + 1.0 / nb))
-        p_raw = _z_pvalue(statistic, alternative)
-        p_adj = adjust_pvalues(p_raw, method=correction)
-        how = (f"{_LABEL[method]}: z on mean ranks of all {gd.n} values with tie correction; p adjusted with "
-               f"{correction} over {m} comparisons")
-    elif method == "permutation":
-        from .resampling import permutation_test_two
-        seeds = rng.integers(0, 2 ** 63 - 1, size=m)
-        statistic = np.empty(m)
-        p_raw = np.empty(m)
-        for j in range(m):
-            res = permutation_test_two(gd.group(ia[j]), gd.group(ib[j]), statistic="mean_difference",
-                                       n_resamples=n_resamples, alternative=alternative, seed=int(seeds[j]))
-            statistic[j], p_raw[j] = res.statistic, res.p_value
-        p_adj = adjust_pvalues(p_raw, method=correction)
-        how = (f"{_LABEL[method]} of the mean difference per pair ({n_resamples} permutations); p adjusted with "
-               f"{correction} over {m} comparisons")
-    else:  # bootstrap
-        from .resampling import bootstrap_two
-        seeds = rng.integers(0, 2 ** 63 - 1, size=m)
-        ci_level = 1.0 - (1.0 - level) / m if correction == "bonferroni" else level
-        tail = (1.0 - ci_level) / 2.0 * n_resamples
-        if tail < 10:
-            warn(f"{func}: the {'Bonferroni-adjusted ' if correction == 'bonferroni' else ''}interval level "
-                 f"{ci_level:.6g} leaves about {tail:.1f} of {n_resamples} resamples in each tail; the interval "
-                 f"ends are unstable. Increase n_resamples (e.g. to {int(math.ceil(10 / ((1 - ci_level) / 2)))}).")
-        ci_lo, ci_hi, est = np.empty(m), np.empty(m), np.empty(m)
-        for j in range(m):
-            res = bootstrap_two(gd.group(ia[j]), gd.group(ib[j]), statistic="mean_difference",
-                                n_resamples=n_resamples, confidence_level=ci_level, method="bca",
-                                seed=int(seeds[j]))
-            est[j], ci_lo[j], ci_hi[j] = res.estimate, res.ci_low, res.ci_high
-        diff = est
-        how = (f"{_LABEL[method]} BCa {ci_level:.6g} CI of the mean difference per pair ({n_resamples} resamples)"
-               + (f", Bonferroni-adjusted for {m} comparisons (simultaneous {level:.0%})"
-                  if correction == "bonferroni" else ", per-pair (unadjusted)") + "; no p-value")
-
-    es_level = level if effsize_ci == "analytic" else None
-    if method == "dunn":
+def _effect_sizes(s: PairSetup, est: PairEstimates, es_level: float | None) -> list:
+    """Cliff's delta from the pooled ranking (Dunn), Hedges' g from group moments (the others)."""
+    pairs = list(zip(s.ia.tolist(), s.ib.tolist()))
+    if est.ranking is not None:
         from .effect_sizes import cliffs_delta_pairs
-        by_group = ranking.sorted_dense_by_group(gd.codes, gd.sizes)
-        effects = cliffs_delta_pairs(by_group, ranking.n_unique, list(zip(ia.tolist(), ib.tolist())), es_level)
-    else:
-        from .effect_sizes import _hedges_g_from_moments, _moments
-        moments = [_moments(g) for g in gd.groups()]  # each group once, not once per pair
-        effects = [_hedges_g_from_moments(moments[a], moments[b], es_level) for a, b in zip(ia.tolist(), ib.tolist())]
-    rows = []
-    for j in range(m):
-        a, b = int(ia[j]), int(ib[j])
+        by_group = est.ranking.sorted_dense_by_group(s.gd.codes, s.gd.sizes)
+        return cliffs_delta_pairs(by_group, est.ranking.n_unique, pairs, es_level)
+    from .effect_sizes import _hedges_g_from_moments, _moments
+    moments = [_moments(g) for g in s.gd.groups()]  # each group once, not once per pair
+    return [_hedges_g_from_moments(moments[a], moments[b], es_level) for a, b in pairs]
+
+
+def _table(s: PairSetup, est: PairEstimates, p_adjusted, effects, *, test: str, between: str):
+    """One row per pair in the ``PAIRWISE_COLUMNS`` schema."""
+    gd, rows = s.gd, []
+    for j in range(s.m):
+        a, b = int(s.ia[j]), int(s.ib[j])
         es = effects[j]
         rows.append({
-            "test": method, "dv": dv, "between": between, "group_a": gd.labels[a], "group_b": gd.labels[b],
+            "test": test, "dv": s.dv, "between": between, "group_a": gd.labels[a], "group_b": gd.labels[b],
             "n_a": int(gd.sizes[a]), "n_b": int(gd.sizes[b]),
-            "estimate": float(diff[j]), "estimate_type": estimate_type,
-            "estimate_ci_low": float(ci_lo[j]), "estimate_ci_high": float(ci_hi[j]),
-            "statistic": float(statistic[j]), "df": float(df[j]),
-            "p_value": float(p_raw[j]), "p_adjusted": float(p_adj[j]), "p_adjust": correction,
+            "estimate": float(est.estimate[j]), "estimate_type": est.estimate_type,
+            "estimate_ci_low": float(est.ci_low[j]), "estimate_ci_high": float(est.ci_high[j]),
+            "statistic": float(est.statistic[j]), "df": float(est.df[j]),
+            "p_value": float(est.p_value[j]), "p_adjusted": float(p_adjusted[j]), "p_adjust": s.correction,
             "effect_size": float(es.effect_size), "effect_size_type": es.effect_size_type,
             "ci_low": float(es.ci_low), "ci_high": float(es.ci_high),
-            "confidence_level": level, "n": gd.n, "n_dropped": gd.n_dropped, "alternative": alternative,
-            "method": how,
+            "confidence_level": s.level, "n": gd.n, "n_dropped": gd.n_dropped, "alternative": s.alternative,
+            "method": est.how,
         })
-    out = frame(rows, PAIRWISE_COLUMNS)
-    if method != "bootstrap":
-        # guard against rounding: an adjusted p is never below the raw p
-        out["p_adjusted"] = np.fmax(out["p_adjusted"].to_numpy(), out["p_value"].to_numpy())
-    return out
-
-
-def _qcrit_by_df(level: float, k: int, df: np.ndarray) -> np.ndarray:
-    """Studentized-range quantiles for many (Welch) df: exact for few distinct df, else interpolated.
-
-    With more than 24 distinct df the quantile is evaluated exactly at 24 Chebyshev nodes in 1/df
-    and interpolated (barycentric); the error is below 1e-7 (tests/test_pairwise.py checks it).
-    """
-    out = np.full(df.shape, np.nan)
-    ok = np.isfinite(df)
-    uniq = np.unique(df[ok])
-    if uniq.size == 0:
-        return out
-    if uniq.size <= 24:
-        vals = _qtukey(level, k, uniq)
-        out[ok] = vals[np.searchsorted(uniq, df[ok])]
-        return out
-    from scipy.interpolate import BarycentricInterpolator
-    lo, hi = 1.0 / uniq[-1], 1.0 / uniq[0]
-    nodes = 0.5 * (lo + hi) + 0.5 * (hi - lo) * np.cos((2 * np.arange(24) + 1) * np.pi / 48)
-    interp = BarycentricInterpolator(nodes, _qtukey(level, k, 1.0 / nodes))
-    out[ok] = interp(1.0 / df[ok])
-    return out
+    return frame(rows, PAIRWISE_COLUMNS)
