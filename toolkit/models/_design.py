@@ -120,13 +120,10 @@ def factor_codes(series: pd.Series) -> tuple[np.ndarray, list]:
     return lookup[raw], levels
 
 
-def _full_rank(X) -> bool:
-    """``rank(X) == p``, on the distinct rows of X when they are few (rank(X) = rank(P) for X = P[index]);
-    numpy's default tolerance (``S.max * max(M, N) * eps``)."""
-    from .glm import DesignRows
-    rows = DesignRows(X)
-    M = rows.P if rows.P is not None else X
-    return np.linalg.matrix_rank(M) == X.shape[1]
+def _full_rank(X, P=None) -> bool:
+    """``rank(X) == p``; on `P`, the distinct rows of X, when given (``X = P[index]`` has rank(X) = rank(P)).
+    numpy's default tolerance (``S.max * max(M, N) * eps``, M the rows of the matrix decomposed)."""
+    return np.linalg.matrix_rank(X if P is None else P) == X.shape[1]
 
 
 def build_design(data, *, dv, between, exposure=None, covariates=(), subject=None, reference=None,
@@ -210,10 +207,10 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
             p += 1
     X = np.zeros((n, p))
     X[:, 0] = 1.0
-    rows = np.arange(n)
-    for codes_f, base in [(bcodes, 0), *factors]:
-        hit = codes_f > 0
-        X[rows[hit], base + codes_f[hit]] = 1.0
+    flat = X.reshape(-1)
+    for codes_f, base in [(bcodes, 0), *factors]:      # the dummy of level j >= 1 in column base + j
+        hit = np.flatnonzero(codes_f > 0)
+        flat[hit * p + base + codes_f[hit]] = 1.0
     for info in cov_info:
         if info["kind"] == "numeric":
             X[:, info["columns"][0]] = info.pop("values")
@@ -229,7 +226,7 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
         key = bcodes.copy()
         for codes_f, _ in factors:
             key = pd.factorize(key * (int(codes_f.max()) + 1) + codes_f)[0]   # stays small: no overflow
-        full = np.linalg.matrix_rank(X[np.unique(key, return_index=True)[1]]) == X.shape[1]
+        full = _full_rank(X, X[np.flatnonzero(~pd.Series(key).duplicated().to_numpy())])
     else:
         full = _full_rank(X)
     if not full:
@@ -297,26 +294,29 @@ def _distinct_rows(rhs, enc):
         key = np.asarray(key, dtype=np.int64)
         if len(uniq_keys) * 16 > n:
             return None
-    _, first = np.unique(key, return_index=True)      # key is 0..K-1 (first appearance): row k of P is key k
+    # key is 0..K-1 in order of first appearance: the first occurrences, in order, are the rows of P
+    first = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
     return key, first
 
 
 def _encode(rhs, enc, func, distinct=True):
-    """formulaic model matrix of the fixed part: X, column names, terms, ModelSpec, grid factor levels.
+    """formulaic model matrix of the fixed part: X, column names, terms, ModelSpec, grid factor levels, and the
+    distinct rows P of X (None when every row was encoded).
 
     With many posts and few distinct rows of the variables (factors and their interactions), formulaic encodes
     the distinct rows only and ``X = P[codes]`` (identical: tests/test_models_formula.py compares the two);
     ``distinct=False`` always encodes every row.
     """
     rows = _distinct_rows(rhs, enc) if distinct else None
+    P = None
     if rows is None:
         mm = _model_matrix(rhs, enc, func, "formula")
         X = np.ascontiguousarray(mm.to_numpy(dtype=float))
     else:
         key, first = rows
         mm = _model_matrix(rhs, enc.iloc[first].reset_index(drop=True), func, "formula")
-        P = mm.to_numpy(dtype=float)
-        X = np.ascontiguousarray(P[key])
+        P = np.ascontiguousarray(mm.to_numpy(dtype=float))
+        X = P[key]
     spec = mm.model_spec
     names = [str(n) for n in mm.columns]
     terms = []
@@ -330,7 +330,7 @@ def _encode(rhs, enc, func, distinct=True):
         var = _factor_variable(str(key))
         if getattr(kind, "value", kind) == "categorical" and var is not None:
             grid_factors[var] = list(state["categories"])
-    return X, names, terms, spec, grid_factors
+    return X, names, terms, spec, grid_factors, P
 
 
 def encoding_frame(frame, columns) -> tuple[pd.DataFrame, dict]:
@@ -380,7 +380,7 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
     offset = np.log(e) if e is not None else np.zeros(y.size)
     frame = data.loc[keep, :].reset_index(drop=True)
     enc, factor_levels = encoding_frame(frame, [*fixed_vars, *zero_vars])
-    X, names, terms, spec, grid_factors = _encode(parsed.fixed, enc, func)
+    X, names, terms, spec, grid_factors, P = _encode(parsed.fixed, enc, func)
     grid_numeric = {v: float(pd.to_numeric(enc[v]).mean()) for v in fixed_vars
                     if v not in grid_factors and pd.api.types.is_numeric_dtype(enc[v])}
     # `between`: named, or the first main-effect term of the fixed part
@@ -415,13 +415,13 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
         if str(reference) != levels[0]:
             lv = [str(reference)] + [v for v in factor_levels[bvar] if v != str(reference)]
             enc[bvar] = enc[bvar].cat.reorder_categories(lv)
-            X, names, terms, spec, grid_factors = _encode(parsed.fixed, enc, func)
+            X, names, terms, spec, grid_factors, P = _encode(parsed.fixed, enc, func)
             bterm = next(t for t in terms if t["name"] == bterm["name"])
             levels = [str(v) for v in grid_factors[bvar]]
     if len(levels) < 2:
         raise ValueError(message(func, "formula", "a group term with at least two levels",
                                  f"{bterm['name']!r} with only {levels!r}"))
-    if not _full_rank(X):
+    if not _full_rank(X, P):
         empty = [n for j, n in enumerate(names) if not np.any(X[:, j] != 0)]
         raise ValueError(message(func, "formula", "terms that the data can estimate (a full-rank design)",
                                  formula, (f"Columns without any post: {empty}: a combination of levels has no "
