@@ -480,4 +480,5 @@ def test_distinct_row_encoding_equals_formulaic(rhs):
         [(t["name"], t["columns"], t["factors"]) for t in slow[2]]
     assert fast[4] == slow[4]                        # reference-grid factor levels
     grid = enc.iloc[:5]
-    assert np.array_equal(fast[3].get_model_matrix(grid).to_numpy(float), slow[3].get_model_matrix(grid).to_numpy(float))
+    assert np.array_equal(fast[3].get_model_matrix(grid).to_numpy(float),
+                          slow[3].get_model_matrix(grid).to_numpy(float))

@@ -397,9 +397,9 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
 
     Formula API validated against ``MASS::glm.nb(comments ~ Type * Paid + offset(log(reach)))`` and
     ``glmmTMB(... + (1 | month), family = nbinom2)`` with ``drop1``, ``car::Anova`` and ``emmeans(~ Type | Paid)``,
-    crossed and nested random intercepts, random slopes (``(1 + DOY|site)``, ``diag(1 + DOY|site)``, ``(1|site) + (1 +
-    DOY|spp)`` on glmmTMB's Salamanders; tests/test_models_slopes.py), and integer-coded groups in R's factor order (tests/reference/
-    models_formula/). Validated against ``MASS::glm.nb`` / ``glm(family = poisson)`` (UCI Facebook metrics) and
+    crossed and nested random intercepts, random slopes (``(1 + DOY|site)``, ``diag(1 + DOY|site)``, ``(1|site) +
+    (1 + DOY|spp)`` on glmmTMB's Salamanders; tests/test_models_slopes.py), and integer-coded groups in R's factor
+    order (tests/reference/models_formula/). Validated against ``MASS::glm.nb`` / ``glm(family = poisson)`` (UCI Facebook metrics) and
     ``glmmTMB(..., family = nbinom2 / poisson)`` (UCI Live sellers in Thailand) and ``emmeans(...,
     offset = log(1000), type = "response")``; R scripts, outputs and agreement in tests/reference/models/.
     Cluster-robust inference validated against clubSandwich 0.5.8 (``vcovCR(type = "CR2")``, ``coef_test(test =
@@ -503,7 +503,8 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
                                 subject=subject, reference=ref, mixed=mixed, nan_policy=nan_policy, func=func)
         design = make_design(reference)
     if n_agq > 1 and cov_type == "model" and (isinstance(design.groups, list) or family in ZERO_FAMILIES):
-        raise ValueError(message(func, "n_agq", "1 (Laplace) with several random terms or a zero part", n_agq,
+        raise ValueError(message(func, "n_agq", "1 (Laplace) with several random terms, a random slope or a zero "
+                                 "part", n_agq,
                                  "Adaptive Gauss-Hermite quadrature is available for one random intercept "
                                  "without zero part (as in lme4 and glmmTMB)."))
     if cov_type == "cluster" and design.subject is None:
@@ -519,7 +520,8 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
             if len(labels) < 3:
                 raise ValueError(message(func, "formula", "random terms with at least 3 groups each",
                                          f"{len(labels)} value(s) in {term!r}",
-                                         f"A random effect needs several groups; remove ({term if '|' in term else '1|' + term})."))
+                                         "A random effect needs several groups; remove "
+                                         f"({term if '|' in term else '1|' + term})."))
     zeros = []
     if family in ("poisson", "negbin"):
         design, zeros = _zero_event_levels(design, rebuild=make_design, reference=reference, cov_type=cov_type,
