@@ -482,3 +482,20 @@ def test_distinct_row_encoding_equals_formulaic(rhs):
     grid = enc.iloc[:5]
     assert np.array_equal(fast[3].get_model_matrix(grid).to_numpy(float),
                           slow[3].get_model_matrix(grid).to_numpy(float))
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series(["PR", "Marketing", None, "PR", "IT"]),
+    pd.Series(["PR", "Marketing", "HR"], dtype="string"),
+    pd.Series(pd.Categorical(["b", "a", "b"], categories=["c", "b", "a"])),     # an unused category
+    pd.Series([10, 2, 2, 1]), pd.Series([1.0, 2.0, np.nan, 2.0]), pd.Series([0.5, 1.5, 0.5]),
+    pd.Series([True, False, True])])
+def test_factor_codes_are_the_text_labels(values):
+    """The design's level codes (computed on distinct values) name the same levels, in the same order, as the
+    text labels of every row (labels_of / _levels_of, the path they replace)."""
+    from toolkit.models._design import _levels_of, factor_codes, labels_of
+    codes, levels = factor_codes(values)
+    assert levels == _levels_of(values)
+    labels = labels_of(values)
+    expected = [-1 if pd.isna(v) else levels.index(str(v)) for v in labels]
+    assert codes.tolist() == expected
