@@ -86,7 +86,8 @@ def test_parse_formula_parts():
 
 
 @pytest.mark.parametrize("formula,match", [
-    ("comments ~ department + (reach|account)", "Random slopes"),
+    ("comments ~ department + (reach + likes|account)", "at most one slope"),
+    ("comments ~ department + (log(reach)|account)", "plain numeric column"),
     ("comments ~ department + offset(reach)", r"offset\(log"),
     ("comments ~ department - 1", "intercept"),
     ("comments ~ department + 0", "intercept"),
@@ -306,6 +307,11 @@ def test_keyword_and_formula_fits_identical(random):
         assert_allclose(getattr(fo, table)[cols].to_numpy(float), getattr(kw, table)[cols].to_numpy(float),
                         rtol=1e-10, atol=1e-12, err_msg=table)
     assert_allclose(fo.loglik, kw.loglik, rtol=1e-12)
+    assert fo.random_effects.columns.tolist() == kw.random_effects.columns.tolist() == ["term", "n_groups", "sd",
+                                                                                       "corr"]
+    assert_allclose(fo.random_effects[["n_groups", "sd"]].to_numpy(float),
+                    kw.random_effects[["n_groups", "sd"]].to_numpy(float), rtol=1e-10)
+    assert fo.random_effects["corr"].isna().all() and kw.random_effects["corr"].isna().all()
     assert fo.settings["formula"] is not None and kw.settings["formula"] is None
     # emmeans with `by` on the keyword model's reference grid (hand-built rows) equals the formula model's
     a = emmeans(kw, specs="department", by="content_type")
@@ -446,3 +452,50 @@ def test_integer_groups_same_order_as_pairwise():
     m = fit_engagement_model(d, dv="y", between="g", family="poisson")
     assert m.emmeans["group"].tolist() == [str(g) for g in order] == ["1", "2", "5", "10"]
     assert m.rate_ratios["reference"].iloc[0] == "1"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the fixed part encoded on distinct rows (fast path) is formulaic's matrix on every row
+
+@pytest.mark.parametrize("rhs", [
+    "department", "department * platform", "department * platform * content_type", "department:platform",
+    "department + department:platform", "content_type + department * paid", "C(month) * paid",
+    "department + C(month)", "(department + platform) ** 2", "department + reach",
+    "department + log(reach)", "platform + department:content_type"])
+def test_distinct_row_encoding_equals_formulaic(rhs):
+    from formulaic import Formula
+
+    from toolkit.models._design import _distinct_rows, _encode, encoding_frame
+    sim = tk.simulate_organization(n_accounts_per_department=8, posts_per_account=80, seed=5,
+                                   departments=["Marketing", "PR", "IT", "HR"], mixed_share=0.1).data
+    sim["month"] = pd.to_datetime(sim["posted_at"]).dt.month
+    enc, _ = encoding_frame(sim, sorted(Formula(rhs).required_variables))
+    fast = _encode(rhs, enc, "test")
+    slow = _encode(rhs, enc, "test", distinct=False)
+    rows = _distinct_rows(rhs, enc)
+    assert (rows is None) == ("reach" in rhs)       # numeric columns: too many distinct rows / stateful transform
+    assert fast[1] == slow[1]                        # column names
+    assert np.array_equal(fast[0], slow[0])          # exactly the same matrix
+    assert [(t["name"], t["columns"], t["factors"]) for t in fast[2]] == \
+        [(t["name"], t["columns"], t["factors"]) for t in slow[2]]
+    assert fast[4] == slow[4]                        # reference-grid factor levels
+    grid = enc.iloc[:5]
+    assert np.array_equal(fast[3].get_model_matrix(grid).to_numpy(float),
+                          slow[3].get_model_matrix(grid).to_numpy(float))
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series(["PR", "Marketing", None, "PR", "IT"]),
+    pd.Series(["PR", "Marketing", "HR"], dtype="string"),
+    pd.Series(pd.Categorical(["b", "a", "b"], categories=["c", "b", "a"])),     # an unused category
+    pd.Series([10, 2, 2, 1]), pd.Series([1.0, 2.0, np.nan, 2.0]), pd.Series([0.5, 1.5, 0.5]),
+    pd.Series([True, False, True])])
+def test_factor_codes_are_the_text_labels(values):
+    """The design's level codes (computed on distinct values) name the same levels, in the same order, as the
+    text labels of every row (labels_of / _levels_of, the path they replace)."""
+    from toolkit.models._design import _levels_of, factor_codes, labels_of
+    codes, levels = factor_codes(values)
+    assert levels == _levels_of(values)
+    labels = labels_of(values)
+    expected = [-1 if pd.isna(v) else levels.index(str(v)) for v in labels]
+    assert codes.tolist() == expected

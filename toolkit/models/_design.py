@@ -7,6 +7,7 @@ level (treatment coding), then covariates (numeric as they are, categorical as t
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,10 +46,13 @@ class Design:
     grid_factors: dict = field(default_factory=dict)   # reference-grid factor variable -> levels (as in data)
     grid_numeric: dict = field(default_factory=dict)   # reference-grid numeric variable -> mean
     between_variable: str | None = None  # the data column behind `between` (e.g. 'month' for 'C(month)')
-    random_terms: tuple = ()            # random-intercept terms; groups is a list of codes when > 1
+    random_terms: tuple = ()            # names of the random terms ('g', '1 + x|g', '0 + x|g'); groups is a list
+                                        # (codes, or (codes, Zk) for a slope term) when > 1 or with a slope
+    random_spec: tuple = ()             # per random term: (grouping term, slope column or None, has intercept)
     random_labels: tuple = ()           # labels per random term (lists), same order
     Xz: np.ndarray | None = None        # zero-part design (zero_formula), intercept first
     zero_names: list | None = None
+    between_codes: np.ndarray | None = None  # level index of `between` per post (None: multiple membership)
 
     @property
     def n(self) -> int:
@@ -82,6 +86,44 @@ def _levels_of(series: pd.Series) -> list:
 def _is_categorical(series: pd.Series) -> bool:
     return (isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(series)
             or series.dtype == object or pd.api.types.is_bool_dtype(series))
+
+
+def factor_codes(series: pd.Series) -> tuple[np.ndarray, list]:
+    """``(codes, levels)`` of a factor column: levels as :func:`_levels_of`, codes index them (-1: missing).
+
+    The same labels as :func:`labels_of` and the same order as :func:`_levels_of`, computed on the distinct
+    values (``pd.factorize`` / the category codes) instead of converting every row to text.
+
+    Examples
+    --------
+    >>> codes, levels = factor_codes(pd.Series(["PR", "Marketing", None, "PR"]))
+    >>> codes.tolist(), levels
+    ([1, 0, -1, 1], ['Marketing', 'PR'])
+    >>> factor_codes(pd.Series([10, 2, 2]))[1]
+    ['2', '10']
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        raw = np.asarray(series.cat.codes, dtype=np.int64)
+        labels = [str(c) for c in series.cat.categories]
+        used = np.bincount(raw[raw >= 0], minlength=len(labels)) > 0
+        levels = list(dict.fromkeys(lab for lab, u in zip(labels, used) if u))
+    else:
+        raw, uniques = pd.factorize(series, use_na_sentinel=True)
+        raw = np.asarray(raw, dtype=np.int64)
+        distinct = pd.Series(np.asarray(uniques, dtype=object) if not pd.api.types.is_numeric_dtype(series)
+                             else np.asarray(uniques), dtype=series.dtype if pd.api.types.is_numeric_dtype(series)
+                             else object)
+        labels = [str(v) for v in labels_of(distinct)]
+        levels = _levels_of(distinct)
+    index = {lv: i for i, lv in enumerate(levels)}
+    lookup = np.array([index.get(lab, -1) for lab in labels] + [-1], dtype=np.int64)   # last: missing (-1)
+    return lookup[raw], levels
+
+
+def _full_rank(X, P=None) -> bool:
+    """``rank(X) == p``; on `P`, the distinct rows of X, when given (``X = P[index]`` has rank(X) = rank(P)).
+    numpy's default tolerance (``S.max * max(M, N) * eps``, M the rows of the matrix decomposed)."""
+    return np.linalg.matrix_rank(X if P is None else P) == X.shape[1]
 
 
 def build_design(data, *, dv, between, exposure=None, covariates=(), subject=None, reference=None,
@@ -120,12 +162,14 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
     offset = np.log(e) if e is not None else np.zeros(y.size)
     frame = data.loc[keep, :].reset_index(drop=True)
 
-    groups_raw = labels_of(frame[between]).astype(str)
-    levels = _levels_of(frame[between])
+    bcodes, levels = factor_codes(frame[between])
+    found = list(levels)
+    mix_rows = None
     if mixed == "membership":
+        mix_rows = bcodes == (found.index(config.MIXED_DEPARTMENT) if config.MIXED_DEPARTMENT in found else -2)
         levels = [lv for lv in levels if lv != config.MIXED_DEPARTMENT]
         co = frame[co_col].astype("object")
-        for parts in co[groups_raw == config.MIXED_DEPARTMENT].astype(str).str.split(config.CO_DEPARTMENT_SEP):
+        for parts in co[mix_rows].astype(str).str.split(config.CO_DEPARTMENT_SEP):
             for p in parts:
                 if p not in levels:
                     levels.append(p)
@@ -139,45 +183,53 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
     if len(levels) < 2:
         raise ValueError(message(func, "between", "a column with at least two groups",
                                  f"{between!r} with only {levels!r}"))
+    # codes in the final level order (-1: a mixed-team post under membership coding)
+    position = {lv: i for i, lv in enumerate(levels)}
+    bcodes = np.array([position.get(lv, -1) for lv in found] + [-1], dtype=np.int64)[bcodes]
 
     n = y.size
-    cols = [np.ones(n)]
-    names = ["Intercept"]
-    between_columns = []
-    g_arr = groups_raw.to_numpy()
-    if mixed == "membership":
-        mix_rows = g_arr == config.MIXED_DEPARTMENT
-        co_parts = frame[co_col].astype("object").where(mix_rows, "").astype(str).to_numpy()
-    for lv in levels[1:]:
-        col = (g_arr == lv).astype(float)
-        if mixed == "membership":
-            for i in np.flatnonzero(mix_rows):
-                parts = co_parts[i].split(config.CO_DEPARTMENT_SEP)
-                if lv in parts:
-                    col[i] = 1.0 / len(parts)
-        between_columns.append(len(cols))
-        cols.append(col)
-        names.append(f"{between}[T.{lv}]")
-
-    cov_info = []
+    cov_info, factors, p = [], [], len(levels)
+    names = ["Intercept"] + [f"{between}[T.{lv}]" for lv in levels[1:]]
+    between_columns = list(range(1, len(levels)))
     for c in covariates:
         s = frame[c]
         if _is_categorical(s):
-            lv_c = _levels_of(s)
-            idx = []
-            sv = labels_of(s).astype(str).to_numpy()
-            for lv in lv_c[1:]:
-                idx.append(len(cols))
-                cols.append((sv == lv).astype(float))
-                names.append(f"{c}[T.{lv}]")
+            codes_c, lv_c = factor_codes(s)
+            idx = list(range(p, p + len(lv_c) - 1))
+            factors.append((codes_c, p - 1))       # column of level j (>= 1) is p - 1 + j
+            names += [f"{c}[T.{lv}]" for lv in lv_c[1:]]
             cov_info.append({"name": c, "kind": "factor", "columns": idx, "levels": lv_c})
+            p += len(lv_c) - 1
         else:
             v = numeric_column(frame, c, func, "covariates").to_numpy()
-            cov_info.append({"name": c, "kind": "numeric", "columns": [len(cols)], "mean": float(v.mean())})
-            cols.append(v)
+            cov_info.append({"name": c, "kind": "numeric", "columns": [p], "mean": float(v.mean()), "values": v})
             names.append(str(c))
-    X = np.column_stack(cols)
-    if np.linalg.matrix_rank(X) < X.shape[1]:
+            p += 1
+    X = np.zeros((n, p))
+    X[:, 0] = 1.0
+    flat = X.reshape(-1)
+    for codes_f, base in [(bcodes, 0), *factors]:      # the dummy of level j >= 1 in column base + j
+        hit = np.flatnonzero(codes_f > 0)
+        flat[hit * p + base + codes_f[hit]] = 1.0
+    for info in cov_info:
+        if info["kind"] == "numeric":
+            X[:, info["columns"][0]] = info.pop("values")
+    if mixed == "membership":
+        co_parts = frame[co_col].astype("object").where(mix_rows, "").astype(str).to_numpy()
+        for i in np.flatnonzero(mix_rows):
+            parts = co_parts[i].split(config.CO_DEPARTMENT_SEP)
+            for j, lv in enumerate(levels[1:], start=1):
+                if lv in parts:
+                    X[i, j] = 1.0 / len(parts)
+    if mixed != "membership" and len(factors) == len(cov_info):
+        # factors only: X is a function of the level codes, so rank(X) is the rank of one row per combination
+        key = bcodes.copy()
+        for codes_f, _ in factors:
+            key = pd.factorize(key * (int(codes_f.max()) + 1) + codes_f)[0]   # stays small: no overflow
+        full = _full_rank(X, X[np.flatnonzero(~pd.Series(key).duplicated().to_numpy())])
+    else:
+        full = _full_rank(X)
+    if not full:
         raise ValueError(message(func, "covariates", "columns that are not redundant with `between`",
                                  list(covariates), "The design matrix is rank-deficient (a covariate is "
                                  "constant or determined by the department); drop it."))
@@ -195,7 +247,9 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
                   n_dropped=int(missing.sum()), dv=dv, between=between, exposure=exposure,
                   subject=subject, frame=frame, terms=terms, between_variable=between,
                   random_terms=(subject,) if subject is not None else (),
-                  random_labels=(group_labels,) if subject is not None else ())
+                  random_labels=(group_labels,) if subject is not None else (),
+                  random_spec=((subject, None, True),) if subject is not None else (),
+                  between_codes=bcodes if mixed != "membership" else None)
 
 
 def _factor_variable(factor: str) -> str | None:
@@ -214,11 +268,56 @@ def _model_matrix(rhs, frame, func, param):
                                  "C(x), log(x))", rhs, f"formulaic could not build it: {exc}")) from exc
 
 
-def _encode(rhs, enc, func):
-    """formulaic model matrix of the fixed part: X, column names, terms, ModelSpec, grid factor levels."""
-    mm = _model_matrix(rhs, enc, func, "formula")
+_ROWWISE_CALL = re.compile(r"(?<![A-Za-z0-9_.])(?!C\s*\()[A-Za-z_.][A-Za-z0-9_.]*\s*\(")
+
+
+def _distinct_rows(rhs, enc):
+    """``(codes, first)`` when the design of `rhs` is a row-wise function of few distinct rows of `enc`, else None.
+
+    Row-wise: the formula calls no function other than ``C(...)`` (a stateful transform such as ``center(x)`` or
+    ``scale(x)`` would see other data on the distinct rows); factors keep their categories, so formulaic's
+    encoding (levels, treatment contrasts, the structural full-rank reduction) is the same.
+    """
+    n = len(enc)
+    if n < 2000 or _ROWWISE_CALL.search(rhs) or "{" in rhs:
+        return None
+    key = np.zeros(n, dtype=np.int64)
+    for c in enc.columns:
+        col = enc[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes, k = np.asarray(col.cat.codes, dtype=np.int64), len(col.cat.categories)
+        else:
+            codes, uniq = pd.factorize(col, use_na_sentinel=True)
+            codes, k = np.asarray(codes, dtype=np.int64), len(uniq)
+        key = key * (k + 1) + codes + 1
+        key, uniq_keys = pd.factorize(key)                # keep the combined key small
+        key = np.asarray(key, dtype=np.int64)
+        if len(uniq_keys) * 16 > n:
+            return None
+    # key is 0..K-1 in order of first appearance: the first occurrences, in order, are the rows of P
+    first = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
+    return key, first
+
+
+def _encode(rhs, enc, func, distinct=True):
+    """formulaic model matrix of the fixed part: X, column names, terms, ModelSpec, grid factor levels, and the
+    distinct rows P of X (None when every row was encoded).
+
+    With many posts and few distinct rows of the variables (factors and their interactions), formulaic encodes
+    the distinct rows only and ``X = P[codes]`` (identical: tests/test_models_formula.py compares the two);
+    ``distinct=False`` always encodes every row.
+    """
+    rows = _distinct_rows(rhs, enc) if distinct else None
+    P = None
+    if rows is None:
+        mm = _model_matrix(rhs, enc, func, "formula")
+        X = np.ascontiguousarray(mm.to_numpy(dtype=float))
+    else:
+        key, first = rows
+        mm = _model_matrix(rhs, enc.iloc[first].reset_index(drop=True), func, "formula")
+        P = np.ascontiguousarray(mm.to_numpy(dtype=float))
+        X = P[key]
     spec = mm.model_spec
-    X = np.ascontiguousarray(mm.to_numpy(dtype=float))
     names = [str(n) for n in mm.columns]
     terms = []
     for st in spec.structure:
@@ -231,7 +330,20 @@ def _encode(rhs, enc, func):
         var = _factor_variable(str(key))
         if getattr(kind, "value", kind) == "categorical" and var is not None:
             grid_factors[var] = list(state["categories"])
-    return X, names, terms, spec, grid_factors
+    return X, names, terms, spec, grid_factors, P
+
+
+def encoding_frame(frame, columns) -> tuple[pd.DataFrame, dict]:
+    """The columns handed to formulaic: factor columns (text, categorical, boolean) as categoricals in analysis
+    order (:func:`factor_codes`), numeric ones as they are. Returns ``(enc, {factor: levels})``."""
+    enc = frame[list(dict.fromkeys(columns))].copy()
+    factor_levels = {}
+    for c in enc.columns:
+        if _is_categorical(enc[c]):
+            codes, lv = factor_codes(enc[c])
+            enc[c] = pd.Categorical.from_codes(codes, categories=lv)
+            factor_levels[c] = lv
+    return enc, factor_levels
 
 
 def build_formula_design(data, *, formula, zero_formula=None, between=None, subject=None, reference=None,
@@ -252,7 +364,8 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
     fixed_vars = sorted(Formula(parsed.fixed).required_variables) if parsed.fixed != "1" else []
     zero_rhs = parse_zero_formula(zero_formula, func=func) if zero_formula is not None else None
     zero_vars = sorted(Formula(zero_rhs).required_variables) if zero_rhs not in (None, "1") else []
-    random_vars = [c for term in parsed.random for c in term.split(":")]
+    slope_vars = [parsed.slope_of(k)[0] for k in range(len(parsed.random)) if parsed.slope_of(k)[0] is not None]
+    random_vars = [c for term in parsed.random for c in term.split(":")] + slope_vars
     check_column(data, parsed.dv, func, "formula")
     for c in dict.fromkeys([*fixed_vars, *zero_vars, *random_vars]):
         check_column(data, c, func, "formula" if c not in zero_vars else "zero_formula")
@@ -266,14 +379,8 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
                                  func=func)
     offset = np.log(e) if e is not None else np.zeros(y.size)
     frame = data.loc[keep, :].reset_index(drop=True)
-    enc = frame[[c for c in dict.fromkeys([*fixed_vars, *zero_vars])]].copy()
-    factor_levels = {}
-    for c in enc.columns:
-        if _is_categorical(enc[c]):
-            lv = _levels_of(enc[c])
-            enc[c] = pd.Categorical(labels_of(enc[c]), categories=lv)
-            factor_levels[c] = lv
-    X, names, terms, spec, grid_factors = _encode(parsed.fixed, enc, func)
+    enc, factor_levels = encoding_frame(frame, [*fixed_vars, *zero_vars])
+    X, names, terms, spec, grid_factors, P = _encode(parsed.fixed, enc, func)
     grid_numeric = {v: float(pd.to_numeric(enc[v]).mean()) for v in fixed_vars
                     if v not in grid_factors and pd.api.types.is_numeric_dtype(enc[v])}
     # `between`: named, or the first main-effect term of the fixed part
@@ -308,14 +415,13 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
         if str(reference) != levels[0]:
             lv = [str(reference)] + [v for v in factor_levels[bvar] if v != str(reference)]
             enc[bvar] = enc[bvar].cat.reorder_categories(lv)
-            X, names, terms, spec, grid_factors = _encode(parsed.fixed, enc, func)
+            X, names, terms, spec, grid_factors, P = _encode(parsed.fixed, enc, func)
             bterm = next(t for t in terms if t["name"] == bterm["name"])
             levels = [str(v) for v in grid_factors[bvar]]
     if len(levels) < 2:
         raise ValueError(message(func, "formula", "a group term with at least two levels",
                                  f"{bterm['name']!r} with only {levels!r}"))
-    rank = np.linalg.matrix_rank(X)
-    if rank < X.shape[1]:
+    if not _full_rank(X, P):
         empty = [n for j, n in enumerate(names) if not np.any(X[:, j] != 0)]
         raise ValueError(message(func, "formula", "terms that the data can estimate (a full-rank design)",
                                  formula, (f"Columns without any post: {empty}: a combination of levels has no "
@@ -323,7 +429,12 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
                                  "remove the interaction that needs them."))
     groups = group_labels = None
     rand_codes, rand_labels = [], []
-    for term in parsed.random:
+    for x in dict.fromkeys(slope_vars):
+        if _is_categorical(frame[x]) or not pd.api.types.is_numeric_dtype(frame[x]):
+            raise ValueError(message(func, "formula", "a numeric column as a random slope", f"{x!r} ({frame[x].dtype})",
+                                     "A factor slope (one random effect per level) is not available: use a random "
+                                     "intercept of the combination instead, e.g. (1|account:platform)."))
+    for k, term in enumerate(parsed.random):
         cols = term.split(":")
         keyframe = pd.DataFrame({c: labels_of(frame[c]) if not pd.api.types.is_numeric_dtype(frame[c])
                                  else frame[c] for c in cols})
@@ -331,6 +442,10 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
         first = keyframe.groupby(cols, sort=True, observed=True).head(1)
         order = np.argsort(codes[first.index.to_numpy()], kind="stable")
         labs = [":".join(str(v) for v in row) for row in first.iloc[order].itertuples(index=False)]
+        x, icpt = parsed.slope_of(k)
+        if x is not None:
+            v = numeric_column(frame, x, func, "formula").to_numpy(dtype=float)
+            codes = (codes, np.column_stack([np.ones(v.size), v]) if icpt else v[:, None])
         rand_codes.append(codes)
         rand_labels.append(labs)
     if subject is not None and parsed.random:
@@ -340,7 +455,7 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
                                  "standard errors)."))
     if parsed.random:
         subject_name = parsed.random[0]
-        groups = rand_codes[0] if len(rand_codes) == 1 else rand_codes
+        groups = rand_codes[0] if len(rand_codes) == 1 and not isinstance(rand_codes[0], tuple) else rand_codes
         group_labels = rand_labels[0]
     elif subject is not None:
         subject_name = subject
@@ -360,5 +475,6 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
                   n_dropped=int((~keep).sum()), dv=parsed.dv, between=bterm["name"], exposure=parsed.exposure,
                   subject=subject_name, frame=frame, terms=tuple(terms), formula=formula, model_spec=spec,
                   grid_factors=grid_factors, grid_numeric=grid_numeric, between_variable=bvar,
-                  random_terms=tuple(parsed.random), random_labels=tuple(rand_labels), Xz=Xz,
-                  zero_names=zero_names)
+                  random_terms=tuple(parsed.random_label(k) for k in range(len(parsed.random))),
+                  random_labels=tuple(rand_labels), Xz=Xz, zero_names=zero_names,
+                  random_spec=tuple((t, *parsed.slope_of(k)) for k, t in enumerate(parsed.random)))

@@ -109,17 +109,13 @@ def _fit_without_zero_levels(design, zeros, family, n_agq):
     Fitted on the other posts without those levels' columns; the dropped coefficients are −inf (their
     Wald quantities are replaced by toolkit.models.separation), the fitted means of their posts 0.
     """
-    from .separation import membership
+    from .separation import membership, subset_groups
 
     M = membership(design)
     rest = (M[:, [z["index"] for z in zeros]] == 0).all(axis=1)
     dropped = {design.between_columns[z["index"] - 1] for z in zeros}
     cols = [j for j in range(design.X.shape[1]) if j not in dropped and np.any(design.X[rest, j] != 0)]
-    groups = None
-    if isinstance(design.groups, list):
-        groups = [np.unique(g[rest], return_inverse=True)[1] for g in design.groups]
-    elif design.groups is not None:
-        groups = np.unique(design.groups[rest], return_inverse=True)[1]
+    groups = subset_groups(design.groups, rest)
     if groups is not None:
         sub = fit_glmm(design.y[rest], design.X[rest][:, cols], design.offset[rest], groups, family, n_agq=n_agq)
     else:
@@ -174,6 +170,7 @@ def _few_subjects_caveat(design, subject, between) -> str:
     from .separation import membership
     M = membership(design)
     g = design.groups[0] if isinstance(design.groups, list) else design.groups
+    g = g[0] if isinstance(g, tuple) else g        # a random-slope term: its grouping codes
     fewest = min(int(np.unique(g[M[:, j] > 0]).size) for j in range(M.shape[1]))
     if fewest >= FEW_SUBJECTS:
         return ""
@@ -250,7 +247,12 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         integer codes numerically; text in ``config.DEPARTMENTS`` order, then alphabetically) as reference;
         term names as patsy/R (``department[T.PR]:platform[T.X]``). ``offset(log(x))`` makes `x` the exposure.
         ``(1|g)`` adds a random intercept per g (GLMM); ``(1|a) + (1|b)`` crossed, ``(1|a/b)`` (= ``(1|a) +
-        (1|a:b)``) nested intercepts; random slopes ``(x|g)`` are refused. **The first main effect of the fixed
+        (1|a:b)``) nested intercepts. Random slopes of one numeric column x per bar (glmmTMB's parameterisation):
+        ``(1 + x|g)`` or ``(x|g)`` a correlated intercept and slope per g, ``(0 + x|g)`` / ``(-1 + x|g)`` the
+        slope alone, ``(x||g)`` intercept and slope without correlation (glmmTMB's ``diag(1 + x|g)``); factor
+        slopes and several slopes in one bar are refused. A slope's SD and correlation need many groups: with
+        few (as with few accounts per department) they run to a boundary (SD 0, correlation +-1), which is
+        reported with a warning and ``boundary`` in ``raw["fit"]``. **The first main effect of the fixed
         part plays the role of `between`** (rate ratios, contrasts, marginal means and row 0 of ``test``),
         unless `between` names another main effect. For cluster-robust standard errors write no random term
         and pass `subject` with ``cov_type="cluster"``. The keyword API builds the same model (tested to
@@ -314,8 +316,11 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         second row, test "overdispersion", is the boundary-aware likelihood-ratio test of NB2 against Poisson),
         ``fit_statistics`` (model, family, n, n_groups, n_dropped, loglik, aic, bic, theta -- ``inf`` when the
         NB2 dispersion is at its Poisson boundary, nan for Poisson --, random_intercept_sd, cov_type, converged,
-        iterations; ``random_intercept_sd`` is the first random term's SD), ``random_effects`` (term, n_groups,
-        sd: one row per random-intercept term, empty for a GLM), ``terms`` (term, test, type, statistic, df,
+        iterations; ``random_intercept_sd`` is the first random term's intercept SD, NaN when it is a lone slope),
+        ``random_effects`` (term, n_groups,
+        sd, corr: one row per random-effect SD, ``g`` for the intercept per g and ``x|g`` for the slope of x per g;
+        corr the intercept-slope correlation of a ``(1 + x|g)`` term on both its rows, NaN otherwise; empty for a
+        GLM), ``terms`` (term, test, type, statistic, df,
         p_value, method: one test per term, likelihood-ratio type II, computed on first access; see
         :func:`toolkit.models.term_tests`), plus ``loglik``, ``settings``, ``raw``, ``summary()`` and an HTML
         view. With an interaction involving `between`, row 0 of ``test`` drops `between` *and* the terms that
@@ -392,8 +397,9 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
 
     Formula API validated against ``MASS::glm.nb(comments ~ Type * Paid + offset(log(reach)))`` and
     ``glmmTMB(... + (1 | month), family = nbinom2)`` with ``drop1``, ``car::Anova`` and ``emmeans(~ Type | Paid)``,
-    crossed and nested random intercepts, and integer-coded groups in R's factor order (tests/reference/
-    models_formula/). Validated against ``MASS::glm.nb`` / ``glm(family = poisson)`` (UCI Facebook metrics) and
+    crossed and nested random intercepts, random slopes (``(1 + DOY|site)``, ``diag(1 + DOY|site)``, ``(1|site) +
+    (1 + DOY|spp)`` on glmmTMB's Salamanders; tests/test_models_slopes.py), and integer-coded groups in R's factor
+    order (tests/reference/models_formula/). Validated against ``MASS::glm.nb`` / ``glm(family = poisson)`` (UCI Facebook metrics) and
     ``glmmTMB(..., family = nbinom2 / poisson)`` (UCI Live sellers in Thailand) and ``emmeans(...,
     offset = log(1000), type = "response")``; R scripts, outputs and agreement in tests/reference/models/.
     Cluster-robust inference validated against clubSandwich 0.5.8 (``vcovCR(type = "CR2")``, ``coef_test(test =
@@ -497,7 +503,8 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
                                 subject=subject, reference=ref, mixed=mixed, nan_policy=nan_policy, func=func)
         design = make_design(reference)
     if n_agq > 1 and cov_type == "model" and (isinstance(design.groups, list) or family in ZERO_FAMILIES):
-        raise ValueError(message(func, "n_agq", "1 (Laplace) with several random terms or a zero part", n_agq,
+        raise ValueError(message(func, "n_agq", "1 (Laplace) with several random terms, a random slope or a zero "
+                                 "part", n_agq,
                                  "Adaptive Gauss-Hermite quadrature is available for one random intercept "
                                  "without zero part (as in lme4 and glmmTMB)."))
     if cov_type == "cluster" and design.subject is None:
@@ -511,9 +518,10 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
                                          f"{len(labels)} value(s) in {subject!r}",
                                          "A random intercept needs several accounts; pass subject=None."))
             if len(labels) < 3:
-                raise ValueError(message(func, "formula", "random-intercept terms with at least 3 groups each",
+                raise ValueError(message(func, "formula", "random terms with at least 3 groups each",
                                          f"{len(labels)} value(s) in {term!r}",
-                                         f"A random intercept needs several groups; remove (1|{term})."))
+                                         "A random effect needs several groups; remove "
+                                         f"({term if '|' in term else '1|' + term})."))
     zeros = []
     if family in ("poisson", "negbin"):
         design, zeros = _zero_event_levels(design, rebuild=make_design, reference=reference, cov_type=cov_type,
@@ -647,7 +655,9 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
                          ignore_index=True)
 
     is_glmm = subject is not None and cov_type == "model"
-    n_random = len(design.random_terms) if is_glmm else 0
+    spec = design.random_spec or tuple((t, None, True) for t in design.random_terms)
+    # variance parameters: one SD per column of a term, plus the correlation of an intercept-and-slope term
+    n_random = sum(1 + 2 * (x is not None and icpt) for _, x, icpt in spec) if is_glmm else 0
     k_par = len(beta) + (0 if family in NO_THETA else 1) + n_random + fit.get("extra_params", 0)
     ll = fit["loglik"] if ll_sup is None else max(ll_sup, fit["loglik"])
     if fit.get("theta_at_boundary"):
@@ -659,7 +669,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         "n_groups": len(design.group_labels) if design.group_labels is not None else np.nan,
         "n_dropped": design.n_dropped, "loglik": ll, "aic": -2 * ll + 2 * k_par,
         "bic": -2 * ll + np.log(design.n) * k_par, "theta": theta,
-        "random_intercept_sd": float(np.atleast_1d(fit["sigma"])[0]) if is_glmm else np.nan,
+        "random_intercept_sd": float(np.atleast_1d(fit["sigma"])[0]) if is_glmm and spec[0][2] else np.nan,
         "cov_type": "laplace" if is_glmm and n_agq == 1 else (f"agq{n_agq}" if is_glmm else
                                                               "cluster_cr2" if cov_type == "cluster" else cov_type),
         "converged": bool(fit["converged"]), "iterations": int(fit["iterations"])}])
@@ -669,6 +679,11 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         warn(f"{func}: the random-intercept SD of {subject!r} is estimated at 0 (boundary): the accounts vary "
              "no more than the NB/Poisson noise implies, and the GLMM reduces to the GLM. Estimates are valid; "
              "the standard errors treat the SD as fixed at 0.")
+    elif at_zero and any("|" in t for t in at_zero):
+        warn(f"{func}: the random term(s) {', '.join(map(repr, at_zero))} are at a boundary (an SD estimated at 0 "
+             "or an intercept-slope correlation at -1 or +1; see random_effects): the data do not support that "
+             "much random structure. Estimates are valid; the standard errors treat those parameters as fixed "
+             "there. Consider a simpler term, e.g. (x||g) without the correlation, or (1|g).")
     elif at_zero:
         warn(f"{func}: the random-intercept SD of {', '.join(map(repr, at_zero))} is estimated at 0 (boundary): "
              "those groups vary no more than the other terms and the NB/Poisson noise imply. Estimates are valid; "
@@ -685,11 +700,8 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
     if cov_type != "cluster" and not fit0.get("converged", True):
         warn(f"{func}: the model without {between!r} (the likelihood-ratio test's reduced model) did not fully "
              "converge (check raw['fit_without_between']); the test may be inaccurate.")
-    random_effects = pd.DataFrame({
-        "term": list(design.random_terms) if is_glmm else [],
-        "n_groups": [len(lab) for lab in design.random_labels] if is_glmm else [],
-        "sd": [float(v) for v in np.atleast_1d(fit["sigma"])] if is_glmm else []},
-        columns=["term", "n_groups", "sd"])
+    random_effects = _random_effects_table(design, fit, spec) if is_glmm else pd.DataFrame(
+        {"term": [], "n_groups": [], "sd": [], "corr": []}, columns=["term", "n_groups", "sd", "corr"])
     settings = {"formula": formula, "zero_formula": zero_formula,
                 "dv": dv, "between": between, "exposure": exposure, "covariates": tuple(covariates),
                 "subject": subject, "family": family, "reference": design.reference,
@@ -700,6 +712,22 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
     return EngagementModel(coefficients=coefficients, rate_ratios=rr, contrasts=con, emmeans=emm, test=test,
                            fit_statistics=fit_statistics, loglik=float(ll), settings=settings, raw=raw,
                            random_effects=random_effects)
+
+
+def _random_effects_table(design, fit, spec) -> pd.DataFrame:
+    """One row per random-effect SD: term ``g`` (intercept per g) or ``x|g`` (slope of x per g), n_groups, sd,
+    corr (the intercept-slope correlation of a ``(1 + x|g)`` term on both of its rows; NaN otherwise)."""
+    sds = fit.get("re_sd")
+    corr = fit.get("re_corr")
+    sigma = np.atleast_1d(fit["sigma"])
+    rows = []
+    for k, ((g, x, icpt), labels) in enumerate(zip(spec, design.random_labels)):
+        sd_k = np.atleast_1d(sds[k]) if sds is not None else sigma[k:k + 1]
+        rho = float(np.atleast_1d(corr)[k]) if corr is not None and x is not None and icpt else np.nan
+        names = ([g] if icpt else []) + ([f"{x}|{g}"] if x is not None else [])
+        for name, sd in zip(names, sd_k):
+            rows.append({"term": name, "n_groups": len(labels), "sd": float(sd), "corr": rho})
+    return pd.DataFrame(rows, columns=["term", "n_groups", "sd", "corr"])
 
 
 def _warn_few_df(func, design, dfs, htz):

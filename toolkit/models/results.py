@@ -38,7 +38,9 @@ class EngagementModel:
     raw : dict
         Underlying fit results for experts (beta, vcov, theta, modes, Hessian, design).
     random_effects : DataFrame
-        term, n_groups, sd: one row per random-intercept term of a GLMM (empty for a GLM).
+        term, n_groups, sd, corr: one row per random-effect SD of a GLMM (empty for a GLM): ``g`` for the
+        intercept per g, ``x|g`` for the slope of x per g; ``corr`` is the intercept-slope correlation of a
+        ``(1 + x|g)`` term (on both its rows), NaN for other terms.
     terms : DataFrame
         term, test, type, statistic, df, p_value, method: one test per model term (computed on first access).
         Likelihood-ratio tests, type II (each term against the model without it and without the terms that

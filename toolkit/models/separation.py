@@ -35,6 +35,29 @@ import numpy as np
 from scipy import optimize, stats
 
 
+def subset_groups(groups, rows):
+    """Random-effect groups restricted to `rows` (boolean), codes renumbered 0..G'-1.
+
+    `groups` as :func:`toolkit.models.glmm.fit_glmm` takes them: codes, or a list of codes and ``(codes, Zk)``
+    random-slope terms; None stays None.
+
+    Examples
+    --------
+    >>> subset_groups(np.array([0, 2, 2, 1]), np.array([False, True, True, True]))
+    array([1, 1, 0])
+    >>> g = subset_groups([np.array([0, 1, 1]), (np.array([3, 3, 1]), np.ones((3, 1)))], np.array([1, 1, 0], bool))
+    >>> g[0], g[1][0], g[1][1].shape
+    (array([0, 1]), array([0, 0]), (2, 1))
+    """
+    def codes(g):
+        return np.unique(np.asarray(g)[rows], return_inverse=True)[1]
+    if groups is None:
+        return None
+    if isinstance(groups, list):
+        return [(codes(g[0]), np.asarray(g[1])[rows]) if isinstance(g, tuple) else codes(g) for g in groups]
+    return codes(groups)
+
+
 def membership(design) -> np.ndarray:
     """(n, k) membership of every post in every level of `between` (reference first, rows sum to 1)."""
     D = design.X[:, design.between_columns]
@@ -47,6 +70,17 @@ def covariate_columns(design) -> list[int]:
 
 def zero_event_levels(design) -> list[dict]:
     """Levels of `between` whose posts all have a count of 0: level, index, posts, exposure."""
+    codes = getattr(design, "between_codes", None)
+    if codes is not None:      # one level per post: counts by level without the n x k membership matrix
+        k = len(design.levels)
+        posts = np.bincount(codes, minlength=k)
+        events = np.bincount(codes, weights=design.y, minlength=k)
+        out = []
+        for j in np.flatnonzero((posts > 0) & (events == 0.0)):
+            rows = codes == j
+            exposure = float(np.exp(design.offset[rows]).sum()) if design.exposure else float("nan")
+            out.append({"level": design.levels[j], "index": int(j), "n_posts": int(posts[j]), "exposure": exposure})
+        return out
     M = membership(design)
     out = []
     for j, level in enumerate(design.levels):
@@ -66,7 +100,7 @@ class Profile:
         # other levels without events contribute exactly 0 at their own supremum, whatever b: leave them out
         rows = (M[:, list(others)] == 0).all(axis=1) if len(others) else np.ones(design.n, dtype=bool)
         self.y, self.offset = design.y[rows], design.offset[rows]
-        self.groups = design.groups[rows] if design.groups is not None else None
+        self.groups = subset_groups(design.groups, rows)
         self.fit_loglik = fit_loglik
         C = design.X[rows][:, covariate_columns(design)]
         M = M[rows]
@@ -82,8 +116,6 @@ class Profile:
 
     def _fit(self, X, y, offset, groups):
         X = X[:, np.any(X != 0, axis=0)]
-        if groups is not None:
-            groups = np.unique(groups, return_inverse=True)[1]
         return self.fit_loglik(y, X, offset, groups)
 
     def loglik(self, b: float) -> float:
@@ -93,7 +125,7 @@ class Profile:
         """Supremum over b → −∞: the posts of the zero level contribute exactly 0."""
         if self._sup is None:
             rest = self.mz == 0
-            groups = self.groups[rest] if self.groups is not None else None
+            groups = subset_groups(self.groups, rest)
             self._sup = self._fit(self.X[rest], self.y[rest], self.offset[rest], groups)
         return self._sup
 
