@@ -144,6 +144,12 @@ def test_dashboard_token_stale_marker_and_rate_plot(voila_url, tmp_path):
             assert "org = tk.simulate_organization(n_accounts_per_department=4" in code_before
             assert "comments" in table_before
             assert page.locator(".toolkit-stale-note").count() == 0
+            # answer first: the answer sentences sit above the plot, the full tables below it
+            answer = explorer.locator(".toolkit-answer")
+            assert answer.is_visible() and "Unit of analysis: " in answer.inner_text()
+            assert "95% CI" in answer.inner_text()
+            assert (answer.bounding_box()["y"] < explorer.locator("img").first.bounding_box()["y"]
+                    < explorer.locator(".toolkit-result").bounding_box()["y"])
 
             metric = explorer.locator("select").first
             metric.select_option(label="likes (count per post)")

@@ -515,3 +515,22 @@ def test_scale_log_refuses_zeros(posts_long):
     data = posts_long.assign(likes=0)
     with pytest.raises(ValueError, match="plot_distributions: `scale` must be 'log' only for positive values"):
         plots.plot_distributions(data, x="department", y="likes", scale="log")
+
+
+@pytest.mark.parametrize("low, high", [(0.8, 1.3), (0.5, 2.2), (0.2, 9.0), (0.05, 40.0)])
+def test_log_ratio_axes_have_no_overlapping_minor_labels(low, high):
+    """Ratio axes (plot_estimates, plot_forest with log=True) label only major ticks, without overlap,
+    whether the intervals stay inside one decade or span several (tutorial report: overlapping minor labels)."""
+    rr = pd.DataFrame({"group": ["a", "b", "c"], "reference": "r", "rate_ratio": [low * 1.1, 1.0, high / 1.1],
+                       "ci_low": [low, 0.9, high / 1.5], "ci_high": [low * 1.5, 1.1, high], "confidence_level": 0.95})
+    ax = plots.plot_estimates(rr, adjustment="unadjusted")
+    _check_readable(ax.figure, rr[["ci_low", "ci_high"]].to_numpy().ravel(), (ax, "x"))
+    assert ax.get_xscale() == "log" and not [t for t in ax.get_xticklabels(minor=True) if t.get_text()]
+    assert len(_tick_texts(ax.xaxis)) >= 2
+    plt.close(ax.figure)
+    con = rr.rename(columns={"group": "group_a", "reference": "group_b"})
+    ax = plots.plot_forest(con, estimate="rate_ratio", ci_low="ci_low", ci_high="ci_high", log=True,
+                           adjustment="unadjusted")
+    _check_readable(ax.figure, con[["ci_low", "ci_high"]].to_numpy().ravel(), (ax, "x"))
+    assert ax.get_xscale() == "log" and not [t for t in ax.get_xticklabels(minor=True) if t.get_text()]
+    plt.close(ax.figure)

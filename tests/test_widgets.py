@@ -50,7 +50,7 @@ def test_initial_view_equals_direct_call(org):
     pd.testing.assert_frame_equal(_eval_code(ex.code, org).to_frame(), ex.table)
     # the pseudo-replication warning is shown, not raised
     assert any("pseudo-replication" in w for w in ex.warnings)
-    assert "pseudo-replication" in ex.table_html.value
+    assert "pseudo-replication" in ex.answer.value
     assert html.escape(direct.report().splitlines()[0]) in ex.sentence.value
     assert ex.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -122,7 +122,7 @@ def test_failed_run_is_shown_not_raised_and_clears_the_view(org):
     assert "compare_groups" in ex.error and "Failed" in ex.status.value
     assert html.escape(ex.error) in ex.status.value  # the error is shown plainly, not hidden in a tab
     assert ex.plot.value == b"" and ex.plot.layout.display == "none"  # the previous plot is gone
-    assert ex.sentence.value == "" and "No result" in ex.table_html.value
+    assert ex.sentence.value == "" and ex.table_html.value == "" and "No result" in ex.answer.value
     assert not ex.stale
 
 
@@ -215,6 +215,28 @@ def test_static_snapshot_for_pages_without_a_kernel(org):
     assert "data:image/png;base64," in snap and "toolkit-static" in snap
     assert html.escape(ex.script) in snap and "<table" in snap
     assert ":has(.toolkit-explorer" in snap  # hidden where the live widget renders
+    # answer first: the answer comes before the plot, the full tables are folded
+    first_sentence = html.escape(ex.result.summary().splitlines()[0])
+    assert snap.index(first_sentence) < snap.index("data:image/png") < snap.index("<summary>Full tables")
+
+
+def test_view_leads_with_the_answer_like_print(org):
+    """The explorer shows what print(result) shows first (answer sentences and compact table), not the
+    full tests table; the full tables and the APA sentences are in tabs."""
+    ex = widgets.explore(org, dv="comments", subject="account", n_resamples=200)
+    direct = _direct(org, dv="comments", between="department", subject="account", analysis="auto",
+                     n_resamples=200, seed=1, nan_policy="omit")
+    sentences, compact = direct.summary().split("\n\n")[:2]
+    for line in sentences.splitlines():
+        assert html.escape(line) in ex.answer.value
+    for name in direct.descriptives["group"].astype(str):  # the compact table names every group
+        assert f"<td>{html.escape(name)}</td>" in ex.answer.value
+    children = list(ex.widget.children)
+    assert children.index(ex.answer) < children.index(ex.plot) < children.index(ex.tabs)
+    assert [ex.tabs.get_title(i) for i in range(3)] == ["Full tables", "APA sentences", "Code"]
+    # the long tests table (p_adjusted, effect sizes ...) is only in the Full tables tab
+    assert "p_adjusted" not in ex.answer.value and "p_adjusted" in ex.table_html.value
+    assert "<b>Contrasts</b>" in ex.table_html.value and "<b>Descriptives</b>" in ex.table_html.value
 
 
 def test_explore_argument_errors(org):

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._progress import check_progress, reporter
 from ._validation import check_integer, check_option, check_probability, check_random_state, message
 
 #: Analyses :func:`simulate_power` can simulate; the first is the default (the test ``tk.compare_groups`` uses).
@@ -337,17 +338,27 @@ def _one_replicate(seed_seq):
     return out
 
 
-def _run_replicates(settings, children, n_jobs):
+def _run_replicates(settings, children, n_jobs, report=None):
+    """One (estimate, se, df) triple per analysis for each replicate, in order; `report(done)` after each."""
+    out = []
     if n_jobs == 1 or len(children) < 2:
         _init(settings)
         try:
-            return [_one_replicate(c) for c in children]
+            for c in children:
+                out.append(_one_replicate(c))
+                if report is not None:
+                    report(len(out))
+            return out
         finally:
             _STATE.clear()
     import multiprocessing as mp
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=_init, initargs=(settings,)) as ex:
-        return list(ex.map(_one_replicate, children, chunksize=max(1, len(children) // (4 * n_jobs))))
+        for r in ex.map(_one_replicate, children, chunksize=max(1, len(children) // (4 * n_jobs))):
+            out.append(r)
+            if report is not None:
+                report(len(out))
+    return out
 
 
 def _sizes(n_accounts_per_department, n_departments, func):
@@ -373,7 +384,7 @@ def _wilson(p, n, z=1.959963984540054):
 def simulate_power(*, rate_ratio, n_accounts_per_department, posts_per_account, random_effect_sd=0.3,
                    dispersion=0.8, base_rate=0.003, n_departments=2, posts_distribution="poisson",
                    analysis="cluster_level", n_replicates=200, alpha=0.05, confidence_level=0.95, seed=None,
-                   n_jobs=None):
+                   n_jobs=None, progress=False):
     """Power of the department comparison as actually analysed, by simulation.
 
     Parameters
@@ -417,6 +428,10 @@ def simulate_power(*, rate_ratio, n_accounts_per_department, posts_per_account, 
         One ``SeedSequence`` child per replicate: results do not depend on `n_jobs`.
     n_jobs : int or None, default None
         Worker processes (None: all cores).
+    progress : bool or callable, default False
+        True shows a progress bar of the replicates (``tqdm.auto``: a widget in Jupyter, text in a
+        terminal); a callable is called as ``progress(done, total, "simulated replicates")`` after each
+        replicate. The result does not depend on it.
 
     Returns
     -------
@@ -511,13 +526,15 @@ def simulate_power(*, rate_ratio, n_accounts_per_department, posts_per_account, 
     alpha = check_probability(alpha, func, "alpha")
     confidence_level = check_probability(confidence_level, func, "confidence_level")
     n_jobs = max(1, os.cpu_count() or 1) if n_jobs is None else check_integer(n_jobs, func, "n_jobs")
+    progress = check_progress(progress, func)
     rng = check_random_state(seed, func)
     children = np.random.SeedSequence(int(rng.integers(0, 2 ** 63 - 1))).spawn(n_replicates)
     settings = dict(sizes=sizes, focus=list(sizes)[-1], reference=list(sizes)[0], rate_ratio=float(rate_ratio),
                     posts_per_account=float(posts_per_account), posts_distribution=posts_distribution,
                     base_rate=float(base_rate), dispersion=float(dispersion),
                     random_effect_sd=float(random_effect_sd), analyses=analyses)
-    results = np.array(_run_replicates(settings, children, n_jobs))  # (R, n_analyses, 3): est, se, df
+    with reporter(progress, total=n_replicates, what="simulated replicates") as report:
+        results = np.array(_run_replicates(settings, children, n_jobs, report))  # (R, n_analyses, 3): est, se, df
     z = stats.norm.isf(alpha / 2)
     zc = stats.norm.ppf(0.5 + confidence_level / 2)
     truth = np.log(rate_ratio)
@@ -548,7 +565,7 @@ def simulate_power(*, rate_ratio, n_accounts_per_department, posts_per_account, 
 def power_curve(*, parameter, values, rate_ratio=1.25, n_accounts_per_department=10, posts_per_account=20, random_effect_sd=0.3,
                 dispersion=0.8, base_rate=0.003, n_departments=2, posts_distribution="poisson",
                 analysis="cluster_level", n_replicates=200, alpha=0.05, confidence_level=0.95, seed=None,
-                n_jobs=None):
+                n_jobs=None, progress=False):
     """Simulated power over a grid of one design parameter.
 
     Parameters
@@ -564,6 +581,9 @@ def power_curve(*, parameter, values, rate_ratio=1.25, n_accounts_per_department
         Each grid point gets its own child seed (independent replicates).
     n_jobs : int or None
         Worker processes.
+    progress : bool or callable, default False
+        True shows one progress bar over the replicates of all grid points; a callable is called as
+        ``progress(done, total, "simulated replicates")``. The result does not depend on it.
 
     Returns
     -------
@@ -603,14 +623,19 @@ def power_curve(*, parameter, values, rate_ratio=1.25, n_accounts_per_department
     values = list(values)
     if not values:
         raise ValueError(message(func, "values", "a non-empty sequence", values))
+    progress = check_progress(progress, func)
+    n_replicates = check_integer(n_replicates, func, "n_replicates", minimum=2)
     rng = check_random_state(seed, func)
     seeds = np.random.SeedSequence(int(rng.integers(0, 2 ** 63 - 1))).spawn(len(values))
     parts = []
-    for v, s in zip(values, seeds):
-        res = simulate_power(**{parameter: v}, seed=np.random.default_rng(s), **kwargs)
-        res.insert(0, "value", v)
-        res.insert(0, "parameter", parameter)
-        parts.append(res)
+    with reporter(progress, total=len(values) * n_replicates, what="simulated replicates") as report:
+        for i, (v, s) in enumerate(zip(values, seeds)):
+            step = (False if report is None
+                    else (lambda done, _total, _what, start=i * n_replicates: report(start + done)))
+            res = simulate_power(**{parameter: v}, seed=np.random.default_rng(s), progress=step, **kwargs)
+            res.insert(0, "value", v)
+            res.insert(0, "parameter", parameter)
+            parts.append(res)
     return pd.concat(parts, ignore_index=True)
 
 
@@ -666,7 +691,8 @@ class SampleSize:
 
 def sample_size(*, target_power=0.8, grid=(2, 4, 6, 8, 12, 16, 24, 32), rate_ratio=1.25, posts_per_account=20,
                 random_effect_sd=0.3, dispersion=0.8, base_rate=0.003, n_departments=2, posts_distribution="poisson",
-                analysis="cluster_level", n_replicates=200, alpha=0.05, confidence_level=0.95, seed=None, n_jobs=None):
+                analysis="cluster_level", n_replicates=200, alpha=0.05, confidence_level=0.95, seed=None, n_jobs=None,
+                progress=False):
     """Accounts per department needed for a target power, by simulation over a grid.
 
     Parameters
@@ -682,6 +708,8 @@ def sample_size(*, target_power=0.8, grid=(2, 4, 6, 8, 12, 16, 24, 32), rate_rat
         uses; the Wald-z analyses overstate power with few accounts, see :func:`simulate_power`).
     n_replicates, alpha, confidence_level, seed, n_jobs
         As in :func:`simulate_power` (each grid point gets its own child seed).
+    progress : bool or callable, default False
+        As in :func:`power_curve` (one bar over the whole grid).
 
     Returns
     -------
@@ -719,7 +747,7 @@ def sample_size(*, target_power=0.8, grid=(2, 4, 6, 8, 12, 16, 24, 32), rate_rat
                         posts_per_account=posts_per_account, random_effect_sd=random_effect_sd, dispersion=dispersion,
                         base_rate=base_rate, n_departments=n_departments, posts_distribution=posts_distribution,
                         analysis=analysis, n_replicates=n_replicates, alpha=alpha,
-                        confidence_level=confidence_level, seed=seed, n_jobs=n_jobs)
+                        confidence_level=confidence_level, seed=seed, n_jobs=n_jobs, progress=progress)
 
     def first(col):
         hit = curve.loc[curve[col] >= target_power, "value"]

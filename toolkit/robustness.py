@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._progress import PROGRESS_DOC, check_progress, reporter
 from ._validation import (check_column, check_data, check_integer, check_option, check_probability,
                           check_random_state, message)
 
@@ -354,18 +355,33 @@ def _n_jobs(n_jobs, func):
     return n_jobs
 
 
-def _map(fn, items, n_jobs, init_args):
+def _map(fn, items, n_jobs, init_args, report=None, sizes=None):
+    """``[fn(item) for item in items]``, in worker processes when n_jobs > 1; ``report(done)`` after each
+    item, where `done` counts items, or sums `sizes` (the number of units in each item) when given."""
+    out, done = [], 0
+
+    def finished(result):
+        nonlocal done
+        out.append(result)
+        done += 1 if sizes is None else sizes[len(out) - 1]
+        if report is not None:
+            report(done)
+
     if n_jobs == 1 or len(items) < 2:
         _init_worker(*init_args)
         try:
-            return [fn(it) for it in items]
+            for it in items:
+                finished(fn(it))
+            return out
         finally:
             _STATE.clear()
     import multiprocessing as mp
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(items)), mp_context=ctx, initializer=_init_worker,
                              initargs=init_args) as ex:
-        return list(ex.map(fn, items, chunksize=max(1, len(items) // (4 * n_jobs))))
+        for result in ex.map(fn, items, chunksize=max(1, len(items) // (4 * n_jobs))):
+            finished(result)
+    return out
 
 
 # ---------------------------------------------------------------------------------------- public API
@@ -409,13 +425,14 @@ _PARAMS_DOC = """
         Level of the per-specification confidence intervals.
 """
 _N_JOBS_DOC = """n_jobs : int or None, default None
-        Worker processes (None: all cores). Results do not depend on it."""
+        Worker processes (None: all cores). Results do not depend on it.
+    """ + PROGRESS_DOC
 
 
 def specification_curve(data, *, between, contrast, outcomes=("likes", "comments", "shares", "total"),
                         denominators=DENOMINATORS, analyses=ANALYSES, units=UNITS, exclusions=EXCLUSIONS,
                         covariate_sets=((),), subject="account", period="posted_at", alpha=0.05,
-                        confidence_level=0.95, n_jobs=None):
+                        confidence_level=0.95, n_jobs=None, progress=False):
     """Run one department contrast over every combination of analysis choices (a multiverse).
 
     Parameters
@@ -507,7 +524,8 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
         denominators=denominators, analyses=analyses, units=units, exclusions=exclusions,
         covariate_sets=covariate_sets, subject=subject, period=period, alpha=alpha,
         confidence_level=confidence_level, n_jobs=n_jobs)
-    return _curve_table(prep, specs, alpha, confidence_level, n_jobs)
+    progress = check_progress(progress, "specification_curve")
+    return _curve_table(prep, specs, alpha, confidence_level, n_jobs, progress)
 
 
 def _setup(data, *, func, between, contrast, outcomes, denominators, analyses, units, exclusions, covariate_sets,
@@ -532,9 +550,13 @@ specification_curve.__doc__ = specification_curve.__doc__.replace(
     "{params}", _PARAMS_DOC.strip() + "\n    " + _N_JOBS_DOC)
 
 
-def _curve_table(prep, specs, alpha, confidence_level, n_jobs):
-    chunks = [list(c) for c in np.array_split(np.arange(len(specs)), min(len(specs), 4 * n_jobs)) if len(c)]
-    parts = _map(_task_specs, chunks, n_jobs, (prep, specs, alpha, confidence_level))
+def _curve_table(prep, specs, alpha, confidence_level, n_jobs, progress=False):
+    # each specification is evaluated on its own, so the chunking changes only how often progress is reported
+    n_chunks = min(len(specs), 4 * n_jobs if progress is False else max(4 * n_jobs, 20))
+    chunks = [list(c) for c in np.array_split(np.arange(len(specs)), n_chunks) if len(c)]
+    with reporter(progress, total=len(specs), what="specifications") as report:
+        parts = _map(_task_specs, chunks, n_jobs, (prep, specs, alpha, confidence_level), report,
+                     [len(c) for c in chunks])
     rows = [r for part in parts for r in part]
     spec_frame = pd.DataFrame(specs)
     spec_frame["covariates"] = ["+".join(c) if c else "none" for c in spec_frame["covariates"]]
@@ -598,7 +620,8 @@ class SpecificationTest:
 def specification_test(data, *, between, contrast, outcomes=("likes", "comments", "shares", "total"),
                        denominators=DENOMINATORS, analyses=ANALYSES, units=UNITS, exclusions=EXCLUSIONS,
                        covariate_sets=((),), subject="account", period="posted_at", alpha=0.05,
-                       confidence_level=0.95, n_resamples=200, resample_unit="auto", seed=None, n_jobs=None):
+                       confidence_level=0.95, n_resamples=200, resample_unit="auto", seed=None, n_jobs=None,
+                       progress=False):
     """Joint test of a specification curve against curves computed on data with no group difference.
 
     Parameters
@@ -670,7 +693,8 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
         data, func=func, between=between, contrast=contrast, outcomes=outcomes, denominators=denominators,
         analyses=analyses, units=units, exclusions=exclusions, covariate_sets=covariate_sets, subject=subject,
         period=period, alpha=alpha, confidence_level=confidence_level, n_jobs=n_jobs)
-    curve = _curve_table(prep, specs, alpha, confidence_level, n_jobs)
+    progress = check_progress(progress, func)
+    curve = _curve_table(prep, specs, alpha, confidence_level, n_jobs, progress)
     ok = curve[curve["status"] == "ok"]
     if ok.empty:
         raise ValueError(message(func, None, "at least one specification that runs on these data",
@@ -701,7 +725,8 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
     else:
         for ch in children:
             labels.append(np.random.default_rng(ch).permutation(prep.is_a))
-    null = np.array(_map(_task_null, labels, n_jobs, (prep, specs, alpha, confidence_level)))
+    with reporter(progress, total=n_resamples, what="null curves") as report:
+        null = np.array(_map(_task_null, labels, n_jobs, (prep, specs, alpha, confidence_level), report))
     obs_cmp = observed.copy()
     null_cmp = null.copy()
     obs_cmp[0], null_cmp[:, 0] = abs(observed[0]), np.abs(null[:, 0])

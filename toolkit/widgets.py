@@ -5,7 +5,8 @@ ordinary call (``tk.compare_groups``, ``tk.add_metrics``, ``tk.read_posts``), it
 readable as a dict (``.params``), and the exact call that reproduces the view is shown as code,
 so a result found by clicking can be pasted into a notebook and rerun.
 
-- :func:`explore` — compare an engagement outcome between groups (plot, tidy table, APA sentence, code).
+- :func:`explore` — compare an engagement outcome between groups (the answer first, then plot, full tables,
+  APA sentences and code).
 - :func:`mapping_assistant` — map the columns of a raw export to the canonical schema and read it
   with ``tk.read_posts`` (shows the QualityReport and the call to paste).
 - :func:`suggest_mapping` — the column-name suggestions used by the assistant (no widgets needed).
@@ -21,13 +22,11 @@ a CSS rule hides it wherever the live widget renders.
 - :func:`power_explorer` — simulated power of a planned department comparison (sliders for the
   effect size, accounts, posts and between-account variation; computed on demand by
   :func:`toolkit.power.simulate_power`, with a progress bar).
-- :func:`progress` — progress bars for simulation power and specification curves run in a ``with`` block.
 
 Install the optional dependency with ``pip install engagement-toolkit[widgets]``.
 """
 from __future__ import annotations
 
-import contextlib
 import html
 import io
 import re
@@ -46,7 +45,7 @@ except ImportError:  # pragma: no cover - exercised only without the optional de
     _widgets = None
 
 __all__ = ["explore", "Explorer", "mapping_assistant", "MappingAssistant", "suggest_mapping", "power_explorer",
-           "PowerExplorer", "progress"]
+           "PowerExplorer"]
 
 #: Analyses offered by the explorer (a subset of ``compare_groups``' options).
 EXPLORER_ANALYSES = ("auto", "welch", "kruskal", "permutation")
@@ -57,10 +56,6 @@ EXPLORER_METRICS: dict[str, tuple[tuple[str, ...], str]] = {
     "engagement_rate_impressions": (("likes", "comments", "shares", "impressions"), "interactions / impressions"),
     "engagement_rate_audience": (("likes", "comments", "shares", "audience"), "interactions / followers"),
 }
-#: Columns shown first in the explorer's table (the rest follow; the tidy ``.table`` keeps its order).
-_DISPLAY_FIRST = ("test", "group_a", "group_b", "estimate", "estimate_ci_low", "estimate_ci_high", "statistic",
-                  "df_between", "df_within", "df", "p_value", "p_adjusted", "p_adjust", "effect_size",
-                  "effect_size_type", "ci_low", "ci_high")
 _ID_COLUMNS = {"post_id", "co_departments", "posted_at", "source_row"}
 #: Most labels a grouping column may have (more are listed as not offered).
 MAX_GROUPS = 30
@@ -116,7 +111,9 @@ class Explorer:
     Attributes
     ----------
     widget : ipywidgets.VBox
-        The whole interface (controls, Run button, status line, plot, table, sentence, code).
+        The whole interface: controls, Run button and status line, then the answer (``answer``: the
+        sentences and compact table of ``result.summary()``, and any warnings), the plot, and tabs with the
+        full tables (``table_html``), the APA sentences (``sentence``) and the code.
     controls : dict of ipywidgets widgets
         ``metric``, ``between``, ``subject`` ("post" or "account"), ``analysis``, and the filters that apply to the data
         (``platform``, ``content_type``, ``paid`` ("all", "paid", "organic"), ``start``, ``end``); set their ``.value`` in
@@ -136,7 +133,7 @@ class Explorer:
         the widget carries the CSS class ``toolkit-stale``) until :meth:`run`.
     error : str or None
     warnings : list of str
-        Toolkit warnings raised by the last run (shown under the table).
+        Toolkit warnings raised by the last run (shown under the answer).
     subject_note : str
         Why "account means" is not offered for the current grouping and filters ("" when it is).
     """
@@ -215,16 +212,18 @@ class Explorer:
         self.run_button.on_click(lambda _: self.run())
         self.status = w.HTML()
         self.plot = w.Image(format="png", layout=w.Layout(max_width="900px"))
+        self.answer = w.HTML()
         self.table_html = w.HTML()
         self.sentence = w.HTML()
         self.code_view = w.Textarea(layout=w.Layout(width="100%", height="150px"), disabled=False)
         left = w.VBox([c[k] for k in ("metric", "between", "subject", "analysis") if k in c] + [self.notes])
         right = w.VBox([c[k] for k in ("platform", "content_type", "paid", "start", "end") if k in c])
         tabs = w.Tab(children=[self.table_html, self.sentence, self.code_view])
-        for i, title in enumerate(("Result table", "APA sentence", "Code")):
+        for i, title in enumerate(("Full tables", "APA sentences", "Code")):
             tabs.set_title(i, title)
         self.tabs = tabs
-        self.widget = w.VBox([w.HBox([left, right]), w.HBox([self.run_button, self.status]), self.plot, tabs])
+        self.widget = w.VBox([w.HBox([left, right]), w.HBox([self.run_button, self.status]), self.answer, self.plot,
+                              tabs])
         self.widget.add_class("toolkit-explorer")
         self.result = None
         self.table = None
@@ -431,7 +430,7 @@ class Explorer:
     # -- running ----------------------------------------------------------------------------------
     def run(self):
         """Recompute with the current control values and refresh the display; returns the result."""
-        from .reporting import round_table
+        from .display import _detail_html, _parts, answer_html
         from .stats.compare import compare_groups
 
         self.code = self._code()
@@ -460,23 +459,22 @@ class Explorer:
             self._png = b""
             self.plot.value = b""
             self.plot.layout.display = "none"
-            self.table_html.value = (f"<div class='toolkit-error' style='color:#b22222'><b>No result.</b> "
-                                     f"{html.escape(self.error)}</div>" + warn_html)
+            self.answer.value = (f"<div class='toolkit-error' style='color:#b22222'><b>No result.</b> "
+                                 f"{html.escape(self.error)}</div>" + warn_html)
+            self.table_html.value = ""
             self.sentence.value = ""
             self.status.value = (f"<span class='toolkit-error' style='color:#b22222'><b>Failed</b>: "
                                  f"{html.escape(self.error)}</span>")
             return None
         self.table = result.to_frame()
-        desc = round_table(result.descriptives)
-        tests = round_table(self.table).dropna(axis=1, how="all")
-        first = [c for c in _DISPLAY_FIRST if c in tests.columns]
-        tests = tests[first + [c for c in tests.columns if c not in first]]
+        # answer first (the sentences and compact table of result.summary()), the full tables in a tab
+        parts = _parts(result)
+        self.answer.value = ("<div class='toolkit-answer'>" + answer_html(parts.sentences, parts.table)
+                             + warn_html + "</div>")
         self.table_html.value = ("<div class='toolkit-result' style='overflow-x:auto'>"
                                  "<style>.toolkit-result table td, .toolkit-result table th "
-                                 "{white-space: nowrap; padding: 2px 6px;}</style><b>Tests</b>"
-                                 + tests.to_html(index=False, na_rep="")
-                                 + "<b>Descriptives</b>" + desc.to_html(index=False, na_rep="") + warn_html
-                                 + "</div>")
+                                 "{white-space: nowrap; padding: 2px 6px;}</style>"
+                                 + "\n".join(_detail_html(t, c) for t, c in (parts.details or [])) + "</div>")
         self.sentence.value = "<pre style='white-space:pre-wrap'>" + html.escape(result.report()) + "</pre>"
         try:
             self._png = self._figure_png(result)
@@ -522,9 +520,11 @@ class Explorer:
                 "this copy shows the view computed when the notebook ran).")
         img = (f"<img alt='plot of the view' style='max-width:100%' src='data:image/png;base64,"
                f"{base64.b64encode(self._png).decode()}'/>" if self._png else "")
-        body = self.table_html.value if self.result is not None else self.status.value
-        return (f"{_STATIC_STYLE}<div class='toolkit-static'><p>{head}</p><p>{self.status.value}</p>{img}"
-                f"{body}<details><summary>Code</summary><pre>{html.escape(self.script)}</pre></details></div>")
+        tables = (f"<details><summary>Full tables</summary>{self.table_html.value}</details>"
+                  if self.result is not None else "")
+        return (f"{_STATIC_STYLE}<div class='toolkit-static'><p>{head}</p><p>{self.status.value}</p>"
+                f"{self.answer.value}{img}{tables}"
+                f"<details><summary>Code</summary><pre>{html.escape(self.script)}</pre></details></div>")
 
     def _ipython_display_(self):
         from IPython.display import HTML, display
@@ -538,7 +538,7 @@ class Explorer:
 
 def explore(data, *, dv=None, between=None, subject=None, analysis="auto", n_resamples=2000, seed=1,
             data_name="data", data_code=None):
-    """Explore group differences interactively: plot, tidy result, APA sentence and code.
+    """Explore group differences interactively: the answer first, then plot, full tables, APA sentences and code.
 
     Parameters
     ----------
@@ -583,7 +583,10 @@ def explore(data, *, dv=None, between=None, subject=None, analysis="auto", n_res
     -----
     The view is computed once at creation and then only when Run is clicked (or ``.run()`` is
     called). Until then a changed control marks the view as stale: the status line says that the
-    view shows the previous settings (``.stale`` is True). A failed run clears the plot and the
+    view shows the previous settings (``.stale`` is True). The view leads with the answer, as
+    ``print(result)`` does: which group is highest with its interval, which cannot be told apart from it,
+    the unit and the test, and the compact table; the full tables (design checks, descriptives, omnibus
+    and contrasts) and the APA sentences are in tabs. A failed run clears the plot and the
     tables and shows the error in the status line. Displayed in a notebook, the explorer also
     leaves a static snapshot (PNG plot, tables, code) that executed HTML pages show when the widget
     JavaScript cannot load (offline); where the live widget renders, the snapshot is hidden. Filters appear only for columns that exist: platform, content type, paid/organic and
@@ -591,7 +594,7 @@ def explore(data, *, dv=None, between=None, subject=None, analysis="auto", n_res
     missing outcome are dropped (``nan_policy="omit"``) and counted in ``n_dropped``; engagement
     rates are missing where the denominator is zero or missing (see :func:`toolkit.add_metrics`).
     Warnings from the toolkit (e.g. pseudo-replication when posts are the unit) are listed under
-    the table instead of being raised.
+    the answer instead of being raised.
 
     Validated by tests/test_widgets.py: the displayed table equals a direct ``compare_groups`` call
     with ``.params``, the code string evaluates to the same table, and the Code tab's script,
@@ -856,106 +859,8 @@ def mapping_assistant(source=None, *, upload_dir=None):
 # ---------------------------------------------------------------------------------------------
 # Power explorer
 # ---------------------------------------------------------------------------------------------
-#: The toolkit's long loops, run in consecutive chunks to report progress: (module, function, what one item is).
-#: Both functions take ``(first, items, n_jobs, ...)`` and return one result per item, in order, each item
-#: computed independently (its own seed), so chunked calls give exactly the result of one call.
-_LONG_LOOPS = (("toolkit.power", "_run_replicates", "simulated replicates"),
-               ("toolkit.robustness", "_map", "specification-curve tasks"))
-
-
-def _chunked(original, what, report):
-    def run(first, items, n_jobs, *rest):
-        total = len(items)
-        workers = n_jobs if isinstance(n_jobs, int) and n_jobs > 1 else 1
-        step = workers * max(1, -(-total // (20 * workers)))  # about 20 steps, whole rounds of workers
-        out = []
-        report(0, total, what)
-        for i in range(0, total, step):
-            out.extend(original(first, items[i:i + step], n_jobs, *rest))
-            report(len(out), total, what)
-        return out
-
-    return run
-
-
-@contextlib.contextmanager
-def _hooked(report):
-    import importlib
-
-    saved = []
-    try:
-        for module_name, name, what in _LONG_LOOPS:
-            module = importlib.import_module(module_name)
-            original = getattr(module, name)
-            saved.append((module, name, original))
-            setattr(module, name, _chunked(original, what, report))
-        yield
-    finally:
-        for module, name, original in reversed(saved):
-            setattr(module, name, original)
-
-
-@contextlib.contextmanager
-def progress(*, callback=None):
-    """Show progress bars for the toolkit's long computations run inside the ``with`` block.
-
-    Parameters
-    ----------
-    callback : callable or None, default=None
-        Called as ``callback(done, total, what)`` after each chunk of work; None shows a
-        ``tqdm.auto`` bar (a widget in Jupyter, text in a terminal) per computation.
-
-    Yields
-    ------
-    None
-
-    Notes
-    -----
-    Covers the replicates of :func:`toolkit.power.simulate_power` (and :func:`toolkit.power.power_curve`)
-    and the specifications and null resamples of :func:`toolkit.robustness.specification_curve` and
-    :func:`toolkit.robustness.specification_test`. Their loops are run in about 20 consecutive chunks
-    (whole rounds of worker processes); every item keeps its own seed, so the results are identical to
-    a call without progress (tests/test_widgets_power.py compares them). With ``n_jobs > 1`` each chunk
-    starts its own worker processes, which adds a little time.
-
-    Examples
-    --------
-    >>> from toolkit.power import simulate_power
-    >>> from toolkit.widgets import progress
-    >>> seen = []
-    >>> with progress(callback=lambda done, total, what: seen.append((done, total))):
-    ...     res = simulate_power(rate_ratio=1.5, n_accounts_per_department=3, posts_per_account=5,
-    ...                          n_replicates=8, seed=1, n_jobs=1)
-    >>> seen[-1]
-    (8, 8)
-    """
-    if callback is not None:
-        with _hooked(callback):
-            yield
-        return
-    from tqdm.auto import tqdm
-
-    bars: dict = {}
-
-    def report(done, total, what):
-        bar = bars.get("bar")
-        if bar is None or bar.total != total or done == 0:
-            if bar is not None:
-                bar.close()
-            bar = bars["bar"] = tqdm(total=total, desc=what, leave=True)
-        bar.update(done - bar.n)
-
-    try:
-        with _hooked(report):
-            yield
-    finally:
-        if bars.get("bar") is not None:
-            bars["bar"].close()
-
-
-@contextlib.contextmanager
 def _replicate_progress(bar, text):
-    """Report the replicates of :func:`toolkit.power.simulate_power` on an ipywidgets progress bar."""
+    """A ``progress=`` callable of :func:`toolkit.power.simulate_power` that moves an ipywidgets bar."""
     import time
 
     start = time.perf_counter()
@@ -964,8 +869,7 @@ def _replicate_progress(bar, text):
         bar.max, bar.value = max(total, 1), done
         text.value = f"{done} / {total} {what}, {time.perf_counter() - start:.1f} s"
 
-    with _hooked(report):
-        yield
+    return report
 
 
 class PowerExplorer:
@@ -1038,8 +942,9 @@ class PowerExplorer:
         self.stale = False
         self.progress.bar_style, self.progress.value = "info", 0
         try:
-            with _replicate_progress(self.progress, self.progress_text):
-                self.result, self.error = simulate_power(**self.params), None
+            self.result = simulate_power(**self.params,
+                                         progress=_replicate_progress(self.progress, self.progress_text))
+            self.error = None
         except (ValueError, TypeError) as exc:
             self.result, self.error = None, str(exc)
         self.progress.bar_style = "danger" if self.error else "success"
