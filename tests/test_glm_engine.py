@@ -101,3 +101,33 @@ def test_moderate_theta_loglik_form_equals_the_poisson_split_form():
         split = (glm.poisson_loglik_terms(y, eta) + glm.lgamma_ratio(y, theta) + theta * glm._log1pmx(z)
                  - y * np.log1p(z))
         np.testing.assert_allclose(fast, split, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("theta", [0.3, 2.0, 9.5, 50.0, 1e6])
+def test_sums_over_distinct_counts_equal_the_per_observation_sums(theta):
+    rng = np.random.default_rng(31)
+    y = rng.negative_binomial(1.5, 0.05, 20_000).astype(float)
+    eta = np.log(rng.uniform(1, 60, 20_000))
+    yc = glm.as_counts(y)
+    assert yc._few
+    lt = np.log(theta)
+    assert glm.loglik_sum(yc, eta, "negbin", lt) == pytest.approx(np.sum(glm.nb_loglik_terms(yc, eta, lt)), rel=1e-12)
+    assert glm.loglik_sum(yc, eta, "poisson") == pytest.approx(np.sum(glm.poisson_loglik_terms(yc, eta)), rel=1e-12)
+    s, h = glm.theta_derivative_sums(yc, eta, lt)
+    assert s == pytest.approx(np.sum(glm.theta_score_terms(yc, eta, lt)), rel=1e-9, abs=1e-12)
+    assert h == pytest.approx(np.sum(glm.theta_hessian_terms(yc, eta, lt)), rel=1e-9, abs=1e-15)
+
+
+def test_score_contributions_are_formed_only_for_the_sandwich():
+    y, X, off = _nb_data(41, n=5_000)
+    fit = glm.fit_glm(y, X, off, "negbin")
+    assert "score_obs" not in fit
+    groups = np.arange(y.size) % 25
+    theta = fit["theta"]
+    mu = fit["mu"]
+    S = X * (theta * (y - mu) / (mu + theta))[:, None]
+    G = np.column_stack([np.bincount(groups, weights=c) for c in S.T])
+    bread = np.linalg.inv(fit["info"])
+    n, p = X.shape
+    expected = 25 / 24 * (n - 1) / (n - p) * bread @ (G.T @ G) @ bread
+    np.testing.assert_allclose(glm.cluster_vcov(fit, groups), expected, rtol=1e-10)

@@ -64,6 +64,8 @@ class Counts(np.ndarray):
         obj._few = uniq.size * 4 < obj.size
         obj._uniq, obj._inv = uniq, inv
         obj._lg1 = special.gammaln(uniq + 1.0)[inv] if obj._few else special.gammaln(obj.plain() + 1.0)
+        obj._lg1_sum = float(np.sum(obj._lg1))
+        obj._n_of = np.bincount(inv, minlength=uniq.size).astype(float) if obj._few else None
         return obj
 
     def __array_finalize__(self, obj):
@@ -77,6 +79,12 @@ class Counts(np.ndarray):
         if getattr(self, "_few", False):
             return fn(self._uniq + c)[self._inv]
         return fn(self.plain() + c)
+
+    def sum_of(self, fn):
+        """``sum_i fn(y_i)`` for an elementwise ``fn`` (a weighted sum over the distinct values when few)."""
+        if getattr(self, "_few", False):
+            return float(self._n_of @ fn(self._uniq))
+        return float(np.sum(fn(self.plain())))
 
     def map_values(self, fn):
         """``fn(y)`` per observation for an elementwise ``fn`` (evaluated on the distinct values when few)."""
@@ -350,6 +358,50 @@ def _theta_info(y, mu, theta):
     return float(np.sum(theta_hessian_terms(y, np.log(mu), np.log(theta))))
 
 
+def loglik_sum(y, eta, family, log_theta=None):
+    """``sum(loglik_terms(y, eta, family, log_theta))`` without per-observation special functions.
+
+    The terms that depend on y and theta only (``log y!``, ``D(y, theta)``) are summed over the distinct counts with
+    their multiplicities; the rest are two vector passes. Used inside the iterations (line searches); the reported
+    log-likelihood is the per-observation sum.
+    """
+    y = as_counts(y)
+    yp = y.plain()
+    if family == "poisson":
+        return float(yp @ eta - np.sum(np.exp(eta))) - y._lg1_sum
+    log_theta = float(log_theta)
+    theta = np.exp(log_theta)
+    if theta >= _THETA_ASYMPTOTIC:
+        return float(np.sum(nb_loglik_terms(y, eta, log_theta)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = np.exp(eta - log_theta)
+        return (y.sum_of(lambda v: lgamma_ratio(v, theta)) - y._lg1_sum + float(yp @ eta)
+                - float((yp + theta) @ np.log1p(z)))
+
+
+def theta_derivative_sums(y, eta, log_theta, mu=None):
+    """``(sum of theta_score_terms, sum of theta_hessian_terms)``: the theta score and curvature of the NB2 log-likelihood.
+
+    For theta below 10 the digamma/trigamma parts are summed over the distinct counts; otherwise the per-observation
+    forms (accurate for every theta) are summed.
+    """
+    y = as_counts(y)
+    log_theta = float(log_theta)
+    theta = np.exp(log_theta)
+    if theta >= _THETA_ASYMPTOTIC:
+        return (float(np.sum(theta_score_terms(y, eta, log_theta))),
+                float(np.sum(theta_hessian_terms(y, eta, log_theta))))
+    yp = y.plain()
+    n = yp.size
+    mu = np.exp(eta) if mu is None else mu
+    inv_d = 1.0 / (mu + theta)
+    score = (y.sum_of(lambda v: special.digamma(v + theta)) - n * special.digamma(theta)
+             - float(np.sum(np.log1p(mu / theta))) + float(np.sum((mu - yp) * inv_d)))
+    hess = (y.sum_of(lambda v: special.polygamma(1, v + theta)) - n * special.polygamma(1, theta) + n / theta
+            - 2.0 * float(np.sum(inv_d)) + float((yp + theta) @ (inv_d * inv_d)))
+    return score, hess
+
+
 # ------------------------------------------------------------------------------------------- fitting
 def _update_log_theta(y, mu, log_theta, max_iter=50):
     """Maximise the NB2 log-likelihood over log(theta) <= log(THETA_MAX) at fixed mu (1-D Newton, halving).
@@ -463,7 +515,7 @@ def _line_search(f_cur, beta, step, lt, lt_step, rows, offset, yc, family):
         cand = beta + t * step
         lt_c = None if lt is None else lt + t * lt_step
         eta_c = rows.lin(cand) + offset
-        f_c = np.sum(loglik_terms(yc, eta_c, family, lt_c))
+        f_c = loglik_sum(yc, eta_c, family, lt_c)
         if np.isfinite(f_c) and f_c >= f_cur - 1e-12 * abs(f_cur):
             return cand, lt_c, eta_c, f_c, t
         t /= 2.0
@@ -474,7 +526,7 @@ def _newton_poisson(yc, rows, offset, beta, *, max_iter, tol):
     """Newton-Raphson for the Poisson GLM (canonical link: observed = expected information)."""
     y = yc.plain()
     eta = rows.lin(beta) + offset
-    f = np.sum(poisson_loglik_terms(yc, eta))
+    f = loglik_sum(yc, eta, "poisson")
     converged, it = False, 0
     for it in range(1, max_iter + 1):
         mu = np.exp(eta)
@@ -500,9 +552,9 @@ def _nb_newton_direction(yc, rows, eta, lt):
     d = mu + th
     r = y - mu
     g_beta = rows.tmul(th * r / d)
-    s_th = float(np.sum(theta_score_terms(yc, eta, lt)))
+    s_th, h_th = theta_derivative_sums(yc, eta, lt, mu=mu)
     g_lt = th * s_th
-    h_lt = th ** 2 * float(np.sum(theta_hessian_terms(yc, eta, lt))) + g_lt
+    h_lt = th ** 2 * h_th + g_lt
     p = g_beta.size
     H = np.empty((p + 1, p + 1))
     H[:p, :p] = -rows.gram(th * mu * (y + th) / d ** 2)
@@ -535,7 +587,7 @@ def _newton_negbin(yc, rows, offset, beta, *, max_iter, tol):
     if excess <= 0.0:
         return None                                       # no overdispersion at the Poisson fit: near the bound
     lt = float(np.clip(np.log(np.sum(mu ** 2) / excess), -7.0, np.log(_JOINT_THETA_MAX)))
-    f = np.sum(nb_loglik_terms(yc, eta, lt))
+    f = loglik_sum(yc, eta, "negbin", lt)
     for it in range(1, max_iter + 1):
         step, lt_step, _ = _nb_newton_direction(yc, rows, eta, lt)
         lt_step = min(lt_step, LOG_THETA_MAX - lt)
@@ -592,6 +644,7 @@ def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
         if out is None:
             out = _irls_alternating(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
         beta, log_theta, eta, ll, it, converged = out
+    ll = np.sum(loglik_terms(yc, eta, family, log_theta))     # reported: the per-observation sum
     mu = np.exp(eta)
     if family == "poisson":
         w = mu
@@ -608,7 +661,7 @@ def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
         theta_se = float(np.sqrt(-1.0 / d2)) if d2 < 0 else np.nan
     return {"beta": beta, "vcov": vcov, "log_theta": log_theta, "theta_se": theta_se, "loglik": float(ll),
             "mu": mu, "eta": eta, "iterations": it, "converged": bool(converged), "info": info,
-            "score_obs": X * resid_score[:, None]}
+            "X": X, "resid_score": resid_score}
 
 
 def fit_glm(y, X, offset, family, *, max_iter=200, tol=1e-12, start=None):
@@ -637,7 +690,8 @@ def fit_glm(y, X, offset, family, *, max_iter=200, tol=1e-12, start=None):
     dict
         beta, vcov (model-based), log_theta (None for Poisson), theta (nan for Poisson, inf at the boundary),
         theta_se, theta_at_boundary (bool), loglik, poisson_loglik (NB2 only: the Poisson fit's), mu, eta,
-        iterations, converged, info (X'WX) and score_obs (score contributions, for sandwich SEs).
+        iterations, converged, info (X'WX), X and resid_score (the score contributions are
+        ``X * resid_score[:, None]``, for sandwich SEs; formed only when needed).
 
     Notes
     -----
@@ -684,8 +738,9 @@ def cluster_vcov(fit, groups):
     (Stata's and statsmodels' default).
     """
     G = int(groups.max()) + 1
-    S = np.column_stack([np.bincount(groups, weights=col, minlength=G) for col in fit["score_obs"].T])
+    score_obs = fit["score_obs"] if "score_obs" in fit else fit["X"] * fit["resid_score"][:, None]
+    S = np.column_stack([np.bincount(groups, weights=col, minlength=G) for col in score_obs.T])
     bread = np.linalg.inv(fit["info"])
     meat = S.T @ S
-    n, p = fit["score_obs"].shape
+    n, p = score_obs.shape
     return G / (G - 1.0) * (n - 1.0) / (n - p) * bread @ meat @ bread
