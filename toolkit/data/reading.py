@@ -665,13 +665,38 @@ def _suggest_date_format(examples: list) -> str | None:
     return None
 
 
+def _date_examples_hint(examples: list) -> str | None:
+    """The fix for unreadable dates that no ``date_format`` can read: Excel serial days, time-zone abbreviations."""
+    text = pd.Series([str(e).strip() for e in examples], dtype=object)
+    if not len(text):
+        return None
+    num = pd.to_numeric(text, errors="coerce")
+    if num.notna().all() and num.between(1, 2958465).all():  # Excel's day numbers (1900 system) up to 9999-12-31
+        first = pd.Timestamp("1899-12-30") + pd.to_timedelta(float(num.iloc[0]), unit="D")
+        return (f"these look like Excel serial day numbers ({text.iloc[0]} would be {first:%Y-%m-%d %H:%M}), which "
+                f"no date_format reads: convert the column first, e.g. frame[col] = pd.to_datetime(frame[col], "
+                f"unit='D', origin='1899-12-30'), and pass the DataFrame (or format the cells as dates in Excel)")
+    abbrev = text.str.extract(r"\s([A-Z]{2,5})$", expand=False)
+    if abbrev.notna().all() and not abbrev.str.upper().isin(["AM", "PM", "UTC", "GMT", "Z"]).any():
+        codes = ", ".join(sorted(set(abbrev.str.upper())))
+        offset = profiles._TZ_ABBREVIATIONS.get(abbrev.iloc[0].upper(), "+HH:MM")
+        return (f"the values end with a time-zone abbreviation ({codes}), which read_posts does not guess "
+                f"(abbreviations are ambiguous: CST, IST, BST each name several zones): replace it by a UTC offset "
+                f"first, e.g. frame[col] = frame[col].str.replace(' {abbrev.iloc[0]}', '{offset}'), and pass the "
+                f"DataFrame; for a CrowdTangle export use profile='crowdtangle', which knows its abbreviations")
+    return None
+
+
 def _unreadable_message(unreadable: list, *, date_format) -> str:
     parts, fixes = [], []
     for column, k, m, examples in unreadable:
         parts.append(f"{column} {k} of {m} non-empty values ({k / m:.0%}; e.g. {', '.join(repr(e) for e in examples)})")
         if column == "posted_at":
             fmt = _suggest_date_format(examples)
-            if date_format is not None:
+            special = _date_examples_hint(examples)
+            if special:
+                fixes.append(special)
+            elif date_format is not None:
                 fixes.append(f"posted_at does not match date_format={date_format!r}: correct it"
                              + (f" (date_format={fmt!r} reads the examples)" if fmt else ""))
             elif fmt:
@@ -1128,11 +1153,35 @@ def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport, loaded: "_
     renamed = raw.rename(columns={k: v for k, v in mapping.items() if k != v})
     if mapping:
         report.note("Column mapping: " + ", ".join(f"{k!r} -> {v!r}" for k, v in mapping.items()) + ".")
+    _note_near_canonical_names(renamed, canonical, report)
     if "source_row" in renamed.columns:
         renamed = renamed.rename(columns={"source_row": "original_source_row"})
         report.note("The source had a 'source_row' column; it is kept as 'original_source_row' "
                     "(source_row numbers the rows of this source).")
     return renamed
+
+
+def _canonical_fold(name) -> str:
+    """A header folded for matching a canonical name: case, spacing, ``_``/``-`` and invisible characters ignored."""
+    text = str(name)
+    for ch in parsing.INVISIBLE_CHARACTERS:
+        text = text.replace(ch, "")
+    return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
+
+
+def _note_near_canonical_names(renamed: pd.DataFrame, canonical: list, report: QualityReport) -> None:
+    """Name the unmapped columns that look like a canonical one (``"Likes "``, ``"\u200blikes"``).
+
+    They are kept as extra columns (names are never guessed), so the note says how to use them.
+    """
+    by_fold = {_canonical_fold(c): c for c in canonical}
+    near = {col: by_fold[_canonical_fold(col)] for col in renamed.columns
+            if col not in canonical and by_fold.get(_canonical_fold(col), col) not in renamed.columns}
+    if near:
+        report.note("Columns that look like canonical names but differ by case, spacing, '_'/'-' or invisible "
+                    "characters are kept as extra columns under their own names: "
+                    + ", ".join(f"{k!r} (like {v!r})" for k, v in near.items())
+                    + ". To use them, pass columns={" + ", ".join(f"{k!r}: {v!r}" for k, v in near.items()) + "}.")
 
 
 def _fold(name: str) -> str:
