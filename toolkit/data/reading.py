@@ -827,6 +827,7 @@ def _load_source(source, *, encoding, delimiter, sheet_name, header_row=None, du
         if header_row is not None:
             raise ValueError(message(_FUNC, "header_row", "None for a DataFrame (its columns are the header)",
                                      header_row))
+        _check_flat_columns(source, "DataFrame")
         frame, notes = _index_as_columns(source.copy(deep=True))
         frame, renamed = _unique_names(frame, list(frame.columns), duplicate_columns, what="DataFrame")
         frame = frame.reset_index(drop=True)
@@ -849,7 +850,9 @@ def _load_source(source, *, encoding, delimiter, sheet_name, header_row=None, du
         if header_row is not None:
             raise ValueError(message(_FUNC, "header_row", "None for a Parquet file (its columns are the header)",
                                      header_row))
-        frame, notes = _index_as_columns(pd.read_parquet(path))
+        frame = pd.read_parquet(path)
+        _check_flat_columns(frame, "Parquet file")
+        frame, notes = _index_as_columns(frame)
         frame, renamed = _unique_names(frame, list(frame.columns), duplicate_columns, what="Parquet file")
         frame = frame.reset_index(drop=True)
         frame.attrs = {}
@@ -858,6 +861,16 @@ def _load_source(source, *, encoding, delimiter, sheet_name, header_row=None, du
                              text_path,
                              "Save the export in one of these formats, or read it with pandas and pass the "
                              "DataFrame."))
+
+
+def _check_flat_columns(frame: pd.DataFrame, what: str) -> None:
+    """Refuse two-level column names (a pivot or a two-row spreadsheet header): they cannot be mapped."""
+    if isinstance(frame.columns, pd.MultiIndex):
+        shown = ", ".join(repr(c) for c in list(frame.columns)[:4]) + (" …" if frame.shape[1] > 4 else "")
+        raise ValueError(message(_FUNC, "source", f"a {what} with one-level column names",
+                                 f"a column MultiIndex ({shown})", show_got=True,
+                                 hint="Flatten it first, e.g. frame.columns = [' '.join(map(str, c)).strip() "
+                                      "for c in frame.columns], then map the names with columns={...}."))
 
 
 def _index_as_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
