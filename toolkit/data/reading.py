@@ -944,8 +944,34 @@ def _read_excel(path: Path, *, sheet_name, header_row, duplicate_columns) -> _Lo
     return loaded
 
 
+#: Leading bytes of files that are not delimited text, whatever their name says.
+_NOT_TEXT_SIGNATURES = (
+    (b"PK\x03\x04", "a ZIP container, which is what an Excel .xlsx workbook is",
+     "If it is a workbook, rename it to .xlsx (or save it from Excel as CSV)."),
+    (b"\xd0\xcf\x11\xe0", "an old binary Excel .xls workbook",
+     "Open it in Excel or LibreOffice and save it as .xlsx or CSV."),
+    (b"PAR1", "a Parquet file", "Rename it to .parquet."),
+    (b"\x1f\x8b", "gzip-compressed", "Decompress it first (e.g. gunzip), then read the .csv inside."),
+)
+
+
+def _check_is_text(raw: bytes, path: Path) -> None:
+    """Stop early, with the right fix, when a text-named file holds a workbook, Parquet, gzip or a web page."""
+    for magic, what, fix in _NOT_TEXT_SIGNATURES:
+        if raw.startswith(magic):
+            raise ValueError(message(_FUNC, "source", "a delimited text file, as its name says", str(path),
+                                     f"The file is {what}, not text. {fix}"))
+    head = raw[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<table")):
+        raise ValueError(message(_FUNC, "source", "a delimited text file, as its name says", str(path),
+                                 "The file is a web page or XML document (e.g. a login or error page saved "
+                                 "instead of the export, or an HTML table named like a spreadsheet). Download "
+                                 "the export again, or open it in a spreadsheet and save it as CSV."))
+
+
 def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_columns="raise") -> _Loaded:
     raw = path.read_bytes()
+    _check_is_text(raw, path)
     notes: list[str] = []
     if encoding is None:
         detected = parsing.detect_encoding(raw, func=_FUNC)
