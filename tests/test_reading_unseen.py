@@ -936,3 +936,21 @@ def test_empty_and_repeated_column_names(tmp_path):
         assert data["likes"].tolist() == [10, 20, 30, 40]
     _error(_write(tmp_path, "rep.csv", _csv([r + ",5" for r in ROWS], header=HEADER + ",likes")), "likes",
            "duplicate_columns")
+
+
+def test_dot_is_a_decimal_mark_elsewhere_in_the_column(tmp_path):
+    # "1.234" is 1234 in a German export, but this column writes "2.5" and "0.75" with a decimal point:
+    # reading it as 1234 (x1000) would be confidently wrong, so it must be missing and named
+    rows = [f"p{i},acme,2022-01-{i + 1:02d} 10:00,{v},1,0"
+            for i, v in enumerate(["1.234", "2.5", "0.75", "10", "11", "12", "13", "14"])]
+    data, report = _ok(_write(tmp_path, "dots.csv", _csv(rows)), n_in=8)
+    assert pd.isna(data["likes"].iloc[0]) and _has_entry(report, 1, "likes")
+    assert "ambiguous" in report.entries.query("source_row == 1")["message"].iloc[0]
+    assert data["likes"].iloc[3:].tolist() == [10, 11, 12, 13, 14]
+    # consistent columns are unaffected: German ("1.234" with "2,5") and English ("1,234" with "2.5")
+    de = [f"p{i};acme;2022-01-{i + 1:02d} 10:00;{v};1;0" for i, v in enumerate(["1.234", "2,5", "12.500", "7"])]
+    data, _ = _ok(_write(tmp_path, "de.csv", "\n".join([HEADER.replace(",", ";")] + de) + "\n"))
+    assert data["likes"].iloc[[0, 2, 3]].tolist() == [1234, 12500, 7]
+    en = [ROWS[0].replace(",10,", ',"1,234",'), ROWS[1].replace(",20,", ",2.5,"), ROWS[2], ROWS[3]]
+    data, _ = _ok(_write(tmp_path, "en.csv", _csv(en)))
+    assert data["likes"].iloc[[0, 2, 3]].tolist() == [1234, 30, 40]
