@@ -954,3 +954,34 @@ def test_dot_is_a_decimal_mark_elsewhere_in_the_column(tmp_path):
     en = [ROWS[0].replace(",10,", ',"1,234",'), ROWS[1].replace(",20,", ",2.5,"), ROWS[2], ROWS[3]]
     data, _ = _ok(_write(tmp_path, "en.csv", _csv(en)))
     assert data["likes"].iloc[[0, 2, 3]].tolist() == [1234, 30, 40]
+
+
+def test_excel_formulas_without_saved_results(tmp_path):
+    # a workbook written by a script and never opened in Excel stores "=B2+C2" without its value:
+    # read silently, the column would come out blank
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["post_id", "likes", "comments", "total"])
+    ws.append(["a", 1, 2, "=B2+C2"])
+    ws.append(["b", 3, 4, "=B3+C3"])
+    path = tmp_path / "formulas.xlsx"
+    wb.save(path)
+    data, result = _read(path, columns={"total": "interactions_reported"})
+    if data is None:
+        assert "D2" in str(result) and "formula" in str(result), str(result)
+        return
+    for r in (1, 2):
+        assert data["interactions_reported"].iloc[r - 1] == [3, 7][r - 1] or _has_entry(result, r, "interactions_reported")
+    # saved results read as usual, including a formula whose saved result is empty text (t="str")
+    import zipfile
+    saved = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(path) as zi, zipfile.ZipFile(saved, "w") as zo:
+        for name in zi.namelist():
+            b = zi.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                b = b.replace(b'<c r="D2"><f>B2+C2</f><v /></c>', b'<c r="D2" t="str"><f>IF(B2=1,"",B2)</f><v></v></c>')
+                b = b.replace(b'<c r="D3"><f>B3+C3</f><v /></c>', b'<c r="D3"><f>B3+C3</f><v>7</v></c>')
+            zo.writestr(name, b)
+    data, report = _ok(saved, n_in=2, columns={"total": "interactions_reported"})
+    assert pd.isna(data["interactions_reported"].iloc[0]) and data["interactions_reported"].iloc[1] == 7

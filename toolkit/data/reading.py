@@ -53,6 +53,7 @@ import codecs
 import difflib
 import io
 import os
+import re
 import tempfile
 import zoneinfo
 from dataclasses import dataclass, field
@@ -310,7 +311,10 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         malformed text file (more than half of the data rows with another field count than the
         header, or an unclosed quote), repeated column names (unless
         ``duplicate_columns="number"``), a count, ``paid`` or ``posted_at`` column that mostly
-        cannot be parsed (unless ``allow_unparseable``), or an unknown time zone.
+        cannot be parsed (unless ``allow_unparseable``; Excel serial day numbers and time-zone
+        abbreviations get their own fix in the message), or an unknown time zone. Also: a text-named
+        file that holds a workbook, Parquet, gzip or a web page; an Excel sheet whose formula cells
+        have no saved results (they would read as blank); a column MultiIndex.
     DataQualityError
         With ``strict=True``, on the first problem.
 
@@ -934,6 +938,7 @@ def _read_excel(path: Path, *, sheet_name, header_row, duplicate_columns) -> _Lo
                                   "Install it with pip install openpyxl, or save the sheet as CSV.")) from None
     except (ValueError, IndexError) as exc:
         raise ValueError(message(_FUNC, "sheet_name", "a sheet in the workbook", sheet_name, str(exc))) from None
+    _check_formula_results(path, sheet_name)
     grid = grid.fillna("").astype("str")
     grid.columns = range(grid.shape[1])
     counts = np.full(len(grid), grid.shape[1], dtype="int64")
@@ -942,6 +947,61 @@ def _read_excel(path: Path, *, sheet_name, header_row, duplicate_columns) -> _Lo
                         duplicate_columns=duplicate_columns, delimiter=None, skip_blank=False)
     loaded.notes.insert(0, f"Read Excel sheet {sheet_name!r} as text.")
     return loaded
+
+
+#: A formula cell with no saved result in a worksheet's XML: ``<c r="D2"><f>B2+C2</f><v/></c>`` (or no ``<v>``).
+_UNCACHED_FORMULA = re.compile(rb"<c(\s[^>]*)>\s*<f\b[^>]*(?:/>|>([^<]*)</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+
+
+def _xml_attr(attrs: str, name: str) -> str | None:
+    m = re.search(r"(?:^|\s)" + re.escape(name) + r"=\"([^\"]*)\"", attrs)
+    return m.group(1) if m else None
+
+
+def _sheet_xml(z, sheet_name) -> str | None:
+    """The worksheet part of ``sheet_name`` (an index or a name) inside an .xlsx zip, or None."""
+    book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    sheets = [(_xml_attr(a, "name"), _xml_attr(a, "r:id")) for a in re.findall(r"<sheet\b([^>]*)>", book)]
+    if isinstance(sheet_name, int):
+        rid = sheets[sheet_name][1] if -len(sheets) <= sheet_name < len(sheets) else None
+    else:
+        rid = next((r for n, r in sheets if n == sheet_name), None)
+    target = next((_xml_attr(a, "Target") for a in re.findall(r"<Relationship\b([^>]*)>", rels)
+                   if _xml_attr(a, "Id") == rid), None)
+    if target is None:
+        return None
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+
+
+def _check_formula_results(path: Path, sheet_name) -> None:
+    """Stop when formula cells of the sheet have no saved result (they would read as blank, silently).
+
+    A workbook written by a program (openpyxl, some export tools) and never opened in a spreadsheet
+    stores formulas without their values. Formulas whose saved result is an empty text (``t="str"``)
+    are fine.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = _sheet_xml(z, sheet_name)
+            xml = z.read(part) if part is not None else b""
+    except (zipfile.BadZipFile, OSError, KeyError, IndexError):
+        return
+    missing = []
+    for m in _UNCACHED_FORMULA.finditer(xml):
+        attrs = m.group(1).decode("utf-8", "replace")
+        if _xml_attr(attrs, "t") in ("str", "inlineStr"):
+            continue
+        formula = (m.group(2) or b"").decode("utf-8", "replace")
+        missing.append(f"{_xml_attr(attrs, 'r') or '?'} '={formula}'")
+    if missing:
+        raise ValueError(message(_FUNC, "source", "a workbook whose formula cells hold their saved results", str(path),
+                                 f"{len(missing)} formula cell(s) of sheet {sheet_name!r} have no saved result (e.g. "
+                                 f"{'; '.join(missing[:3])}), so they would read as blank: the workbook was written "
+                                 f"by a program and never recalculated. Open it in Excel or LibreOffice and save it "
+                                 f"(which stores the results), or export the data as CSV."))
 
 
 #: Leading bytes of files that are not delimited text, whatever their name says.
