@@ -985,3 +985,38 @@ def test_excel_formulas_without_saved_results(tmp_path):
             zo.writestr(name, b)
     data, report = _ok(saved, n_in=2, columns={"total": "interactions_reported"})
     assert pd.isna(data["interactions_reported"].iloc[0]) and data["interactions_reported"].iloc[1] == 7
+
+
+def test_extra_id_columns_keep_every_digit(tmp_path):
+    # extra columns are converted to numbers only when numbers hold them unchanged
+    header = HEADER + ",Facebook Id,parent_id,zip,score"
+    rows = [ROWS[0] + ",100000000000000123,1599999999999999999,00123,1.5",
+            ROWS[1] + ",,,04567,2",
+            ROWS[2] + ",123456789012345678,1600000000000000001,10115,-0.25"]
+    data, _ = _ok(_write(tmp_path, "ids.csv", _csv(rows, header=header)), n_in=3)
+    assert data["Facebook Id"].iloc[[0, 2]].tolist() == [100000000000000123, 123456789012345678]
+    assert pd.isna(data["Facebook Id"].iloc[1])
+    assert [str(v) for v in data["parent_id"].iloc[[0, 2]]] == ["1599999999999999999", "1600000000000000001"]
+    assert [str(v) for v in data["zip"]] == ["00123", "04567", "10115"]
+    assert data["score"].tolist() == [1.5, 2.0, -0.25]
+
+
+def test_x_api_referenced_ids_are_exact():
+    data, _ = _ok(EXPORTS / "x_api_v2_search.json")
+    refs = [str(v) for v in data["referenced_tweet_id"].dropna()]
+    raw = json.loads(_fixture_text("x_api_v2_search.json"))
+    expected = [t["referenced_tweets"][0]["id"] for t in raw["data"] if t.get("referenced_tweets")]
+    assert refs == expected
+
+
+def test_x_api_jsonl_with_an_error_response_line(tmp_path):
+    # twarc2 writes a rate-limit or error response as its own line: its page of tweets is missing
+    lines = _fixture_text("x_api_v2_pages.jsonl").strip().split("\n")
+    error = json.dumps({"errors": [{"title": "Too Many Requests", "status": 429, "detail": "Rate limit exceeded"}]})
+    path = _write(tmp_path, "err.jsonl", "\n".join([lines[0], error, *lines[1:]]) + "\n")
+    data, result = _read(path)
+    if data is None:
+        assert "line 2" in str(result).lower() and "Too Many Requests" in str(result)
+        return
+    text = " ".join(result.notes)
+    assert "line 2" in text.lower() and "Too Many Requests" in text, result.notes

@@ -1454,6 +1454,20 @@ def _content_types(values: pd.Series, report: QualityReport) -> tuple[pd.Series,
 # ---------------------------------------------------------------------------------------------
 # extras and consistency
 # ---------------------------------------------------------------------------------------------
+def _exact_as_number(vals: pd.Series) -> bool:
+    """True if numbers can hold these texts unchanged: no leading zeros ("00123") and at most 15 digits.
+
+    A 19-digit tweet id or a 16-digit page id would be rounded by Float64 (and "007" would lose its
+    zeros), so such columns stay text.
+    """
+    if not len(vals):
+        return False
+    digits = vals.str.replace(r"[eE][+-]?[0-9]+$", "", regex=True).str.replace(r"[^0-9]", "", regex=True)
+    leading_zero = vals.str.fullmatch(r"[+-]?0[0-9]+(?:\.[0-9]*)?").any()
+    return not leading_zero and bool(digits.str.lstrip("0").str.len().le(15).all()
+                                     or vals.str.fullmatch(r"[+-]?[0-9]{1,18}").all())
+
+
 def _extras(rows: pd.DataFrame, extras: list, report: QualityReport, *, typed: bool) -> pd.DataFrame:
     out = {}
     converted = []
@@ -1469,10 +1483,15 @@ def _extras(rows: pd.DataFrame, extras: list, report: QualityReport, *, typed: b
         cleaned = parsing._clean(text)
         miss = parsing._missing_mask(cleaned)
         vals = cleaned[~miss]
-        if len(vals) and vals.str.fullmatch(r"[+-]?[0-9]{1,18}").all():
-            out[col] = pd.to_numeric(cleaned.where(~miss, None)).astype("Int64")
+        if not _exact_as_number(vals):  # ids, codes with leading zeros: kept as written
+            out[col] = text.where(text != "", None) if not typed else s
+        elif vals.str.fullmatch(r"[+-]?[0-9]{1,18}").all():
+            mask = miss.to_numpy(dtype=bool)
+            ints = np.zeros(len(cleaned), dtype="int64")
+            ints[~mask] = pd.to_numeric(vals).to_numpy(dtype="int64")  # exact: never through float64
+            out[col] = pd.Series(pd.arrays.IntegerArray(ints, mask), index=cleaned.index)
             converted.append(f"{col!r} (Int64)")
-        elif len(vals) and vals.str.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").all():
+        elif vals.str.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").all():
             out[col] = pd.to_numeric(cleaned.where(~miss, None)).astype("Float64")
             converted.append(f"{col!r} (Float64)")
         else:
