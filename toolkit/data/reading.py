@@ -294,7 +294,9 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
           not counted); joins to ``report.entries``
 
         followed by every other source column under its original name (text, or Int64/Float64
-        when all its values are clean numbers); with an export profile, also ``is_repost`` and
+        when all its values are clean numbers that a number holds exactly: no leading zeros, at
+        most 18 digits for Int64 and 15 for Float64, so long ids stay text); with an export
+        profile, also ``is_repost`` and
         ``is_reply`` (boolean, see `profile`). ``data.attrs["source"]`` holds the source name.
     report : QualityReport
         ``n_rows_in`` rows read, one entry per excluded/repaired/flagged row and problem (rules
