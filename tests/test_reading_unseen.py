@@ -1020,3 +1020,26 @@ def test_x_api_jsonl_with_an_error_response_line(tmp_path):
         return
     text = " ".join(result.notes)
     assert "line 2" in text.lower() and "Too Many Requests" in text, result.notes
+
+
+def test_excel_table_that_starts_below_and_right_of_a1(tmp_path):
+    # a report sheet whose table starts at C4 (three empty rows, two empty columns)
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for _ in range(3):
+        ws.append([None] * 5)
+    ws.append([None, None, "post_id", "likes", "comments"])
+    ws.append([None, None, "a", 1, 2])
+    ws.append([None, None, "b", 3, 4])
+    ws["A1"] = None
+    ws["E1"] = None  # touch the corners so that the used range starts at A1
+    path = tmp_path / "offset.xlsx"
+    wb.save(path)
+    data, result = _read(path)
+    if data is None:
+        assert "header_row=4" in str(result), str(result)
+        return
+    assert data["post_id"].tolist() == ["a", "b"] and data["likes"].tolist() == [1, 3]
+    assert result.n_rows_in == 2
+    assert any("line 4" in n for n in result.notes), result.notes

@@ -1132,12 +1132,13 @@ def _from_grid(grid: pd.DataFrame, counts, lines, name, kind, *, header_row, dup
             notes.append(f"Header taken from line {int(lines[h])} (header_row={header_row}); the "
                          f"{int((~blank[:h]).sum())} non-blank line(s) above it are not data.")
     else:
-        h = _detect_header(filled_head, ~blank[:len(head)], first_only)
+        h = _detect_header(filled_head, ~blank[:len(head)] & (filled_head > 0), first_only)  # empty rows never head
         if h:
             above = [", ".join(f for f in fields if f.strip())[:60] for ln, fields in preview if ln < lines[h]]
-            notes.append(f"The column names are on line {int(lines[h])}, not line 1: the line(s) above look like "
-                         f"a title ({'; '.join(repr(a) for a in above[:3])}) and are not data. Pass header_row=... "
-                         f"to choose another line.")
+            above = [a for a in above if a]
+            what = f"look like a title ({'; '.join(repr(a) for a in above[:3])})" if above else "are empty"
+            notes.append(f"The column names are on line {int(lines[h])}, not line 1: the line(s) above {what} and "
+                         f"are not data. Pass header_row=... to choose another line.")
     width = int(counts[h]) if n_rec else 0
     names = [str(v) for v in grid.iloc[h, :width]] if n_rec else []
     data_pos = np.flatnonzero(~blank & (np.arange(n_rec) > h))
