@@ -1043,3 +1043,9 @@ def test_excel_table_that_starts_below_and_right_of_a1(tmp_path):
     assert data["post_id"].tolist() == ["a", "b"] and data["likes"].tolist() == [1, 3]
     assert result.n_rows_in == 2
     assert any("line 4" in n for n in result.notes), result.notes
+
+
+def test_profile_columns_left_unmapped_on_purpose_get_no_near_name_note():
+    # LinkedIn's "Audience" is a text column ("All followers"), not the canonical audience count
+    data, report = _ok(EXPORTS / "linkedin_content.csv")
+    assert not any("look like canonical names" in n for n in report.notes), report.notes

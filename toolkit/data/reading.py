@@ -417,7 +417,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
                        message=msg, original_value=orig)
         keep[bad["position"].to_numpy(dtype="int64") - shift] = False
     header_again = _repeated_header_rows(raw, keep)
-    raw = _apply_mapping(raw, columns, report, loaded=loaded)
+    raw = _apply_mapping(raw, columns, report, loaded=loaded, profile_used=used_profile is not None)
 
     canonical = [c for c in config.POST_COLUMNS if c in raw.columns and c != "source_row"]
     if not canonical:
@@ -1223,7 +1223,8 @@ def _shape_problems(grid, data_pos, c, lines, wrong, width, delimiter) -> pd.Dat
     return pd.DataFrame({"position": pos, "message": messages, "original_value": originals})
 
 
-def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport, loaded: "_Loaded | None" = None) -> pd.DataFrame:
+def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport, loaded: "_Loaded | None" = None,
+                   profile_used: bool = False) -> pd.DataFrame:
     names = [str(c) for c in raw.columns]
     canonical = [c for c in config.POST_COLUMNS if c != "source_row"]
     mapping = dict(columns or {})
@@ -1255,7 +1256,8 @@ def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport, loaded: "_
     renamed = raw.rename(columns={k: v for k, v in mapping.items() if k != v})
     if mapping:
         report.note("Column mapping: " + ", ".join(f"{k!r} -> {v!r}" for k, v in mapping.items()) + ".")
-    _note_near_canonical_names(renamed, canonical, report)
+    if not profile_used:  # a profile leaves such columns unmapped on purpose (LinkedIn's text 'Audience')
+        _note_near_canonical_names(renamed, canonical, report)
     if "source_row" in renamed.columns:
         renamed = renamed.rename(columns={"source_row": "original_source_row"})
         report.note("The source had a 'source_row' column; it is kept as 'original_source_row' "
