@@ -350,7 +350,9 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
     for p, m in zip(paths, metas):
         if list(m.columns) != ref_cols:
             raise ValueError(message(func, "source", "files with the same columns", f"{p}: {list(m.columns)}",
-                                     f"The first file has {ref_cols}."))
+                                     f"The first file has {ref_cols}. Read the files that differ on their own "
+                                     f"(read_posts(path)) and combine the results with pd.concat, where a missing "
+                                     f"column becomes <NA>; or add the missing column to those files."))
         for c in ref_cols:
             a, b = metas[0][c].dtype, m[c].dtype
             if isinstance(a, pd.CategoricalDtype) and isinstance(b, pd.CategoricalDtype):

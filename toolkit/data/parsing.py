@@ -265,6 +265,26 @@ def _typed_counts(s: pd.Series, out: np.ndarray, valid: np.ndarray, problems: li
                                       [f"{column}: {o} {what}; set to missing" for o in orig], orig, "<NA>"))
     return int(missing.sum())
 
+def _ambiguous_groups(m: pd.DataFrame) -> np.ndarray:
+    """Cells like "1.234" (one group, no decimals) in a column whose other cells use that mark as decimal mark.
+
+    "1.234" is 1234 in a German export but 1.234 in an English one; a column that also holds "2.5" (or
+    "1,234,567") shows that "." is its decimal mark, so such a cell cannot be read confidently.
+    """
+    sep, dec, grouped = m["sep"], m["dec"], m["grouped"].fillna("")
+    single = (sep.isin([".", ","]) & dec.isna() & m["suffix"].isna()
+              & (grouped.str.count(r"[.,]") == 1)).to_numpy(dtype=bool, copy=True)
+    if not single.any():
+        return single
+    out = np.zeros(len(m), dtype=bool)
+    for mark, other in ((".", ","), (",", ".")):
+        decimal_here = bool((dec == mark).any()) or bool(((sep == other) & (grouped.str.count(
+            "\\" + other) >= 2)).any())
+        if decimal_here:
+            out |= single & (sep == mark).to_numpy(dtype=bool, copy=True)
+    return out
+
+
 def _parse_formatted(text, rest_np, out, valid, problems, notes, column) -> None:
     """Parse the cells that are not plain digits (in place on ``out``/``valid``)."""
     pos_all = np.flatnonzero(rest_np)
@@ -284,6 +304,8 @@ def _parse_formatted(text, rest_np, out, valid, problems, notes, column) -> None
     # separator used twice as both thousands and decimal mark ("1.234.5") is not a number
     clash = (m["sep"].notna() & m["dec"].notna() & (m["sep"] == m["dec"])).to_numpy(dtype=bool, copy=True)
     matched &= ~clash
+    ambiguous = _ambiguous_groups(m) & matched
+    matched &= ~ambiguous
     suffix = m["suffix"].str.lower()
     has_suffix = suffix.notna().to_numpy(dtype=bool, copy=True)
     # "1.234K" means 1.234 thousand, not 1234 thousand: a single group with a suffix is a decimal
@@ -343,7 +365,13 @@ def _parse_formatted(text, rest_np, out, valid, problems, notes, column) -> None
             o = orig_all[mask]
             problems.append(_problems(pos_c[mask], rule, "repaired",
                                       [f"{column}: {x!r} {what}; set to missing" for x in o], o, "<NA>"))
-    bad = ~matched
+    if ambiguous.any():
+        o = orig_all[ambiguous]
+        problems.append(_problems(pos_c[ambiguous], "unparseable_number", "repaired",
+                                  [f"{column}: {x!r} is ambiguous: other values of {column} use "
+                                   f"{x.strip()[-4]!r} as the decimal mark, so it may be a decimal, not "
+                                   f"{x.strip().replace(x.strip()[-4], '')}; set to missing" for x in o], o, "<NA>"))
+    bad = ~matched & ~ambiguous
     if bad.any():
         o = orig_all[bad]
         problems.append(_problems(pos_c[bad], "unparseable_number", "repaired",

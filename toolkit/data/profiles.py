@@ -200,12 +200,13 @@ def is_json(source) -> bool:
 
 
 def _responses(path: Path) -> list:
+    """``[(where, document), ...]``: where is "line N" (JSON Lines) or "item N" (a JSON list)."""
     text = path.read_text(encoding="utf-8-sig")
     if not text.strip():
         raise ValueError(message(_FUNC, "source", "a JSON file with X API v2 tweets", str(path), "The file is empty."))
     try:
         obj = json.loads(text)
-        return obj if isinstance(obj, list) else [obj]
+        return [(f"item {i}", o) for i, o in enumerate(obj, start=1)] if isinstance(obj, list) else [("line 1", obj)]
     except json.JSONDecodeError:
         pass
     out = []
@@ -213,7 +214,7 @@ def _responses(path: Path) -> list:
         if not line.strip():
             continue
         try:
-            out.append(json.loads(line))
+            out.append((f"line {number}", json.loads(line)))
         except json.JSONDecodeError as exc:
             raise ValueError(message(_FUNC, "source", "JSON (one document) or JSON Lines (one document per line)",
                                      str(path), f"Line {number} is not valid JSON: {exc.msg} at column "
@@ -232,7 +233,8 @@ def read_x_api_json(path) -> tuple[pd.DataFrame, list[str]]:
     path = Path(path)
     tweets: list[dict] = []
     users: dict[str, dict] = {}
-    for obj in _responses(path):
+    errors: list[str] = []
+    for where, obj in _responses(path):
         if not isinstance(obj, dict):
             raise ValueError(message(_FUNC, "source", "X API v2 responses or tweet objects (JSON objects)",
                                      type(obj).__name__))
@@ -244,6 +246,11 @@ def read_x_api_json(path) -> tuple[pd.DataFrame, list[str]]:
             items = [obj]
         else:
             items = []  # e.g. a twarc2 meta/errors line: not a tweet
+        if obj.get("errors") and not obj.get("data"):  # a failed request: its page of tweets is missing
+            first = obj["errors"][0] if isinstance(obj["errors"], list) and obj["errors"] else obj["errors"]
+            detail = (", ".join(str(first.get(k)) for k in ("title", "status", "detail") if first.get(k) is not None)
+                      if isinstance(first, dict) else str(first))
+            errors.append(f"{where}: {detail[:120]}")
         for t in items:
             if isinstance(t.get("author"), dict):
                 users.setdefault(str(t["author"].get("id", t.get("author_id"))), t["author"])
@@ -275,6 +282,11 @@ def read_x_api_json(path) -> tuple[pd.DataFrame, list[str]]:
     notes = [f"X API v2: {len(tweets)} tweet(s) from `data` flattened to rows; {len(users)} author(s) from "
              f"includes.users (author_username falls back to author_id). author_followers is the follower count "
              f"when the data were collected, not at posting time."]
+    if errors:
+        notes.append(f"X API v2: {len(errors)} error response(s) without tweets ({'; '.join(errors[:5])}"
+                     f"{' …' if len(errors) > 5 else ''}): the tweets those requests should have returned are "
+                     f"missing from the file; collect them again (e.g. after the rate-limit window) before "
+                     f"comparing counts of posts.")
     return frame.reset_index(drop=True), notes
 
 

@@ -53,6 +53,7 @@ import codecs
 import difflib
 import io
 import os
+import re
 import tempfile
 import zoneinfo
 from dataclasses import dataclass, field
@@ -293,7 +294,9 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
           not counted); joins to ``report.entries``
 
         followed by every other source column under its original name (text, or Int64/Float64
-        when all its values are clean numbers); with an export profile, also ``is_repost`` and
+        when all its values are clean numbers that a number holds exactly: no leading zeros, at
+        most 18 digits for Int64 and 15 for Float64, so long ids stay text); with an export
+        profile, also ``is_repost`` and
         ``is_reply`` (boolean, see `profile`). ``data.attrs["source"]`` holds the source name.
     report : QualityReport
         ``n_rows_in`` rows read, one entry per excluded/repaired/flagged row and problem (rules
@@ -310,7 +313,10 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         malformed text file (more than half of the data rows with another field count than the
         header, or an unclosed quote), repeated column names (unless
         ``duplicate_columns="number"``), a count, ``paid`` or ``posted_at`` column that mostly
-        cannot be parsed (unless ``allow_unparseable``), or an unknown time zone.
+        cannot be parsed (unless ``allow_unparseable``; Excel serial day numbers and time-zone
+        abbreviations get their own fix in the message), or an unknown time zone. Also: a text-named
+        file that holds a workbook, Parquet, gzip or a web page; an Excel sheet whose formula cells
+        have no saved results (they would read as blank); a column MultiIndex.
     DataQualityError
         With ``strict=True``, on the first problem.
 
@@ -411,7 +417,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
                        message=msg, original_value=orig)
         keep[bad["position"].to_numpy(dtype="int64") - shift] = False
     header_again = _repeated_header_rows(raw, keep)
-    raw = _apply_mapping(raw, columns, report, loaded=loaded)
+    raw = _apply_mapping(raw, columns, report, loaded=loaded, profile_used=used_profile is not None)
 
     canonical = [c for c in config.POST_COLUMNS if c in raw.columns and c != "source_row"]
     if not canonical:
@@ -665,13 +671,38 @@ def _suggest_date_format(examples: list) -> str | None:
     return None
 
 
+def _date_examples_hint(examples: list) -> str | None:
+    """The fix for unreadable dates that no ``date_format`` can read: Excel serial days, time-zone abbreviations."""
+    text = pd.Series([str(e).strip() for e in examples], dtype=object)
+    if not len(text):
+        return None
+    num = pd.to_numeric(text, errors="coerce")
+    if num.notna().all() and num.between(1, 2958465).all():  # Excel's day numbers (1900 system) up to 9999-12-31
+        first = pd.Timestamp("1899-12-30") + pd.to_timedelta(float(num.iloc[0]), unit="D")
+        return (f"these look like Excel serial day numbers ({text.iloc[0]} would be {first:%Y-%m-%d %H:%M}), which "
+                f"no date_format reads: convert the column first, e.g. frame[col] = pd.to_datetime(frame[col], "
+                f"unit='D', origin='1899-12-30'), and pass the DataFrame (or format the cells as dates in Excel)")
+    abbrev = text.str.extract(r"\s([A-Z]{2,5})$", expand=False)
+    if abbrev.notna().all() and not abbrev.str.upper().isin(["AM", "PM", "UTC", "GMT", "Z"]).any():
+        codes = ", ".join(sorted(set(abbrev.str.upper())))
+        offset = profiles._TZ_ABBREVIATIONS.get(abbrev.iloc[0].upper(), "+HH:MM")
+        return (f"the values end with a time-zone abbreviation ({codes}), which read_posts does not guess "
+                f"(abbreviations are ambiguous: CST, IST, BST each name several zones): replace it by a UTC offset "
+                f"first, e.g. frame[col] = frame[col].str.replace(' {abbrev.iloc[0]}', '{offset}'), and pass the "
+                f"DataFrame; for a CrowdTangle export use profile='crowdtangle', which knows its abbreviations")
+    return None
+
+
 def _unreadable_message(unreadable: list, *, date_format) -> str:
     parts, fixes = [], []
     for column, k, m, examples in unreadable:
         parts.append(f"{column} {k} of {m} non-empty values ({k / m:.0%}; e.g. {', '.join(repr(e) for e in examples)})")
         if column == "posted_at":
             fmt = _suggest_date_format(examples)
-            if date_format is not None:
+            special = _date_examples_hint(examples)
+            if special:
+                fixes.append(special)
+            elif date_format is not None:
                 fixes.append(f"posted_at does not match date_format={date_format!r}: correct it"
                              + (f" (date_format={fmt!r} reads the examples)" if fmt else ""))
             elif fmt:
@@ -802,6 +833,7 @@ def _load_source(source, *, encoding, delimiter, sheet_name, header_row=None, du
         if header_row is not None:
             raise ValueError(message(_FUNC, "header_row", "None for a DataFrame (its columns are the header)",
                                      header_row))
+        _check_flat_columns(source, "DataFrame")
         frame, notes = _index_as_columns(source.copy(deep=True))
         frame, renamed = _unique_names(frame, list(frame.columns), duplicate_columns, what="DataFrame")
         frame = frame.reset_index(drop=True)
@@ -824,7 +856,9 @@ def _load_source(source, *, encoding, delimiter, sheet_name, header_row=None, du
         if header_row is not None:
             raise ValueError(message(_FUNC, "header_row", "None for a Parquet file (its columns are the header)",
                                      header_row))
-        frame, notes = _index_as_columns(pd.read_parquet(path))
+        frame = pd.read_parquet(path)
+        _check_flat_columns(frame, "Parquet file")
+        frame, notes = _index_as_columns(frame)
         frame, renamed = _unique_names(frame, list(frame.columns), duplicate_columns, what="Parquet file")
         frame = frame.reset_index(drop=True)
         frame.attrs = {}
@@ -833,6 +867,16 @@ def _load_source(source, *, encoding, delimiter, sheet_name, header_row=None, du
                              text_path,
                              "Save the export in one of these formats, or read it with pandas and pass the "
                              "DataFrame."))
+
+
+def _check_flat_columns(frame: pd.DataFrame, what: str) -> None:
+    """Refuse two-level column names (a pivot or a two-row spreadsheet header): they cannot be mapped."""
+    if isinstance(frame.columns, pd.MultiIndex):
+        shown = ", ".join(repr(c) for c in list(frame.columns)[:4]) + (" …" if frame.shape[1] > 4 else "")
+        raise ValueError(message(_FUNC, "source", f"a {what} with one-level column names",
+                                 f"a column MultiIndex ({shown})", show_got=True,
+                                 hint="Flatten it first, e.g. frame.columns = [' '.join(map(str, c)).strip() "
+                                      "for c in frame.columns], then map the names with columns={...}."))
 
 
 def _index_as_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -896,6 +940,7 @@ def _read_excel(path: Path, *, sheet_name, header_row, duplicate_columns) -> _Lo
                                   "Install it with pip install openpyxl, or save the sheet as CSV.")) from None
     except (ValueError, IndexError) as exc:
         raise ValueError(message(_FUNC, "sheet_name", "a sheet in the workbook", sheet_name, str(exc))) from None
+    _check_formula_results(path, sheet_name)
     grid = grid.fillna("").astype("str")
     grid.columns = range(grid.shape[1])
     counts = np.full(len(grid), grid.shape[1], dtype="int64")
@@ -906,8 +951,89 @@ def _read_excel(path: Path, *, sheet_name, header_row, duplicate_columns) -> _Lo
     return loaded
 
 
+#: A formula cell with no saved result in a worksheet's XML: ``<c r="D2"><f>B2+C2</f><v/></c>`` (or no ``<v>``).
+_UNCACHED_FORMULA = re.compile(rb"<c(\s[^>]*)>\s*<f\b[^>]*(?:/>|>([^<]*)</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+
+
+def _xml_attr(attrs: str, name: str) -> str | None:
+    m = re.search(r"(?:^|\s)" + re.escape(name) + r"=\"([^\"]*)\"", attrs)
+    return m.group(1) if m else None
+
+
+def _sheet_xml(z, sheet_name) -> str | None:
+    """The worksheet part of ``sheet_name`` (an index or a name) inside an .xlsx zip, or None."""
+    book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    sheets = [(_xml_attr(a, "name"), _xml_attr(a, "r:id")) for a in re.findall(r"<sheet\b([^>]*)>", book)]
+    if isinstance(sheet_name, int):
+        rid = sheets[sheet_name][1] if -len(sheets) <= sheet_name < len(sheets) else None
+    else:
+        rid = next((r for n, r in sheets if n == sheet_name), None)
+    target = next((_xml_attr(a, "Target") for a in re.findall(r"<Relationship\b([^>]*)>", rels)
+                   if _xml_attr(a, "Id") == rid), None)
+    if target is None:
+        return None
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+
+
+def _check_formula_results(path: Path, sheet_name) -> None:
+    """Stop when formula cells of the sheet have no saved result (they would read as blank, silently).
+
+    A workbook written by a program (openpyxl, some export tools) and never opened in a spreadsheet
+    stores formulas without their values. Formulas whose saved result is an empty text (``t="str"``)
+    are fine.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = _sheet_xml(z, sheet_name)
+            xml = z.read(part) if part is not None else b""
+    except (zipfile.BadZipFile, OSError, KeyError, IndexError):
+        return
+    missing = []
+    for m in _UNCACHED_FORMULA.finditer(xml):
+        attrs = m.group(1).decode("utf-8", "replace")
+        if _xml_attr(attrs, "t") in ("str", "inlineStr"):
+            continue
+        formula = (m.group(2) or b"").decode("utf-8", "replace")
+        missing.append(f"{_xml_attr(attrs, 'r') or '?'} '={formula}'")
+    if missing:
+        raise ValueError(message(_FUNC, "source", "a workbook whose formula cells hold their saved results", str(path),
+                                 f"{len(missing)} formula cell(s) of sheet {sheet_name!r} have no saved result (e.g. "
+                                 f"{'; '.join(missing[:3])}), so they would read as blank: the workbook was written "
+                                 f"by a program and never recalculated. Open it in Excel or LibreOffice and save it "
+                                 f"(which stores the results), or export the data as CSV."))
+
+
+#: Leading bytes of files that are not delimited text, whatever their name says.
+_NOT_TEXT_SIGNATURES = (
+    (b"PK\x03\x04", "a ZIP container, which is what an Excel .xlsx workbook is",
+     "If it is a workbook, rename it to .xlsx (or save it from Excel as CSV)."),
+    (b"\xd0\xcf\x11\xe0", "an old binary Excel .xls workbook",
+     "Open it in Excel or LibreOffice and save it as .xlsx or CSV."),
+    (b"PAR1", "a Parquet file", "Rename it to .parquet."),
+    (b"\x1f\x8b", "gzip-compressed", "Decompress it first (e.g. gunzip), then read the .csv inside."),
+)
+
+
+def _check_is_text(raw: bytes, path: Path) -> None:
+    """Stop early, with the right fix, when a text-named file holds a workbook, Parquet, gzip or a web page."""
+    for magic, what, fix in _NOT_TEXT_SIGNATURES:
+        if raw.startswith(magic):
+            raise ValueError(message(_FUNC, "source", "a delimited text file, as its name says", str(path),
+                                     f"The file is {what}, not text. {fix}"))
+    head = raw[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<table")):
+        raise ValueError(message(_FUNC, "source", "a delimited text file, as its name says", str(path),
+                                 "The file is a web page or XML document (e.g. a login or error page saved "
+                                 "instead of the export, or an HTML table named like a spreadsheet). Download "
+                                 "the export again, or open it in a spreadsheet and save it as CSV."))
+
+
 def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_columns="raise") -> _Loaded:
     raw = path.read_bytes()
+    _check_is_text(raw, path)
     notes: list[str] = []
     if encoding is None:
         detected = parsing.detect_encoding(raw, func=_FUNC)
@@ -1006,12 +1132,13 @@ def _from_grid(grid: pd.DataFrame, counts, lines, name, kind, *, header_row, dup
             notes.append(f"Header taken from line {int(lines[h])} (header_row={header_row}); the "
                          f"{int((~blank[:h]).sum())} non-blank line(s) above it are not data.")
     else:
-        h = _detect_header(filled_head, ~blank[:len(head)], first_only)
+        h = _detect_header(filled_head, ~blank[:len(head)] & (filled_head > 0), first_only)  # empty rows never head
         if h:
             above = [", ".join(f for f in fields if f.strip())[:60] for ln, fields in preview if ln < lines[h]]
-            notes.append(f"The column names are on line {int(lines[h])}, not line 1: the line(s) above look like "
-                         f"a title ({'; '.join(repr(a) for a in above[:3])}) and are not data. Pass header_row=... "
-                         f"to choose another line.")
+            above = [a for a in above if a]
+            what = f"look like a title ({'; '.join(repr(a) for a in above[:3])})" if above else "are empty"
+            notes.append(f"The column names are on line {int(lines[h])}, not line 1: the line(s) above {what} and "
+                         f"are not data. Pass header_row=... to choose another line.")
     width = int(counts[h]) if n_rec else 0
     names = [str(v) for v in grid.iloc[h, :width]] if n_rec else []
     data_pos = np.flatnonzero(~blank & (np.arange(n_rec) > h))
@@ -1096,7 +1223,8 @@ def _shape_problems(grid, data_pos, c, lines, wrong, width, delimiter) -> pd.Dat
     return pd.DataFrame({"position": pos, "message": messages, "original_value": originals})
 
 
-def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport, loaded: "_Loaded | None" = None) -> pd.DataFrame:
+def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport, loaded: "_Loaded | None" = None,
+                   profile_used: bool = False) -> pd.DataFrame:
     names = [str(c) for c in raw.columns]
     canonical = [c for c in config.POST_COLUMNS if c != "source_row"]
     mapping = dict(columns or {})
@@ -1128,11 +1256,36 @@ def _apply_mapping(raw: pd.DataFrame, columns, report: QualityReport, loaded: "_
     renamed = raw.rename(columns={k: v for k, v in mapping.items() if k != v})
     if mapping:
         report.note("Column mapping: " + ", ".join(f"{k!r} -> {v!r}" for k, v in mapping.items()) + ".")
+    if not profile_used:  # a profile leaves such columns unmapped on purpose (LinkedIn's text 'Audience')
+        _note_near_canonical_names(renamed, canonical, report)
     if "source_row" in renamed.columns:
         renamed = renamed.rename(columns={"source_row": "original_source_row"})
         report.note("The source had a 'source_row' column; it is kept as 'original_source_row' "
                     "(source_row numbers the rows of this source).")
     return renamed
+
+
+def _canonical_fold(name) -> str:
+    """A header folded for matching a canonical name: case, spacing, ``_``/``-`` and invisible characters ignored."""
+    text = str(name)
+    for ch in parsing.INVISIBLE_CHARACTERS:
+        text = text.replace(ch, "")
+    return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
+
+
+def _note_near_canonical_names(renamed: pd.DataFrame, canonical: list, report: QualityReport) -> None:
+    """Name the unmapped columns that look like a canonical one (``"Likes "``, ``"\u200blikes"``).
+
+    They are kept as extra columns (names are never guessed), so the note says how to use them.
+    """
+    by_fold = {_canonical_fold(c): c for c in canonical}
+    near = {col: by_fold[_canonical_fold(col)] for col in renamed.columns
+            if col not in canonical and by_fold.get(_canonical_fold(col), col) not in renamed.columns}
+    if near:
+        report.note("Columns that look like canonical names but differ by case, spacing, '_'/'-' or invisible "
+                    "characters are kept as extra columns under their own names: "
+                    + ", ".join(f"{k!r} (like {v!r})" for k, v in near.items())
+                    + ". To use them, pass columns={" + ", ".join(f"{k!r}: {v!r}" for k, v in near.items()) + "}.")
 
 
 def _fold(name: str) -> str:
@@ -1306,6 +1459,20 @@ def _content_types(values: pd.Series, report: QualityReport) -> tuple[pd.Series,
 # ---------------------------------------------------------------------------------------------
 # extras and consistency
 # ---------------------------------------------------------------------------------------------
+def _exact_as_number(vals: pd.Series) -> bool:
+    """True if numbers can hold these texts unchanged: no leading zeros ("00123") and at most 15 digits.
+
+    A 19-digit tweet id or a 16-digit page id would be rounded by Float64 (and "007" would lose its
+    zeros), so such columns stay text.
+    """
+    if not len(vals):
+        return False
+    digits = vals.str.replace(r"[eE][+-]?[0-9]+$", "", regex=True).str.replace(r"[^0-9]", "", regex=True)
+    leading_zero = vals.str.fullmatch(r"[+-]?0[0-9]+(?:\.[0-9]*)?").any()
+    return not leading_zero and bool(digits.str.lstrip("0").str.len().le(15).all()
+                                     or vals.str.fullmatch(r"[+-]?[0-9]{1,18}").all())
+
+
 def _extras(rows: pd.DataFrame, extras: list, report: QualityReport, *, typed: bool) -> pd.DataFrame:
     out = {}
     converted = []
@@ -1321,10 +1488,15 @@ def _extras(rows: pd.DataFrame, extras: list, report: QualityReport, *, typed: b
         cleaned = parsing._clean(text)
         miss = parsing._missing_mask(cleaned)
         vals = cleaned[~miss]
-        if len(vals) and vals.str.fullmatch(r"[+-]?[0-9]{1,18}").all():
-            out[col] = pd.to_numeric(cleaned.where(~miss, None)).astype("Int64")
+        if not _exact_as_number(vals):  # ids, codes with leading zeros: kept as written
+            out[col] = text.where(text != "", None) if not typed else s
+        elif vals.str.fullmatch(r"[+-]?[0-9]{1,18}").all():
+            mask = miss.to_numpy(dtype=bool)
+            ints = np.zeros(len(cleaned), dtype="int64")
+            ints[~mask] = pd.to_numeric(vals).to_numpy(dtype="int64")  # exact: never through float64
+            out[col] = pd.Series(pd.arrays.IntegerArray(ints, mask), index=cleaned.index)
             converted.append(f"{col!r} (Int64)")
-        elif len(vals) and vals.str.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").all():
+        elif vals.str.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").all():
             out[col] = pd.to_numeric(cleaned.where(~miss, None)).astype("Float64")
             converted.append(f"{col!r} (Float64)")
         else:
