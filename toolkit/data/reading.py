@@ -935,6 +935,14 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
     else:
         delim = delimiter
         notes.append(f"Delimiter: {delim!r} (given).")
+    fast = _read_uniform_grid(text, delim)
+    if fast is not None:  # every record has the header's field count: nothing to check row by row
+        grid, counts, lines = fast
+        del text
+        loaded = _from_grid(grid, counts, lines, str(path), "text", header_row=header_row,
+                            duplicate_columns=duplicate_columns, delimiter=delim, skip_blank=True)
+        loaded.notes[:0] = notes
+        return loaded
     counts, lines = parsing.record_shapes(text, delim)
     width = int(counts.max()) if len(counts) else 1
     try:
@@ -958,6 +966,63 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
                         duplicate_columns=duplicate_columns, delimiter=delim, skip_blank=True)
     loaded.notes[:0] = notes
     return loaded
+
+
+def _read_uniform_grid(text: str, delim: str):
+    """Fast path of :func:`_read_text`: ``(grid, counts, lines)`` when every record has the same field count.
+
+    pyarrow's CSV reader (multi-threaded, straight to Arrow strings) is used only where it provably
+    splits the text as pandas' C parser and :func:`parsing.record_shapes` do: every quote character
+    stands at a field boundary and the quotes pair up (the condition under which
+    :func:`parsing.record_shapes` trusts its own byte scan), no bare carriage returns, at least two
+    fields per record, and pyarrow finds the same number of fields in every record (it refuses a
+    record with another count, including a blank line). Then the field count of every record is the
+    header's and each record is one line unless a quoted value holds a line break (then the lines
+    are counted exactly). Anything else returns None and the exact scan runs.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    data = text.encode("utf-8")
+    if not data or not parsing._quotes_at_boundaries(data, delim):
+        return None
+    first_end = data.find(b"\n")
+    header = data[: first_end if first_end >= 0 else len(data)]
+    if b'"' in header:
+        return None
+    width = header.count(delim.encode("utf-8")) + 1
+    if width < 2:
+        return None
+    names = [f"f{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True, escape_char=False,
+                                             newlines_in_values=b'"' in data, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    n = table.num_rows
+    if b'"' not in data:
+        n_lf = data.count(b"\n")
+        if n_lf - (1 if data.endswith(b"\n") else 0) + 1 != n:
+            return None
+        lines = np.arange(1, n + 1, dtype="int64")
+    else:  # a quoted value may span lines: a record ends at a line feed preceded by an even number of quotes
+        arr = np.frombuffer(data, dtype=np.uint8)
+        nl_all = np.flatnonzero(arr == 10)
+        ends = nl_all[(np.searchsorted(np.flatnonzero(arr == 34), nl_all) & 1) == 0]
+        if arr[-1] != 10:
+            ends = np.append(ends, len(arr))
+        if len(ends) != n:
+            return None
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        lines = (np.searchsorted(nl_all, starts) + 1).astype("int64")
+    grid = pd.DataFrame({i: pd.array(table.column(i), dtype="str") for i in range(width)})
+    counts = np.full(n, width, dtype="int64")
+    return grid, counts, lines
 
 
 def _detect_header(filled: np.ndarray, usable: np.ndarray, first_only: np.ndarray) -> int:
