@@ -106,11 +106,60 @@ def _to_text(values: Any) -> pd.Series:
 
 def _clean(text: pd.Series) -> pd.Series:
     """Strip surrounding (Unicode) whitespace and drop invisible characters."""
+    if _all_ascii(text):  # no invisible character can be present: skip the regex pass
+        return text.str.strip()
     return text.str.replace(_INVISIBLE_RE, "", regex=True).str.strip()
 
 
+def _arrow_strings(text: pd.Series):
+    """The pyarrow array behind an Arrow-backed text Series, or None."""
+    arr = getattr(text.array, "_pa_array", None)
+    if arr is None:
+        return None
+    import pyarrow as pa
+
+    return arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else None
+
+
+def _all_ascii(text: pd.Series) -> bool:
+    """True when every value of an Arrow-backed text Series is pure ASCII (False if unknown)."""
+    arr = _arrow_strings(text)
+    if arr is None:
+        return False
+    import pyarrow.compute as pc
+
+    return len(arr) == 0 or bool(pc.all(pc.string_is_ascii(arr)).as_py() is not False)
+
+
+def _collapse_whitespace(text: pd.Series) -> pd.Series:
+    """Every run of whitespace replaced by one space (skipped when no value has a run or a non-space blank)."""
+    arr = _arrow_strings(text)
+    if arr is not None and _all_ascii(text):
+        import pyarrow.compute as pc
+
+        if not pc.any(pc.match_substring_regex(arr, r"[\t\n\x0b\x0c\r\x1c-\x1f]|  ")).as_py():
+            return text
+    return text.str.replace(_WHITESPACE_RUN, " ", regex=True)
+
+
+def _factorize_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(codes, distinct texts) of ``_to_text(values)``: text rules run once per distinct value."""
+    codes, uniques = pd.factorize(_to_text(values).reset_index(drop=True))
+    return np.asarray(codes, dtype="int64"), pd.Series(uniques, dtype="str")
+
+
+_LONGEST_TOKEN = max(len(t) for t in MISSING_TOKENS)
+
+
 def _missing_mask(cleaned: pd.Series) -> pd.Series:
-    return cleaned.str.lower().isin(MISSING_TOKENS)
+    # lower-casing never shortens a text, so only texts at most as long as the longest token can be one
+    short = (cleaned.str.len() <= _LONGEST_TOKEN).to_numpy(dtype=bool, na_value=False)
+    if short.all():
+        return cleaned.str.lower().isin(MISSING_TOKENS)
+    out = np.zeros(len(cleaned), dtype=bool)
+    if short.any():
+        out[short] = cleaned[short].str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool, na_value=False)
+    return pd.Series(out, index=cleaned.index)
 
 
 def _problems(position, rule, action, messages, original, new) -> pd.DataFrame:
@@ -196,17 +245,29 @@ def parse_count_series(values: Any, *, column: str = "value") -> ParseResult:
     if _is_plain_numeric(s):
         n_missing = _typed_counts(s, out, valid, problems, column)
     else:
-        text = _clean(_to_text(s))
-        missing_s = _missing_mask(text)
-        n_missing = int(missing_s.sum())
-        plain = text.str.fullmatch(r"\+?[0-9]{1,18}") & ~missing_s
-        plain_np = plain.to_numpy(dtype=bool, copy=True)
-        if plain_np.any():
-            out[plain_np] = text[plain_np].str.lstrip("+").astype("int64").to_numpy(dtype="int64")
-            valid[plain_np] = True
-        rest_np = ~plain_np & ~missing_s.to_numpy(dtype=bool, copy=True)
-        if rest_np.any():
-            _parse_formatted(text, rest_np, out, valid, problems, notes, column)
+        # every rule depends on the cell text only: clean and classify the distinct texts, expand by codes
+        codes, uniq = _factorize_text(s)
+        text_u = _clean(uniq)
+        miss_u = _missing_mask(text_u).to_numpy(dtype=bool, copy=True)
+        plain_u = text_u.str.fullmatch(r"\+?[0-9]{1,18}").to_numpy(dtype=bool, na_value=False) & ~miss_u
+        int_u = np.zeros(len(uniq), dtype="int64")
+        if plain_u.any():
+            int_u[plain_u] = text_u[plain_u].str.lstrip("+").astype("int64").to_numpy(dtype="int64")
+        missing_np = miss_u[codes]
+        plain_np = plain_u[codes]
+        n_missing = int(missing_np.sum())
+        out[plain_np] = int_u[codes[plain_np]]
+        valid[plain_np] = True
+        rest_pos = np.flatnonzero(~plain_np & ~missing_np)
+        if len(rest_pos):
+            rest_text = pd.Series(text_u.to_numpy(dtype=object)[codes[rest_pos]], dtype="str")
+            k = len(rest_pos)
+            out_r, valid_r, problems_r = np.zeros(k, dtype="int64"), np.zeros(k, dtype=bool), []
+            _parse_formatted(rest_text, np.ones(k, dtype=bool), out_r, valid_r, problems_r, notes, column)
+            out[rest_pos] = out_r
+            valid[rest_pos] = valid_r
+            for frame in problems_r:
+                problems.append(frame.assign(position=rest_pos[frame["position"].to_numpy(dtype="int64")]))
 
     values_out = pd.Series(pd.array(out, dtype="Int64"), index=s.index, name=s.name)
     values_out[~valid] = pd.NA
@@ -417,16 +478,23 @@ _SERIAL_RE = r"^[0-9]{4,5}(?:\.[0-9]+)?$"
 _MIN_YEAR, _MAX_YEAR = 1678, 2261
 
 
-def _extract(text: pd.Series, todo: np.ndarray, pattern: str, prefix: str) -> pd.DataFrame:
-    """``text.str.extract(pattern)`` computed only where ``todo`` and a cheap ``prefix`` match hold."""
-    groups = re.compile(pattern).groupindex
-    out = pd.DataFrame({g: pd.Series(np.nan, index=text.index, dtype="object") for g in groups})
-    cand = todo & text.str.match(prefix).to_numpy(dtype=bool, copy=True)
-    if cand.any():
-        found = text[cand].str.extract(pattern)
-        for g in groups:
-            out.loc[cand, g] = found[g].to_numpy(dtype=object)
-    return out
+def _extract(text: pd.Series, todo: np.ndarray, pattern: str, prefix: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """(mask of the cells matching ``pattern``, their groups as object columns indexed like ``text``).
+
+    ``text.str.extract(pattern)`` is computed only where ``todo`` and a cheap ``prefix`` match hold;
+    a cell matches when the pattern's first group is found.
+    """
+    groups = list(re.compile(pattern).groupindex)
+    hit = np.zeros(len(text), dtype=bool)
+    cand = todo.copy()
+    if todo.any():
+        cand[todo] = text[todo].str.match(prefix).to_numpy(dtype=bool, na_value=False)
+    if not cand.any():
+        return hit, pd.DataFrame({g: pd.Series(dtype="object") for g in groups})
+    found = text[cand].str.extract(pattern)
+    ok = found[groups[0]].notna().to_numpy(dtype=bool, copy=True)
+    hit[np.flatnonzero(cand)[ok]] = True
+    return hit, found[ok].astype("object").where(found[ok].notna(), np.nan)
 
 
 def _fullmatch(text: pd.Series, todo: np.ndarray, pattern: str) -> np.ndarray:
@@ -531,7 +599,7 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
         out = s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
         return ParseResult(out, _concat_problems(problems), n_missing, tuple(notes))
 
-    text = _clean(_to_text(s)).str.replace(_WHITESPACE_RUN, " ", regex=True)
+    text = _collapse_whitespace(_clean(_to_text(s)))
     missing = _missing_mask(text).to_numpy(dtype=bool, copy=True)
     n_missing = int(missing.sum())
     todo = ~missing
@@ -552,14 +620,16 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
     # ISO 8601 (matched with pyarrow regexes: no per-row Python)
     is_iso = _fullmatch(text, todo, _ISO_RE)
     if is_iso.any():
-        year = pd.to_numeric(text.str.slice(0, 4).where(pd.Series(is_iso, index=s.index), "2000"))
-        year_ok = year.between(_MIN_YEAR, _MAX_YEAR).to_numpy(dtype=bool, copy=True)
+        year = text[is_iso].str.slice(0, 4).astype("int64").to_numpy()  # four digits (the ISO pattern)
+        year_ok = np.ones(n, dtype=bool)
+        year_ok[is_iso] = (year >= _MIN_YEAR) & (year <= _MAX_YEAR)
         tz_given = _fullmatch(text, is_iso, _ISO_TZ_RE)
         has_tz = is_iso & tz_given & year_ok
         no_tz = is_iso & ~tz_given & year_ok
         if has_tz.any():
-            sub = text[has_tz].str.replace(r"\s*UTC$", "Z", regex=True).str.replace(r"\s+(?=[+-][0-9]{2})", "",
-                                                                                     regex=True)
+            # (whitespace runs are single spaces here; patterns without \\s or look-ahead run in pyarrow)
+            sub = text[has_tz].str.replace(r" *UTC$", "Z", regex=True).str.replace(r" +([+-][0-9]{2})", r"\1",
+                                                                                  regex=True)
             aware_parts.append(pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce"))
         if no_tz.any():
             naive_parts.append(pd.to_datetime(text[no_tz], format="ISO8601", errors="coerce"))
@@ -582,20 +652,18 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
                          f"(e.g. {text[is_ymd].iloc[0]!r}) were read as year/month/day.")
             todo &= ~is_ymd
     # D.M.YYYY (day first by convention)
-    dot = _extract(text, todo, _DOT_RE, r"^[0-9]{1,2}\.[0-9]{1,2}\.")
-    is_dot = todo & dot["a"].notna().to_numpy(dtype=bool, copy=True)
+    is_dot, dot = _extract(text, todo, _DOT_RE, r"^[0-9]{1,2}\.[0-9]{1,2}\.")
     if is_dot.any():
-        naive_parts.append(_parts_to_datetime(dot[is_dot], day="a", month="b"))
+        naive_parts.append(_parts_to_datetime(dot, day="a", month="b"))
         todo &= ~is_dot
     # slash dates: decide the order for the whole column
-    sl = _extract(text, todo, _SLASH_RE, r"^[0-9]{1,2}/[0-9]{1,2}/")
-    is_slash = todo & sl["a"].notna().to_numpy(dtype=bool, copy=True)
+    is_slash, sl = _extract(text, todo, _SLASH_RE, r"^[0-9]{1,2}/[0-9]{1,2}/")
     if is_slash.any():
-        a = pd.to_numeric(sl.loc[is_slash, "a"]).to_numpy()
-        b = pd.to_numeric(sl.loc[is_slash, "b"]).to_numpy()
+        a = pd.to_numeric(sl["a"]).to_numpy()
+        b = pd.to_numeric(sl["b"]).to_numpy()
         day_first_votes = int(((a > 12) & (b <= 12)).sum())
         month_first_votes = int(((b > 12) & (a <= 12)).sum())
-        sub = sl[is_slash]
+        sub = sl
         if day_first_votes and month_first_votes:
             day_first = day_first_votes >= month_first_votes
             notes.append(f"{column}: slash dates conflict ({day_first_votes} can only be day/month, "
@@ -621,7 +689,7 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
         todo &= ~is_slash
     # epoch seconds / milliseconds (UTC by definition)
     for pattern, unit in ((_EPOCH_S_RE, "s"), (_EPOCH_MS_RE, "ms")):
-        is_ep = todo & text.str.fullmatch(pattern).to_numpy(dtype=bool, copy=True)
+        is_ep = _fullmatch(text, todo, pattern)
         if is_ep.any():
             num = pd.to_numeric(text[is_ep])
             limit = 9.2e9 if unit == "s" else 9.2e12
@@ -631,7 +699,7 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
             notes.append(f"{column}: {int(ok.sum())} value(s) read as Unix epoch {'seconds' if unit == 's' else 'milliseconds'} (UTC).")
             todo &= ~is_ep
     if excel_serials:
-        is_ser = todo & text.str.fullmatch(_SERIAL_RE).to_numpy(dtype=bool, copy=True)
+        is_ser = _fullmatch(text, todo, _SERIAL_RE)
         if is_ser.any():
             days = pd.to_numeric(text[is_ser]).to_numpy(dtype="float64")
             stamps = pd.Timestamp("1899-12-30") + pd.to_timedelta(np.round(days * 86400.0), unit="s")
@@ -639,8 +707,11 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
             notes.append(f"{column}: {int(is_ser.sum())} value(s) read as Excel serial dates.")
             todo &= ~is_ser
     # fallback: text with month names ("3 March 2024", "Mar 3, 2024 10:00 AM")
-    has_letters = todo & (text.str.contains(r"[A-Za-z]{3,}", regex=True)
-                          & text.str.contains(r"[0-9]", regex=True)).to_numpy(dtype=bool, copy=True)
+    has_letters = todo.copy()
+    if todo.any():
+        sub = text[todo]
+        has_letters[todo] = (sub.str.contains(r"[A-Za-z]{3,}", regex=True)
+                             & sub.str.contains(r"[0-9]", regex=True)).to_numpy(dtype=bool, na_value=False)
     if has_letters.any():
         aware_vals, naive_vals = {}, {}
         for idx, value in text[has_letters].items():
@@ -658,6 +729,9 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
                                          dtype="datetime64[ns]"))
     # assemble
     index_pos = pd.Series(np.arange(n), index=s.index)
+    # with a default RangeIndex labels are positions: fill an int64 nanosecond array instead of aligning labels
+    plain_index = isinstance(s.index, pd.RangeIndex) and s.index.start == 0 and s.index.step == 1
+    out_ns = np.full(n, np.iinfo("int64").min, dtype="int64")  # NaT
     if naive_parts:
         naive = pd.concat([p.astype("datetime64[ns]") for p in naive_parts])
         naive = naive[naive.notna()]
@@ -671,7 +745,11 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
                                           [f"{column}: {x!r} does not exist or is ambiguous in {tz_name} "
                                            f"(daylight-saving change); set to missing" for x in o], o, "<NA>"))
             local = local[~lost]
-            out.loc[local.index] = local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+            if plain_index:
+                out_ns[local.index.to_numpy(dtype="int64")] = (local.dt.tz_convert("UTC")
+                                                               .astype("datetime64[ns, UTC]").array.asi8)
+            else:
+                out.loc[local.index] = local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
             if timezone is None:
                 notes.append(f"{column}: {len(naive)} time(s) had no time zone; UTC was assumed "
                              f"(pass timezone='Area/City' to localise them).")
@@ -680,7 +758,12 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
     if aware_parts:
         aware = pd.concat([p.dt.tz_convert("UTC").astype("datetime64[ns, UTC]") for p in aware_parts])
         aware = aware[aware.notna()]
-        out.loc[aware.index] = aware
+        if plain_index:
+            out_ns[aware.index.to_numpy(dtype="int64")] = aware.array.asi8
+        else:
+            out.loc[aware.index] = aware
+    if plain_index:
+        out = pd.Series(out_ns.view("M8[ns]"), index=s.index, name=s.name).dt.tz_localize("UTC")
     parsed_ok = out.notna().to_numpy(dtype=bool, copy=True)
     already = np.zeros(n, dtype=bool)
     for p in problems:

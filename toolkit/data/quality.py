@@ -10,6 +10,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: What happened to a row.
@@ -135,10 +136,10 @@ class QualityReport:
                 raise AssertionError(f"QualityReport: data has {len(data)} rows but the report keeps "
                                      f"{self.n_rows_kept} of {self.n_rows_in} (excluded {len(excluded)})")
             if "source_row" in data.columns:
-                kept = set(int(v) for v in data["source_row"])
-                if kept & excluded:
+                kept = np.asarray(data["source_row"], dtype="int64")
+                if excluded and np.isin(kept, np.fromiter(excluded, dtype="int64", count=len(excluded))).any():
                     raise AssertionError("QualityReport: some excluded rows are still in the data")
-                if len(kept) != len(data):
+                if not (np.diff(kept) > 0).all() and len(np.unique(kept)) != len(data):
                     raise AssertionError("QualityReport: source_row is not unique in the data")
 
     def raise_first(self) -> None:

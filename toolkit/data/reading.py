@@ -483,13 +483,14 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     if "post_id" in rows.columns:
         pid = parsing._clean(parsing._to_text(_id_as_text(rows["post_id"])))
         blank = parsing._missing_mask(pid).to_numpy(dtype=bool, copy=True)
-        generated = pd.Series([f"row-{r}" for r in src[blank]], dtype="str")
-        pid = pid.astype("object")
-        pid[blank] = generated.to_numpy(dtype=object)
-        for r, g in zip(src[blank], generated):
-            report.add(source_row=r, action="repaired", rule="missing_post_id", column="post_id", post_id=g,
-                       message=f"post_id is blank; generated {g!r}", original_value="", new_value=g)
-        post_id = pd.Series(pid, dtype="string")
+        if blank.any():
+            generated = pd.Series([f"row-{r}" for r in src[blank]], dtype="str")
+            pid = pid.astype("object")
+            pid[blank] = generated.to_numpy(dtype=object)
+            for r, g in zip(src[blank], generated):
+                report.add(source_row=r, action="repaired", rule="missing_post_id", column="post_id", post_id=g,
+                           message=f"post_id is blank; generated {g!r}", original_value="", new_value=g)
+        post_id = pd.Series(pid, dtype="string").reset_index(drop=True)
     else:
         post_id = pd.Series([f"row-{r}" for r in src], dtype="string")
         report.note("post_id: the source has no post_id column; generated 'row-<source_row>' ids.")
@@ -517,16 +518,18 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         elif col in ("department", "platform"):
             labels, n_missing = _labels(values, col, normalize=normalize_labels, report=report, src=src, ids=ids)
             missing_counts[col] = n_missing
-            out[col] = pd.Series(config.ordered_categorical(labels, _LABEL_KNOWN[col]))
+            out[col] = pd.Series(labels)
         elif col == "content_type":
             ctype, n_missing = _content_types(values, report)
             missing_counts[col] = n_missing
             out[col] = ctype
-        else:  # account, co_departments
-            text = parsing._clean(parsing._to_text(values))
-            miss = parsing._missing_mask(text)
-            missing_counts[col] = int(miss.sum())
-            out[col] = text.astype("object").where(~miss, None).astype("string").reset_index(drop=True)
+        else:  # account, co_departments: cleaned once per distinct text
+            codes, distinct = parsing._factorize_text(values)
+            text_u = parsing._clean(distinct)
+            miss_u = parsing._missing_mask(text_u).to_numpy(dtype=bool, copy=True)
+            missing_counts[col] = int(miss_u[codes].sum())
+            text_u = text_u.astype("string").where(~miss_u, pd.NA)
+            out[col] = text_u.take(codes).reset_index(drop=True)
     if unreadable:
         raise ValueError(_unreadable_message(unreadable, date_format=date_format))
     out["source_row"] = pd.Series(pd.array(src, dtype="Int64"))
@@ -1225,15 +1228,23 @@ def _id_as_text(values: pd.Series) -> pd.Series:
     return values
 
 
+def _text_missing(values: pd.Series) -> np.ndarray:
+    """Cells that are blank or a missing token after cleaning."""
+    return parsing._missing_mask(parsing._clean(parsing._to_text(values))).to_numpy(dtype=bool, copy=True)
+
+
 def _empty_rows(canon: pd.DataFrame) -> np.ndarray:
     empty = np.ones(len(canon), dtype=bool)
     for col in canon.columns:
-        s = canon[col]
+        rows = np.flatnonzero(empty)  # only rows still empty in every column so far need a look
+        if not len(rows):
+            break
+        s = canon[col] if len(rows) == len(canon) else canon[col].iloc[rows]
         if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-            miss = parsing._missing_mask(parsing._clean(parsing._to_text(s))).to_numpy(dtype=bool, copy=True)
+            miss = _text_missing(s)
         else:
             miss = s.isna().to_numpy(dtype=bool, copy=True)
-        empty &= miss
+        empty[rows] = miss
     return empty
 
 
@@ -1242,14 +1253,13 @@ def _duplicate_rows(raw: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray
     if len(raw) == 0 or len(raw.columns) == 0:
         return np.array([], dtype="int64"), np.array([], dtype="int64")
     try:
-        hashes = pd.util.hash_pandas_object(raw, index=False).to_numpy()
+        pos, codes = _row_codes(raw, np.flatnonzero(eligible))
     except TypeError:
-        hashes = pd.util.hash_pandas_object(raw.astype(str), index=False).to_numpy()
-    pos = np.flatnonzero(eligible)
-    h = pd.Series(hashes[pos])
-    codes, _ = pd.factorize(h)
-    # first occurrence of each hash among the eligible rows (positions are increasing)
-    first_idx = pd.Series(np.arange(len(codes))).groupby(codes).transform("min").to_numpy()
+        pos, codes = _row_codes(raw.astype(str), np.flatnonzero(eligible))
+    if not len(pos):
+        return np.array([], dtype="int64"), np.array([], dtype="int64")
+    # first occurrence of each row value among the candidate rows (positions are increasing)
+    first_idx = np.unique(codes, return_index=True)[1][codes]
     first = pos[first_idx]
     dup = first != pos
     cand, cand_first = pos[dup], first[dup]
@@ -1262,6 +1272,31 @@ def _duplicate_rows(raw: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray
     return cand, cand_first
 
 
+def _row_codes(frame: pd.DataFrame, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``pos`` that may repeat another row of ``pos``, and a key per such row (equal keys: equal rows).
+
+    Column by column, text columns are keyed by their distinct values (``pd.factorize``) and other
+    columns by ``pd.util.hash_pandas_object`` (as the whole-frame hash did); the keys are combined
+    exactly (re-numbered after each column, so no overflow), and a row whose key is unique so far
+    cannot repeat any row, so it is dropped before the next column is read (after a post id column
+    usually only the repeated rows are left). Equal keys are confirmed cell by cell by the caller.
+    """
+    key = np.zeros(len(pos), dtype="int64")
+    for col in range(frame.shape[1]):
+        if not len(pos):
+            break
+        s = frame.iloc[:, col] if len(pos) == len(frame) else frame.iloc[pos, col]
+        if isinstance(s.dtype, pd.StringDtype):
+            codes = pd.factorize(s)[0].astype("int64")
+        else:
+            codes = pd.factorize(pd.util.hash_pandas_object(s, index=False).to_numpy())[0].astype("int64")
+        key = pd.factorize(key * (int(codes.max(initial=-1)) + 2) + (codes + 1))[0].astype("int64")
+        repeated = np.bincount(key)[key] > 1
+        if not repeated.all():
+            pos, key = pos[repeated], key[repeated]
+    return pos, key
+
+
 def _add_problems(report: QualityReport, problems: pd.DataFrame, src: np.ndarray, column: str, ids) -> None:
     for pos, rule, action, msg, orig, new in problems.itertuples(index=False, name=None):
         report.add(source_row=int(src[pos]), action=action, rule=rule, message=msg, column=column,
@@ -1272,13 +1307,16 @@ def _add_problems(report: QualityReport, problems: pd.DataFrame, src: np.ndarray
 # labels
 # ---------------------------------------------------------------------------------------------
 def _labels(values: pd.Series, column: str, *, normalize: bool, report: QualityReport, src, ids):
-    """Return (labels as object array with None for missing, number of missing cells)."""
-    text = parsing._to_text(values).reset_index(drop=True)
-    miss = parsing._missing_mask(parsing._clean(text)).to_numpy(dtype=bool, copy=True)
-    n_missing = int(miss.sum())
-    present = text[~miss]
-    counts = present.value_counts(sort=False)
-    uniq = pd.Series(counts.index.astype(str), dtype="str")
+    """Return (labels as an ordered Categorical, known labels first; number of missing cells).
+
+    Every rule depends on the cell text only, so it runs once per distinct text (codes map back).
+    """
+    codes, distinct = parsing._factorize_text(values)
+    miss_u = parsing._missing_mask(parsing._clean(distinct)).to_numpy(dtype=bool, copy=True)
+    n_missing = int(miss_u[codes].sum())
+    present_u = np.flatnonzero(~miss_u)      # distinct present texts, in order of first appearance
+    counts = pd.Series(np.bincount(codes, minlength=len(distinct))[present_u])
+    uniq = distinct[present_u].reset_index(drop=True)
     cleaned = parsing.normalize_label(uniq)
     key = cleaned.str.casefold()
     known = {k.casefold(): k for k in _LABEL_KNOWN[column]}
@@ -1306,7 +1344,7 @@ def _labels(values: pd.Series, column: str, *, normalize: bool, report: QualityR
             mapping[uniq[i]] = chosen
     for target, variants in alias_used.items():
         report.note(f"platform: mapped {', '.join(repr(v) for v in variants)} to {target!r}.")
-    labels = text.astype("object").where(~miss, None)
+    distinct_obj = distinct.to_numpy(dtype=object)
     changed = {u: m for u, m in mapping.items() if u != m and not (column == "platform" and
                                                                   parsing.normalize_label(pd.Series([u])).str.casefold().iloc[0]
                                                                   in PLATFORM_ALIASES)}
@@ -1314,9 +1352,10 @@ def _labels(values: pd.Series, column: str, *, normalize: bool, report: QualityR
         variants_of: dict[str, list[str]] = {}
         for u, m in mapping.items():
             variants_of.setdefault(m, []).append(u)
-        affected = labels.isin(list(changed)).to_numpy(dtype=bool, copy=True)
+        changed_u = np.flatnonzero(~miss_u & pd.Series(distinct_obj).isin(list(changed)).to_numpy(dtype=bool))
+        affected = np.isin(codes, changed_u)
         for pos in np.flatnonzero(affected):
-            orig = labels.iloc[pos]
+            orig = distinct_obj[codes[pos]]
             new = changed[orig]
             variants = ", ".join(repr(v) for v in variants_of[new])
             if normalize:
@@ -1332,12 +1371,19 @@ def _labels(values: pd.Series, column: str, *, normalize: bool, report: QualityR
         if normalize:
             report.note(f"{column}: merged label variants into {sorted(set(changed.values()))} "
                         f"(normalize_labels=True).")
+    final_u = np.where(miss_u, None, distinct_obj)
     if normalize or column == "platform":
         apply = mapping if normalize else {u: m for u, m in mapping.items() if u not in changed}
         if apply:
-            mapped = labels.map(apply)
-            labels = mapped.where(mapped.notna(), labels)
-    return labels.to_numpy(dtype=object), n_missing
+            final_u = np.array([None if m else apply.get(u, u) for u, m in zip(distinct_obj, miss_u)], dtype=object)
+    # as config.ordered_categorical: known labels first (in their order), then the others sorted
+    present = {str(v) for v in final_u[~miss_u]} if len(final_u) else set()
+    known = _LABEL_KNOWN[column]
+    cats = [k for k in known if k in present] + sorted(v for v in present if v not in set(known))
+    position = {c: i for i, c in enumerate(cats)}
+    code_u = np.array([-1 if v is None else position[str(v)] for v in final_u], dtype="int64")
+    final = code_u[codes] if len(codes) else np.zeros(0, dtype="int64")
+    return pd.Categorical.from_codes(final, categories=cats, ordered=True), n_missing
 
 
 def _content_types(values: pd.Series, report: QualityReport) -> tuple[pd.Series, int]:
@@ -1400,18 +1446,25 @@ def _extras(rows: pd.DataFrame, extras: list, report: QualityReport, *, typed: b
     return pd.DataFrame(out, index=pd.RangeIndex(len(rows)))
 
 
+def _as_float(values: pd.Series) -> np.ndarray:
+    """A count column (Int64) as float64 with NaN for missing."""
+    if isinstance(values.dtype, pd.Int64Dtype):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
 def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
     src = data["source_row"].to_numpy(dtype="int64")
     ids = data["post_id"].to_numpy(dtype=object)
     parts = [c for c in config.INTERACTION_COLUMNS if c in data.columns]
     if parts:
-        block = data[parts].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        block = np.column_stack([_as_float(data[c]) for c in parts])
         total = np.nansum(block, axis=1)
         any_part = ~np.all(np.isnan(block), axis=1)
         for exposure, rule in (("reach", "interactions_exceed_reach"), ("impressions", "interactions_exceed_impressions")):
             if exposure not in data.columns:
                 continue
-            expo = data[exposure].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+            expo = _as_float(data[exposure])
             bad = any_part & ~np.isnan(expo) & (total > expo)
             for pos in np.flatnonzero(bad):
                 detail = " + ".join(f"{c} {int(block[pos, j])}" for j, c in enumerate(parts)
@@ -1423,8 +1476,8 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
                                                           if alone else ""),
                            original_value=int(expo[pos]))
     if "reach" in data.columns and "impressions" in data.columns:
-        reach = data["reach"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-        imp = data["impressions"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        reach = _as_float(data["reach"])
+        imp = _as_float(data["impressions"])
         bad = ~np.isnan(reach) & ~np.isnan(imp) & (imp < reach)
         for pos in np.flatnonzero(bad):
             report.add(source_row=src[pos], action="flagged", rule="impressions_below_reach", column="impressions",
@@ -1432,8 +1485,8 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
                        message=f"impressions {int(imp[pos])} are below reach {int(reach[pos])} "
                                f"(every reached user sees the post at least once)")
     if "interactions_reported" in data.columns and len(parts) == 3:
-        block = data[list(parts)].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-        rep = data["interactions_reported"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        block = np.column_stack([_as_float(data[c]) for c in parts])
+        rep = _as_float(data["interactions_reported"])
         complete = ~np.isnan(rep) & ~np.any(np.isnan(block), axis=1)
         total = block.sum(axis=1)
         bad = complete & (total != rep)
@@ -1443,9 +1496,11 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
                        message=f"interactions_reported {int(rep[pos])} differs from likes + comments + shares "
                                f"= {int(total[pos])}")
     pid = data["post_id"]
-    dup = pid.notna() & pid.duplicated(keep="first")
-    if dup.any():
-        dup_np = dup.to_numpy(dtype=bool, copy=True)
+    codes = pd.factorize(pid)[0]  # -1: missing
+    seen_first = np.zeros(len(pid), dtype=bool)
+    seen_first[np.unique(codes, return_index=True)[1]] = True
+    dup_np = (codes >= 0) & ~seen_first
+    if dup_np.any():
         first_row = pd.Series(src).groupby(pid.to_numpy(dtype=object), sort=False).transform("first").to_numpy()
         for pos in np.flatnonzero(dup_np):
             report.add(source_row=src[pos], action="flagged", rule="duplicate_post_id", column="post_id",
