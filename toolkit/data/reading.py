@@ -631,6 +631,19 @@ def _descriptive_header_rows(raw: pd.DataFrame, keep: np.ndarray, header_again: 
     return found
 
 
+def _contains_by_distinct(s: pd.Series, pattern: str) -> np.ndarray:
+    """``s.str.contains(pattern)`` as a bool array (missing: False), once per distinct value when values repeat.
+
+    Whether the values repeat is judged on the first 1,000 (only the speed depends on the choice).
+    """
+    if len(s) > 2000 and s.iloc[:1000].nunique(dropna=False) < 500:
+        codes, distinct = pd.factorize(s)
+        hit_u = pd.Series(distinct, dtype=s.dtype).str.contains(pattern, regex=True)
+        hit_u = np.append(hit_u.to_numpy(dtype=bool, na_value=False), False)  # code -1 (missing): no hit
+        return hit_u[codes]
+    return s.str.contains(pattern, regex=True).to_numpy(dtype=bool, na_value=False)
+
+
 def _summary_rows(raw: pd.DataFrame, canonical: list, keep: np.ndarray) -> list:
     """(position, column, value) of rows labelled like a total ("Total", "Grand total:", "合计", ...)."""
     cols = [c for c in _SUMMARY_COLUMNS if c in canonical]
@@ -643,7 +656,7 @@ def _summary_rows(raw: pd.DataFrame, canonical: list, keep: np.ndarray) -> list:
             s = parsing._to_text(s)
         elif not _is_text(s):
             continue
-        hit = s.str.contains(SUMMARY_LABEL_PATTERN, regex=True).to_numpy(dtype=bool, na_value=False) & keep
+        hit = _contains_by_distinct(s, SUMMARY_LABEL_PATTERN) & keep
         for pos in np.flatnonzero(hit):
             found.setdefault(int(pos), (str(col), str(s.iloc[pos]).strip()))
     return [(pos, col, value) for pos, (col, value) in sorted(found.items())]
@@ -989,6 +1002,8 @@ def _read_uniform_grid(text: str, delim: str):
     data = text.encode("utf-8")
     if not data or not parsing._quotes_at_boundaries(data, delim):
         return None
+    if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
+        return None  # blank lines: pyarrow reads them as rows of empty fields, pandas as one-field records
     first_end = data.find(b"\n")
     header = data[: first_end if first_end >= 0 else len(data)]
     if b'"' in header:
@@ -1259,7 +1274,8 @@ def _duplicate_rows(raw: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray
     if not len(pos):
         return np.array([], dtype="int64"), np.array([], dtype="int64")
     # first occurrence of each row value among the candidate rows (positions are increasing)
-    first_idx = np.unique(codes, return_index=True)[1][codes]
+    _, first_of, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    first_idx = first_of[inverse]
     first = pos[first_idx]
     dup = first != pos
     cand, cand_first = pos[dup], first[dup]
