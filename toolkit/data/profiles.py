@@ -295,6 +295,14 @@ def _text(s: pd.Series) -> pd.Series:
     return s.astype("string").str.strip()
 
 
+def _numbers(s: pd.Series) -> pd.Series:
+    """``pd.to_numeric(_text(s), errors="coerce")``, computed once per distinct text (counts repeat)."""
+    codes, distinct = pd.factorize(_text(s), use_na_sentinel=False)
+    values = pd.to_numeric(pd.Series(distinct, dtype="string"), errors="coerce").to_numpy(dtype="float64",
+                                                                                           na_value=np.nan)
+    return pd.Series(values[codes], index=s.index)
+
+
 def _yes(s: pd.Series) -> pd.Series:
     """'yes'/'true'/'1' -> True, 'no'/'false'/'0' -> False, anything else missing."""
     low = _text(s).str.casefold()
@@ -356,7 +364,7 @@ def _prepare(raw: pd.DataFrame, prof: ExportProfile, report: QualityReport) -> p
     if prof.name == "crowdtangle":
         parts = [col[r.casefold()] for r in _REACTIONS if r.casefold() in col]
         if parts:
-            nums = out[parts].apply(lambda s: pd.to_numeric(_text(s), errors="coerce"))
+            nums = out[parts].apply(_numbers)
             total = nums.sum(axis=1, min_count=len(parts)).where(nums.notna().all(axis=1))
             out["reactions (sum)"] = total.round().astype("Int64").astype("string").fillna("")
             report.note(f"profile 'crowdtangle': likes = sum of the reaction columns {', '.join(parts)} "

@@ -1445,21 +1445,51 @@ def _extras(rows: pd.DataFrame, extras: list, report: QualityReport, *, typed: b
             out[col] = s
             continue
         text = parsing._to_text(s)
-        cleaned = parsing._clean(text)
-        miss = parsing._missing_mask(cleaned)
-        vals = cleaned[~miss]
-        if len(vals) and vals.str.fullmatch(r"[+-]?[0-9]{1,18}").all():
-            out[col] = pd.to_numeric(cleaned.where(~miss, None)).astype("Int64")
-            converted.append(f"{col!r} (Int64)")
-        elif len(vals) and vals.str.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").all():
-            out[col] = pd.to_numeric(cleaned.where(~miss, None)).astype("Float64")
-            converted.append(f"{col!r} (Float64)")
+        number = _extra_as_number(text)
+        if number is not None:
+            out[col] = number
+            converted.append(f"{col!r} ({number.dtype})")
         else:
             out[col] = text.where(text != "", None) if not typed else s
     if extras:
         report.note(f"Extra (non-canonical) columns kept: {', '.join(repr(str(c)) for c in extras)}"
                     + (f"; converted to numbers: {', '.join(converted)}" if converted else "") + ".")
     return pd.DataFrame(out, index=pd.RangeIndex(len(rows)))
+
+
+_INT_TEXT = r"[+-]?[0-9]{1,18}"
+_FLOAT_TEXT = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+
+
+def _extra_as_number(text: pd.Series) -> pd.Series | None:
+    """An extra column as Int64 (every non-missing cell an integer) or Float64 (a decimal number), else None.
+
+    The patterns are checked on a sample first (one failure decides "text"), then once per distinct
+    cleaned value when values repeat; the numbers are those ``pd.to_numeric`` gives for the column.
+    """
+    cleaned = parsing._clean(text)
+    miss = parsing._missing_mask(cleaned).to_numpy(dtype=bool, copy=True)
+    present = np.flatnonzero(~miss)
+    if not len(present):
+        return None
+    sample = cleaned.iloc[present[:200]]
+    if not sample.str.fullmatch(_FLOAT_TEXT).all():
+        return None  # a value that is not a number: the column stays text
+    kind = "Int64" if sample.str.fullmatch(_INT_TEXT).all() else "Float64"
+    codes, distinct = pd.factorize(cleaned.iloc[present])
+    distinct = pd.Series(distinct, dtype="str")
+    if kind == "Int64" and not distinct.str.fullmatch(_INT_TEXT).all():
+        kind = "Float64"
+    if kind == "Float64" and not distinct.str.fullmatch(_FLOAT_TEXT).all():
+        return None
+    numbers = pd.to_numeric(distinct).to_numpy()
+    if kind == "Int64" and miss.any() and np.abs(numbers).max() >= 2 ** 53:
+        # as before: the column (with missing cells) goes through float64 in pd.to_numeric
+        return pd.to_numeric(cleaned.where(~pd.Series(miss, index=cleaned.index), None)).astype("Int64").set_axis(
+            pd.RangeIndex(len(text)))
+    full = np.full(len(text), np.nan) if miss.any() else np.zeros(len(text), dtype=numbers.dtype)
+    full[present] = numbers[codes]
+    return pd.Series(full).astype(kind)
 
 
 def _as_float(values: pd.Series) -> np.ndarray:
