@@ -38,6 +38,7 @@ import pandas as pd
 
 from toolkit import config
 from toolkit._validation import _did_you_mean, message
+from toolkit.data import parsing
 from toolkit.data.quality import QualityReport
 
 _FUNC = "read_posts"
@@ -354,11 +355,13 @@ def _prepare(raw: pd.DataFrame, prof: ExportProfile, report: QualityReport) -> p
                         f"(e.g. {filled[0][:60]!r}), not a post; it is read as part of the header.")
     if prof.name in ("crowdtangle", "crowdtangle_instagram") and "post created" in col:
         created = _text(out[col["post created"]])
-        abbrev = created.str.extract(r"\s([A-Z]{3,4})$", expand=False)
+        # one whitespace character spelled out (not a backslash-s), so that pandas hands the regex to pyarrow
+        space = parsing._WHITESPACE_RUN[:-1]
+        abbrev = created.str.extract(space + r"([A-Z]{3,4})$", expand=False)
         offset = abbrev.map(_TZ_ABBREVIATIONS)
         if offset.notna().any():
             out[col["post created"]] = created.where(offset.isna(), created.str.replace(
-                r"\s[A-Z]{3,4}$", "", regex=True) + offset)
+                space + r"[A-Z]{3,4}$", "", regex=True) + offset)
             report.note(f"profile {prof.name!r}: time-zone abbreviations in 'Post Created' "
                         f"({', '.join(sorted(abbrev.dropna().unique()))}) replaced by UTC offsets.")
     if prof.name == "crowdtangle":
