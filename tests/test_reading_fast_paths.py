@@ -190,3 +190,23 @@ def test_text_fast_path_is_taken_for_a_clean_file():
     assert grid.iloc[2, 1] == "x\ny" and str(grid[0].dtype) == "str"
     assert reading._read_uniform_grid(TEXTS["short and long rows"], ",") is None
     assert reading._read_uniform_grid(TEXTS["blank lines"], ",") is None
+
+
+@pytest.mark.parametrize("order", ["ascending", "descending", "shuffled"])
+def test_equality_codes_match_factorize(order):
+    rng = np.random.default_rng(3)
+    values = sorted(rng.choice(["a", "b", "b ", "c", "cc", "d"], size=300).tolist())
+    if order == "descending":
+        values = values[::-1]
+    elif order == "shuffled":
+        rng.shuffle(values)
+    s = pd.Series(values, dtype="str")
+    codes = reading._equality_codes(s)
+    reference = pd.factorize(s)[0]
+    same = codes[:, None] == codes[None, :]
+    assert (same == (reference[:, None] == reference[None, :])).all()
+    frame = pd.DataFrame({"post_id": s, "n": rng.integers(0, 2, size=300)})
+    eligible = np.ones(300, dtype=bool)
+    dup, first = reading._duplicate_rows(frame, eligible)
+    want_dup, want_first = _brute_duplicates(frame, eligible)
+    assert dup.tolist() == want_dup and first.tolist() == want_first

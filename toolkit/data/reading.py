@@ -1288,6 +1288,23 @@ def _duplicate_rows(raw: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray
     return cand, cand_first
 
 
+def _equality_codes(s: pd.Series) -> np.ndarray:
+    """Integers equal exactly where the values of a text Series are equal (-1: missing).
+
+    A column already in (ascending or descending) order, as ids and times usually are, is numbered by
+    comparing neighbours (no hashing); otherwise ``pd.factorize``. The numbering differs, equality does not.
+    """
+    arr = parsing._arrow_strings(s)
+    if arr is not None and len(arr) > 1 and arr.null_count == 0:
+        import pyarrow.compute as pc
+
+        a, b = arr[:-1], arr[1:]
+        if pc.all(pc.less_equal(a, b)).as_py() or pc.all(pc.greater_equal(a, b)).as_py():
+            changed = pc.not_equal(a, b).to_numpy(zero_copy_only=False)
+            return np.concatenate([[0], np.cumsum(changed)]).astype("int64")
+    return pd.factorize(s)[0].astype("int64")
+
+
 def _row_codes(frame: pd.DataFrame, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``pos`` that may repeat another row of ``pos``, and a key per such row (equal keys: equal rows).
 
@@ -1303,7 +1320,7 @@ def _row_codes(frame: pd.DataFrame, pos: np.ndarray) -> tuple[np.ndarray, np.nda
             break
         s = frame.iloc[:, col] if len(pos) == len(frame) else frame.iloc[pos, col]
         if isinstance(s.dtype, pd.StringDtype):
-            codes = pd.factorize(s)[0].astype("int64")
+            codes = _equality_codes(s)
         else:
             codes = pd.factorize(pd.util.hash_pandas_object(s, index=False).to_numpy())[0].astype("int64")
         key = pd.factorize(key * (int(codes.max(initial=-1)) + 2) + (codes + 1))[0].astype("int64")
@@ -1542,7 +1559,7 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
                        message=f"interactions_reported {int(rep[pos])} differs from likes + comments + shares "
                                f"= {int(total[pos])}")
     pid = data["post_id"]
-    codes = pd.factorize(pid)[0]  # -1: missing
+    codes = _equality_codes(pid)  # -1: missing
     seen_first = np.zeros(len(pid), dtype=bool)
     seen_first[np.unique(codes, return_index=True)[1]] = True
     dup_np = (codes >= 0) & ~seen_first
