@@ -1076,7 +1076,8 @@ def _from_grid(grid: pd.DataFrame, counts, lines, name, kind, *, header_row, dup
         one = counts == 1
         if one.any():
             blank[one] = grid.iloc[np.flatnonzero(one), 0].str.strip().to_numpy(dtype=object) == ""
-    preview = [(int(lines[i]), [str(v) for v in head.iloc[i, :counts[i]]]) for i in range(min(len(head), 50))
+    cells = head.iloc[:50].to_numpy(dtype=object)  # one conversion, not a row lookup per line
+    preview = [(int(lines[i]), [str(v) for v in cells[i, :counts[i]]]) for i in range(min(len(head), 50))
                if not blank[i]]
     if header_row is not None:
         if header_row > n_rec or blank[header_row - 1]:
