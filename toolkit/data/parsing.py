@@ -587,11 +587,15 @@ def _fixed_width_iso(text: pd.Series, todo: np.ndarray) -> tuple[np.ndarray, np.
     fixed = fixed.combine_chunks() if isinstance(fixed, pa.ChunkedArray) else fixed
     grid = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)[fixed.offset * width:(fixed.offset + len(fixed)) * width]
     grid = grid.reshape(len(rows), width)
-    low = np.array([48 if c == "d" else 43 if c == "+" else ord(c) for c in layout], dtype=np.uint8)
-    high = np.array([57 if c == "d" else 45 if c == "+" else ord(c) for c in layout], dtype=np.uint8)
-    ok = ((grid >= low) & (grid <= high)).all(axis=1)
-    for j in [j for j, c in enumerate(layout) if c == "+"]:
-        ok &= grid[:, j] != 44  # between "+" and "-"
+    ok = np.ones(len(rows), dtype=bool)
+    for j, c in enumerate(layout):  # column by column: no temporary of the size of the text
+        col = grid[:, j]
+        if c == "d":
+            ok &= (col >= 48) & (col <= 57)
+        elif c == "+":
+            ok &= (col == 43) | (col == 45)
+        else:
+            ok &= col == ord(c)
 
     def field(start: int, n: int) -> np.ndarray:
         out = grid[:, start].astype("int64") - 48

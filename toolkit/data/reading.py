@@ -456,7 +456,11 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
                        message=f"identical to row {first + 1} in every column; the first occurrence is kept")
         keep[dup_pos] = False
 
-    rows = raw.iloc[np.flatnonzero(keep)].reset_index(drop=True) if not keep.all() else raw
+    kept = np.flatnonzero(keep)
+
+    def kept_rows(cols):  # the kept rows of some columns, taken when needed (one column at a time in memory)
+        part = raw[cols]
+        return part if len(kept) == n else part.iloc[kept].reset_index(drop=True)
     src = source_row[keep]
     out: dict[str, Any] = {}
     missing_counts: dict[str, int] = {}
@@ -480,8 +484,8 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         _add_problems(report, result.problems, src, column, ids)
 
     # -- post_id ------------------------------------------------------------------------------
-    if "post_id" in rows.columns:
-        pid = parsing._clean(parsing._to_text(_id_as_text(rows["post_id"])))
+    if "post_id" in raw.columns:
+        pid = parsing._clean(parsing._to_text(_id_as_text(kept_rows("post_id"))))
         blank = parsing._missing_mask(pid).to_numpy(dtype=bool, copy=True)
         if blank.any():
             generated = pd.Series([f"row-{r}" for r in src[blank]], dtype="str")
@@ -501,7 +505,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     for col in canonical:
         if col == "post_id":
             continue
-        values = rows[col]
+        values = kept_rows(col)
         if col in config.COUNT_COLUMNS:
             result = parsing.parse_count_series(values, column=col)
             record(col, result, ids)
@@ -537,7 +541,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     data = pd.DataFrame({c: out[c] for c in config.POST_COLUMNS if c in out})
     data = data.astype({c.name: c.dtype for c in config.POST_SCHEMA
                         if c.name in data.columns and c.dtype not in ("category",)})
-    extra_frame = _extras(rows, extras, report, typed=(kind in ("dataframe", "parquet")))
+    extra_frame = _extras(kept_rows(extras), extras, report, typed=(kind in ("dataframe", "parquet")))
     if len(extra_frame.columns):
         data = pd.concat([data, extra_frame], axis=1)
     data = data.reset_index(drop=True)
