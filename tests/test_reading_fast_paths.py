@@ -155,6 +155,8 @@ TEXTS = {
     "unicode and invisible": (HEADER + "\n1,Ａ\u200b,ＰＲ,2024-03-01 10:00,5,1\n2,é,PR ,2024-03-02 10:00,6,2\n"),
     "header only": HEADER + "\n",
     "bare carriage returns": HEADER + "\r1,a,PR,2024-03-01 10:00,5,1\r2,b,IT,2024-03-02 10:00,6,2\r",
+    "tabs and double spaces": (HEADER + "\n1,a,PR,2024-03-01\t10:00,5,1\n2,b,IT,2024-03-02  10:00,6,2\n"
+                               "3,c,IT,2024-03-02 10:00,6,2\n"),
     "semicolons": HEADER.replace(",", ";") + "\n1;a;PR;2024-03-01 10:00;5;1\n2;b;IT;01.03.2024 10:00;1,5K;2\n",
 }
 
@@ -170,9 +172,10 @@ def _read(path):
 @pytest.mark.parametrize("name", sorted(TEXTS))
 def test_text_fast_path_matches_the_exact_scan(name, tmp_path, monkeypatch):
     path = tmp_path / "export.csv"
-    path.write_bytes(("\ufeff" if name == "plain" else "").encode() + TEXTS[name].encode("utf-8"))
+    path.write_bytes(("\ufeff" if name in ("plain", "quoted delimiter and newline") else "").encode()
+                     + TEXTS[name].encode("utf-8"))
     fast = _read(path)
-    monkeypatch.setattr(reading, "_read_uniform_grid", lambda text, delim: None)
+    monkeypatch.setattr(reading, "_read_uniform_grid", lambda text, delim, data=None: None)
     slow = _read(path)
     assert isinstance(fast[0], str) == isinstance(slow[0], str)
     if isinstance(fast[0], str):
@@ -210,3 +213,12 @@ def test_equality_codes_match_factorize(order):
     dup, first = reading._duplicate_rows(frame, eligible)
     want_dup, want_first = _brute_duplicates(frame, eligible)
     assert dup.tolist() == want_dup and first.tolist() == want_first
+
+
+@pytest.mark.parametrize("values", [["a b", "a  b", "c"], ["a\tb", "x"], ["plain", "text"], ["a\u00a0b", "é"],
+                                    ["a\x1cb"], ["", " "], ["a\r\nb", "c"]])
+def test_collapse_whitespace_matches_the_regex(values):
+    s = pd.Series(values, dtype="str")
+    expected = s.str.replace(parsing._WHITESPACE_RUN, " ", regex=True)
+    pd.testing.assert_series_equal(parsing._collapse_whitespace(s), expected)
+    pd.testing.assert_series_equal(parsing._collapse_whitespace(s.iloc[1:]), expected.iloc[1:])

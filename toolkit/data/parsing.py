@@ -137,7 +137,11 @@ def _collapse_whitespace(text: pd.Series) -> pd.Series:
     if arr is not None and _all_ascii(text):
         import pyarrow.compute as pc
 
-        if not pc.any(pc.match_substring_regex(arr, r"[\t\n\x0b\x0c\r\x1c-\x1f]|  ")).as_py():
+        # ASCII whitespace other than the space is a control character (< 0x20): scan the bytes
+        chunks = arr.chunks if hasattr(arr, "chunks") else [arr]
+        control = any(c.buffers()[2] is not None and (np.frombuffer(c.buffers()[2], dtype=np.uint8) < 32).any()
+                      for c in chunks)
+        if not control and not pc.any(pc.match_substring(arr, "  ")).as_py():
             return text
     return text.str.replace(_WHITESPACE_RUN, " ", regex=True)
 
@@ -583,7 +587,8 @@ def _fixed_width_iso(text: pd.Series, todo: np.ndarray) -> tuple[np.ndarray, np.
     rows = np.flatnonzero(todo & (lengths == width))
     if not len(rows):
         return none
-    fixed = pc.take(arr, pa.array(rows)).cast(pa.large_binary()).cast(pa.binary(width))
+    fixed = (arr if len(rows) == len(arr) else pc.take(arr, pa.array(rows))).cast(pa.large_binary()).cast(
+        pa.binary(width))
     fixed = fixed.combine_chunks() if isinstance(fixed, pa.ChunkedArray) else fixed
     grid = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)[fixed.offset * width:(fixed.offset + len(fixed)) * width]
     grid = grid.reshape(len(rows), width)

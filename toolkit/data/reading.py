@@ -943,7 +943,11 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
                                      f"it, or encoding='cp1252' / 'gb18030'."))
         notes.append(f"Encoding: {enc} (given).")
     text = raw.decode(enc)
+    # UTF-8 bytes go to the fast path as they are (no second encoding of the whole text)
+    utf8 = raw if codecs.lookup(enc).name in ("utf-8", "utf-8-sig") else None
     del raw
+    if utf8 is not None and utf8.startswith(codecs.BOM_UTF8):
+        utf8 = utf8[len(codecs.BOM_UTF8):]
     if text.startswith("\ufeff"):
         text = text[1:]
         notes.append("Removed a byte-order mark at the start of the file.")
@@ -955,7 +959,8 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
     else:
         delim = delimiter
         notes.append(f"Delimiter: {delim!r} (given).")
-    fast = _read_uniform_grid(text, delim)
+    fast = _read_uniform_grid(text, delim, data=utf8)
+    del utf8
     if fast is not None:  # every record has the header's field count: nothing to check row by row
         grid, counts, lines = fast
         del text
@@ -988,7 +993,7 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
     return loaded
 
 
-def _read_uniform_grid(text: str, delim: str):
+def _read_uniform_grid(text: str, delim: str, *, data: bytes | None = None):
     """Fast path of :func:`_read_text`: ``(grid, counts, lines)`` when every record has the same field count.
 
     pyarrow's CSV reader (multi-threaded, straight to Arrow strings) is used only where it provably
@@ -1003,7 +1008,7 @@ def _read_uniform_grid(text: str, delim: str):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    data = text.encode("utf-8")
+    data = text.encode("utf-8") if data is None else data  # ``data``: the same text as UTF-8 bytes
     if not data or not parsing._quotes_at_boundaries(data, delim):
         return None
     if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
