@@ -222,3 +222,14 @@ def test_collapse_whitespace_matches_the_regex(values):
     expected = s.str.replace(parsing._WHITESPACE_RUN, " ", regex=True)
     pd.testing.assert_series_equal(parsing._collapse_whitespace(s), expected)
     pd.testing.assert_series_equal(parsing._collapse_whitespace(s.iloc[1:]), expected.iloc[1:])
+
+
+@pytest.mark.parametrize("repeat", [1, 3000])
+def test_summary_label_prefilter_matches_the_pattern(repeat):
+    values = ["Total", " total:", "\tGrand total", "ſum", "SUM (all)", "Sub-total", "合计", "總計", "average",
+              "Mean - weekly", "x total", "", "p0001", "\u00a0Total", "Totals", "AVG", "grand  total", None] * repeat
+    s = pd.Series(values, dtype="str")
+    expected = s.str.contains(reading.SUMMARY_LABEL_PATTERN, regex=True).to_numpy(dtype=bool, na_value=False)
+    got = reading._contains_by_distinct(s, reading.SUMMARY_LABEL_PATTERN)
+    assert got.tolist() == expected.tolist()
+    assert got[:4].tolist() == [True, True, True, expected[3]]

@@ -581,6 +581,15 @@ SUMMARY_LABEL_PATTERN = (r"(?i)^[ \t]*(?:grand[ \t]+|sub-?[ \t]*)?(?:totals?|sum
 
 _SUMMARY_COLUMNS = ("post_id", "account", "department", "platform", "content_type")
 
+#: Characters a summary label can start with (SUMMARY_LABEL_PATTERN is case-insensitive; "ſ" folds to "s").
+_SUMMARY_FIRST_CHARACTERS = tuple("gGsStTaAmM\u017f合总總小")
+
+
+def pa_array(values):
+    import pyarrow as pa
+
+    return pa.array(list(values), type=pa.large_string())
+
 
 def _is_text(s: pd.Series) -> bool:
     return (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object) and not isinstance(s.dtype,
@@ -640,6 +649,17 @@ def _contains_by_distinct(s: pd.Series, pattern: str) -> np.ndarray:
 
     Whether the values repeat is judged on the first 1,000 (only the speed depends on the choice).
     """
+    if pattern == SUMMARY_LABEL_PATTERN and parsing._arrow_strings(s) is not None:
+        # the label must start (after spaces and tabs) with one of few letters: test the others no further
+        import pyarrow.compute as pc
+
+        first = pc.utf8_slice_codeunits(pc.utf8_ltrim(parsing._arrow_strings(s), characters=" \t"), 0, 1)
+        maybe = pc.is_in(first, value_set=pa_array(_SUMMARY_FIRST_CHARACTERS)).to_numpy(zero_copy_only=False)
+        maybe &= ~s.isna().to_numpy(dtype=bool)
+        out = np.zeros(len(s), dtype=bool)
+        if maybe.any():
+            out[maybe] = s[maybe].str.contains(pattern, regex=True).to_numpy(dtype=bool, na_value=False)
+        return out
     if len(s) > 2000 and s.iloc[:1000].nunique(dropna=False) < 500:
         codes, distinct = pd.factorize(s)
         hit_u = pd.Series(distinct, dtype=s.dtype).str.contains(pattern, regex=True)
@@ -1570,8 +1590,11 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
                                f"= {int(total[pos])}")
     pid = data["post_id"]
     codes = _equality_codes(pid)  # -1: missing
-    seen_first = np.zeros(len(pid), dtype=bool)
-    seen_first[np.unique(codes, return_index=True)[1]] = True
+    if len(codes) < 2 or (np.diff(codes) >= 0).all():  # numbered in order: a first occurrence starts a run
+        seen_first = np.concatenate([[True], codes[1:] != codes[:-1]])[:len(codes)]
+    else:
+        seen_first = np.zeros(len(pid), dtype=bool)
+        seen_first[np.unique(codes, return_index=True)[1]] = True
     dup_np = (codes >= 0) & ~seen_first
     if dup_np.any():
         first_row = pd.Series(src).groupby(pid.to_numpy(dtype=object), sort=False).transform("first").to_numpy()
