@@ -581,8 +581,9 @@ SUMMARY_LABEL_PATTERN = (r"(?i)^[ \t]*(?:grand[ \t]+|sub-?[ \t]*)?(?:totals?|sum
 
 _SUMMARY_COLUMNS = ("post_id", "account", "department", "platform", "content_type")
 
-#: Characters a summary label can start with (SUMMARY_LABEL_PATTERN is case-insensitive; "ſ" folds to "s").
-_SUMMARY_FIRST_CHARACTERS = tuple("gGsStTaAmM\u017f合总總小")
+#: Characters a summary label can start with (SUMMARY_LABEL_PATTERN is case-insensitive; "ſ" folds to "s";
+#: spaces and tabs may come first).
+_SUMMARY_FIRST_CHARACTERS = tuple(" \tgGsStTaAmM\u017f合总總小")
 
 
 def pa_array(values):
@@ -649,22 +650,22 @@ def _contains_by_distinct(s: pd.Series, pattern: str) -> np.ndarray:
 
     Whether the values repeat is judged on the first 1,000 (only the speed depends on the choice).
     """
-    if pattern == SUMMARY_LABEL_PATTERN and parsing._arrow_strings(s) is not None:
-        # the label must start (after spaces and tabs) with one of few letters: test the others no further
-        import pyarrow.compute as pc
-
-        first = pc.utf8_slice_codeunits(pc.utf8_ltrim(parsing._arrow_strings(s), characters=" \t"), 0, 1)
-        maybe = pc.is_in(first, value_set=pa_array(_SUMMARY_FIRST_CHARACTERS)).to_numpy(zero_copy_only=False)
-        maybe &= ~s.isna().to_numpy(dtype=bool)
-        out = np.zeros(len(s), dtype=bool)
-        if maybe.any():
-            out[maybe] = s[maybe].str.contains(pattern, regex=True).to_numpy(dtype=bool, na_value=False)
-        return out
     if len(s) > 2000 and s.iloc[:1000].nunique(dropna=False) < 500:
         codes, distinct = pd.factorize(s)
         hit_u = pd.Series(distinct, dtype=s.dtype).str.contains(pattern, regex=True)
         hit_u = np.append(hit_u.to_numpy(dtype=bool, na_value=False), False)  # code -1 (missing): no hit
         return hit_u[codes]
+    if pattern == SUMMARY_LABEL_PATTERN and parsing._arrow_strings(s) is not None:
+        # a label starts with a space, a tab or one of few letters: the other cells need no regex
+        import pyarrow.compute as pc
+
+        first = pc.utf8_slice_codeunits(parsing._arrow_strings(s), 0, 1)
+        maybe = pc.fill_null(pc.is_in(first, value_set=pa_array(_SUMMARY_FIRST_CHARACTERS)), False)
+        maybe = np.asarray(maybe.to_numpy(zero_copy_only=False), dtype=bool)
+        out = np.zeros(len(s), dtype=bool)
+        if maybe.any():
+            out[maybe] = s[maybe].str.contains(pattern, regex=True).to_numpy(dtype=bool, na_value=False)
+        return out
     return s.str.contains(pattern, regex=True).to_numpy(dtype=bool, na_value=False)
 
 
