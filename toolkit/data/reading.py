@@ -586,7 +586,7 @@ _SUMMARY_COLUMNS = ("post_id", "account", "department", "platform", "content_typ
 _SUMMARY_FIRST_CHARACTERS = tuple(" \tgGsStTaAmM\u017f合总總小")
 
 
-def pa_array(values):
+def _pa_strings(values):
     import pyarrow as pa
 
     return pa.array(list(values), type=pa.large_string())
@@ -660,7 +660,7 @@ def _contains_by_distinct(s: pd.Series, pattern: str) -> np.ndarray:
         import pyarrow.compute as pc
 
         first = pc.utf8_slice_codeunits(parsing._arrow_strings(s), 0, 1)
-        maybe = pc.fill_null(pc.is_in(first, value_set=pa_array(_SUMMARY_FIRST_CHARACTERS)), False)
+        maybe = pc.fill_null(pc.is_in(first, value_set=_pa_strings(_SUMMARY_FIRST_CHARACTERS)), False)
         maybe = np.asarray(maybe.to_numpy(zero_copy_only=False), dtype=bool)
         out = np.zeros(len(s), dtype=bool)
         if maybe.any():
