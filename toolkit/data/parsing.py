@@ -106,11 +106,64 @@ def _to_text(values: Any) -> pd.Series:
 
 def _clean(text: pd.Series) -> pd.Series:
     """Strip surrounding (Unicode) whitespace and drop invisible characters."""
+    if _all_ascii(text):  # no invisible character can be present: skip the regex pass
+        return text.str.strip()
     return text.str.replace(_INVISIBLE_RE, "", regex=True).str.strip()
 
 
+def _arrow_strings(text: pd.Series):
+    """The pyarrow array behind an Arrow-backed text Series, or None."""
+    arr = getattr(text.array, "_pa_array", None)
+    if arr is None:
+        return None
+    import pyarrow as pa
+
+    return arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else None
+
+
+def _all_ascii(text: pd.Series) -> bool:
+    """True when every value of an Arrow-backed text Series is pure ASCII (False if unknown)."""
+    arr = _arrow_strings(text)
+    if arr is None:
+        return False
+    import pyarrow.compute as pc
+
+    return len(arr) == 0 or bool(pc.all(pc.string_is_ascii(arr)).as_py() is not False)
+
+
+def _collapse_whitespace(text: pd.Series) -> pd.Series:
+    """Every run of whitespace replaced by one space (skipped when no value has a run or a non-space blank)."""
+    arr = _arrow_strings(text)
+    if arr is not None and _all_ascii(text):
+        import pyarrow.compute as pc
+
+        # ASCII whitespace other than the space is a control character (< 0x20): scan the bytes
+        chunks = arr.chunks if hasattr(arr, "chunks") else [arr]
+        control = any(c.buffers()[2] is not None and (np.frombuffer(c.buffers()[2], dtype=np.uint8) < 32).any()
+                      for c in chunks)
+        if not control and not pc.any(pc.match_substring(arr, "  ")).as_py():
+            return text
+    return text.str.replace(_WHITESPACE_RUN, " ", regex=True)
+
+
+def _factorize_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(codes, distinct texts) of ``_to_text(values)``: text rules run once per distinct value."""
+    codes, uniques = pd.factorize(_to_text(values).reset_index(drop=True))
+    return np.asarray(codes, dtype="int64"), pd.Series(uniques, dtype="str")
+
+
+_LONGEST_TOKEN = max(len(t) for t in MISSING_TOKENS)
+
+
 def _missing_mask(cleaned: pd.Series) -> pd.Series:
-    return cleaned.str.lower().isin(MISSING_TOKENS)
+    # lower-casing never shortens a text, so only texts at most as long as the longest token can be one
+    short = (cleaned.str.len() <= _LONGEST_TOKEN).to_numpy(dtype=bool, na_value=False)
+    if short.all():
+        return cleaned.str.lower().isin(MISSING_TOKENS)
+    out = np.zeros(len(cleaned), dtype=bool)
+    if short.any():
+        out[short] = cleaned[short].str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool, na_value=False)
+    return pd.Series(out, index=cleaned.index)
 
 
 def _problems(position, rule, action, messages, original, new) -> pd.DataFrame:
@@ -196,17 +249,29 @@ def parse_count_series(values: Any, *, column: str = "value") -> ParseResult:
     if _is_plain_numeric(s):
         n_missing = _typed_counts(s, out, valid, problems, column)
     else:
-        text = _clean(_to_text(s))
-        missing_s = _missing_mask(text)
-        n_missing = int(missing_s.sum())
-        plain = text.str.fullmatch(r"\+?[0-9]{1,18}") & ~missing_s
-        plain_np = plain.to_numpy(dtype=bool, copy=True)
-        if plain_np.any():
-            out[plain_np] = text[plain_np].str.lstrip("+").astype("int64").to_numpy(dtype="int64")
-            valid[plain_np] = True
-        rest_np = ~plain_np & ~missing_s.to_numpy(dtype=bool, copy=True)
-        if rest_np.any():
-            _parse_formatted(text, rest_np, out, valid, problems, notes, column)
+        # every rule depends on the cell text only: clean and classify the distinct texts, expand by codes
+        codes, uniq = _factorize_text(s)
+        text_u = _clean(uniq)
+        miss_u = _missing_mask(text_u).to_numpy(dtype=bool, copy=True)
+        plain_u = text_u.str.fullmatch(r"\+?[0-9]{1,18}").to_numpy(dtype=bool, na_value=False) & ~miss_u
+        int_u = np.zeros(len(uniq), dtype="int64")
+        if plain_u.any():
+            int_u[plain_u] = text_u[plain_u].str.lstrip("+").astype("int64").to_numpy(dtype="int64")
+        missing_np = miss_u[codes]
+        plain_np = plain_u[codes]
+        n_missing = int(missing_np.sum())
+        out[plain_np] = int_u[codes[plain_np]]
+        valid[plain_np] = True
+        rest_pos = np.flatnonzero(~plain_np & ~missing_np)
+        if len(rest_pos):
+            rest_text = pd.Series(text_u.to_numpy(dtype=object)[codes[rest_pos]], dtype="str")
+            k = len(rest_pos)
+            out_r, valid_r, problems_r = np.zeros(k, dtype="int64"), np.zeros(k, dtype=bool), []
+            _parse_formatted(rest_text, np.ones(k, dtype=bool), out_r, valid_r, problems_r, notes, column)
+            out[rest_pos] = out_r
+            valid[rest_pos] = valid_r
+            for frame in problems_r:
+                problems.append(frame.assign(position=rest_pos[frame["position"].to_numpy(dtype="int64")]))
 
     values_out = pd.Series(pd.array(out, dtype="Int64"), index=s.index, name=s.name)
     values_out[~valid] = pd.NA
@@ -445,16 +510,23 @@ _SERIAL_RE = r"^[0-9]{4,5}(?:\.[0-9]+)?$"
 _MIN_YEAR, _MAX_YEAR = 1678, 2261
 
 
-def _extract(text: pd.Series, todo: np.ndarray, pattern: str, prefix: str) -> pd.DataFrame:
-    """``text.str.extract(pattern)`` computed only where ``todo`` and a cheap ``prefix`` match hold."""
-    groups = re.compile(pattern).groupindex
-    out = pd.DataFrame({g: pd.Series(np.nan, index=text.index, dtype="object") for g in groups})
-    cand = todo & text.str.match(prefix).to_numpy(dtype=bool, copy=True)
-    if cand.any():
-        found = text[cand].str.extract(pattern)
-        for g in groups:
-            out.loc[cand, g] = found[g].to_numpy(dtype=object)
-    return out
+def _extract(text: pd.Series, todo: np.ndarray, pattern: str, prefix: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """(mask of the cells matching ``pattern``, their groups as object columns indexed like ``text``).
+
+    ``text.str.extract(pattern)`` is computed only where ``todo`` and a cheap ``prefix`` match hold;
+    a cell matches when the pattern's first group is found.
+    """
+    groups = list(re.compile(pattern).groupindex)
+    hit = np.zeros(len(text), dtype=bool)
+    cand = todo.copy()
+    if todo.any():
+        cand[todo] = text[todo].str.match(prefix).to_numpy(dtype=bool, na_value=False)
+    if not cand.any():
+        return hit, pd.DataFrame({g: pd.Series(dtype="object") for g in groups})
+    found = text[cand].str.extract(pattern)
+    ok = found[groups[0]].notna().to_numpy(dtype=bool, copy=True)
+    hit[np.flatnonzero(cand)[ok]] = True
+    return hit, found[ok].astype("object").where(found[ok].notna(), np.nan)
 
 
 def _fullmatch(text: pd.Series, todo: np.ndarray, pattern: str) -> np.ndarray:
@@ -490,6 +562,103 @@ def _parts_to_datetime(parts: pd.DataFrame, day: str, month: str) -> pd.Series:
     frame.loc[bad, ["hour", "minute", "second"]] = 0
     result = pd.to_datetime(frame, errors="coerce")
     return result.where(~bad)
+
+
+#: Switch for the fixed-width ISO 8601 fast path of :func:`parse_datetime_series` (tests compare both paths).
+_FIXED_WIDTH_DATES = True
+
+#: Layouts the fast path decodes: "d" a digit, "+" a sign of a UTC offset, anything else literal. Each is a
+#: special case of the ISO 8601 pattern of :func:`parse_datetime_series` (``_ISO_RE``).
+_FIXED_LAYOUTS = ("dddd-dd-dd", "dddd-dd-dd dd:dd", "dddd-dd-ddTdd:dd", "dddd-dd-dd dd:dd:dd", "dddd-dd-ddTdd:dd:dd")
+_FIXED_ZONES = ("", "Z", "+dd:dd", "+dddd")
+
+
+def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm, vectorised)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = (m + 9) % 12
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _fixed_width_iso(text: pd.Series, todo: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(cells decoded, their UTC or naive nanoseconds, whether they carried an offset).
+
+    The layout is taken from the first cell to do; only cells of exactly that layout whose fields are
+    valid (month 1-12, a day of that month, hour <= 23, minute and second <= 59, offset <= 14:59, year
+    1700-2200) are decoded, by integer arithmetic on the bytes. Every other cell is left to the general
+    parser, so the result never differs from it; tests compare the two on tricky inputs.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    none = (np.zeros(len(text), dtype=bool), np.zeros(0, dtype="int64"), False)
+    arr = _arrow_strings(text)
+    if arr is None or not _all_ascii(text):
+        return none
+    first = str(text.iloc[int(np.argmax(todo))])
+    layout = zone = None
+    for date_time in _FIXED_LAYOUTS:
+        for z in _FIXED_ZONES if len(date_time) > 10 else ("",):  # an offset only after a time
+            candidate = date_time + z
+            if len(candidate) == len(first) and all(
+                    (c == "d" and ch in "0123456789") or (c == "+" and ch in "+-") or c == ch
+                    for c, ch in zip(candidate, first)):
+                layout, zone = candidate, z
+    if layout is None:
+        return none
+    width = len(layout)
+    lengths = pc.binary_length(arr).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(todo & (lengths == width))
+    if not len(rows):
+        return none
+    fixed = (arr if len(rows) == len(arr) else pc.take(arr, pa.array(rows))).cast(pa.large_binary()).cast(
+        pa.binary(width))
+    fixed = fixed.combine_chunks() if isinstance(fixed, pa.ChunkedArray) else fixed
+    grid = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)[fixed.offset * width:(fixed.offset + len(fixed)) * width]
+    grid = grid.reshape(len(rows), width)
+    ok = np.ones(len(rows), dtype=bool)
+    for j, c in enumerate(layout):  # column by column: no temporary of the size of the text
+        col = grid[:, j]
+        if c == "d":
+            ok &= (col >= 48) & (col <= 57)
+        elif c == "+":
+            ok &= (col == 43) | (col == 45)
+        else:
+            ok &= col == ord(c)
+
+    def field(start: int, n: int) -> np.ndarray:
+        out = grid[:, start].astype("int64") - 48
+        for j in range(start + 1, start + n):
+            out = out * 10 + (grid[:, j].astype("int64") - 48)
+        return out
+
+    year, month, day = field(0, 4), field(5, 2), field(8, 2)
+    clock = len(layout) - len(zone)   # length of the date and time part
+    zeros = np.zeros(len(rows), dtype="int64")
+    hour = field(11, 2) if clock >= 16 else zeros
+    minute = field(14, 2) if clock >= 16 else zeros
+    second = field(17, 2) if clock >= 19 else zeros
+    offset = np.zeros(len(rows), dtype="int64")
+    if zone in ("+dd:dd", "+dddd"):
+        start = width - len(zone)
+        oh = field(start + 1, 2)
+        om = field(start + (4 if zone == "+dd:dd" else 3), 2)
+        ok &= (oh <= 14) & (om <= 59)
+        sign = np.where(grid[:, start] == 45, -1, 1)
+        offset = sign * (oh * 60 + om) * 60
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype="int64")
+    dim = month_days[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    ok &= (year >= 1700) & (year <= 2200) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
+    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    seconds = ((_days_from_civil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second - offset
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rows[ok]] = True
+    return mask, seconds[ok] * 1_000_000_000, zone != ""
 
 
 def parse_datetime_series(values: Any, *, timezone: str | None = None, date_format: str | None = None,
@@ -559,7 +728,7 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
         out = s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
         return ParseResult(out, _concat_problems(problems), n_missing, tuple(notes))
 
-    text = _clean(_to_text(s)).str.replace(_WHITESPACE_RUN, " ", regex=True)
+    text = _collapse_whitespace(_clean(_to_text(s)))
     missing = _missing_mask(text).to_numpy(dtype=bool, copy=True)
     n_missing = int(missing.sum())
     todo = ~missing
@@ -577,17 +746,29 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
         unparseable[failed] = True
         reason[failed] = f"does not match date_format={date_format!r}"
         todo[:] = False
+    # fast path: ISO 8601 cells of one fixed-width layout (the usual export) decoded column-wise from the bytes
+    if _FIXED_WIDTH_DATES and todo.any():
+        fixed, fixed_ns, aware_fixed = _fixed_width_iso(text, todo)
+        if fixed.any():
+            part = pd.Series(fixed_ns.view("M8[ns]"), index=text.index[fixed])
+            if aware_fixed:
+                aware_parts.append(part.dt.tz_localize("UTC"))
+            else:
+                naive_parts.append(part)
+            todo &= ~fixed
     # ISO 8601 (matched with pyarrow regexes: no per-row Python)
     is_iso = _fullmatch(text, todo, _ISO_RE)
     if is_iso.any():
-        year = pd.to_numeric(text.str.slice(0, 4).where(pd.Series(is_iso, index=s.index), "2000"))
-        year_ok = year.between(_MIN_YEAR, _MAX_YEAR).to_numpy(dtype=bool, copy=True)
+        year = text[is_iso].str.slice(0, 4).astype("int64").to_numpy()  # four digits (the ISO pattern)
+        year_ok = np.ones(n, dtype=bool)
+        year_ok[is_iso] = (year >= _MIN_YEAR) & (year <= _MAX_YEAR)
         tz_given = _fullmatch(text, is_iso, _ISO_TZ_RE)
         has_tz = is_iso & tz_given & year_ok
         no_tz = is_iso & ~tz_given & year_ok
         if has_tz.any():
-            sub = text[has_tz].str.replace(r"\s*UTC$", "Z", regex=True).str.replace(r"\s+(?=[+-][0-9]{2})", "",
-                                                                                     regex=True)
+            # (whitespace runs are single spaces here; patterns without \\s or look-ahead run in pyarrow)
+            sub = text[has_tz].str.replace(r" *UTC$", "Z", regex=True).str.replace(r" +([+-][0-9]{2})", r"\1",
+                                                                                  regex=True)
             aware_parts.append(pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce"))
         if no_tz.any():
             naive_parts.append(pd.to_datetime(text[no_tz], format="ISO8601", errors="coerce"))
@@ -610,20 +791,18 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
                          f"(e.g. {text[is_ymd].iloc[0]!r}) were read as year/month/day.")
             todo &= ~is_ymd
     # D.M.YYYY (day first by convention)
-    dot = _extract(text, todo, _DOT_RE, r"^[0-9]{1,2}\.[0-9]{1,2}\.")
-    is_dot = todo & dot["a"].notna().to_numpy(dtype=bool, copy=True)
+    is_dot, dot = _extract(text, todo, _DOT_RE, r"^[0-9]{1,2}\.[0-9]{1,2}\.")
     if is_dot.any():
-        naive_parts.append(_parts_to_datetime(dot[is_dot], day="a", month="b"))
+        naive_parts.append(_parts_to_datetime(dot, day="a", month="b"))
         todo &= ~is_dot
     # slash dates: decide the order for the whole column
-    sl = _extract(text, todo, _SLASH_RE, r"^[0-9]{1,2}/[0-9]{1,2}/")
-    is_slash = todo & sl["a"].notna().to_numpy(dtype=bool, copy=True)
+    is_slash, sl = _extract(text, todo, _SLASH_RE, r"^[0-9]{1,2}/[0-9]{1,2}/")
     if is_slash.any():
-        a = pd.to_numeric(sl.loc[is_slash, "a"]).to_numpy()
-        b = pd.to_numeric(sl.loc[is_slash, "b"]).to_numpy()
+        a = pd.to_numeric(sl["a"]).to_numpy()
+        b = pd.to_numeric(sl["b"]).to_numpy()
         day_first_votes = int(((a > 12) & (b <= 12)).sum())
         month_first_votes = int(((b > 12) & (a <= 12)).sum())
-        sub = sl[is_slash]
+        sub = sl
         if day_first_votes and month_first_votes:
             day_first = day_first_votes >= month_first_votes
             notes.append(f"{column}: slash dates conflict ({day_first_votes} can only be day/month, "
@@ -649,7 +828,7 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
         todo &= ~is_slash
     # epoch seconds / milliseconds (UTC by definition)
     for pattern, unit in ((_EPOCH_S_RE, "s"), (_EPOCH_MS_RE, "ms")):
-        is_ep = todo & text.str.fullmatch(pattern).to_numpy(dtype=bool, copy=True)
+        is_ep = _fullmatch(text, todo, pattern)
         if is_ep.any():
             num = pd.to_numeric(text[is_ep])
             limit = 9.2e9 if unit == "s" else 9.2e12
@@ -659,7 +838,7 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
             notes.append(f"{column}: {int(ok.sum())} value(s) read as Unix epoch {'seconds' if unit == 's' else 'milliseconds'} (UTC).")
             todo &= ~is_ep
     if excel_serials:
-        is_ser = todo & text.str.fullmatch(_SERIAL_RE).to_numpy(dtype=bool, copy=True)
+        is_ser = _fullmatch(text, todo, _SERIAL_RE)
         if is_ser.any():
             days = pd.to_numeric(text[is_ser]).to_numpy(dtype="float64")
             stamps = pd.Timestamp("1899-12-30") + pd.to_timedelta(np.round(days * 86400.0), unit="s")
@@ -667,8 +846,11 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
             notes.append(f"{column}: {int(is_ser.sum())} value(s) read as Excel serial dates.")
             todo &= ~is_ser
     # fallback: text with month names ("3 March 2024", "Mar 3, 2024 10:00 AM")
-    has_letters = todo & (text.str.contains(r"[A-Za-z]{3,}", regex=True)
-                          & text.str.contains(r"[0-9]", regex=True)).to_numpy(dtype=bool, copy=True)
+    has_letters = todo.copy()
+    if todo.any():
+        sub = text[todo]
+        has_letters[todo] = (sub.str.contains(r"[A-Za-z]{3,}", regex=True)
+                             & sub.str.contains(r"[0-9]", regex=True)).to_numpy(dtype=bool, na_value=False)
     if has_letters.any():
         aware_vals, naive_vals = {}, {}
         for idx, value in text[has_letters].items():
@@ -686,6 +868,9 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
                                          dtype="datetime64[ns]"))
     # assemble
     index_pos = pd.Series(np.arange(n), index=s.index)
+    # with a default RangeIndex labels are positions: fill an int64 nanosecond array instead of aligning labels
+    plain_index = isinstance(s.index, pd.RangeIndex) and s.index.start == 0 and s.index.step == 1
+    out_ns = np.full(n, np.iinfo("int64").min, dtype="int64")  # NaT
     if naive_parts:
         naive = pd.concat([p.astype("datetime64[ns]") for p in naive_parts])
         naive = naive[naive.notna()]
@@ -699,7 +884,11 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
                                           [f"{column}: {x!r} does not exist or is ambiguous in {tz_name} "
                                            f"(daylight-saving change); set to missing" for x in o], o, "<NA>"))
             local = local[~lost]
-            out.loc[local.index] = local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+            if plain_index:
+                out_ns[local.index.to_numpy(dtype="int64")] = (local.dt.tz_convert("UTC")
+                                                               .astype("datetime64[ns, UTC]").array.asi8)
+            else:
+                out.loc[local.index] = local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
             if timezone is None:
                 notes.append(f"{column}: {len(naive)} time(s) had no time zone; UTC was assumed "
                              f"(pass timezone='Area/City' to localise them).")
@@ -708,7 +897,12 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
     if aware_parts:
         aware = pd.concat([p.dt.tz_convert("UTC").astype("datetime64[ns, UTC]") for p in aware_parts])
         aware = aware[aware.notna()]
-        out.loc[aware.index] = aware
+        if plain_index:
+            out_ns[aware.index.to_numpy(dtype="int64")] = aware.array.asi8
+        else:
+            out.loc[aware.index] = aware
+    if plain_index:
+        out = pd.Series(out_ns.view("M8[ns]"), index=s.index, name=s.name).dt.tz_localize("UTC")
     parsed_ok = out.notna().to_numpy(dtype=bool, copy=True)
     already = np.zeros(n, dtype=bool)
     for p in problems:
@@ -965,6 +1159,26 @@ def record_shapes(text: str, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
     fast = _record_shapes_bytes(data, delimiter)
     return fast if fast is not None else _record_shapes_csv(text, delimiter)
+
+
+def _quotes_at_boundaries(data: bytes, delimiter: str) -> bool:
+    """True when the quotes of ``data`` pair up and each stands at a field boundary (and no bare CR).
+
+    Under this condition a byte scan, :mod:`csv`, pandas' C parser and pyarrow split records alike.
+    """
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return False
+    if b'"' not in data:
+        return True
+    arr = np.frombuffer(data, dtype=np.uint8)
+    d = ord(delimiter)
+    qpos = np.flatnonzero(arr == 34)
+    if len(qpos) % 2:
+        return False
+    prev = np.where(qpos > 0, arr[np.maximum(qpos - 1, 0)], 10)
+    nxt = np.where(qpos + 1 < len(arr), arr[np.minimum(qpos + 1, len(arr) - 1)], 10)
+    boundary = np.array([10, 13, 34, d], dtype=np.uint8)
+    return bool((np.isin(prev, boundary) | np.isin(nxt, boundary)).all())
 
 
 def _record_shapes_bytes(data: bytes, delimiter: str):

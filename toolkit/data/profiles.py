@@ -38,6 +38,7 @@ import pandas as pd
 
 from toolkit import config
 from toolkit._validation import _did_you_mean, message
+from toolkit.data import parsing
 from toolkit.data.quality import QualityReport
 
 _FUNC = "read_posts"
@@ -307,6 +308,14 @@ def _text(s: pd.Series) -> pd.Series:
     return s.astype("string").str.strip()
 
 
+def _numbers(s: pd.Series) -> pd.Series:
+    """``pd.to_numeric(_text(s), errors="coerce")``, computed once per distinct text (counts repeat)."""
+    codes, distinct = pd.factorize(_text(s), use_na_sentinel=False)
+    values = pd.to_numeric(pd.Series(distinct, dtype="string"), errors="coerce").to_numpy(dtype="float64",
+                                                                                           na_value=np.nan)
+    return pd.Series(values[codes], index=s.index)
+
+
 def _yes(s: pd.Series) -> pd.Series:
     """'yes'/'true'/'1' -> True, 'no'/'false'/'0' -> False, anything else missing."""
     low = _text(s).str.casefold()
@@ -358,17 +367,19 @@ def _prepare(raw: pd.DataFrame, prof: ExportProfile, report: QualityReport) -> p
                         f"(e.g. {filled[0][:60]!r}), not a post; it is read as part of the header.")
     if prof.name in ("crowdtangle", "crowdtangle_instagram") and "post created" in col:
         created = _text(out[col["post created"]])
-        abbrev = created.str.extract(r"\s([A-Z]{3,4})$", expand=False)
+        # one whitespace character spelled out (not a backslash-s), so that pandas hands the regex to pyarrow
+        space = parsing._WHITESPACE_RUN[:-1]
+        abbrev = created.str.extract(space + r"([A-Z]{3,4})$", expand=False)
         offset = abbrev.map(_TZ_ABBREVIATIONS)
         if offset.notna().any():
             out[col["post created"]] = created.where(offset.isna(), created.str.replace(
-                r"\s[A-Z]{3,4}$", "", regex=True) + offset)
+                space + r"[A-Z]{3,4}$", "", regex=True) + offset)
             report.note(f"profile {prof.name!r}: time-zone abbreviations in 'Post Created' "
                         f"({', '.join(sorted(abbrev.dropna().unique()))}) replaced by UTC offsets.")
     if prof.name == "crowdtangle":
         parts = [col[r.casefold()] for r in _REACTIONS if r.casefold() in col]
         if parts:
-            nums = out[parts].apply(lambda s: pd.to_numeric(_text(s), errors="coerce"))
+            nums = out[parts].apply(_numbers)
             total = nums.sum(axis=1, min_count=len(parts)).where(nums.notna().all(axis=1))
             out["reactions (sum)"] = total.round().astype("Int64").astype("string").fillna("")
             report.note(f"profile 'crowdtangle': likes = sum of the reaction columns {', '.join(parts)} "

@@ -10,12 +10,24 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: What happened to a row.
 ACTIONS = ("excluded", "repaired", "flagged")
 
 ENTRY_COLUMNS = ("source_row", "post_id", "column", "action", "rule", "message", "original_value", "new_value")
+
+
+def _any_in(values: "np.ndarray", wanted: "np.ndarray") -> bool:
+    """Whether any of ``values`` is in ``wanted`` (non-negative row numbers: a lookup table, no sorting)."""
+    if len(values) and len(wanted) and values.min() >= 0 and wanted.min() >= 0:
+        top = int(max(values.max(), wanted.max())) + 1
+        if top <= 4 * (len(values) + len(wanted)) + 1024:
+            mark = np.zeros(top, dtype=bool)
+            mark[wanted] = True
+            return bool(mark[values].any())
+    return bool(np.isin(values, wanted).any())
 
 
 class DataQualityError(ValueError):
@@ -135,10 +147,10 @@ class QualityReport:
                 raise AssertionError(f"QualityReport: data has {len(data)} rows but the report keeps "
                                      f"{self.n_rows_kept} of {self.n_rows_in} (excluded {len(excluded)})")
             if "source_row" in data.columns:
-                kept = set(int(v) for v in data["source_row"])
-                if kept & excluded:
+                kept = np.asarray(data["source_row"], dtype="int64")
+                if excluded and _any_in(kept, np.fromiter(excluded, dtype="int64", count=len(excluded))):
                     raise AssertionError("QualityReport: some excluded rows are still in the data")
-                if len(kept) != len(data):
+                if not (np.diff(kept) > 0).all() and len(np.unique(kept)) != len(data):
                     raise AssertionError("QualityReport: source_row is not unique in the data")
 
     def raise_first(self) -> None:

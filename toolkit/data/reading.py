@@ -462,7 +462,11 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
                        message=f"identical to row {first + 1} in every column; the first occurrence is kept")
         keep[dup_pos] = False
 
-    rows = raw.iloc[np.flatnonzero(keep)].reset_index(drop=True) if not keep.all() else raw
+    kept = np.flatnonzero(keep)
+
+    def kept_rows(cols):  # the kept rows of some columns, taken when needed (one column at a time in memory)
+        part = raw[cols]
+        return part if len(kept) == n else part.iloc[kept].reset_index(drop=True)
     src = source_row[keep]
     out: dict[str, Any] = {}
     missing_counts: dict[str, int] = {}
@@ -486,16 +490,17 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         _add_problems(report, result.problems, src, column, ids)
 
     # -- post_id ------------------------------------------------------------------------------
-    if "post_id" in rows.columns:
-        pid = parsing._clean(parsing._to_text(_id_as_text(rows["post_id"])))
+    if "post_id" in raw.columns:
+        pid = parsing._clean(parsing._to_text(_id_as_text(kept_rows("post_id"))))
         blank = parsing._missing_mask(pid).to_numpy(dtype=bool, copy=True)
-        generated = pd.Series([f"row-{r}" for r in src[blank]], dtype="str")
-        pid = pid.astype("object")
-        pid[blank] = generated.to_numpy(dtype=object)
-        for r, g in zip(src[blank], generated):
-            report.add(source_row=r, action="repaired", rule="missing_post_id", column="post_id", post_id=g,
-                       message=f"post_id is blank; generated {g!r}", original_value="", new_value=g)
-        post_id = pd.Series(pid, dtype="string")
+        if blank.any():
+            generated = pd.Series([f"row-{r}" for r in src[blank]], dtype="str")
+            pid = pid.astype("object")
+            pid[blank] = generated.to_numpy(dtype=object)
+            for r, g in zip(src[blank], generated):
+                report.add(source_row=r, action="repaired", rule="missing_post_id", column="post_id", post_id=g,
+                           message=f"post_id is blank; generated {g!r}", original_value="", new_value=g)
+        post_id = pd.Series(pid, dtype="string").reset_index(drop=True)
     else:
         post_id = pd.Series([f"row-{r}" for r in src], dtype="string")
         report.note("post_id: the source has no post_id column; generated 'row-<source_row>' ids.")
@@ -506,7 +511,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     for col in canonical:
         if col == "post_id":
             continue
-        values = rows[col]
+        values = kept_rows(col)
         if col in config.COUNT_COLUMNS:
             result = parsing.parse_count_series(values, column=col)
             record(col, result, ids)
@@ -523,16 +528,18 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         elif col in ("department", "platform"):
             labels, n_missing = _labels(values, col, normalize=normalize_labels, report=report, src=src, ids=ids)
             missing_counts[col] = n_missing
-            out[col] = pd.Series(config.ordered_categorical(labels, _LABEL_KNOWN[col]))
+            out[col] = pd.Series(labels)
         elif col == "content_type":
             ctype, n_missing = _content_types(values, report)
             missing_counts[col] = n_missing
             out[col] = ctype
-        else:  # account, co_departments
-            text = parsing._clean(parsing._to_text(values))
-            miss = parsing._missing_mask(text)
-            missing_counts[col] = int(miss.sum())
-            out[col] = text.astype("object").where(~miss, None).astype("string").reset_index(drop=True)
+        else:  # account, co_departments: cleaned once per distinct text
+            codes, distinct = parsing._factorize_text(values)
+            text_u = parsing._clean(distinct)
+            miss_u = parsing._missing_mask(text_u).to_numpy(dtype=bool, copy=True)
+            missing_counts[col] = int(miss_u[codes].sum())
+            text_u = text_u.astype("string").where(~miss_u, pd.NA)
+            out[col] = text_u.take(codes).reset_index(drop=True)
     if unreadable:
         raise ValueError(_unreadable_message(unreadable, date_format=date_format))
     out["source_row"] = pd.Series(pd.array(src, dtype="Int64"))
@@ -540,7 +547,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     data = pd.DataFrame({c: out[c] for c in config.POST_COLUMNS if c in out})
     data = data.astype({c.name: c.dtype for c in config.POST_SCHEMA
                         if c.name in data.columns and c.dtype not in ("category",)})
-    extra_frame = _extras(rows, extras, report, typed=(kind in ("dataframe", "parquet")))
+    extra_frame = _extras(kept_rows(extras), extras, report, typed=(kind in ("dataframe", "parquet")))
     if len(extra_frame.columns):
         data = pd.concat([data, extra_frame], axis=1)
     data = data.reset_index(drop=True)
@@ -579,6 +586,16 @@ SUMMARY_LABEL_PATTERN = (r"(?i)^[ \t]*(?:grand[ \t]+|sub-?[ \t]*)?(?:totals?|sum
                          r"[ \t]*(?:[:(\-–].*)?$")
 
 _SUMMARY_COLUMNS = ("post_id", "account", "department", "platform", "content_type")
+
+#: Characters a summary label can start with (SUMMARY_LABEL_PATTERN is case-insensitive; "ſ" folds to "s";
+#: spaces and tabs may come first).
+_SUMMARY_FIRST_CHARACTERS = tuple(" \tgGsStTaAmM\u017f合总總小")
+
+
+def _pa_strings(values):
+    import pyarrow as pa
+
+    return pa.array(list(values), type=pa.large_string())
 
 
 def _is_text(s: pd.Series) -> bool:
@@ -634,6 +651,30 @@ def _descriptive_header_rows(raw: pd.DataFrame, keep: np.ndarray, header_again: 
     return found
 
 
+def _contains_by_distinct(s: pd.Series, pattern: str) -> np.ndarray:
+    """``s.str.contains(pattern)`` as a bool array (missing: False), once per distinct value when values repeat.
+
+    Whether the values repeat is judged on the first 1,000 (only the speed depends on the choice).
+    """
+    if len(s) > 2000 and s.iloc[:1000].nunique(dropna=False) < 500:
+        codes, distinct = pd.factorize(s)
+        hit_u = pd.Series(distinct, dtype=s.dtype).str.contains(pattern, regex=True)
+        hit_u = np.append(hit_u.to_numpy(dtype=bool, na_value=False), False)  # code -1 (missing): no hit
+        return hit_u[codes]
+    if pattern == SUMMARY_LABEL_PATTERN and parsing._arrow_strings(s) is not None:
+        # a label starts with a space, a tab or one of few letters: the other cells need no regex
+        import pyarrow.compute as pc
+
+        first = pc.utf8_slice_codeunits(parsing._arrow_strings(s), 0, 1)
+        maybe = pc.fill_null(pc.is_in(first, value_set=_pa_strings(_SUMMARY_FIRST_CHARACTERS)), False)
+        maybe = np.asarray(maybe.to_numpy(zero_copy_only=False), dtype=bool)
+        out = np.zeros(len(s), dtype=bool)
+        if maybe.any():
+            out[maybe] = s[maybe].str.contains(pattern, regex=True).to_numpy(dtype=bool, na_value=False)
+        return out
+    return s.str.contains(pattern, regex=True).to_numpy(dtype=bool, na_value=False)
+
+
 def _summary_rows(raw: pd.DataFrame, canonical: list, keep: np.ndarray) -> list:
     """(position, column, value) of rows labelled like a total ("Total", "Grand total:", "合计", ...)."""
     cols = [c for c in _SUMMARY_COLUMNS if c in canonical]
@@ -646,7 +687,7 @@ def _summary_rows(raw: pd.DataFrame, canonical: list, keep: np.ndarray) -> list:
             s = parsing._to_text(s)
         elif not _is_text(s):
             continue
-        hit = s.str.contains(SUMMARY_LABEL_PATTERN, regex=True).to_numpy(dtype=bool, na_value=False) & keep
+        hit = _contains_by_distinct(s, SUMMARY_LABEL_PATTERN) & keep
         for pos in np.flatnonzero(hit):
             found.setdefault(int(pos), (str(col), str(s.iloc[pos]).strip()))
     return [(pos, col, value) for pos, (col, value) in sorted(found.items())]
@@ -1049,7 +1090,11 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
                                      f"it, or encoding='cp1252' / 'gb18030'."))
         notes.append(f"Encoding: {enc} (given).")
     text = raw.decode(enc)
+    # UTF-8 bytes go to the fast path as they are (no second encoding of the whole text)
+    utf8 = raw if codecs.lookup(enc).name in ("utf-8", "utf-8-sig") else None
     del raw
+    if utf8 is not None and utf8.startswith(codecs.BOM_UTF8):
+        utf8 = utf8[len(codecs.BOM_UTF8):]
     if text.startswith("\ufeff"):
         text = text[1:]
         notes.append("Removed a byte-order mark at the start of the file.")
@@ -1061,6 +1106,15 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
     else:
         delim = delimiter
         notes.append(f"Delimiter: {delim!r} (given).")
+    fast = _read_uniform_grid(text, delim, data=utf8)
+    del utf8
+    if fast is not None:  # every record has the header's field count: nothing to check row by row
+        grid, counts, lines = fast
+        del text
+        loaded = _from_grid(grid, counts, lines, str(path), "text", header_row=header_row,
+                            duplicate_columns=duplicate_columns, delimiter=delim, skip_blank=True)
+        loaded.notes[:0] = notes
+        return loaded
     counts, lines = parsing.record_shapes(text, delim)
     width = int(counts.max()) if len(counts) else 1
     try:
@@ -1084,6 +1138,65 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
                         duplicate_columns=duplicate_columns, delimiter=delim, skip_blank=True)
     loaded.notes[:0] = notes
     return loaded
+
+
+def _read_uniform_grid(text: str, delim: str, *, data: bytes | None = None):
+    """Fast path of :func:`_read_text`: ``(grid, counts, lines)`` when every record has the same field count.
+
+    pyarrow's CSV reader (multi-threaded, straight to Arrow strings) is used only where it provably
+    splits the text as pandas' C parser and :func:`parsing.record_shapes` do: every quote character
+    stands at a field boundary and the quotes pair up (the condition under which
+    :func:`parsing.record_shapes` trusts its own byte scan), no bare carriage returns, at least two
+    fields per record, and pyarrow finds the same number of fields in every record (it refuses a
+    record with another count, including a blank line). Then the field count of every record is the
+    header's and each record is one line unless a quoted value holds a line break (then the lines
+    are counted exactly). Anything else returns None and the exact scan runs.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    data = text.encode("utf-8") if data is None else data  # ``data``: the same text as UTF-8 bytes
+    if not data or not parsing._quotes_at_boundaries(data, delim):
+        return None
+    if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
+        return None  # blank lines: pyarrow reads them as rows of empty fields, pandas as one-field records
+    first_end = data.find(b"\n")
+    header = data[: first_end if first_end >= 0 else len(data)]
+    if b'"' in header:
+        return None
+    width = header.count(delim.encode("utf-8")) + 1
+    if width < 2:
+        return None
+    names = [f"f{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True, escape_char=False,
+                                             newlines_in_values=b'"' in data, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    n = table.num_rows
+    if b'"' not in data:
+        n_lf = data.count(b"\n")
+        if n_lf - (1 if data.endswith(b"\n") else 0) + 1 != n:
+            return None
+        lines = np.arange(1, n + 1, dtype="int64")
+    else:  # a quoted value may span lines: a record ends at a line feed preceded by an even number of quotes
+        arr = np.frombuffer(data, dtype=np.uint8)
+        nl_all = np.flatnonzero(arr == 10)
+        ends = nl_all[(np.searchsorted(np.flatnonzero(arr == 34), nl_all) & 1) == 0]
+        if arr[-1] != 10:
+            ends = np.append(ends, len(arr))
+        if len(ends) != n:
+            return None
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        lines = (np.searchsorted(nl_all, starts) + 1).astype("int64")
+    grid = pd.DataFrame({i: pd.array(table.column(i), dtype="str") for i in range(width)})
+    counts = np.full(n, width, dtype="int64")
+    return grid, counts, lines
 
 
 def _detect_header(filled: np.ndarray, usable: np.ndarray, first_only: np.ndarray) -> int:
@@ -1119,7 +1232,8 @@ def _from_grid(grid: pd.DataFrame, counts, lines, name, kind, *, header_row, dup
         one = counts == 1
         if one.any():
             blank[one] = grid.iloc[np.flatnonzero(one), 0].str.strip().to_numpy(dtype=object) == ""
-    preview = [(int(lines[i]), [str(v) for v in head.iloc[i, :counts[i]]]) for i in range(min(len(head), 50))
+    cells = head.iloc[:50].to_numpy(dtype=object)  # one conversion, not a row lookup per line
+    preview = [(int(lines[i]), [str(v) for v in cells[i, :counts[i]]]) for i in range(min(len(head), 50))
                if not blank[i]]
     if header_row is not None:
         if header_row > n_rec or blank[header_row - 1]:
@@ -1313,15 +1427,23 @@ def _id_as_text(values: pd.Series) -> pd.Series:
     return values
 
 
+def _text_missing(values: pd.Series) -> np.ndarray:
+    """Cells that are blank or a missing token after cleaning."""
+    return parsing._missing_mask(parsing._clean(parsing._to_text(values))).to_numpy(dtype=bool, copy=True)
+
+
 def _empty_rows(canon: pd.DataFrame) -> np.ndarray:
     empty = np.ones(len(canon), dtype=bool)
     for col in canon.columns:
-        s = canon[col]
+        rows = np.flatnonzero(empty)  # only rows still empty in every column so far need a look
+        if not len(rows):
+            break
+        s = canon[col] if len(rows) == len(canon) else canon[col].iloc[rows]
         if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-            miss = parsing._missing_mask(parsing._clean(parsing._to_text(s))).to_numpy(dtype=bool, copy=True)
+            miss = _text_missing(s)
         else:
             miss = s.isna().to_numpy(dtype=bool, copy=True)
-        empty &= miss
+        empty[rows] = miss
     return empty
 
 
@@ -1330,14 +1452,14 @@ def _duplicate_rows(raw: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray
     if len(raw) == 0 or len(raw.columns) == 0:
         return np.array([], dtype="int64"), np.array([], dtype="int64")
     try:
-        hashes = pd.util.hash_pandas_object(raw, index=False).to_numpy()
+        pos, codes = _row_codes(raw, np.flatnonzero(eligible))
     except TypeError:
-        hashes = pd.util.hash_pandas_object(raw.astype(str), index=False).to_numpy()
-    pos = np.flatnonzero(eligible)
-    h = pd.Series(hashes[pos])
-    codes, _ = pd.factorize(h)
-    # first occurrence of each hash among the eligible rows (positions are increasing)
-    first_idx = pd.Series(np.arange(len(codes))).groupby(codes).transform("min").to_numpy()
+        pos, codes = _row_codes(raw.astype(str), np.flatnonzero(eligible))
+    if not len(pos):
+        return np.array([], dtype="int64"), np.array([], dtype="int64")
+    # first occurrence of each row value among the candidate rows (positions are increasing)
+    _, first_of, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    first_idx = first_of[inverse]
     first = pos[first_idx]
     dup = first != pos
     cand, cand_first = pos[dup], first[dup]
@@ -1350,6 +1472,48 @@ def _duplicate_rows(raw: pd.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray
     return cand, cand_first
 
 
+def _equality_codes(s: pd.Series) -> np.ndarray:
+    """Integers equal exactly where the values of a text Series are equal (-1: missing).
+
+    A column already in (ascending or descending) order, as ids and times usually are, is numbered by
+    comparing neighbours (no hashing); otherwise ``pd.factorize``. The numbering differs, equality does not.
+    """
+    arr = parsing._arrow_strings(s)
+    if arr is not None and len(arr) > 1 and arr.null_count == 0:
+        import pyarrow.compute as pc
+
+        a, b = arr[:-1], arr[1:]
+        if pc.all(pc.less_equal(a, b)).as_py() or pc.all(pc.greater_equal(a, b)).as_py():
+            changed = pc.not_equal(a, b).to_numpy(zero_copy_only=False)
+            return np.concatenate([[0], np.cumsum(changed)]).astype("int64")
+    return pd.factorize(s)[0].astype("int64")
+
+
+def _row_codes(frame: pd.DataFrame, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``pos`` that may repeat another row of ``pos``, and a key per such row (equal keys: equal rows).
+
+    Column by column, text columns are keyed by their distinct values (``pd.factorize``) and other
+    columns by ``pd.util.hash_pandas_object`` (as the whole-frame hash did); the keys are combined
+    exactly (re-numbered after each column, so no overflow), and a row whose key is unique so far
+    cannot repeat any row, so it is dropped before the next column is read (after a post id column
+    usually only the repeated rows are left). Equal keys are confirmed cell by cell by the caller.
+    """
+    key = np.zeros(len(pos), dtype="int64")
+    for col in range(frame.shape[1]):
+        if not len(pos):
+            break
+        s = frame.iloc[:, col] if len(pos) == len(frame) else frame.iloc[pos, col]
+        if isinstance(s.dtype, pd.StringDtype):
+            codes = _equality_codes(s)
+        else:
+            codes = pd.factorize(pd.util.hash_pandas_object(s, index=False).to_numpy())[0].astype("int64")
+        key = pd.factorize(key * (int(codes.max(initial=-1)) + 2) + (codes + 1))[0].astype("int64")
+        repeated = np.bincount(key)[key] > 1
+        if not repeated.all():
+            pos, key = pos[repeated], key[repeated]
+    return pos, key
+
+
 def _add_problems(report: QualityReport, problems: pd.DataFrame, src: np.ndarray, column: str, ids) -> None:
     for pos, rule, action, msg, orig, new in problems.itertuples(index=False, name=None):
         report.add(source_row=int(src[pos]), action=action, rule=rule, message=msg, column=column,
@@ -1360,13 +1524,16 @@ def _add_problems(report: QualityReport, problems: pd.DataFrame, src: np.ndarray
 # labels
 # ---------------------------------------------------------------------------------------------
 def _labels(values: pd.Series, column: str, *, normalize: bool, report: QualityReport, src, ids):
-    """Return (labels as object array with None for missing, number of missing cells)."""
-    text = parsing._to_text(values).reset_index(drop=True)
-    miss = parsing._missing_mask(parsing._clean(text)).to_numpy(dtype=bool, copy=True)
-    n_missing = int(miss.sum())
-    present = text[~miss]
-    counts = present.value_counts(sort=False)
-    uniq = pd.Series(counts.index.astype(str), dtype="str")
+    """Return (labels as an ordered Categorical, known labels first; number of missing cells).
+
+    Every rule depends on the cell text only, so it runs once per distinct text (codes map back).
+    """
+    codes, distinct = parsing._factorize_text(values)
+    miss_u = parsing._missing_mask(parsing._clean(distinct)).to_numpy(dtype=bool, copy=True)
+    n_missing = int(miss_u[codes].sum())
+    present_u = np.flatnonzero(~miss_u)      # distinct present texts, in order of first appearance
+    counts = pd.Series(np.bincount(codes, minlength=len(distinct))[present_u])
+    uniq = distinct[present_u].reset_index(drop=True)
     cleaned = parsing.normalize_label(uniq)
     key = cleaned.str.casefold()
     known = {k.casefold(): k for k in _LABEL_KNOWN[column]}
@@ -1394,7 +1561,7 @@ def _labels(values: pd.Series, column: str, *, normalize: bool, report: QualityR
             mapping[uniq[i]] = chosen
     for target, variants in alias_used.items():
         report.note(f"platform: mapped {', '.join(repr(v) for v in variants)} to {target!r}.")
-    labels = text.astype("object").where(~miss, None)
+    distinct_obj = distinct.to_numpy(dtype=object)
     changed = {u: m for u, m in mapping.items() if u != m and not (column == "platform" and
                                                                   parsing.normalize_label(pd.Series([u])).str.casefold().iloc[0]
                                                                   in PLATFORM_ALIASES)}
@@ -1402,9 +1569,10 @@ def _labels(values: pd.Series, column: str, *, normalize: bool, report: QualityR
         variants_of: dict[str, list[str]] = {}
         for u, m in mapping.items():
             variants_of.setdefault(m, []).append(u)
-        affected = labels.isin(list(changed)).to_numpy(dtype=bool, copy=True)
+        changed_u = np.flatnonzero(~miss_u & pd.Series(distinct_obj).isin(list(changed)).to_numpy(dtype=bool))
+        affected = np.isin(codes, changed_u)
         for pos in np.flatnonzero(affected):
-            orig = labels.iloc[pos]
+            orig = distinct_obj[codes[pos]]
             new = changed[orig]
             variants = ", ".join(repr(v) for v in variants_of[new])
             if normalize:
@@ -1420,12 +1588,19 @@ def _labels(values: pd.Series, column: str, *, normalize: bool, report: QualityR
         if normalize:
             report.note(f"{column}: merged label variants into {sorted(set(changed.values()))} "
                         f"(normalize_labels=True).")
+    final_u = np.where(miss_u, None, distinct_obj)
     if normalize or column == "platform":
         apply = mapping if normalize else {u: m for u, m in mapping.items() if u not in changed}
         if apply:
-            mapped = labels.map(apply)
-            labels = mapped.where(mapped.notna(), labels)
-    return labels.to_numpy(dtype=object), n_missing
+            final_u = np.array([None if m else apply.get(u, u) for u, m in zip(distinct_obj, miss_u)], dtype=object)
+    # as config.ordered_categorical: known labels first (in their order), then the others sorted
+    present = {str(v) for v in final_u[~miss_u]} if len(final_u) else set()
+    known = _LABEL_KNOWN[column]
+    cats = [k for k in known if k in present] + sorted(v for v in present if v not in set(known))
+    position = {c: i for i, c in enumerate(cats)}
+    code_u = np.array([-1 if v is None else position[str(v)] for v in final_u], dtype="int64")
+    final = code_u[codes] if len(codes) else np.zeros(0, dtype="int64")
+    return pd.Categorical.from_codes(final, categories=cats, ordered=True), n_missing
 
 
 def _content_types(values: pd.Series, report: QualityReport) -> tuple[pd.Series, int]:
@@ -1485,20 +1660,10 @@ def _extras(rows: pd.DataFrame, extras: list, report: QualityReport, *, typed: b
             out[col] = s
             continue
         text = parsing._to_text(s)
-        cleaned = parsing._clean(text)
-        miss = parsing._missing_mask(cleaned)
-        vals = cleaned[~miss]
-        if not _exact_as_number(vals):  # ids, codes with leading zeros: kept as written
-            out[col] = text.where(text != "", None) if not typed else s
-        elif vals.str.fullmatch(r"[+-]?[0-9]{1,18}").all():
-            mask = miss.to_numpy(dtype=bool)
-            ints = np.zeros(len(cleaned), dtype="int64")
-            ints[~mask] = pd.to_numeric(vals).to_numpy(dtype="int64")  # exact: never through float64
-            out[col] = pd.Series(pd.arrays.IntegerArray(ints, mask), index=cleaned.index)
-            converted.append(f"{col!r} (Int64)")
-        elif vals.str.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").all():
-            out[col] = pd.to_numeric(cleaned.where(~miss, None)).astype("Float64")
-            converted.append(f"{col!r} (Float64)")
+        number = _extra_as_number(text)
+        if number is not None:
+            out[col] = number
+            converted.append(f"{col!r} ({number.dtype})")
         else:
             out[col] = text.where(text != "", None) if not typed else s
     if extras:
@@ -1507,18 +1672,62 @@ def _extras(rows: pd.DataFrame, extras: list, report: QualityReport, *, typed: b
     return pd.DataFrame(out, index=pd.RangeIndex(len(rows)))
 
 
+_INT_TEXT = r"[+-]?[0-9]{1,18}"
+_FLOAT_TEXT = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+
+
+def _extra_as_number(text: pd.Series) -> pd.Series | None:
+    """An extra column as Int64 (every non-missing cell an integer) or Float64 (a decimal number), else None.
+
+    The patterns are checked on a sample first (one failure decides "text"), then once per distinct
+    cleaned value when values repeat; the numbers are those ``pd.to_numeric`` gives for the column.
+    """
+    cleaned = parsing._clean(text)
+    miss = parsing._missing_mask(cleaned).to_numpy(dtype=bool, copy=True)
+    present = np.flatnonzero(~miss)
+    if not len(present):
+        return None
+    sample = cleaned.iloc[present[:200]]
+    if not sample.str.fullmatch(_FLOAT_TEXT).all():
+        return None  # a value that is not a number: the column stays text
+    kind = "Int64" if sample.str.fullmatch(_INT_TEXT).all() else "Float64"
+    codes, distinct = pd.factorize(cleaned.iloc[present])
+    distinct = pd.Series(distinct, dtype="str")
+    if not _exact_as_number(distinct):
+        return None  # ids, codes with leading zeros: a number would not hold them as written
+    if kind == "Int64" and not distinct.str.fullmatch(_INT_TEXT).all():
+        kind = "Float64"
+    if kind == "Float64" and not distinct.str.fullmatch(_FLOAT_TEXT).all():
+        return None
+    numbers = pd.to_numeric(distinct).to_numpy()
+    if kind == "Int64":  # exact: never through float64 (ids of up to 18 digits keep every digit)
+        ints = np.zeros(len(text), dtype="int64")
+        ints[present] = numbers.astype("int64")[codes]
+        return pd.Series(pd.arrays.IntegerArray(ints, miss))
+    full = np.full(len(text), np.nan)
+    full[present] = numbers[codes]
+    return pd.Series(full).astype(kind)
+
+
+def _as_float(values: pd.Series) -> np.ndarray:
+    """A count column (Int64) as float64 with NaN for missing."""
+    if isinstance(values.dtype, pd.Int64Dtype):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
 def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
     src = data["source_row"].to_numpy(dtype="int64")
     ids = data["post_id"].to_numpy(dtype=object)
     parts = [c for c in config.INTERACTION_COLUMNS if c in data.columns]
     if parts:
-        block = data[parts].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        block = np.column_stack([_as_float(data[c]) for c in parts])
         total = np.nansum(block, axis=1)
         any_part = ~np.all(np.isnan(block), axis=1)
         for exposure, rule in (("reach", "interactions_exceed_reach"), ("impressions", "interactions_exceed_impressions")):
             if exposure not in data.columns:
                 continue
-            expo = data[exposure].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+            expo = _as_float(data[exposure])
             bad = any_part & ~np.isnan(expo) & (total > expo)
             for pos in np.flatnonzero(bad):
                 detail = " + ".join(f"{c} {int(block[pos, j])}" for j, c in enumerate(parts)
@@ -1530,8 +1739,8 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
                                                           if alone else ""),
                            original_value=int(expo[pos]))
     if "reach" in data.columns and "impressions" in data.columns:
-        reach = data["reach"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-        imp = data["impressions"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        reach = _as_float(data["reach"])
+        imp = _as_float(data["impressions"])
         bad = ~np.isnan(reach) & ~np.isnan(imp) & (imp < reach)
         for pos in np.flatnonzero(bad):
             report.add(source_row=src[pos], action="flagged", rule="impressions_below_reach", column="impressions",
@@ -1539,8 +1748,8 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
                        message=f"impressions {int(imp[pos])} are below reach {int(reach[pos])} "
                                f"(every reached user sees the post at least once)")
     if "interactions_reported" in data.columns and len(parts) == 3:
-        block = data[list(parts)].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-        rep = data["interactions_reported"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        block = np.column_stack([_as_float(data[c]) for c in parts])
+        rep = _as_float(data["interactions_reported"])
         complete = ~np.isnan(rep) & ~np.any(np.isnan(block), axis=1)
         total = block.sum(axis=1)
         bad = complete & (total != rep)
@@ -1550,9 +1759,14 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
                        message=f"interactions_reported {int(rep[pos])} differs from likes + comments + shares "
                                f"= {int(total[pos])}")
     pid = data["post_id"]
-    dup = pid.notna() & pid.duplicated(keep="first")
-    if dup.any():
-        dup_np = dup.to_numpy(dtype=bool, copy=True)
+    codes = _equality_codes(pid)  # -1: missing
+    if len(codes) < 2 or (np.diff(codes) >= 0).all():  # numbered in order: a first occurrence starts a run
+        seen_first = np.concatenate([[True], codes[1:] != codes[:-1]])[:len(codes)]
+    else:
+        seen_first = np.zeros(len(pid), dtype=bool)
+        seen_first[np.unique(codes, return_index=True)[1]] = True
+    dup_np = (codes >= 0) & ~seen_first
+    if dup_np.any():
         first_row = pd.Series(src).groupby(pid.to_numpy(dtype=object), sort=False).transform("first").to_numpy()
         for pos in np.flatnonzero(dup_np):
             report.add(source_row=src[pos], action="flagged", rule="duplicate_post_id", column="post_id",
