@@ -181,3 +181,21 @@ def test_between_term_rejects_too_often_within_terms_do_not():
         assert "CAUTION" in t.at["department", "method"] and "CAUTION" not in t.at["platform", "method"]
     assert dept >= 8
     assert plat <= 8
+
+
+def test_row_0_caution_only_when_between_is_constant_within_the_groups():
+    """model.test row 0 (the department test) cautions with few accounts per department, but not when the
+    grouping is crossed with department (posts of every department in every week: within-week contrasts)."""
+    import warnings
+
+    import toolkit as tk
+    sim = tk.simulate_organization(n_accounts_per_department=4, posts_per_account=30, seed=1,   # SIMULATED
+                                   departments=["Marketing", "PR", "IT"], mixed_share=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tk.ToolkitWarning)
+        by_account = tk.models.fit_engagement_model(sim.data, dv="comments", between="department",
+                                                    exposure="reach", subject="account")
+        d = sim.data.assign(week=sim.data["posted_at"].dt.isocalendar().week.astype(str))
+        by_week = tk.models.fit_engagement_model(d, formula="comments ~ department + offset(log(reach)) + (1|week)")
+    assert "CAUTION" in by_account.test["method"].iloc[0]
+    assert "CAUTION" not in by_week.test["method"].iloc[0]

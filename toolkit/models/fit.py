@@ -167,6 +167,9 @@ def _few_subjects_caveat(design, subject, between) -> str:
     """Plain words appended to a GLMM test whose groups have fewer than 15 subjects (anti-conservative there)."""
     if design.groups is None:
         return ""
+    from .terms import between_group_terms
+    if between not in between_group_terms(design):
+        return ""          # `between` varies within the random-effect groups: tested by within-group contrasts
     from .separation import membership
     M = membership(design)
     g = design.groups[0] if isinstance(design.groups, list) else design.groups
