@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._protocol import AnswerFirst
 from ._validation import (check_column, check_data, check_nan_policy, check_probability, message,
                           numeric_column, warn)
 
@@ -23,8 +24,8 @@ _FUNC = "fit_growth_model"
 _DAYS_PER_YEAR = 365.25
 
 
-@dataclass(frozen=True)
-class GrowthModel:
+@dataclass(frozen=True, repr=False)
+class GrowthModel(AnswerFirst):
     """A fitted growth model (see :func:`fit_growth_model`).
 
     Attributes
@@ -57,29 +58,6 @@ class GrowthModel:
     def to_frame(self) -> pd.DataFrame:
         """The growth-rate table (one row per group)."""
         return self.growth_rates.copy()
-
-    def summary(self, *, full: bool = False) -> str:
-        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
-        from .display import summary
-
-        return summary(self, full=full)
-
-    def report(self):
-        """APA-style sentences: the test, then each growth rate (a :class:`~toolkit.reporting.Report`)."""
-        from .display import report_of
-
-        return report_of(self)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        from .display import html_of
-
-        return html_of(self)
 
 
 def _fit_mixedlm(frame, formula, re_formula):

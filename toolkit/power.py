@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._protocol import AnswerFirst
 from ._progress import check_progress, reporter
 from ._validation import check_integer, check_option, check_probability, check_random_state, message
 
@@ -639,8 +640,8 @@ def power_curve(*, parameter, values, rate_ratio=1.25, n_accounts_per_department
     return pd.concat(parts, ignore_index=True)
 
 
-@dataclass(frozen=True)
-class SampleSize:
+@dataclass(frozen=True, repr=False)
+class SampleSize(AnswerFirst):
     """Result of :func:`sample_size`.
 
     Attributes
@@ -661,32 +662,9 @@ class SampleSize:
     target_power: float
     curve: pd.DataFrame = field(repr=False)
 
-    def summary(self, *, full: bool = False) -> str:
-        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
-        from .display import summary
-
-        return summary(self, full=full)
-
-    def report(self):
-        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
-        from .display import report_of
-
-        return report_of(self)
-
     def to_frame(self) -> pd.DataFrame:
         """The power curve over the grid (:func:`power_curve` columns)."""
         return self.curve.copy()
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        from .display import html_of
-
-        return html_of(self)
 
 
 def sample_size(*, target_power=0.8, grid=(2, 4, 6, 8, 12, 16, 24, 32), rate_ratio=1.25, posts_per_account=20,

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._protocol import AnswerFirst
 from ._validation import message
 
 __all__ = ["Headlines", "load_headlines", "read_expected", "write_expected", "compare_headlines",
@@ -61,7 +62,7 @@ def _check_value(value: Any, func: str, name: str):
                             "Record one scalar per name, e.g. float(table['p_value'].iloc[0])."))
 
 
-class Headlines:
+class Headlines(AnswerFirst):
     """The headline numbers of one notebook, recorded explicitly and saved as JSON.
 
     Parameters
@@ -136,26 +137,6 @@ class Headlines:
 
     def __repr__(self) -> str:
         return f"Headlines(notebook={self.notebook!r}, {len(self._items)} number(s))"
-
-    def summary(self, *, full: bool = False) -> str:
-        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
-        from .display import summary
-
-        return summary(self, full=full)
-
-    def report(self):
-        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
-        from .display import report_of
-
-        return report_of(self)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        from .display import html_of
-
-        return html_of(self)
 
 
 def _json_entry(entry: dict) -> dict:

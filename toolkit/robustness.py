@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._protocol import AnswerFirst
 from ._progress import PROGRESS_DOC, check_progress, reporter
 from ._validation import (check_column, check_data, check_integer, check_option, check_probability,
                           check_random_state, message)
@@ -570,8 +571,8 @@ def _curve_table(prep, specs, alpha, confidence_level, n_jobs, progress=False):
     return out[list(CURVE_COLUMNS)]
 
 
-@dataclass(frozen=True)
-class SpecificationTest:
+@dataclass(frozen=True, repr=False)
+class SpecificationTest(AnswerFirst):
     """Joint inference for a specification curve.
 
     Attributes
@@ -589,32 +590,9 @@ class SpecificationTest:
     tests: pd.DataFrame
     null: pd.DataFrame = field(repr=False)
 
-    def summary(self, *, full: bool = False) -> str:
-        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
-        from .display import summary
-
-        return summary(self, full=full)
-
-    def report(self):
-        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
-        from .display import report_of
-
-        return report_of(self)
-
     def to_frame(self) -> pd.DataFrame:
         """The joint tests (one row per statistic); the specifications are in ``curve``."""
         return self.tests.copy()
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        from .display import html_of
-
-        return html_of(self)
 
 
 def specification_test(data, *, between, contrast, outcomes=("likes", "comments", "shares", "total"),

@@ -7,9 +7,11 @@ from typing import Any
 
 import pandas as pd
 
+from .._protocol import AnswerFirst
 
-@dataclass(frozen=True)
-class EngagementModel:
+
+@dataclass(frozen=True, repr=False)
+class EngagementModel(AnswerFirst):
     """A fitted count model of engagement (GLM or random-intercept GLMM).
 
     Attributes
@@ -69,29 +71,3 @@ class EngagementModel:
     def to_frame(self) -> pd.DataFrame:
         """The coefficient table (tidy, one row per term)."""
         return self.coefficients.copy()
-
-    def report(self):
-        """APA-style sentences: the tests, then every pairwise rate ratio (a :class:`~toolkit.reporting.Report`)."""
-        from ..display import report_of
-
-        return report_of(self)
-
-    def summary(self, *, full: bool = False) -> str:
-        """The answer in plain sentences, then a compact table; ``full=True`` appends every table.
-
-        See :mod:`toolkit.display` for what the answer says (and when it refuses to name a winner).
-        """
-        from ..display import summary
-
-        return summary(self, full=full)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        from ..display import html_of
-
-        return html_of(self)

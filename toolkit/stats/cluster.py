@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._protocol import AnswerFirst
 from .._validation import (check_column, check_data, check_integer, check_nan_policy, check_probability,
                            check_random_state, complete_counts, message)
 from ._schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS, frame
@@ -120,8 +121,8 @@ def _text_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return remap[codes].astype(np.int64), np.asarray(labels, dtype=object)
 
 
-@dataclass(frozen=True)
-class ClusterLevelComparison:
+@dataclass(frozen=True, repr=False)
+class ClusterLevelComparison(AnswerFirst):
     """Result of :func:`cluster_level_comparison`.
 
     Attributes
@@ -178,26 +179,6 @@ class ClusterLevelComparison:
     def to_frame(self) -> pd.DataFrame:
         """The test and the contrasts stacked in one tidy table (union of their columns)."""
         return pd.concat([self.omnibus, self.pairwise], ignore_index=True, sort=False)
-
-    def summary(self, *, full: bool = False) -> str:
-        """The answer in plain sentences, then a compact table; ``full=True`` appends every table.
-
-        See :mod:`toolkit.display` for what the answer says (and when it refuses to name a winner).
-        """
-        from ..display import summary
-
-        return summary(self, full=full)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        from ..display import html_of
-
-        return html_of(self)
 
 
 def account_log_rates(events, exposure) -> np.ndarray:
@@ -579,4 +560,3 @@ def cluster_level_comparison(data, *, dv, between, subject, exposure=None, refer
     return ClusterLevelComparison(dv=dv, between=between, subject=subject, exposure=exposure, omnibus=omnibus,
                                   pairwise=pairwise, groups=groups, subjects=subjects, notes=notes, cautions=cautions,
                                   identifiable=bool(identifiable), min_p_value=float(min_p))
-

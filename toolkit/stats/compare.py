@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from .._protocol import AnswerFirst
 from .._validation import (ToolkitWarning, check_column, check_data, check_option, check_probability, message,
                            warn)
 from ._icc import icc_anova
@@ -29,8 +30,8 @@ SMALL_GROUP = 10          # groups smaller than this make asymptotic tests fragi
 MANY_GROUPS = 20          # with many small groups, Welch's F is anti-conservative
 
 
-@dataclass(frozen=True)
-class GroupComparison:
+@dataclass(frozen=True, repr=False)
+class GroupComparison(AnswerFirst):
     """Result of :func:`compare_groups`.
 
     Attributes
@@ -95,26 +96,6 @@ class GroupComparison:
     def to_frame(self) -> pd.DataFrame:
         """Omnibus and pairwise rows stacked in one tidy table (union of their columns)."""
         return pd.concat([self.omnibus, self.pairwise], ignore_index=True, sort=False)
-
-    def summary(self, *, full: bool = False) -> str:
-        """The answer in plain sentences, then a compact table; ``full=True`` appends every table.
-
-        See :mod:`toolkit.display` for what the answer says (and when it refuses to name a winner).
-        """
-        from ..display import summary
-
-        return summary(self, full=full)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        from ..display import html_of
-
-        return html_of(self)
 
 
 def _skewness(x: np.ndarray) -> float:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from .._protocol import AnswerFirst
 from .._validation import check_integer, check_option, check_probability, check_random_state, message, warn
 
 __all__ = [
@@ -61,8 +62,8 @@ _PARALLEL_WORK = 4e8
 # ---------------------------------------------------------------------------------------------
 # Result objects
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PermutationResult:
+@dataclass(frozen=True, repr=False)
+class PermutationResult(AnswerFirst):
     """Result of a two-sample permutation test.
 
     Attributes
@@ -82,18 +83,6 @@ class PermutationResult:
     n_resamples: int
     alternative: str
 
-    def summary(self, *, full: bool = False) -> str:
-        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
-        from ..display import summary
-
-        return summary(self, full=full)
-
-    def report(self):
-        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
-        from ..display import report_of
-
-        return report_of(self)
-
     def to_frame(self):
         """One row: statistic, p_value, n_resamples, alternative (a pandas.DataFrame)."""
         import pandas as pd
@@ -101,20 +90,9 @@ class PermutationResult:
         return pd.DataFrame([{"statistic": self.statistic, "p_value": self.p_value, "n_resamples": self.n_resamples,
                               "alternative": self.alternative}])
 
-    def __str__(self) -> str:
-        return self.summary()
 
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        from ..display import html_of
-
-        return html_of(self)
-
-
-@dataclass(frozen=True)
-class BootstrapResult:
+@dataclass(frozen=True, repr=False)
+class BootstrapResult(AnswerFirst):
     """Result of a two-sample bootstrap confidence interval.
 
     Attributes
@@ -136,18 +114,6 @@ class BootstrapResult:
     method: str
     n_resamples: int
 
-    def summary(self, *, full: bool = False) -> str:
-        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
-        from ..display import summary
-
-        return summary(self, full=full)
-
-    def report(self):
-        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
-        from ..display import report_of
-
-        return report_of(self)
-
     def to_frame(self):
         """One row: estimate, ci_low, ci_high, confidence_level, method, n_resamples (a pandas.DataFrame)."""
         import pandas as pd
@@ -156,20 +122,9 @@ class BootstrapResult:
                               "confidence_level": self.confidence_level, "method": self.method,
                               "n_resamples": self.n_resamples}])
 
-    def __str__(self) -> str:
-        return self.summary()
 
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        from ..display import html_of
-
-        return html_of(self)
-
-
-@dataclass(frozen=True)
-class GroupBootstrap:
+@dataclass(frozen=True, repr=False)
+class GroupBootstrap(AnswerFirst):
     """Group-wise bootstrap CIs of one statistic (arrays of length k, in group order).
 
     Attributes
@@ -194,18 +149,6 @@ class GroupBootstrap:
     method: str
     n_resamples: int
 
-    def summary(self, *, full: bool = False) -> str:
-        """The answer in plain sentences, then a compact table; ``full=True`` appends every table."""
-        from ..display import summary
-
-        return summary(self, full=full)
-
-    def report(self):
-        """The answer as sentences (a :class:`~toolkit.reporting.Report`, rendered as Markdown in Jupyter)."""
-        from ..display import report_of
-
-        return report_of(self)
-
     def to_frame(self):
         """One row per group (in group order): group, statistic, estimate, ci_low, ci_high, degenerate,
         confidence_level, method, n_resamples (a pandas.DataFrame)."""
@@ -217,17 +160,6 @@ class GroupBootstrap:
                              "ci_high": np.atleast_1d(self.ci_high), "degenerate": np.atleast_1d(self.degenerate),
                              "confidence_level": self.confidence_level, "method": self.method,
                              "n_resamples": self.n_resamples})
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        from ..display import html_of
-
-        return html_of(self)
 
 
 # ---------------------------------------------------------------------------------------------
