@@ -444,8 +444,16 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
     [['GLMM', 'negbin', 12]]
     >>> f = tk.models.fit_engagement_model(sim.data, formula="comments ~ department * content_type"
     ...                                    " + offset(log(reach)) + (1|account)")
-    >>> f.terms[["term", "test", "type"]].values.tolist()[-1]
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:   # department rests on 4 accounts per level
+    ...     warnings.simplefilter("always")
+    ...     terms = f.terms
+    >>> [str(w.message).split(" (")[0] for w in caught]
+    ['term_tests: department']
+    >>> terms[["term", "test", "type"]].values.tolist()[-1]
     ['department:content_type', 'likelihood_ratio', 'II']
+    >>> "CAUTION" in terms.loc[terms["term"] == "department", "method"].iloc[0]
+    True
     """
     func = "fit_engagement_model"
     check_option(family, FAMILIES, func, "family")
