@@ -145,12 +145,19 @@ def _hash_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_partition(path: str, offset: int, options: dict, *, hashes: bool):
-    """read_posts on one file, renumbered to global rows; dedup rules left to the caller.
+    """read_posts on one file, renumbered to global rows; cross-file duplicate rules left to the caller.
 
-    Returns (data, entries, notes, n_rows_in, extra) where ``extra`` holds the hashes for the
-    cross-partition duplicate checks (or None when ``hashes`` is False).
+    Returns (data, entries, notes, n_rows_in, extra). ``entries`` leave out this file's own
+    ``duplicate_row``/``duplicate_post_id`` entries (decided across files) and mark with
+    ``"_generated": True`` the entries of rows whose post id is generated (``"row-<n>"`` needs
+    the global row number, known only when all files are counted). ``extra`` (None unless
+    ``hashes``) holds this file's input to the cross-file duplicate checks, rows numbered locally:
+    ``rows`` (two 64-bit hashes of every row eligible for ``duplicate_row``: the rows kept or
+    excluded as duplicates, as in memory; rows excluded by another rule can be no row's first
+    copy), ``ids`` (every kept row's post id and whether it was generated) and ``dup_local``
+    (this file's own duplicate rows with their post ids).
     """
-    from .data import parsing, reading
+    from .data import parsing, reading  # noqa: F401  (parsing: see _id_texts)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ToolkitWarning)
@@ -160,67 +167,155 @@ def _read_partition(path: str, offset: int, options: dict, *, hashes: bool):
     # generated ids carry the local row number: renumber them
     generated_rows = {e["source_row"] for e in report._entries if e["rule"] == "missing_post_id"}
     no_id_column = any(n.startswith("post_id: the source has no post_id column") for n in report.notes)
-    pid = data["post_id"].astype("object").to_numpy(dtype=object, copy=True)
     if no_id_column:
         regen = np.ones(len(data), dtype=bool)
     else:
         regen = np.isin(local_src, np.fromiter(generated_rows, dtype="int64", count=len(generated_rows)))
-    pid[regen] = [f"row-{r + offset}" for r in local_src[regen]]
-    data["post_id"] = pd.array(pid, dtype="string")
+    if offset:
+        pid = data["post_id"].astype("object").to_numpy(dtype=object, copy=True)
+        pid[regen] = [f"row-{r + offset}" for r in local_src[regen]]
+        data["post_id"] = pd.array(pid, dtype="string")
     data["source_row"] = pd.array(local_src + offset, dtype="Int64")
-    final_id = dict(zip(local_src.tolist(), pid.tolist()))
+    regen_set = set(local_src[regen].tolist())
 
     entries = []
-    dup_local = set()
+    dup_local = {}
     for e in report._entries:
         if e["rule"] in ("duplicate_row", "duplicate_post_id"):
             if e["rule"] == "duplicate_row":
-                dup_local.add(e["source_row"])
+                dup_local[e["source_row"]] = e["post_id"]
             continue
         e = dict(e)
         local = e["source_row"]
         e["source_row"] = local + offset
-        if local in final_id:
-            e["post_id"] = None if final_id[local] is None else str(final_id[local])
-        if e["rule"] == "missing_post_id":
+        if local in regen_set:
             g = f"row-{local + offset}"
-            e["new_value"] = g
-            e["message"] = f"post_id is blank; generated {g!r}"
+            e["post_id"] = g
+            e["_generated"] = True
+            if e["rule"] == "missing_post_id":
+                e["new_value"] = g
+                e["message"] = f"post_id is blank; generated {g!r}"
         entries.append(e)
 
     extra = None
     if hashes:
         raw, _, _, _ = reading._load(path, encoding=options.get("encoding"), delimiter=options.get("delimiter"),
-                                     sheet_name=0)
+                                     sheet_name=0, header_row=options.get("header_row"),
+                                     duplicate_columns=options.get("duplicate_columns", "raise"))
+        if len(raw) > n_in:  # an export profile took leading rows as part of the header
+            raw = raw.iloc[len(raw) - n_in:]
         raw = reading._apply_mapping(raw, options.get("columns"), QualityReport())
-        empty = {e["source_row"] for e in report._entries if e["rule"] == "empty_row"}
+        # eligible for duplicate_row, as in memory: not excluded by another rule (empty, summary,
+        # repeated header, wrong field count, ...)
+        other = {e["source_row"] for e in report._entries
+                 if e["action"] == "excluded" and e["rule"] != "duplicate_row"}
         rows = np.arange(1, len(raw) + 1, dtype="int64")
-        eligible = ~np.isin(rows, np.fromiter(empty, dtype="int64", count=len(empty)))
+        eligible = ~np.isin(rows, np.fromiter(other, dtype="int64", count=len(other)))
         h1, h2 = _hash_rows(raw)
-        if "post_id" in raw.columns:
-            id_text = parsing._clean(parsing._to_text(reading._id_as_text(raw["post_id"])))
-            id_text = id_text.astype("object").where(id_text.astype("object") != "", None)
-            id_src = id_text.to_numpy(dtype=object)[eligible]
-        else:
-            id_src = np.full(int(eligible.sum()), None, dtype=object)
-        p1, p2 = _hash_rows(pd.DataFrame({"p": data["post_id"]}))
         extra = {
-            "rows": pd.DataFrame({"h1": h1[eligible], "h2": h2[eligible], "row": rows[eligible] + offset,
-                                  "id": pd.array(id_src, dtype="string[pyarrow]")}),
-            "kept": pd.DataFrame({"h1": p1, "h2": p2, "row": local_src + offset,
-                                  "id": data["post_id"].astype("string[pyarrow]"),
-                                  "missing": data["post_id"].isna().to_numpy(dtype=bool), "generated": regen}),
+            "rows": pd.DataFrame({"h1": h1[eligible], "h2": h2[eligible], "row": rows[eligible]}),
+            "ids": pd.DataFrame({"id": data["post_id"].astype("string[pyarrow]"), "row": local_src,
+                                 "generated": regen}),
+            "dup_local": dup_local,
         }
     return data, entries, list(report.notes), n_in, extra
 
 
 def _first_pass(path, options):
-    """Stage run on a worker: everything the report needs, not the data (rows numbered locally)."""
+    """Stage run on a worker: the report part (small) and the duplicate-check input (stays on the cluster)."""
     data, entries, notes, n_in, extra = _read_partition(path, 0, options, hashes=True)
     meta = data.iloc[:0].copy()
     meta.attrs = {}
-    return {"entries": entries, "notes": notes, "n_rows_in": n_in, "meta": meta, "extra": extra,
-            "n_kept": len(data)}
+    return {"summary": {"entries": entries, "notes": notes, "n_rows_in": n_in, "meta": meta,
+                        "n_kept": len(data), "dup_local": extra["dup_local"]},
+            "rows": extra["rows"], "ids": extra["ids"]}
+
+
+def _summary(first):
+    return first["summary"]
+
+
+def _offsets(n_in: list) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(n_in)[:-1]]).astype("int64")
+
+
+def _n_rows_in(first):
+    return first["summary"]["n_rows_in"]
+
+
+#: columns of the frame shuffled by hash for the cross-file duplicate checks
+_KEY_META = pd.DataFrame({"h1": pd.Series([], dtype="uint64"), "h2": pd.Series([], dtype="uint64"),
+                          "row": pd.Series([], dtype="int64"), "kind": pd.Series([], dtype="int8"),
+                          "id": pd.Series([], dtype="string[pyarrow]")})
+_ROW, _ID, _GENERATED_ID = 0, 1, 2
+
+
+def _keys(first, offsets, index: int) -> pd.DataFrame:
+    """One file's rows and post ids as (hash, global row) pairs, to be shuffled by hash (on a worker)."""
+    off = int(offsets[index])
+    rows, ids = first["rows"], first["ids"]
+    gen = ids["generated"].to_numpy(dtype=bool)
+    id_text = ids["id"]
+    if gen.any():  # generated ids "row-<n>" carry the global row number
+        text = id_text.to_numpy(dtype=object, na_value=None, copy=True)
+        text[gen] = [f"row-{r + off}" for r in ids["row"].to_numpy(dtype="int64")[gen]]
+        id_text = pd.Series(pd.array(text, dtype="string[pyarrow]"))
+    i1, i2 = _hash_rows(pd.DataFrame({"p": id_text}))
+    n_r = len(rows)
+    return pd.DataFrame({
+        "h1": np.concatenate([rows["h1"].to_numpy(dtype="uint64"), i1]),
+        "h2": np.concatenate([rows["h2"].to_numpy(dtype="uint64"), i2]),
+        "row": np.concatenate([rows["row"].to_numpy(dtype="int64"), ids["row"].to_numpy(dtype="int64")]) + off,
+        "kind": np.concatenate([np.full(n_r, _ROW, dtype="int8"),
+                                np.where(gen, _GENERATED_ID, _ID).astype("int8")]),
+        "id": pd.concat([pd.Series(pd.array([None] * n_r, dtype="string[pyarrow]")),
+                         id_text.reset_index(drop=True)], ignore_index=True),
+    })
+
+
+#: what a hash bucket returns: duplicate rows (kind 0, with their first copy) and every member of a
+#: post-id group of two or more (kinds 1/2, ``first`` = -1; the client drops duplicate rows first)
+_FOUND_META = pd.DataFrame({"kind": pd.Series([], dtype="int8"), "row": pd.Series([], dtype="int64"),
+                            "first": pd.Series([], dtype="int64"), "id": pd.Series([], dtype="string[pyarrow]")})
+
+
+def _find_duplicates(part: pd.DataFrame) -> pd.DataFrame:
+    """In one hash bucket (all copies of a hash meet here): the non-first rows and the repeated ids."""
+    if len(part) == 0:
+        return _FOUND_META.copy()
+    is_row = part["kind"].to_numpy(dtype="int8") == _ROW
+    rows = part[is_row]
+    first = rows.groupby(["h1", "h2"], sort=False)["row"].transform("min").to_numpy(dtype="int64")
+    row = rows["row"].to_numpy(dtype="int64")
+    dup = row != first
+    ids = part[~is_row]
+    size = ids.groupby(["h1", "h2"], sort=False)["row"].transform("size").to_numpy(dtype="int64")
+    ids = ids[size >= 2]
+    return pd.DataFrame({
+        "kind": np.concatenate([np.zeros(int(dup.sum()), dtype="int8"), ids["kind"].to_numpy(dtype="int8")]),
+        "row": np.concatenate([row[dup], ids["row"].to_numpy(dtype="int64")]),
+        "first": np.concatenate([first[dup], np.full(len(ids), -1, dtype="int64")]),
+        "id": pd.concat([pd.Series(pd.array([None] * int(dup.sum()), dtype="string[pyarrow]")),
+                         ids["id"].astype("string[pyarrow]").reset_index(drop=True)], ignore_index=True),
+    })
+
+
+def _concat_found(parts: list) -> pd.DataFrame:
+    """Gather what the buckets found: the only cross-file result brought to the client."""
+    return pd.concat([_FOUND_META, *parts], ignore_index=True)
+
+
+def _shuffle_method(scheduler) -> str:
+    """'p2p' (spills to disk, bounded memory) on a distributed cluster, else Dask's in-memory 'tasks'."""
+    if scheduler in ("threads", "processes", "synchronous", "sync"):
+        return "tasks"
+    if scheduler is None:
+        try:
+            from distributed import default_client
+            default_client()
+        except (ImportError, ValueError):
+            return "tasks"
+    return "p2p"
 
 
 def _union_categories(column: str, metas: list[pd.DataFrame]) -> pd.CategoricalDtype:
@@ -249,8 +344,125 @@ def _second_pass(path, offset, options, drop_rows, categories, index_start):
     return data
 
 
+def _prepare(source, func, *, columns, encoding, delimiter, timezone, date_format, normalize_labels,
+             source_name, header_row, duplicate_columns, allow_unparseable) -> tuple[list[str], dict]:
+    """Check the options as read_posts does; return (files, options for read_posts on each file)."""
+    from ._validation import check_option
+    from .data import reading
+
+    reading._check_options(columns=columns, encoding=encoding, delimiter=delimiter, sheet_name=0,
+                           timezone=timezone, date_format=date_format, normalize_labels=normalize_labels,
+                           strict=False, source_name=source_name)
+    check_option(duplicate_columns, ("raise", "number"), func, "duplicate_columns")
+    reading._check_header_row(header_row)
+    reading._check_allow_unparseable(allow_unparseable)
+    paths = _files(source, func)
+    options = {"columns": columns, "encoding": encoding, "delimiter": delimiter, "timezone": timezone,
+               "date_format": date_format, "normalize_labels": normalize_labels, "header_row": header_row,
+               "duplicate_columns": duplicate_columns, "allow_unparseable": allow_unparseable}
+    return paths, options
+
+
+def _assemble(func, source, source_name, paths, results, found, *, renumbered: bool):
+    """The report from the per-file summaries and the duplicates found (client side, small inputs).
+
+    Returns (report, duplicate rows, union categories, metas, offsets, n_rows_in per file).
+    ``renumbered``: the entries already carry global row numbers (read with the offsets).
+    """
+    # -- dtypes must agree (up to categories) ---------------------------------------------------
+    metas = [r["meta"] for r in results]
+    ref_cols = list(metas[0].columns)
+    for p, m in zip(paths, metas):
+        if list(m.columns) != ref_cols:
+            raise ValueError(message(func, "source", "files with the same columns", f"{p}: {list(m.columns)}",
+                                     f"The first file has {ref_cols}."))
+        for c in ref_cols:
+            a, b = metas[0][c].dtype, m[c].dtype
+            if isinstance(a, pd.CategoricalDtype) and isinstance(b, pd.CategoricalDtype):
+                continue
+            if a != b:
+                raise ValueError(message(func, "source", "files whose columns have the same types",
+                                         f"{p}: {c!r} is {b}, not {a}",
+                                         "Give the column the same type in every file (e.g. all numbers)."))
+    categories = {c: _union_categories(c, metas) for c in ref_cols
+                  if isinstance(metas[0][c].dtype, pd.CategoricalDtype)}
+
+    # -- global row numbers ---------------------------------------------------------------------
+    n_in = [r["n_rows_in"] for r in results]
+    offsets = _offsets(n_in)
+    entries = []
+    for off, r in zip(offsets, results):
+        off = 0 if renumbered else int(off)
+        for e in r["entries"]:
+            e["source_row"] += off
+            if e.pop("_generated", False):
+                g = f"row-{e['source_row']}"
+                e["post_id"] = g
+                if e["rule"] == "missing_post_id":
+                    e["new_value"], e["message"] = g, f"post_id is blank; generated {g!r}"
+        entries.append(r["entries"])
+
+    # -- what the hash buckets found (small: only duplicates come back) -------------------------
+    found = found.sort_values(["kind", "row"], kind="stable")
+    is_row = found["kind"].to_numpy(dtype="int8") == _ROW
+    dup_rows = found["row"].to_numpy(dtype="int64")[is_row]
+    dup_first = found["first"].to_numpy(dtype="int64")[is_row]
+    dup_set = set(dup_rows.tolist())
+    # post ids of the duplicate rows: this file's own entry, or the (non-generated) id of a row
+    # kept within its file; identical rows have identical ids, so such a row is in an id group
+    dup_id = {}
+    for off, r in zip(offsets, results):
+        for local, pid in r["dup_local"].items():
+            dup_id[int(local) + int(off)] = pid
+    members = found[~is_row]
+    for row, kind, pid in zip(members["row"].tolist(), members["kind"].tolist(),
+                              members["id"].to_numpy(dtype=object, na_value=None).tolist()):
+        if row in dup_set and row not in dup_id:
+            dup_id[row] = None if kind == _GENERATED_ID else pid
+    # duplicate post ids among the rows kept in the end (exact: grouped by the id text itself)
+    members = members[~members["row"].isin(dup_rows)]
+    groups = members.groupby("id", sort=False)["row"]
+    pid_first = groups.transform("min").to_numpy(dtype="int64")
+    pid_dup = (members["row"].to_numpy(dtype="int64") != pid_first) & (groups.transform("size").to_numpy() >= 2)
+    pdup_rows = members["row"].to_numpy(dtype="int64")[pid_dup]
+    pdup_first = pid_first[pid_dup]
+    pdup_ids = members["id"].to_numpy(dtype=object, na_value=None)[pid_dup]
+
+    # -- the report -----------------------------------------------------------------------------
+    report = QualityReport(source=source_name if source_name is not None else str(source))
+    report.n_rows_in = int(sum(n_in))
+    merged = [e for part in entries for e in part if e["source_row"] not in dup_set]
+    report._entries.extend(merged)
+    for row, firstr in zip(dup_rows.tolist(), dup_first.tolist()):
+        pid = dup_id.get(row)
+        report.add(source_row=row, action="excluded", rule="duplicate_row", column="",
+                   post_id=None if pid is None or pid is pd.NA or pid == "" else pid,
+                   message=f"identical to row {firstr} in every column; the first occurrence is kept")
+    for row, firstr, pid in zip(pdup_rows.tolist(), pdup_first.tolist(), pdup_ids.tolist()):
+        report.add(source_row=row, action="flagged", rule="duplicate_post_id", column="post_id", post_id=pid,
+                   original_value=pid,
+                   message=f"post_id {pid!r} also in row {firstr} (the rows differ in other columns)")
+    report.note(f"Read {len(paths)} file(s) as {len(paths)} Dask partition(s), in this order: "
+                + ", ".join(Path(p).name for p in paths[:10]) + (" …" if len(paths) > 10 else "") + ".")
+    report.note("Checked across files (on the cluster, rows shuffled by 128-bit hash): duplicate rows and "
+                "duplicate post ids; also global row numbers and the category union. Checked within each file "
+                "only: label variants and the share of unreadable values (allow_unparseable); the notes below "
+                "are per file.")
+    common = set.intersection(*(set(r["notes"]) for r in results))
+    for n in results[0]["notes"]:
+        if n in common:
+            report.note(n)
+    for p, r in zip(paths, results):
+        for n in r["notes"]:
+            if n not in common:
+                report.note(f"{Path(p).name}: {n}")
+
+    return report, dup_rows, categories, metas, offsets, n_in
+
+
 def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, timezone=None, date_format=None,
-                    normalize_labels=False, source_name=None, scheduler=None):
+                    normalize_labels=False, source_name=None, header_row=None, duplicate_columns="raise",
+                    allow_unparseable=False, scheduler=None):
     """Read a directory (or glob, or list) of Parquet/CSV exports as a Dask DataFrame, with a full report.
 
     Parameters
@@ -331,120 +543,38 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
     func = "read_posts_dask"
     dd = _import_dask(func)
     import dask
-    from .data import reading
 
-    reading._check_options(columns=columns, encoding=encoding, delimiter=delimiter, sheet_name=0,
-                           timezone=timezone, date_format=date_format, normalize_labels=normalize_labels,
-                           strict=False, source_name=source_name)
-    paths = _files(source, func)
-    options = {"columns": columns, "encoding": encoding, "delimiter": delimiter, "timezone": timezone,
-               "date_format": date_format, "normalize_labels": normalize_labels}
+    paths, options = _prepare(source, func, columns=columns, encoding=encoding, delimiter=delimiter,
+                              timezone=timezone, date_format=date_format, normalize_labels=normalize_labels,
+                              source_name=source_name, header_row=header_row, duplicate_columns=duplicate_columns,
+                              allow_unparseable=allow_unparseable)
+
+    # -- first pass: one graph, the per-row work stays on the cluster ---------------------------
     first = [dask.delayed(_first_pass, pure=False)(p, options) for p in paths]
+    summaries = [dask.delayed(_summary)(f) for f in first]
+    offsets = dask.delayed(_offsets)([dask.delayed(_n_rows_in)(f) for f in first])
+    keys = dd.from_delayed([dask.delayed(_keys)(f, offsets, i) for i, f in enumerate(first)], meta=_KEY_META,
+                           verify_meta=False)
+    # identical hashes meet in one bucket; one bucket per file keeps a bucket about a file's size
+    found = keys.shuffle(on="h1", npartitions=len(paths), shuffle_method=_shuffle_method(scheduler))
+    found = dask.delayed(_concat_found)(found.map_partitions(_find_duplicates, meta=_FOUND_META).to_delayed())
     with _client(scheduler, func) as compute:
-        results = compute(*first)
+        *results, found = compute(*summaries, found)
     results = list(results)
 
-    # -- dtypes must agree (up to categories) ---------------------------------------------------
-    metas = [r["meta"] for r in results]
-    ref_cols = list(metas[0].columns)
-    for p, m in zip(paths, metas):
-        if list(m.columns) != ref_cols:
-            raise ValueError(message(func, "source", "files with the same columns", f"{p}: {list(m.columns)}",
-                                     f"The first file has {ref_cols}."))
-        for c in ref_cols:
-            a, b = metas[0][c].dtype, m[c].dtype
-            if isinstance(a, pd.CategoricalDtype) and isinstance(b, pd.CategoricalDtype):
-                continue
-            if a != b:
-                raise ValueError(message(func, "source", "files whose columns have the same types",
-                                         f"{p}: {c!r} is {b}, not {a}",
-                                         "Give the column the same type in every file (e.g. all numbers)."))
-    categories = {c: _union_categories(c, metas) for c in ref_cols
-                  if isinstance(metas[0][c].dtype, pd.CategoricalDtype)}
-
-    # -- global row numbers ---------------------------------------------------------------------
-    n_in = [r["n_rows_in"] for r in results]
-    offsets = np.concatenate([[0], np.cumsum(n_in)[:-1]]).astype("int64")
-    rows_frames, kept_frames, entries = [], [], []
-    for off, r in zip(offsets, results):
-        ex = r["extra"]
-        off = int(off)
-        rows_frames.append(ex["rows"].assign(row=ex["rows"]["row"] + off))
-        k = ex["kept"].assign(row=ex["kept"]["row"] + off)
-        gen = k["generated"].to_numpy(dtype=bool)
-        gen_rows = set(k["row"].to_numpy(dtype="int64")[gen].tolist())
-        if off and gen.any():  # ids "row-<n>" generated for blank ids carry the file's local row number
-            ids = k["id"].to_numpy(dtype=object, na_value=None, copy=True)
-            ids[gen] = [f"row-{v}" for v in k["row"].to_numpy(dtype="int64")[gen]]
-            h1, h2 = _hash_rows(pd.DataFrame({"p": pd.array(ids, dtype="string")}))
-            k = k.assign(id=pd.array(ids, dtype="string[pyarrow]"), h1=h1, h2=h2)
-        kept_frames.append(k)
-        for e in r["entries"]:
-            e["source_row"] += off
-            if e["source_row"] in gen_rows:
-                g = f"row-{e['source_row']}"
-                e["post_id"] = g
-                if e["rule"] == "missing_post_id":
-                    e["new_value"], e["message"] = g, f"post_id is blank; generated {g!r}"
-        entries.append(r["entries"])
-
-    # -- duplicate rows across all files (first occurrence in global order is kept) -------------
-    allrows = pd.concat(rows_frames, ignore_index=True)
-    first_row = allrows.groupby(["h1", "h2"], sort=False)["row"].transform("min").to_numpy(dtype="int64")
-    is_dup = allrows["row"].to_numpy(dtype="int64") != first_row
-    dup_rows = allrows["row"].to_numpy(dtype="int64")[is_dup]
-    dup_first = first_row[is_dup]
-    dup_ids = allrows["id"][is_dup].to_numpy(dtype=object, na_value=None)
-    del allrows
-    dup_set = set(dup_rows.tolist())
-
-    # -- duplicate post ids among the kept rows --------------------------------------------------
-    kept_rows = [k["row"].to_numpy(dtype="int64") for k in kept_frames]
-    kept = pd.concat(kept_frames, ignore_index=True)
-    kept = kept[~kept["row"].isin(dup_rows) & ~kept["missing"]]
-    pid_first = kept.groupby(["h1", "h2"], sort=False)["row"].transform("min").to_numpy(dtype="int64")
-    pid_dup = kept["row"].to_numpy(dtype="int64") != pid_first
-    pdup_rows = kept["row"].to_numpy(dtype="int64")[pid_dup]
-    pdup_first = pid_first[pid_dup]
-    pdup_ids = kept["id"][pid_dup].to_numpy(dtype=object, na_value=None)
-    del kept
-
-    # -- the report -----------------------------------------------------------------------------
-    report = QualityReport(source=source_name if source_name is not None else str(source))
-    report.n_rows_in = int(sum(n_in))
-    merged = [e for part in entries for e in part if e["source_row"] not in dup_set]
-    report._entries.extend(merged)
-    for row, firstr, pid in zip(dup_rows.tolist(), dup_first.tolist(), dup_ids.tolist()):
-        report.add(source_row=row, action="excluded", rule="duplicate_row", column="",
-                   post_id=None if pid is None or pid is pd.NA else pid,
-                   message=f"identical to row {firstr} in every column; the first occurrence is kept")
-    for row, firstr, pid in zip(pdup_rows.tolist(), pdup_first.tolist(), pdup_ids.tolist()):
-        report.add(source_row=row, action="flagged", rule="duplicate_post_id", column="post_id", post_id=pid,
-                   original_value=pid,
-                   message=f"post_id {pid!r} also in row {firstr} (the rows differ in other columns)")
-    report.note(f"Read {len(paths)} file(s) as {len(paths)} Dask partition(s), in this order: "
-                + ", ".join(Path(p).name for p in paths[:10]) + (" …" if len(paths) > 10 else "") + ".")
-    report.note("Checked across files: duplicate rows and duplicate post ids (128-bit row hashes), global "
-                "row numbers, category union. Checked within each file only: label variants; the notes "
-                "below are per file.")
-    common = set.intersection(*(set(r["notes"]) for r in results))
-    for n in results[0]["notes"]:
-        if n in common:
-            report.note(n)
-    for p, r in zip(paths, results):
-        for n in r["notes"]:
-            if n not in common:
-                report.note(f"{Path(p).name}: {n}")
+    report, dup_rows, categories, metas, offsets, n_in = _assemble(func, source, source_name, paths, results,
+                                                                   found, renumbered=False)
 
     # -- the lazy frame -------------------------------------------------------------------------
     dup_sorted = np.sort(dup_rows)
     n_kept = []
     parts = []
     start = 0
-    for p, off, r, n, k in zip(paths, offsets, results, n_in, kept_rows):
+    for p, off, r, n in zip(paths, offsets, results, n_in):
         lo, hi = np.searchsorted(dup_sorted, [off + 1, off + n + 1])
+        own = np.fromiter(r["dup_local"], dtype="int64", count=len(r["dup_local"])) + off
         drop = dup_sorted[lo:hi]
-        drop = drop[np.isin(drop, k)]  # rows kept within their file but duplicating an earlier file
+        drop = drop[~np.isin(drop, own)]  # rows kept within their file but duplicating an earlier file
         kept_here = r["n_kept"] - len(drop)
         parts.append(dask.delayed(_second_pass, pure=True)(p, int(off), options, drop, categories, start))
         n_kept.append(kept_here)
@@ -462,6 +592,48 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
     if len(report.excluded_rows) + int(start) != report.n_rows_in:
         raise AssertionError("read_posts_dask: rows in != rows kept + rows excluded")  # pragma: no cover
     return data, report
+
+
+def read_posts_in_memory(source, *, columns=None, encoding=None, delimiter=None, timezone=None, date_format=None,
+                         normalize_labels=False, source_name=None, header_row=None, duplicate_columns="raise",
+                         allow_unparseable=False, func="read_posts"):
+    """The files of ``source`` read into one pandas DataFrame, exactly as :func:`read_posts_dask` would.
+
+    For ``tk.read_posts(folder, engine="pandas")``: the same per-file reads and cross-file checks
+    (same helpers), run in this process one file at a time, without Dask (which need not be
+    installed). Each file is read once; the duplicate checks run on the hashes of all files at
+    once (about 60 bytes per row beside the data). Returns ``(data, report)`` like
+    :func:`read_posts_dask`, with ``data`` a pandas DataFrame (index 0..n-1).
+    """
+    paths, options = _prepare(source, func, columns=columns, encoding=encoding, delimiter=delimiter,
+                              timezone=timezone, date_format=date_format, normalize_labels=normalize_labels,
+                              source_name=source_name, header_row=header_row, duplicate_columns=duplicate_columns,
+                              allow_unparseable=allow_unparseable)
+    results, keys, frames = [], [], []
+    offset = 0
+    for p in paths:
+        data, entries, notes, n_in, extra = _read_partition(p, offset, options, hashes=True)
+        meta = data.iloc[:0].copy()
+        meta.attrs = {}
+        results.append({"entries": entries, "notes": notes, "n_rows_in": n_in, "meta": meta, "n_kept": len(data),
+                        "dup_local": extra["dup_local"]})
+        keys.append(_keys({"rows": extra["rows"], "ids": extra["ids"]}, [offset], 0))
+        frames.append(data)
+        offset += n_in
+    found = _concat_found([_find_duplicates(pd.concat(keys, ignore_index=True))])
+    del keys
+    report, dup_rows, categories, _, _, _ = _assemble(func, source, source_name, paths, results, found,
+                                                      renumbered=True)
+    frame = pd.concat(frames, ignore_index=True)
+    del frames
+    if len(dup_rows):  # rows kept within their file but duplicating an earlier file
+        frame = frame[~np.isin(frame["source_row"].to_numpy(dtype="int64"), dup_rows)].reset_index(drop=True)
+    for col, dtype in categories.items():
+        frame[col] = pd.Categorical(frame[col].astype("object"), dtype=dtype)
+    frame.attrs = {"source": report.source}
+    if len(report.excluded_rows) + len(frame) != report.n_rows_in:
+        raise AssertionError(f"{func}: rows in != rows kept + rows excluded")  # pragma: no cover
+    return frame, report
 
 
 # ---------------------------------------------------------------------------------------------
@@ -710,4 +882,4 @@ def aggregate_posts_dask(data, *, by=("department", "account"), period=None, tim
     return _finish(sums, group_keys=group_keys, count_list=count_list, exposure_list=exposure_list, func=func)
 
 
-__all__ = ["read_posts_dask", "add_metrics_dask", "summarize_metrics_dask", "aggregate_posts_dask"]
+__all__ = ["read_posts_dask", "read_posts_in_memory", "add_metrics_dask", "summarize_metrics_dask", "aggregate_posts_dask"]
