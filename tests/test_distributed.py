@@ -19,10 +19,10 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 from toolkit.distributed import (  # noqa: E402
+    _read_posts_in_memory,
     add_metrics_dask,
     aggregate_posts_dask,
     read_posts_dask,
-    read_posts_in_memory,
     summarize_metrics_dask,
 )
 
@@ -242,7 +242,7 @@ def test_duplicates_spanning_files(tmp_path, client):
     assert len(dup) == 6  # x three more times, y twice, the blank-id row once
     assert dup["message"].str.contains("identical to row 8 in every column").sum() == 3
     assert exp_report.entries.query("rule == 'duplicate_post_id'")["post_id"].tolist() == ["p000030"]
-    mem, mem_report = read_posts_in_memory(folder)  # the pandas engine's path gives the same
+    mem, mem_report = _read_posts_in_memory(folder)  # the pandas engine's path gives the same
     pd.testing.assert_frame_equal(mem, expected, check_exact=True)
     _same_entries(mem_report, exp_report)
 
@@ -339,7 +339,7 @@ def test_header_row_duplicate_columns_allow_unparseable(tmp_path, client):
     data, report = read_posts_dask(folder, scheduler=client, **opts)
     pd.testing.assert_frame_equal(client.compute(data).result(), expected, check_exact=True)
     _same_entries(report, exp_report)
-    mem, mem_report = read_posts_in_memory(folder, **opts)
+    mem, mem_report = _read_posts_in_memory(folder, **opts)
     pd.testing.assert_frame_equal(mem, expected, check_exact=True)
     # without the options each file is refused, as the concatenated file is
     with pytest.raises(ValueError, match="allow_unparseable"):
@@ -359,8 +359,8 @@ def test_in_memory_read_works_without_dask(tmp_path):
         import sys
         for name in ("dask", "dask.dataframe", "distributed"):
             sys.modules[name] = None  # import fails as if not installed
-        from toolkit.distributed import read_posts_dask, read_posts_in_memory
-        data, report = read_posts_in_memory({str(folder)!r})
+        from toolkit.distributed import _read_posts_in_memory, read_posts_dask
+        data, report = _read_posts_in_memory({str(folder)!r})
         assert len(data) == 30 and report.n_rows_in == 30, (len(data), report.n_rows_in)
         try:
             read_posts_dask({str(folder)!r})

@@ -10,25 +10,45 @@ is an approximation for count models).
 Dask is imported inside the functions, so ``import toolkit`` stays light; install
 ``dask[dataframe]`` and ``distributed`` to use this module.
 
-What is checked across partitions (one partition = one file, files in sorted name order)
------------------------------------------------------------------------------------------
+What is checked where (one partition = one file, files in sorted name order)
+----------------------------------------------------------------------------
 Exactly as by ``tk.read_posts`` on the concatenated files:
 
-- every cell-level rule and the row-level consistency rules (they look at one row);
-- ``duplicate_row`` and ``duplicate_post_id``: a first pass computes a 128-bit hash of every
-  non-empty source row (two independent 64-bit ``pandas.util.hash_pandas_object`` keys) and of
-  every kept post id; the hashes (32 bytes per row, not the rows) are brought together and the
-  first occurrence in global row order is kept, as in memory. Hash equality stands in for the
-  cell-by-cell confirmation of the in-memory path (a false match has probability about
-  ``n**2 / 2**129``);
+- every cell-level rule and the row-level rules that look at one row: on the workers, by
+  ``read_posts`` itself on each file;
+- ``duplicate_row`` and ``duplicate_post_id``: on the cluster. Each worker hashes (128 bits: two
+  independent 64-bit ``pandas.util.hash_pandas_object`` keys) the rows of its file that are
+  eligible as in memory (kept, or excluded only as duplicates: an empty, summary, repeated-header
+  or wrong-field-count row is nobody's first copy) and the post id of every row it kept, as
+  (hash, global row) pairs. The pairs are shuffled by hash (Dask's p2p shuffle on a distributed
+  cluster, which spills to disk; the in-memory "tasks" shuffle otherwise) into one bucket per
+  file, so all copies of a hash meet in one bucket; there the first occurrence in global row order
+  is found. Only the duplicate rows (with their first copy) and the members of repeated post-id
+  groups come back to the client, which decides the post-id duplicates among the rows finally kept
+  by comparing the id text itself. Hash equality of rows stands in for the cell-by-cell
+  confirmation of the in-memory path (a false match has probability about ``n**2 / 2**129``);
 - ``source_row`` is the global data-row number (file offsets added), in the data, the report and
   the generated ``"row-<n>"`` post ids;
 - categories of ``department``, ``platform`` and ``content_type`` are the union over partitions
   in the in-memory order.
 
 Only within each file: ``label_variant`` (which spellings count as variants of each other, and,
-with ``normalize_labels=True``, which spelling is kept, is decided per file) and the dataset-level
-notes (encoding, delimiter, missing-cell counts), which are reported per file.
+with ``normalize_labels=True``, which spelling is kept, is decided per file), the share of
+unreadable values that stops a read (``allow_unparseable``), the header detection
+(``header_row``, ``duplicate_columns``) and the dataset-level notes (encoding, delimiter,
+missing-cell counts), which are reported per file.
+
+Memory
+------
+The client holds the report (one entry per problem), one empty frame per file (the dtypes) and
+the duplicates found: nothing per row. A worker holds one file being read (``read_posts`` on a
+partition; benchmarks/bench_scan.py measures the worker peak for one file size at two total
+sizes) plus its part of the hash shuffle (two records per row, about 60-70 bytes by the column
+widths; Dask's p2p shuffle keeps them on disk, not in memory); a bucket holds the pairs of about
+one file. So memory per worker is bounded by the partition (file) size, not by the total row
+count: split big exports into files of at most about 1 million rows. ``_read_posts_in_memory``
+runs the same per-file reads and cross-file checks in one process without Dask (for the
+``engine="pandas"`` path of ``tk.read_posts`` on a folder).
 """
 from __future__ import annotations
 
@@ -157,7 +177,7 @@ def _read_partition(path: str, offset: int, options: dict, *, hashes: bool):
     copy), ``ids`` (every kept row's post id and whether it was generated) and ``dup_local``
     (this file's own duplicate rows with their post ids).
     """
-    from .data import parsing, reading  # noqa: F401  (parsing: see _id_texts)
+    from .data import reading
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ToolkitWarning)
@@ -476,6 +496,10 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
         As in :func:`toolkit.read_posts`, applied to every file.
     source_name : str or None, default=None
         Name used in the report; defaults to ``str(source)``.
+    header_row, duplicate_columns, allow_unparseable
+        As in :func:`toolkit.read_posts`, applied to every file: ``header_row`` is the line of the
+        column names in each file; more than half of a column unreadable *in one file* stops the
+        read unless ``allow_unparseable`` names the column (the share is judged per file).
     scheduler : None, str or distributed.Client, default=None
         Where the first pass runs: None uses Dask's default (an active ``distributed.Client``,
         else local threads); a string is the address of a running scheduler
@@ -505,19 +529,21 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
 
     Notes
     -----
-    Two passes: the first (computed at the call) reads every file on the workers and returns only
-    the report entries, the row hashes for the duplicate checks and the dtypes; the second is the
-    lazy frame, which reads the files again when computed, drops the rows found to duplicate an
-    earlier file and sets the union categories. Memory on the client: the row hashes, row
-    numbers and post ids of every row (for the duplicate checks) and the report entries — a peak
-    of 4.6 GB for 20 million rows in benchmarks/bench_scan.py, i.e. about 230 bytes per row, far
-    below the data but not constant; on each worker: one file at a time (2.3 GB peak for files of
-    1 million rows). Split big exports into files of about 1 million rows. ``strict=`` is not offered: inspect
-    ``report`` instead. Missing data: as :func:`toolkit.read_posts` (never read as zero).
+    Two passes: the first (computed at the call) reads every file on the workers, finds the
+    duplicate rows and post ids on the cluster by shuffling (hash, row) pairs (see the module
+    docstring) and returns only the report entries, the duplicates and the dtypes; the second is
+    the lazy frame, which reads the files again when computed, drops the rows found to duplicate
+    an earlier file and sets the union categories. Memory on the client: the report and the
+    duplicates, nothing per row; on each worker: bounded by the file (partition) size, not the
+    row count (module docstring). Split big exports into files of at most about 1 million rows.
+    ``strict=`` is not offered: inspect ``report`` instead. Missing data: as
+    :func:`toolkit.read_posts` (never read as zero).
 
     Validated against ``tk.read_posts`` on the concatenated files: identical data
     (``assert_frame_equal(check_exact=True)``) and identical report entries, for Parquet and CSV,
-    with duplicates planted across files (tests/test_distributed.py).
+    with duplicates planted across files (the same row in three files, a file's duplicate whose
+    first copy is in an earlier file, blank ids), rows excluded by other rules repeated across
+    files, and the three header/parse options (tests/test_distributed.py).
 
     References
     ----------
@@ -594,7 +620,7 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
     return data, report
 
 
-def read_posts_in_memory(source, *, columns=None, encoding=None, delimiter=None, timezone=None, date_format=None,
+def _read_posts_in_memory(source, *, columns=None, encoding=None, delimiter=None, timezone=None, date_format=None,
                          normalize_labels=False, source_name=None, header_row=None, duplicate_columns="raise",
                          allow_unparseable=False, func="read_posts"):
     """The files of ``source`` read into one pandas DataFrame, exactly as :func:`read_posts_dask` would.
@@ -882,4 +908,4 @@ def aggregate_posts_dask(data, *, by=("department", "account"), period=None, tim
     return _finish(sums, group_keys=group_keys, count_list=count_list, exposure_list=exposure_list, func=func)
 
 
-__all__ = ["read_posts_dask", "read_posts_in_memory", "add_metrics_dask", "summarize_metrics_dask", "aggregate_posts_dask"]
+__all__ = ["read_posts_dask", "add_metrics_dask", "summarize_metrics_dask", "aggregate_posts_dask"]
