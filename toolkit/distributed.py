@@ -16,17 +16,20 @@ Exactly as by ``tk.read_posts`` on the concatenated files:
 
 - every cell-level rule and the row-level rules that look at one row: on the workers, by
   ``read_posts`` itself on each file;
-- ``duplicate_row`` and ``duplicate_post_id``: on the cluster. Each worker hashes (128 bits: two
-  independent 64-bit ``pandas.util.hash_pandas_object`` keys) the rows of its file that are
-  eligible as in memory (kept, or excluded only as duplicates: an empty, summary, repeated-header
-  or wrong-field-count row is nobody's first copy) and the post id of every row it kept, as
-  (hash, global row) pairs. The pairs are shuffled by hash (Dask's p2p shuffle on a distributed
-  cluster, which spills to disk; the in-memory "tasks" shuffle otherwise) into one bucket per
-  file, so all copies of a hash meet in one bucket; there the first occurrence in global row order
-  is found. Only the duplicate rows (with their first copy) and the members of repeated post-id
-  groups come back to the client, which decides the post-id duplicates among the rows finally kept
-  by comparing the id text itself. Hash equality of rows stands in for the cell-by-cell
-  confirmation of the in-memory path (a false match has probability about ``n**2 / 2**129``);
+- ``duplicate_row`` and ``duplicate_post_id``: on the cluster. A light first stage loads each
+  file (no parsing or checks) to count its rows, so every file's global row offset is known when
+  it is read; then each worker hashes (128 bits: two independent 64-bit
+  ``pandas.util.hash_pandas_object`` keys) the rows of its file that are eligible as in memory
+  (kept, or excluded only as duplicates: an empty, summary, repeated-header or wrong-field-count
+  row is nobody's first copy) and the post id of every row it kept, as (hash, global row) pairs,
+  which go to the shuffle as soon as the file is read (no worker waits holding the pairs of every
+  file). The pairs are shuffled by hash (Dask's p2p shuffle on a distributed cluster, which spills
+  to disk; the in-memory "tasks" shuffle otherwise) into one bucket per file, so all copies of a
+  hash meet in one bucket; there the first occurrence in global row order is found. Only the
+  duplicate rows (with their first copy) and the members of repeated post-id groups come back to
+  the client, which decides the post-id duplicates among the rows finally kept by comparing the
+  id text itself. Hash equality of rows stands in for the cell-by-cell confirmation of the
+  in-memory path (a false match has probability about ``n**2 / 2**129``);
 - ``source_row`` is the global data-row number (file offsets added), in the data, the report and
   the generated ``"row-<n>"`` post ids;
 - categories of ``department``, ``platform`` and ``content_type`` are the union over partitions
@@ -167,10 +170,9 @@ def _hash_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def _read_partition(path: str, offset: int, options: dict, *, hashes: bool):
     """read_posts on one file, renumbered to global rows; cross-file duplicate rules left to the caller.
 
-    Returns (data, entries, notes, n_rows_in, extra). ``entries`` leave out this file's own
-    ``duplicate_row``/``duplicate_post_id`` entries (decided across files) and mark with
-    ``"_generated": True`` the entries of rows whose post id is generated (``"row-<n>"`` needs
-    the global row number, known only when all files are counted). ``extra`` (None unless
+    Returns (data, entries, notes, n_rows_in, extra). ``entries`` (global rows; generated ids
+    ``"row-<global row>"``) leave out this file's own ``duplicate_row``/``duplicate_post_id``
+    entries (decided across files). ``extra`` (None unless
     ``hashes``) holds this file's input to the cross-file duplicate checks, rows numbered locally:
     ``rows`` (two 64-bit hashes of every row eligible for ``duplicate_row``: the rows kept or
     excluded as duplicates, as in memory; rows excluded by another rule can be no row's first
@@ -211,7 +213,6 @@ def _read_partition(path: str, offset: int, options: dict, *, hashes: bool):
         if local in regen_set:
             g = f"row-{local + offset}"
             e["post_id"] = g
-            e["_generated"] = True
             if e["rule"] == "missing_post_id":
                 e["new_value"] = g
                 e["message"] = f"post_id is blank; generated {g!r}"
@@ -241,14 +242,39 @@ def _read_partition(path: str, offset: int, options: dict, *, hashes: bool):
     return data, entries, list(report.notes), n_in, extra
 
 
-def _first_pass(path, options):
-    """Stage run on a worker: the report part (small) and the duplicate-check input (stays on the cluster)."""
-    data, entries, notes, n_in, extra = _read_partition(path, 0, options, hashes=True)
+def _count_rows(path, options) -> int:
+    """``report.n_rows_in`` of read_posts on one file, from the load alone (the offsets come first)."""
+    from .data import profiles, reading
+
+    raw, _, kind, _ = reading._load(path, encoding=options.get("encoding"), delimiter=options.get("delimiter"),
+                                    sheet_name=0, header_row=options.get("header_row"),
+                                    duplicate_columns=options.get("duplicate_columns", "raise"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToolkitWarning)
+        raw, _, _ = profiles.prepare(raw, profile="auto", columns=options.get("columns"), kind=kind,
+                                     report=QualityReport())
+    return len(raw)
+
+
+def _first_pass(path, options, offsets, index, expected_rows):
+    """Stage run on a worker: the report part (small) and this file's (hash, global row) pairs.
+
+    The offsets are known before (from :func:`_count_rows`), so the pairs go to the shuffle as
+    soon as the file is read: no worker waits holding the hashes of every file.
+    """
+    offset = int(offsets[index])
+    data, entries, notes, n_in, extra = _read_partition(path, offset, options, hashes=True)
+    if n_in != expected_rows:  # pragma: no cover - the two loads must agree
+        raise AssertionError(f"read_posts_dask: {path}: {n_in} rows read, {expected_rows} counted")
     meta = data.iloc[:0].copy()
     meta.attrs = {}
     return {"summary": {"entries": entries, "notes": notes, "n_rows_in": n_in, "meta": meta,
                         "n_kept": len(data), "dup_local": extra["dup_local"]},
-            "rows": extra["rows"], "ids": extra["ids"]}
+            "keys": _keys({"rows": extra["rows"], "ids": extra["ids"]}, offsets, index)}
+
+
+def _first_keys(first):
+    return first["keys"]
 
 
 def _summary(first):
@@ -257,10 +283,6 @@ def _summary(first):
 
 def _offsets(n_in: list) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(n_in)[:-1]]).astype("int64")
-
-
-def _n_rows_in(first):
-    return first["summary"]["n_rows_in"]
 
 
 #: columns of the frame shuffled by hash for the cross-file duplicate checks
@@ -383,11 +405,10 @@ def _prepare(source, func, *, columns, encoding, delimiter, timezone, date_forma
     return paths, options
 
 
-def _assemble(func, source, source_name, paths, results, found, *, renumbered: bool):
+def _assemble(func, source, source_name, paths, results, found):
     """The report from the per-file summaries and the duplicates found (client side, small inputs).
 
     Returns (report, duplicate rows, union categories, metas, offsets, n_rows_in per file).
-    ``renumbered``: the entries already carry global row numbers (read with the offsets).
     """
     # -- dtypes must agree (up to categories) ---------------------------------------------------
     metas = [r["meta"] for r in results]
@@ -410,17 +431,7 @@ def _assemble(func, source, source_name, paths, results, found, *, renumbered: b
     # -- global row numbers ---------------------------------------------------------------------
     n_in = [r["n_rows_in"] for r in results]
     offsets = _offsets(n_in)
-    entries = []
-    for off, r in zip(offsets, results):
-        off = 0 if renumbered else int(off)
-        for e in r["entries"]:
-            e["source_row"] += off
-            if e.pop("_generated", False):
-                g = f"row-{e['source_row']}"
-                e["post_id"] = g
-                if e["rule"] == "missing_post_id":
-                    e["new_value"], e["message"] = g, f"post_id is blank; generated {g!r}"
-        entries.append(r["entries"])
+    entries = [r["entries"] for r in results]  # already in global rows (each file read with its offset)
 
     # -- what the hash buckets found (small: only duplicates come back) -------------------------
     found = found.sort_values(["kind", "row"], kind="stable")
@@ -529,9 +540,10 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
 
     Notes
     -----
-    Two passes: the first (computed at the call) reads every file on the workers, finds the
-    duplicate rows and post ids on the cluster by shuffling (hash, row) pairs (see the module
-    docstring) and returns only the report entries, the duplicates and the dtypes; the second is
+    Two passes: the first (computed at the call) counts the rows of every file, reads the files
+    on the workers, finds the duplicate rows and post ids on the cluster by shuffling (hash, row)
+    pairs (see the module docstring) and returns only the report entries, the duplicates and the
+    dtypes; the second is
     the lazy frame, which reads the files again when computed, drops the rows found to duplicate
     an earlier file and sets the union categories. Memory on the client: the report and the
     duplicates, nothing per row; on each worker: bounded by the file (partition) size, not the
@@ -576,11 +588,11 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
                               allow_unparseable=allow_unparseable)
 
     # -- first pass: one graph, the per-row work stays on the cluster ---------------------------
-    first = [dask.delayed(_first_pass, pure=False)(p, options) for p in paths]
+    counts = [dask.delayed(_count_rows, pure=False)(p, options) for p in paths]
+    offsets = dask.delayed(_offsets)(counts)
+    first = [dask.delayed(_first_pass, pure=False)(p, options, offsets, i, counts[i]) for i, p in enumerate(paths)]
     summaries = [dask.delayed(_summary)(f) for f in first]
-    offsets = dask.delayed(_offsets)([dask.delayed(_n_rows_in)(f) for f in first])
-    keys = dd.from_delayed([dask.delayed(_keys)(f, offsets, i) for i, f in enumerate(first)], meta=_KEY_META,
-                           verify_meta=False)
+    keys = dd.from_delayed([dask.delayed(_first_keys)(f) for f in first], meta=_KEY_META, verify_meta=False)
     # identical hashes meet in one bucket; one bucket per file keeps a bucket about a file's size
     found = keys.shuffle(on="h1", npartitions=len(paths), shuffle_method=_shuffle_method(scheduler))
     found = dask.delayed(_concat_found)(found.map_partitions(_find_duplicates, meta=_FOUND_META).to_delayed())
@@ -589,7 +601,7 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
     results = list(results)
 
     report, dup_rows, categories, metas, offsets, n_in = _assemble(func, source, source_name, paths, results,
-                                                                   found, renumbered=False)
+                                                                   found)
 
     # -- the lazy frame -------------------------------------------------------------------------
     dup_sorted = np.sort(dup_rows)
@@ -648,8 +660,7 @@ def _read_posts_in_memory(source, *, columns=None, encoding=None, delimiter=None
         offset += n_in
     found = _concat_found([_find_duplicates(pd.concat(keys, ignore_index=True))])
     del keys
-    report, dup_rows, categories, _, _, _ = _assemble(func, source, source_name, paths, results, found,
-                                                      renumbered=True)
+    report, dup_rows, categories, _, _, _ = _assemble(func, source, source_name, paths, results, found)
     frame = pd.concat(frames, ignore_index=True)
     del frames
     if len(dup_rows):  # rows kept within their file but duplicating an earlier file
