@@ -277,7 +277,9 @@ def _first_pass(path, options, offsets, index, expected_rows):
             "keys": _keys({"rows": extra["rows"], "ids": extra["ids"]}, offsets, index)}
 
 
-def _first_keys(first):
+def _first_keys(first, summary):
+    """The pairs for the shuffle; taking ``summary`` makes it wait for (and so schedule promptly) the
+    task extracting the summary, after which the whole first-pass result can be released."""
     return first["keys"]
 
 
@@ -596,7 +598,8 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
     offsets = dask.delayed(_offsets)(counts)
     first = [dask.delayed(_first_pass, pure=False)(p, options, offsets, i, counts[i]) for i, p in enumerate(paths)]
     summaries = [dask.delayed(_summary)(f) for f in first]
-    keys = dd.from_delayed([dask.delayed(_first_keys)(f) for f in first], meta=_KEY_META, verify_meta=False)
+    keys = dd.from_delayed([dask.delayed(_first_keys)(f, s) for f, s in zip(first, summaries)], meta=_KEY_META,
+                           verify_meta=False)
     # identical hashes meet in one bucket; one bucket per file keeps a bucket about a file's size
     found = keys.shuffle(on="h1", npartitions=len(paths), shuffle_method=_shuffle_method(scheduler))
     found = dask.delayed(_concat_found)(found.map_partitions(_find_duplicates, meta=_FOUND_META).to_delayed())
