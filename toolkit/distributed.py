@@ -48,12 +48,13 @@ the duplicates found: nothing per row (benchmarks/bench_scan.py: client peak RSS
 million rows and 194 MB at 5 million, as for a plain Dask group-by). A worker holds one file
 being read (``read_posts`` on a partition) plus its part of the hash shuffle: two records per
 row, about 60-70 bytes by the column widths; a bucket holds the pairs of about one file, and
-Dask's p2p shuffle keeps what is in transit on disk. The worker peak is *not yet* independent of
-the row count: with 100,000-row files it was 462/471 MB at 2 million rows and 655/611 MB at 5
-million (``read_posts`` alone on the same files: about 300 MB at both sizes), because finished
-first-pass results stay on the workers until the shuffle ends (up to 24 of 50 were seen held on
-one worker), i.e. roughly 60 bytes per row of the files a worker read. Split big exports into
-files of at most about 1 million rows. ``_read_posts_in_memory``
+Dask's p2p shuffle keeps what is in transit on disk; a first-pass result is released as soon as
+its summary and pairs are taken (at most 3 of 50 were seen held on a worker). Measured worker
+peak with 100,000-row files: 438/438 MB at 2 million rows, 503/492 MB at 5 million
+(``read_posts`` alone on the same files: about 300 MB at both sizes; plain Dask: 260 MB). The
+remaining growth, about 40 bytes per row of the files a worker read, is not explained yet (p2p's
+buffers are bounded by ``distributed.p2p.comm.buffer`` and ``distributed.p2p.storage.buffer``).
+Split big exports into files of at most about 1 million rows. ``_read_posts_in_memory``
 runs the same per-file reads and cross-file checks in one process without Dask (for the
 ``engine="pandas"`` path of ``tk.read_posts`` on a folder).
 """
@@ -552,8 +553,8 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
     dtypes; the second is
     the lazy frame, which reads the files again when computed, drops the rows found to duplicate
     an earlier file and sets the union categories. Memory on the client: the report and the
-    duplicates, nothing per row; on each worker: one file being read plus about 60 bytes per
-    row of the files it read (module docstring). Split big exports into files of at most about
+    duplicates, nothing per row; on each worker: one file being read plus the shuffle's
+    share (module docstring). Split big exports into files of at most about
     1 million rows. ``strict=`` is not offered: inspect ``report`` instead. Missing data: as
     :func:`toolkit.read_posts` (never read as zero).
 
