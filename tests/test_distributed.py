@@ -19,6 +19,7 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 from toolkit.distributed import (  # noqa: E402
+    _read_posts_in_memory,
     add_metrics_dask,
     aggregate_posts_dask,
     read_posts_dask,
@@ -194,3 +195,181 @@ def test_mismatched_files(tmp_path):
 def test_bad_scheduler_type(files):
     with pytest.raises(TypeError, match=r"`scheduler` must be None, a scheduler address"):
         read_posts_dask(files["parquet_dir"], scheduler=3)
+
+
+# ---------------------------------------------------------------------------------------------
+# duplicates decided on the cluster (issue 13): across many files, never via per-row arrays
+# ---------------------------------------------------------------------------------------------
+def _plain_posts(n: int, seed: int) -> pd.DataFrame:
+    """SIMULATED clean posts (numpy default_rng(seed)): unique ids, no planted problems."""
+    rng = np.random.default_rng(seed)
+    reach = rng.integers(100, 5000, n)
+    return pd.DataFrame({
+        "post_id": [f"p{i:06d}" for i in range(n)],
+        "account": pd.array([f"acct-{i}" for i in rng.integers(0, 30, n)], dtype="str"),
+        "department": pd.array(np.array(["Marketing", "PR", "IT"])[rng.integers(0, 3, n)], dtype="str"),
+        "likes": rng.poisson(reach * 0.02),
+        "comments": rng.poisson(reach * 0.002),
+        "reach": reach,
+    })
+
+
+def _write_parts(parts, folder):
+    folder.mkdir()
+    for i, p in enumerate(parts):
+        p.reset_index(drop=True).to_parquet(folder / f"part-{i}.parquet")
+    return folder
+
+
+def test_duplicates_spanning_files(tmp_path, client):
+    raw = _plain_posts(400, seed=5).astype({"post_id": "object"})
+    raw.loc[150, "post_id"] = None                      # blank id in file 1 ...
+    parts = [raw.iloc[i * 100:(i + 1) * 100] for i in range(4)]
+    x = raw.iloc[[7]]                                    # row of file 0, again in files 1, 2 and 3
+    y = raw.iloc[[120]]                                  # row of file 1, twice in file 2
+    blank = raw.iloc[[150]]                              # ... copied into file 3 (generated ids differ)
+    same_id = raw.iloc[[30]].assign(likes=999)           # file 0's id with other values, in file 2
+    parts[1] = pd.concat([parts[1].iloc[:10], x, parts[1].iloc[10:]])
+    parts[2] = pd.concat([y, parts[2].iloc[:5], x, same_id, y, parts[2].iloc[5:]])
+    parts[3] = pd.concat([parts[3].iloc[:50], blank, x, parts[3].iloc[50:]])
+    folder = _write_parts(parts, tmp_path / "dups")
+    expected, exp_report = tk.read_posts(pd.concat(parts, ignore_index=True))
+    data, report = read_posts_dask(folder, scheduler=client)
+    got = client.compute(data).result()
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    _same_entries(report, exp_report)
+    dup = exp_report.entries.query("rule == 'duplicate_row'")
+    assert len(dup) == 6  # x three more times, y twice, the blank-id row once
+    assert dup["message"].str.contains("identical to row 8 in every column").sum() == 3
+    assert exp_report.entries.query("rule == 'duplicate_post_id'")["post_id"].tolist() == ["p000030"]
+    mem, mem_report = _read_posts_in_memory(folder)  # the pandas engine's path gives the same
+    pd.testing.assert_frame_equal(mem, expected, check_exact=True)
+    _same_entries(mem_report, exp_report)
+
+
+def test_excluded_rows_are_never_first_copies(tmp_path, client):
+    """A repeated header or a summary row excluded in one file does not make a later copy a duplicate."""
+    raw = _plain_posts(60, seed=6)
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    header = ",".join(raw.columns) + "\n"
+    total = "TOTAL,,," + ",".join(str(int(raw[c].sum())) for c in ["likes", "comments", "reach"]) + "\n"
+    texts = []
+    for i in range(3):
+        body = raw.iloc[i * 20:(i + 1) * 20].to_csv(index=False, header=False).splitlines(keepends=True)
+        body.insert(8, header)        # the same repeated header line in every file
+        body.append(total)            # the same summary row at the end of every file
+        texts.append(body)
+        (folder / f"part-{i}.csv").write_text(header + "".join(body), encoding="utf-8")
+    whole = tmp_path / "whole.csv"
+    whole.write_text(header + "".join(line for body in texts for line in body), encoding="utf-8")
+    expected, exp_report = tk.read_posts(whole)
+    rules = exp_report.entries["rule"].value_counts()
+    assert rules.get("repeated_header") == 3 and rules.get("summary_row") == 3 and "duplicate_row" not in rules
+    data, report = read_posts_dask(folder, scheduler=client)
+    pd.testing.assert_frame_equal(client.compute(data).result(), expected, check_exact=True)
+    _same_entries(report, exp_report)
+
+
+def test_client_receives_only_duplicates(tmp_path, client, monkeypatch):
+    """What comes back to the client is the report and the duplicates, not per-row hashes."""
+    import pickle
+    from contextlib import contextmanager
+
+    import toolkit.distributed as dist
+
+    n = 20_000
+    raw = _plain_posts(n, seed=7)
+    parts = [raw.iloc[i * 5000:(i + 1) * 5000] for i in range(4)]
+    parts[3] = pd.concat([parts[3], raw.iloc[[1, 6000]]])  # two duplicates across files
+    folder = _write_parts(parts, tmp_path / "big")
+    received = []
+    real = dist._client
+
+    @contextmanager
+    def spy(scheduler, func):
+        with real(scheduler, func) as compute:
+            def recording(*objs):
+                out = compute(*objs)
+                received.append(out)
+                return out
+            yield recording
+
+    monkeypatch.setattr(dist, "_client", spy)
+    data, report = read_posts_dask(folder, scheduler=client)
+    assert report.entries["rule"].tolist() == ["duplicate_row", "duplicate_row"]
+    (out,) = received
+    *summaries, found = out
+    assert len(found) <= 6  # the 2 duplicate rows and the members of their id groups
+    sizes = []
+
+    def walk(obj):
+        if isinstance(obj, (np.ndarray, pd.Series, pd.Index, pd.DataFrame, list, tuple, dict, set)):
+            sizes.append(len(obj))
+        for v in (obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple)) else ()):
+            walk(v)
+    walk(summaries)
+    assert max(sizes) < 100  # nothing of the size of a file (5,000 rows) came back
+    assert len(pickle.dumps(out)) < 50_000  # the former design brought >= 32 bytes per row (640 kB here)
+
+
+# ---------------------------------------------------------------------------------------------
+# read_posts options for folders (issue 13)
+# ---------------------------------------------------------------------------------------------
+def test_header_row_duplicate_columns_allow_unparseable(tmp_path, client):
+    raw = _plain_posts(45, seed=8)
+    raw.insert(3, "note", "a")
+    raw["note2"] = "b"
+    raw["posted_at"] = ["2025-03-01"] * 45
+    bad = [i * 15 + k for i in range(3) for k in (0, 2, 3, 5, 7, 8, 11, 13)]
+    raw.loc[bad, "posted_at"] = "soon"  # 8 of 15 dates unreadable in every file: more than half
+    lines = raw.to_csv(index=False).splitlines(keepends=True)
+    header = lines[0].replace("note2", "note")  # two columns named 'note'
+    title = "Page export,,,,,,,,\n"
+    folder = tmp_path / "opts"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"part-{i}.csv").write_text(title + header + "".join(lines[1 + i * 15:1 + (i + 1) * 15]),
+                                              encoding="utf-8")
+    whole = tmp_path / "whole.csv"
+    whole.write_text(title + header + "".join(lines[1:]), encoding="utf-8")
+    opts = dict(header_row=2, duplicate_columns="number", allow_unparseable=["posted_at"])
+    expected, exp_report = tk.read_posts(whole, **opts)
+    assert "note (2)" in expected.columns and expected["posted_at"].isna().sum() == 24
+    data, report = read_posts_dask(folder, scheduler=client, **opts)
+    pd.testing.assert_frame_equal(client.compute(data).result(), expected, check_exact=True)
+    _same_entries(report, exp_report)
+    mem, mem_report = _read_posts_in_memory(folder, **opts)
+    pd.testing.assert_frame_equal(mem, expected, check_exact=True)
+    # without the options each file is refused, as the concatenated file is
+    with pytest.raises(ValueError, match="allow_unparseable"):
+        read_posts_dask(folder, scheduler="synchronous", header_row=2, duplicate_columns="number")
+    with pytest.raises(ValueError, match="duplicate_columns"):
+        read_posts_dask(folder, scheduler="synchronous", duplicate_columns="drop")
+
+
+def test_in_memory_read_works_without_dask(tmp_path):
+    """The pandas engine's folder path imports no Dask (issue 16)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    folder = _write_parts([_plain_posts(30, seed=9).iloc[i * 10:(i + 1) * 10] for i in range(3)], tmp_path / "nd")
+    code = textwrap.dedent(f"""
+        import sys
+        for name in ("dask", "dask.dataframe", "distributed"):
+            sys.modules[name] = None  # import fails as if not installed
+        from toolkit.distributed import _read_posts_in_memory, read_posts_dask
+        data, report = _read_posts_in_memory({str(folder)!r})
+        assert len(data) == 30 and report.n_rows_in == 30, (len(data), report.n_rows_in)
+        try:
+            read_posts_dask({str(folder)!r})
+        except ImportError as exc:
+            assert "dask[dataframe] to be installed" in str(exc)
+        else:
+            raise SystemExit("read_posts_dask ran without dask")
+        print("ok")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "ok"

@@ -390,10 +390,25 @@ def test_folder_with_only_skipped_files_names_them(tmp_path):
         read_posts(tmp_path)
 
 
-def test_single_file_options_are_refused_for_folders(tmp_path):
-    (tmp_path / "a.csv").write_text("post_id,likes\np1,5\n")
-    with pytest.raises(ValueError, match=r"`header_row` must be None when reading a directory.*one by one"):
-        read_posts(tmp_path, header_row=2)
+def test_single_file_options_apply_to_every_file_of_a_folder(tmp_path):
+    for i in range(2):
+        (tmp_path / f"{i}.csv").write_text(f"Page export,\npost_id,likes\np{i},5\np{i}b,x\n")
+    data, report = read_posts(tmp_path, header_row=2, allow_unparseable=["likes"], engine="pandas")
+    assert data["post_id"].tolist() == ["p0", "p0b", "p1", "p1b"]
+    assert data["likes"].isna().sum() == 2 and report.n_rows_in == 4
+
+
+def test_folder_with_pandas_engine_needs_no_dask(tmp_path):
+    import subprocess
+    import sys
+    for i in range(2):
+        (tmp_path / f"{i}.csv").write_text(f"post_id,likes\np{i},5\n")
+    code = ("import sys\nfor m in ('dask', 'dask.dataframe', 'distributed'):\n    sys.modules[m] = None\n"
+            f"import toolkit as tk\ndata, report = tk.read_posts({str(tmp_path)!r}, engine='pandas')\n"
+            "print(len(data))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "2"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,25 +10,53 @@ is an approximation for count models).
 Dask is imported inside the functions, so ``import toolkit`` stays light; install
 ``dask[dataframe]`` and ``distributed`` to use this module.
 
-What is checked across partitions (one partition = one file, files in sorted name order)
------------------------------------------------------------------------------------------
+What is checked where (one partition = one file, files in sorted name order)
+----------------------------------------------------------------------------
 Exactly as by ``tk.read_posts`` on the concatenated files:
 
-- every cell-level rule and the row-level consistency rules (they look at one row);
-- ``duplicate_row`` and ``duplicate_post_id``: a first pass computes a 128-bit hash of every
-  non-empty source row (two independent 64-bit ``pandas.util.hash_pandas_object`` keys) and of
-  every kept post id; the hashes (32 bytes per row, not the rows) are brought together and the
-  first occurrence in global row order is kept, as in memory. Hash equality stands in for the
-  cell-by-cell confirmation of the in-memory path (a false match has probability about
-  ``n**2 / 2**129``);
+- every cell-level rule and the row-level rules that look at one row: on the workers, by
+  ``read_posts`` itself on each file;
+- ``duplicate_row`` and ``duplicate_post_id``: on the cluster. A light first stage loads each
+  file (no parsing or checks) to count its rows, so every file's global row offset is known when
+  it is read; then each worker hashes (128 bits: two independent 64-bit
+  ``pandas.util.hash_pandas_object`` keys) the rows of its file that are eligible as in memory
+  (kept, or excluded only as duplicates: an empty, summary, repeated-header or wrong-field-count
+  row is nobody's first copy) and the post id of every row it kept, as (hash, global row) pairs,
+  which go to the shuffle as soon as the file is read (no worker waits holding the pairs of every
+  file). The pairs are shuffled by hash (Dask's p2p shuffle on a distributed cluster, which spills
+  to disk; the in-memory "tasks" shuffle otherwise) into one bucket per file, so all copies of a
+  hash meet in one bucket; there the first occurrence in global row order is found. Only the
+  duplicate rows (with their first copy) and the members of repeated post-id groups come back to
+  the client, which decides the post-id duplicates among the rows finally kept by comparing the
+  id text itself. Hash equality of rows stands in for the cell-by-cell confirmation of the
+  in-memory path (a false match has probability about ``n**2 / 2**129``);
 - ``source_row`` is the global data-row number (file offsets added), in the data, the report and
   the generated ``"row-<n>"`` post ids;
 - categories of ``department``, ``platform`` and ``content_type`` are the union over partitions
   in the in-memory order.
 
 Only within each file: ``label_variant`` (which spellings count as variants of each other, and,
-with ``normalize_labels=True``, which spelling is kept, is decided per file) and the dataset-level
-notes (encoding, delimiter, missing-cell counts), which are reported per file.
+with ``normalize_labels=True``, which spelling is kept, is decided per file), the share of
+unreadable values that stops a read (``allow_unparseable``), the header detection
+(``header_row``, ``duplicate_columns``) and the dataset-level notes (encoding, delimiter,
+missing-cell counts), which are reported per file.
+
+Memory
+------
+The client holds the report (one entry per problem), one empty frame per file (the dtypes) and
+the duplicates found: nothing per row (benchmarks/bench_scan.py: client peak RSS 190 MB at 2
+million rows and 194 MB at 5 million, as for a plain Dask group-by). A worker holds one file
+being read (``read_posts`` on a partition) plus its part of the hash shuffle: two records per
+row, about 60-70 bytes by the column widths; a bucket holds the pairs of about one file, and
+Dask's p2p shuffle keeps what is in transit on disk; a first-pass result is released as soon as
+its summary and pairs are taken (at most 3 of 50 were seen held on a worker). Measured worker
+peak with 100,000-row files: 438/438 MB at 2 million rows, 503/492 MB at 5 million
+(``read_posts`` alone on the same files: about 300 MB at both sizes; plain Dask: 260 MB). The
+remaining growth, about 40 bytes per row of the files a worker read, is not explained yet (p2p's
+buffers are bounded by ``distributed.p2p.comm.buffer`` and ``distributed.p2p.storage.buffer``).
+Split big exports into files of at most about 1 million rows. ``_read_posts_in_memory``
+runs the same per-file reads and cross-file checks in one process without Dask (for the
+``engine="pandas"`` path of ``tk.read_posts`` on a folder).
 """
 from __future__ import annotations
 
@@ -145,12 +173,18 @@ def _hash_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_partition(path: str, offset: int, options: dict, *, hashes: bool):
-    """read_posts on one file, renumbered to global rows; dedup rules left to the caller.
+    """read_posts on one file, renumbered to global rows; cross-file duplicate rules left to the caller.
 
-    Returns (data, entries, notes, n_rows_in, extra) where ``extra`` holds the hashes for the
-    cross-partition duplicate checks (or None when ``hashes`` is False).
+    Returns (data, entries, notes, n_rows_in, extra). ``entries`` (global rows; generated ids
+    ``"row-<global row>"``) leave out this file's own ``duplicate_row``/``duplicate_post_id``
+    entries (decided across files). ``extra`` (None unless
+    ``hashes``) holds this file's input to the cross-file duplicate checks, rows numbered locally:
+    ``rows`` (two 64-bit hashes of every row eligible for ``duplicate_row``: the rows kept or
+    excluded as duplicates, as in memory; rows excluded by another rule can be no row's first
+    copy), ``ids`` (every kept row's post id and whether it was generated) and ``dup_local``
+    (this file's own duplicate rows with their post ids).
     """
-    from .data import parsing, reading
+    from .data import reading
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ToolkitWarning)
@@ -160,67 +194,177 @@ def _read_partition(path: str, offset: int, options: dict, *, hashes: bool):
     # generated ids carry the local row number: renumber them
     generated_rows = {e["source_row"] for e in report._entries if e["rule"] == "missing_post_id"}
     no_id_column = any(n.startswith("post_id: the source has no post_id column") for n in report.notes)
-    pid = data["post_id"].astype("object").to_numpy(dtype=object, copy=True)
     if no_id_column:
         regen = np.ones(len(data), dtype=bool)
     else:
         regen = np.isin(local_src, np.fromiter(generated_rows, dtype="int64", count=len(generated_rows)))
-    pid[regen] = [f"row-{r + offset}" for r in local_src[regen]]
-    data["post_id"] = pd.array(pid, dtype="string")
+    if offset:
+        pid = data["post_id"].astype("object").to_numpy(dtype=object, copy=True)
+        pid[regen] = [f"row-{r + offset}" for r in local_src[regen]]
+        data["post_id"] = pd.array(pid, dtype="string")
     data["source_row"] = pd.array(local_src + offset, dtype="Int64")
-    final_id = dict(zip(local_src.tolist(), pid.tolist()))
+    regen_set = set(local_src[regen].tolist())
 
     entries = []
-    dup_local = set()
+    dup_local = {}
     for e in report._entries:
         if e["rule"] in ("duplicate_row", "duplicate_post_id"):
             if e["rule"] == "duplicate_row":
-                dup_local.add(e["source_row"])
+                dup_local[e["source_row"]] = e["post_id"]
             continue
         e = dict(e)
         local = e["source_row"]
         e["source_row"] = local + offset
-        if local in final_id:
-            e["post_id"] = None if final_id[local] is None else str(final_id[local])
-        if e["rule"] == "missing_post_id":
+        if local in regen_set:
             g = f"row-{local + offset}"
-            e["new_value"] = g
-            e["message"] = f"post_id is blank; generated {g!r}"
+            e["post_id"] = g
+            if e["rule"] == "missing_post_id":
+                e["new_value"] = g
+                e["message"] = f"post_id is blank; generated {g!r}"
         entries.append(e)
 
     extra = None
     if hashes:
         raw, _, _, _ = reading._load(path, encoding=options.get("encoding"), delimiter=options.get("delimiter"),
-                                     sheet_name=0)
+                                     sheet_name=0, header_row=options.get("header_row"),
+                                     duplicate_columns=options.get("duplicate_columns", "raise"))
+        if len(raw) > n_in:  # an export profile took leading rows as part of the header
+            raw = raw.iloc[len(raw) - n_in:]
         raw = reading._apply_mapping(raw, options.get("columns"), QualityReport())
-        empty = {e["source_row"] for e in report._entries if e["rule"] == "empty_row"}
+        # eligible for duplicate_row, as in memory: not excluded by another rule (empty, summary,
+        # repeated header, wrong field count, ...)
+        other = {e["source_row"] for e in report._entries
+                 if e["action"] == "excluded" and e["rule"] != "duplicate_row"}
         rows = np.arange(1, len(raw) + 1, dtype="int64")
-        eligible = ~np.isin(rows, np.fromiter(empty, dtype="int64", count=len(empty)))
+        eligible = ~np.isin(rows, np.fromiter(other, dtype="int64", count=len(other)))
         h1, h2 = _hash_rows(raw)
-        if "post_id" in raw.columns:
-            id_text = parsing._clean(parsing._to_text(reading._id_as_text(raw["post_id"])))
-            id_text = id_text.astype("object").where(id_text.astype("object") != "", None)
-            id_src = id_text.to_numpy(dtype=object)[eligible]
-        else:
-            id_src = np.full(int(eligible.sum()), None, dtype=object)
-        p1, p2 = _hash_rows(pd.DataFrame({"p": data["post_id"]}))
         extra = {
-            "rows": pd.DataFrame({"h1": h1[eligible], "h2": h2[eligible], "row": rows[eligible] + offset,
-                                  "id": pd.array(id_src, dtype="string[pyarrow]")}),
-            "kept": pd.DataFrame({"h1": p1, "h2": p2, "row": local_src + offset,
-                                  "id": data["post_id"].astype("string[pyarrow]"),
-                                  "missing": data["post_id"].isna().to_numpy(dtype=bool), "generated": regen}),
+            "rows": pd.DataFrame({"h1": h1[eligible], "h2": h2[eligible], "row": rows[eligible]}),
+            "ids": pd.DataFrame({"id": data["post_id"].astype("string[pyarrow]"), "row": local_src,
+                                 "generated": regen}),
+            "dup_local": dup_local,
         }
     return data, entries, list(report.notes), n_in, extra
 
 
-def _first_pass(path, options):
-    """Stage run on a worker: everything the report needs, not the data (rows numbered locally)."""
-    data, entries, notes, n_in, extra = _read_partition(path, 0, options, hashes=True)
+def _count_rows(path, options) -> int:
+    """``report.n_rows_in`` of read_posts on one file, from the load alone (the offsets come first)."""
+    from .data import profiles, reading
+
+    raw, _, kind, _ = reading._load(path, encoding=options.get("encoding"), delimiter=options.get("delimiter"),
+                                    sheet_name=0, header_row=options.get("header_row"),
+                                    duplicate_columns=options.get("duplicate_columns", "raise"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToolkitWarning)
+        raw, _, _ = profiles.prepare(raw, profile="auto", columns=options.get("columns"), kind=kind,
+                                     report=QualityReport())
+    return len(raw)
+
+
+def _first_pass(path, options, offsets, index, expected_rows):
+    """Stage run on a worker: the report part (small) and this file's (hash, global row) pairs.
+
+    The offsets are known before (from :func:`_count_rows`), so the pairs go to the shuffle as
+    soon as the file is read: no worker waits holding the hashes of every file.
+    """
+    offset = int(offsets[index])
+    data, entries, notes, n_in, extra = _read_partition(path, offset, options, hashes=True)
+    if n_in != expected_rows:  # pragma: no cover - the two loads must agree
+        raise AssertionError(f"read_posts_dask: {path}: {n_in} rows read, {expected_rows} counted")
     meta = data.iloc[:0].copy()
     meta.attrs = {}
-    return {"entries": entries, "notes": notes, "n_rows_in": n_in, "meta": meta, "extra": extra,
-            "n_kept": len(data)}
+    return {"summary": {"entries": entries, "notes": notes, "n_rows_in": n_in, "meta": meta,
+                        "n_kept": len(data), "dup_local": extra["dup_local"]},
+            "keys": _keys({"rows": extra["rows"], "ids": extra["ids"]}, offsets, index)}
+
+
+def _first_keys(first, summary):
+    """The pairs for the shuffle; taking ``summary`` makes it wait for (and so schedule promptly) the
+    task extracting the summary, after which the whole first-pass result can be released."""
+    return first["keys"]
+
+
+def _summary(first):
+    return first["summary"]
+
+
+def _offsets(n_in: list) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(n_in)[:-1]]).astype("int64")
+
+
+#: columns of the frame shuffled by hash for the cross-file duplicate checks
+_KEY_META = pd.DataFrame({"h1": pd.Series([], dtype="uint64"), "h2": pd.Series([], dtype="uint64"),
+                          "row": pd.Series([], dtype="int64"), "kind": pd.Series([], dtype="int8"),
+                          "id": pd.Series([], dtype="string[pyarrow]")})
+_ROW, _ID, _GENERATED_ID = 0, 1, 2
+
+
+def _keys(first, offsets, index: int) -> pd.DataFrame:
+    """One file's rows and post ids as (hash, global row) pairs, to be shuffled by hash (on a worker)."""
+    off = int(offsets[index])
+    rows, ids = first["rows"], first["ids"]
+    gen = ids["generated"].to_numpy(dtype=bool)
+    id_text = ids["id"]
+    if gen.any():  # generated ids "row-<n>" carry the global row number
+        text = id_text.to_numpy(dtype=object, na_value=None, copy=True)
+        text[gen] = [f"row-{r + off}" for r in ids["row"].to_numpy(dtype="int64")[gen]]
+        id_text = pd.Series(pd.array(text, dtype="string[pyarrow]"))
+    i1, i2 = _hash_rows(pd.DataFrame({"p": id_text}))
+    n_r = len(rows)
+    return pd.DataFrame({
+        "h1": np.concatenate([rows["h1"].to_numpy(dtype="uint64"), i1]),
+        "h2": np.concatenate([rows["h2"].to_numpy(dtype="uint64"), i2]),
+        "row": np.concatenate([rows["row"].to_numpy(dtype="int64"), ids["row"].to_numpy(dtype="int64")]) + off,
+        "kind": np.concatenate([np.full(n_r, _ROW, dtype="int8"),
+                                np.where(gen, _GENERATED_ID, _ID).astype("int8")]),
+        "id": pd.concat([pd.Series(pd.array([None] * n_r, dtype="string[pyarrow]")),
+                         id_text.reset_index(drop=True)], ignore_index=True),
+    })
+
+
+#: what a hash bucket returns: duplicate rows (kind 0, with their first copy) and every member of a
+#: post-id group of two or more (kinds 1/2, ``first`` = -1; the client drops duplicate rows first)
+_FOUND_META = pd.DataFrame({"kind": pd.Series([], dtype="int8"), "row": pd.Series([], dtype="int64"),
+                            "first": pd.Series([], dtype="int64"), "id": pd.Series([], dtype="string[pyarrow]")})
+
+
+def _find_duplicates(part: pd.DataFrame) -> pd.DataFrame:
+    """In one hash bucket (all copies of a hash meet here): the non-first rows and the repeated ids."""
+    if len(part) == 0:
+        return _FOUND_META.copy()
+    is_row = part["kind"].to_numpy(dtype="int8") == _ROW
+    rows = part[is_row]
+    first = rows.groupby(["h1", "h2"], sort=False)["row"].transform("min").to_numpy(dtype="int64")
+    row = rows["row"].to_numpy(dtype="int64")
+    dup = row != first
+    ids = part[~is_row]
+    size = ids.groupby(["h1", "h2"], sort=False)["row"].transform("size").to_numpy(dtype="int64")
+    ids = ids[size >= 2]
+    return pd.DataFrame({
+        "kind": np.concatenate([np.zeros(int(dup.sum()), dtype="int8"), ids["kind"].to_numpy(dtype="int8")]),
+        "row": np.concatenate([row[dup], ids["row"].to_numpy(dtype="int64")]),
+        "first": np.concatenate([first[dup], np.full(len(ids), -1, dtype="int64")]),
+        "id": pd.concat([pd.Series(pd.array([None] * int(dup.sum()), dtype="string[pyarrow]")),
+                         ids["id"].astype("string[pyarrow]").reset_index(drop=True)], ignore_index=True),
+    })
+
+
+def _concat_found(parts: list) -> pd.DataFrame:
+    """Gather what the buckets found: the only cross-file result brought to the client."""
+    return pd.concat([_FOUND_META, *parts], ignore_index=True)
+
+
+def _shuffle_method(scheduler) -> str:
+    """'p2p' (spills to disk, bounded memory) on a distributed cluster, else Dask's in-memory 'tasks'."""
+    if scheduler in ("threads", "processes", "synchronous", "sync"):
+        return "tasks"
+    if scheduler is None:
+        try:
+            from distributed import default_client
+            default_client()
+        except (ImportError, ValueError):
+            return "tasks"
+    return "p2p"
 
 
 def _union_categories(column: str, metas: list[pd.DataFrame]) -> pd.CategoricalDtype:
@@ -249,8 +393,116 @@ def _second_pass(path, offset, options, drop_rows, categories, index_start):
     return data
 
 
+def _prepare(source, func, *, columns, encoding, delimiter, timezone, date_format, normalize_labels,
+             source_name, header_row, duplicate_columns, allow_unparseable) -> tuple[list[str], dict]:
+    """Check the options as read_posts does; return (files, options for read_posts on each file)."""
+    from ._validation import check_option
+    from .data import reading
+
+    reading._check_options(columns=columns, encoding=encoding, delimiter=delimiter, sheet_name=0,
+                           timezone=timezone, date_format=date_format, normalize_labels=normalize_labels,
+                           strict=False, source_name=source_name)
+    check_option(duplicate_columns, ("raise", "number"), func, "duplicate_columns")
+    reading._check_header_row(header_row)
+    reading._check_allow_unparseable(allow_unparseable)
+    paths = _files(source, func)
+    options = {"columns": columns, "encoding": encoding, "delimiter": delimiter, "timezone": timezone,
+               "date_format": date_format, "normalize_labels": normalize_labels, "header_row": header_row,
+               "duplicate_columns": duplicate_columns, "allow_unparseable": allow_unparseable}
+    return paths, options
+
+
+def _assemble(func, source, source_name, paths, results, found):
+    """The report from the per-file summaries and the duplicates found (client side, small inputs).
+
+    Returns (report, duplicate rows, union categories, metas, offsets, n_rows_in per file).
+    """
+    # -- dtypes must agree (up to categories) ---------------------------------------------------
+    metas = [r["meta"] for r in results]
+    ref_cols = list(metas[0].columns)
+    for p, m in zip(paths, metas):
+        if list(m.columns) != ref_cols:
+            raise ValueError(message(func, "source", "files with the same columns", f"{p}: {list(m.columns)}",
+                                     f"The first file has {ref_cols}. Read the files that differ on their own "
+                                     f"(read_posts(path)) and combine the results with pd.concat, where a missing "
+                                     f"column becomes <NA>; or add the missing column to those files."))
+        for c in ref_cols:
+            a, b = metas[0][c].dtype, m[c].dtype
+            if isinstance(a, pd.CategoricalDtype) and isinstance(b, pd.CategoricalDtype):
+                continue
+            if a != b:
+                raise ValueError(message(func, "source", "files whose columns have the same types",
+                                         f"{p}: {c!r} is {b}, not {a}",
+                                         "Give the column the same type in every file (e.g. all numbers)."))
+    categories = {c: _union_categories(c, metas) for c in ref_cols
+                  if isinstance(metas[0][c].dtype, pd.CategoricalDtype)}
+
+    # -- global row numbers ---------------------------------------------------------------------
+    n_in = [r["n_rows_in"] for r in results]
+    offsets = _offsets(n_in)
+    entries = [r["entries"] for r in results]  # already in global rows (each file read with its offset)
+
+    # -- what the hash buckets found (small: only duplicates come back) -------------------------
+    found = found.sort_values(["kind", "row"], kind="stable")
+    is_row = found["kind"].to_numpy(dtype="int8") == _ROW
+    dup_rows = found["row"].to_numpy(dtype="int64")[is_row]
+    dup_first = found["first"].to_numpy(dtype="int64")[is_row]
+    dup_set = set(dup_rows.tolist())
+    # post ids of the duplicate rows: this file's own entry, or the (non-generated) id of a row
+    # kept within its file; identical rows have identical ids, so such a row is in an id group
+    dup_id = {}
+    for off, r in zip(offsets, results):
+        for local, pid in r["dup_local"].items():
+            dup_id[int(local) + int(off)] = pid
+    members = found[~is_row]
+    for row, kind, pid in zip(members["row"].tolist(), members["kind"].tolist(),
+                              members["id"].to_numpy(dtype=object, na_value=None).tolist()):
+        if row in dup_set and row not in dup_id:
+            dup_id[row] = None if kind == _GENERATED_ID else pid
+    # duplicate post ids among the rows kept in the end (exact: grouped by the id text itself)
+    members = members[~members["row"].isin(dup_rows)]
+    groups = members.groupby("id", sort=False)["row"]
+    pid_first = groups.transform("min").to_numpy(dtype="int64")
+    pid_dup = (members["row"].to_numpy(dtype="int64") != pid_first) & (groups.transform("size").to_numpy() >= 2)
+    pdup_rows = members["row"].to_numpy(dtype="int64")[pid_dup]
+    pdup_first = pid_first[pid_dup]
+    pdup_ids = members["id"].to_numpy(dtype=object, na_value=None)[pid_dup]
+
+    # -- the report -----------------------------------------------------------------------------
+    report = QualityReport(source=source_name if source_name is not None else str(source))
+    report.n_rows_in = int(sum(n_in))
+    merged = [e for part in entries for e in part if e["source_row"] not in dup_set]
+    report._entries.extend(merged)
+    for row, firstr in zip(dup_rows.tolist(), dup_first.tolist()):
+        pid = dup_id.get(row)
+        report.add(source_row=row, action="excluded", rule="duplicate_row", column="",
+                   post_id=None if pid is None or pid is pd.NA or pid == "" else pid,
+                   message=f"identical to row {firstr} in every column; the first occurrence is kept")
+    for row, firstr, pid in zip(pdup_rows.tolist(), pdup_first.tolist(), pdup_ids.tolist()):
+        report.add(source_row=row, action="flagged", rule="duplicate_post_id", column="post_id", post_id=pid,
+                   original_value=pid,
+                   message=f"post_id {pid!r} also in row {firstr} (the rows differ in other columns)")
+    report.note(f"Read {len(paths)} file(s) as {len(paths)} Dask partition(s), in this order: "
+                + ", ".join(Path(p).name for p in paths[:10]) + (" …" if len(paths) > 10 else "") + ".")
+    report.note("Checked across files (on the cluster, rows shuffled by 128-bit hash): duplicate rows and "
+                "duplicate post ids; also global row numbers and the category union. Checked within each file "
+                "only: label variants and the share of unreadable values (allow_unparseable); the notes below "
+                "are per file.")
+    common = set.intersection(*(set(r["notes"]) for r in results))
+    for n in results[0]["notes"]:
+        if n in common:
+            report.note(n)
+    for p, r in zip(paths, results):
+        for n in r["notes"]:
+            if n not in common:
+                report.note(f"{Path(p).name}: {n}")
+
+    return report, dup_rows, categories, metas, offsets, n_in
+
+
 def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, timezone=None, date_format=None,
-                    normalize_labels=False, source_name=None, scheduler=None):
+                    normalize_labels=False, source_name=None, header_row=None, duplicate_columns="raise",
+                    allow_unparseable=False, scheduler=None):
     """Read a directory (or glob, or list) of Parquet/CSV exports as a Dask DataFrame, with a full report.
 
     Parameters
@@ -264,6 +516,10 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
         As in :func:`toolkit.read_posts`, applied to every file.
     source_name : str or None, default=None
         Name used in the report; defaults to ``str(source)``.
+    header_row, duplicate_columns, allow_unparseable
+        As in :func:`toolkit.read_posts`, applied to every file: ``header_row`` is the line of the
+        column names in each file; more than half of a column unreadable *in one file* stops the
+        read unless ``allow_unparseable`` names the column (the share is judged per file).
     scheduler : None, str or distributed.Client, default=None
         Where the first pass runs: None uses Dask's default (an active ``distributed.Client``,
         else local threads); a string is the address of a running scheduler
@@ -293,19 +549,22 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
 
     Notes
     -----
-    Two passes: the first (computed at the call) reads every file on the workers and returns only
-    the report entries, the row hashes for the duplicate checks and the dtypes; the second is the
-    lazy frame, which reads the files again when computed, drops the rows found to duplicate an
-    earlier file and sets the union categories. Memory on the client: the row hashes, row
-    numbers and post ids of every row (for the duplicate checks) and the report entries — a peak
-    of 4.6 GB for 20 million rows in benchmarks/bench_scan.py, i.e. about 230 bytes per row, far
-    below the data but not constant; on each worker: one file at a time (2.3 GB peak for files of
-    1 million rows). Split big exports into files of about 1 million rows. ``strict=`` is not offered: inspect
-    ``report`` instead. Missing data: as :func:`toolkit.read_posts` (never read as zero).
+    Two passes: the first (computed at the call) counts the rows of every file, reads the files
+    on the workers, finds the duplicate rows and post ids on the cluster by shuffling (hash, row)
+    pairs (see the module docstring) and returns only the report entries, the duplicates and the
+    dtypes; the second is
+    the lazy frame, which reads the files again when computed, drops the rows found to duplicate
+    an earlier file and sets the union categories. Memory on the client: the report and the
+    duplicates, nothing per row; on each worker: one file being read plus the shuffle's
+    share (module docstring). Split big exports into files of at most about
+    1 million rows. ``strict=`` is not offered: inspect ``report`` instead. Missing data: as
+    :func:`toolkit.read_posts` (never read as zero).
 
     Validated against ``tk.read_posts`` on the concatenated files: identical data
     (``assert_frame_equal(check_exact=True)``) and identical report entries, for Parquet and CSV,
-    with duplicates planted across files (tests/test_distributed.py).
+    with duplicates planted across files (the same row in three files, a file's duplicate whose
+    first copy is in an earlier file, blank ids), rows excluded by other rules repeated across
+    files, and the three header/parse options (tests/test_distributed.py).
 
     References
     ----------
@@ -331,122 +590,39 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
     func = "read_posts_dask"
     dd = _import_dask(func)
     import dask
-    from .data import reading
 
-    reading._check_options(columns=columns, encoding=encoding, delimiter=delimiter, sheet_name=0,
-                           timezone=timezone, date_format=date_format, normalize_labels=normalize_labels,
-                           strict=False, source_name=source_name)
-    paths = _files(source, func)
-    options = {"columns": columns, "encoding": encoding, "delimiter": delimiter, "timezone": timezone,
-               "date_format": date_format, "normalize_labels": normalize_labels}
-    first = [dask.delayed(_first_pass, pure=False)(p, options) for p in paths]
+    paths, options = _prepare(source, func, columns=columns, encoding=encoding, delimiter=delimiter,
+                              timezone=timezone, date_format=date_format, normalize_labels=normalize_labels,
+                              source_name=source_name, header_row=header_row, duplicate_columns=duplicate_columns,
+                              allow_unparseable=allow_unparseable)
+
+    # -- first pass: one graph, the per-row work stays on the cluster ---------------------------
+    counts = [dask.delayed(_count_rows, pure=False)(p, options) for p in paths]
+    offsets = dask.delayed(_offsets)(counts)
+    first = [dask.delayed(_first_pass, pure=False)(p, options, offsets, i, counts[i]) for i, p in enumerate(paths)]
+    summaries = [dask.delayed(_summary)(f) for f in first]
+    keys = dd.from_delayed([dask.delayed(_first_keys)(f, s) for f, s in zip(first, summaries)], meta=_KEY_META,
+                           verify_meta=False)
+    # identical hashes meet in one bucket; one bucket per file keeps a bucket about a file's size
+    found = keys.shuffle(on="h1", npartitions=len(paths), shuffle_method=_shuffle_method(scheduler))
+    found = dask.delayed(_concat_found)(found.map_partitions(_find_duplicates, meta=_FOUND_META).to_delayed())
     with _client(scheduler, func) as compute:
-        results = compute(*first)
+        *results, found = compute(*summaries, found)
     results = list(results)
 
-    # -- dtypes must agree (up to categories) ---------------------------------------------------
-    metas = [r["meta"] for r in results]
-    ref_cols = list(metas[0].columns)
-    for p, m in zip(paths, metas):
-        if list(m.columns) != ref_cols:
-            raise ValueError(message(func, "source", "files with the same columns", f"{p}: {list(m.columns)}",
-                                     f"The first file has {ref_cols}. Read the files that differ on their own "
-                                     f"(read_posts(path)) and combine the results with pd.concat, where a missing "
-                                     f"column becomes <NA>; or add the missing column to those files."))
-        for c in ref_cols:
-            a, b = metas[0][c].dtype, m[c].dtype
-            if isinstance(a, pd.CategoricalDtype) and isinstance(b, pd.CategoricalDtype):
-                continue
-            if a != b:
-                raise ValueError(message(func, "source", "files whose columns have the same types",
-                                         f"{p}: {c!r} is {b}, not {a}",
-                                         "Give the column the same type in every file (e.g. all numbers)."))
-    categories = {c: _union_categories(c, metas) for c in ref_cols
-                  if isinstance(metas[0][c].dtype, pd.CategoricalDtype)}
-
-    # -- global row numbers ---------------------------------------------------------------------
-    n_in = [r["n_rows_in"] for r in results]
-    offsets = np.concatenate([[0], np.cumsum(n_in)[:-1]]).astype("int64")
-    rows_frames, kept_frames, entries = [], [], []
-    for off, r in zip(offsets, results):
-        ex = r["extra"]
-        off = int(off)
-        rows_frames.append(ex["rows"].assign(row=ex["rows"]["row"] + off))
-        k = ex["kept"].assign(row=ex["kept"]["row"] + off)
-        gen = k["generated"].to_numpy(dtype=bool)
-        gen_rows = set(k["row"].to_numpy(dtype="int64")[gen].tolist())
-        if off and gen.any():  # ids "row-<n>" generated for blank ids carry the file's local row number
-            ids = k["id"].to_numpy(dtype=object, na_value=None, copy=True)
-            ids[gen] = [f"row-{v}" for v in k["row"].to_numpy(dtype="int64")[gen]]
-            h1, h2 = _hash_rows(pd.DataFrame({"p": pd.array(ids, dtype="string")}))
-            k = k.assign(id=pd.array(ids, dtype="string[pyarrow]"), h1=h1, h2=h2)
-        kept_frames.append(k)
-        for e in r["entries"]:
-            e["source_row"] += off
-            if e["source_row"] in gen_rows:
-                g = f"row-{e['source_row']}"
-                e["post_id"] = g
-                if e["rule"] == "missing_post_id":
-                    e["new_value"], e["message"] = g, f"post_id is blank; generated {g!r}"
-        entries.append(r["entries"])
-
-    # -- duplicate rows across all files (first occurrence in global order is kept) -------------
-    allrows = pd.concat(rows_frames, ignore_index=True)
-    first_row = allrows.groupby(["h1", "h2"], sort=False)["row"].transform("min").to_numpy(dtype="int64")
-    is_dup = allrows["row"].to_numpy(dtype="int64") != first_row
-    dup_rows = allrows["row"].to_numpy(dtype="int64")[is_dup]
-    dup_first = first_row[is_dup]
-    dup_ids = allrows["id"][is_dup].to_numpy(dtype=object, na_value=None)
-    del allrows
-    dup_set = set(dup_rows.tolist())
-
-    # -- duplicate post ids among the kept rows --------------------------------------------------
-    kept_rows = [k["row"].to_numpy(dtype="int64") for k in kept_frames]
-    kept = pd.concat(kept_frames, ignore_index=True)
-    kept = kept[~kept["row"].isin(dup_rows) & ~kept["missing"]]
-    pid_first = kept.groupby(["h1", "h2"], sort=False)["row"].transform("min").to_numpy(dtype="int64")
-    pid_dup = kept["row"].to_numpy(dtype="int64") != pid_first
-    pdup_rows = kept["row"].to_numpy(dtype="int64")[pid_dup]
-    pdup_first = pid_first[pid_dup]
-    pdup_ids = kept["id"][pid_dup].to_numpy(dtype=object, na_value=None)
-    del kept
-
-    # -- the report -----------------------------------------------------------------------------
-    report = QualityReport(source=source_name if source_name is not None else str(source))
-    report.n_rows_in = int(sum(n_in))
-    merged = [e for part in entries for e in part if e["source_row"] not in dup_set]
-    report._entries.extend(merged)
-    for row, firstr, pid in zip(dup_rows.tolist(), dup_first.tolist(), dup_ids.tolist()):
-        report.add(source_row=row, action="excluded", rule="duplicate_row", column="",
-                   post_id=None if pid is None or pid is pd.NA else pid,
-                   message=f"identical to row {firstr} in every column; the first occurrence is kept")
-    for row, firstr, pid in zip(pdup_rows.tolist(), pdup_first.tolist(), pdup_ids.tolist()):
-        report.add(source_row=row, action="flagged", rule="duplicate_post_id", column="post_id", post_id=pid,
-                   original_value=pid,
-                   message=f"post_id {pid!r} also in row {firstr} (the rows differ in other columns)")
-    report.note(f"Read {len(paths)} file(s) as {len(paths)} Dask partition(s), in this order: "
-                + ", ".join(Path(p).name for p in paths[:10]) + (" …" if len(paths) > 10 else "") + ".")
-    report.note("Checked across files: duplicate rows and duplicate post ids (128-bit row hashes), global "
-                "row numbers, category union. Checked within each file only: label variants; the notes "
-                "below are per file.")
-    common = set.intersection(*(set(r["notes"]) for r in results))
-    for n in results[0]["notes"]:
-        if n in common:
-            report.note(n)
-    for p, r in zip(paths, results):
-        for n in r["notes"]:
-            if n not in common:
-                report.note(f"{Path(p).name}: {n}")
+    report, dup_rows, categories, metas, offsets, n_in = _assemble(func, source, source_name, paths, results,
+                                                                   found)
 
     # -- the lazy frame -------------------------------------------------------------------------
     dup_sorted = np.sort(dup_rows)
     n_kept = []
     parts = []
     start = 0
-    for p, off, r, n, k in zip(paths, offsets, results, n_in, kept_rows):
+    for p, off, r, n in zip(paths, offsets, results, n_in):
         lo, hi = np.searchsorted(dup_sorted, [off + 1, off + n + 1])
+        own = np.fromiter(r["dup_local"], dtype="int64", count=len(r["dup_local"])) + off
         drop = dup_sorted[lo:hi]
-        drop = drop[np.isin(drop, k)]  # rows kept within their file but duplicating an earlier file
+        drop = drop[~np.isin(drop, own)]  # rows kept within their file but duplicating an earlier file
         kept_here = r["n_kept"] - len(drop)
         parts.append(dask.delayed(_second_pass, pure=True)(p, int(off), options, drop, categories, start))
         n_kept.append(kept_here)
@@ -464,6 +640,47 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
     if len(report.excluded_rows) + int(start) != report.n_rows_in:
         raise AssertionError("read_posts_dask: rows in != rows kept + rows excluded")  # pragma: no cover
     return data, report
+
+
+def _read_posts_in_memory(source, *, columns=None, encoding=None, delimiter=None, timezone=None, date_format=None,
+                         normalize_labels=False, source_name=None, header_row=None, duplicate_columns="raise",
+                         allow_unparseable=False, func="read_posts"):
+    """The files of ``source`` read into one pandas DataFrame, exactly as :func:`read_posts_dask` would.
+
+    For ``tk.read_posts(folder, engine="pandas")``: the same per-file reads and cross-file checks
+    (same helpers), run in this process one file at a time, without Dask (which need not be
+    installed). Each file is read once; the duplicate checks run on the hashes of all files at
+    once (about 60 bytes per row beside the data). Returns ``(data, report)`` like
+    :func:`read_posts_dask`, with ``data`` a pandas DataFrame (index 0..n-1).
+    """
+    paths, options = _prepare(source, func, columns=columns, encoding=encoding, delimiter=delimiter,
+                              timezone=timezone, date_format=date_format, normalize_labels=normalize_labels,
+                              source_name=source_name, header_row=header_row, duplicate_columns=duplicate_columns,
+                              allow_unparseable=allow_unparseable)
+    results, keys, frames = [], [], []
+    offset = 0
+    for p in paths:
+        data, entries, notes, n_in, extra = _read_partition(p, offset, options, hashes=True)
+        meta = data.iloc[:0].copy()
+        meta.attrs = {}
+        results.append({"entries": entries, "notes": notes, "n_rows_in": n_in, "meta": meta, "n_kept": len(data),
+                        "dup_local": extra["dup_local"]})
+        keys.append(_keys({"rows": extra["rows"], "ids": extra["ids"]}, [offset], 0))
+        frames.append(data)
+        offset += n_in
+    found = _concat_found([_find_duplicates(pd.concat(keys, ignore_index=True))])
+    del keys
+    report, dup_rows, categories, _, _, _ = _assemble(func, source, source_name, paths, results, found)
+    frame = pd.concat(frames, ignore_index=True)
+    del frames
+    if len(dup_rows):  # rows kept within their file but duplicating an earlier file
+        frame = frame[~np.isin(frame["source_row"].to_numpy(dtype="int64"), dup_rows)].reset_index(drop=True)
+    for col, dtype in categories.items():
+        frame[col] = pd.Categorical(frame[col].astype("object"), dtype=dtype)
+    frame.attrs = {"source": report.source}
+    if len(report.excluded_rows) + len(frame) != report.n_rows_in:
+        raise AssertionError(f"{func}: rows in != rows kept + rows excluded")  # pragma: no cover
+    return frame, report
 
 
 # ---------------------------------------------------------------------------------------------

@@ -174,13 +174,18 @@ def _read_collection(source, files, *, engine, strict, source_name, skipped=(), 
         named = "; ".join(f"{n} ({r})" for n, r in skipped[:5])
         raise ValueError(message(func, "source", "a directory, glob or list matching at least one CSV/Parquet file",
                                  str(source), f"Skipped: {named}." if named else None))
-    from ..distributed import read_posts_dask
+    if excel and options.get("header_row") is not None:
+        raise ValueError(message(func, "header_row", "None when the files include an Excel workbook",
+                                 options["header_row"], "Read the workbook on its own with header_row=..., or save "
+                                 "it as CSV."))
+    from ..distributed import _read_posts_in_memory, read_posts_dask
 
     with tempfile.TemporaryDirectory(prefix="read_posts_excel_") as tmp:
         parts, excel_notes = [], []
         for f in files:
             if Path(f) in excel:  # one partition per file: the sheet as text, through a temporary Parquet copy
-                loaded = _read_excel(Path(f), sheet_name=0, header_row=None, duplicate_columns="raise")
+                loaded = _read_excel(Path(f), sheet_name=0, header_row=None,
+                                     duplicate_columns=options.get("duplicate_columns", "raise"))
                 copy = Path(tmp) / f"{Path(f).name}.parquet"
                 loaded.frame.to_parquet(copy)
                 parts.append(str(copy))
@@ -190,7 +195,8 @@ def _read_collection(source, files, *, engine, strict, source_name, skipped=(), 
             else:
                 parts.append(str(f))
         name = source_name if source_name is not None else str(source)
-        data, report = read_posts_dask(parts if explicit else source, source_name=name, **options)
+        read = read_posts_dask if chosen == "dask" else _read_posts_in_memory  # pandas: no Dask needed
+        data, report = read(parts if explicit else source, source_name=name, **options)
         report.note(f"read {len(files)} file(s), {total:,} bytes, with engine={chosen!r}"
                     + (f" (engine='auto': threshold {DASK_THRESHOLD_BYTES:,} bytes)" if engine == "auto" else ""))
         for text in excel_notes:
@@ -199,7 +205,7 @@ def _read_collection(source, files, *, engine, strict, source_name, skipped=(), 
             report.note(f"Skipped {file_name!r}: {reason}.")
         if chosen == "dask":
             return data, report
-        frame = data.compute().reset_index(drop=True)
+        frame = data
     frame.attrs["source"] = report.source
     report.check(frame)
     return frame, report
@@ -378,16 +384,10 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         raise ValueError(message(_FUNC, "profile", "'auto' or None for a directory, glob or list", profile,
                                  "Read the export files one by one with profile=..., then pd.concat."))
     if files is not None:
-        for pname, value, default in (("header_row", header_row, None), ("duplicate_columns", duplicate_columns,
-                                                                          "raise"),
-                                      ("allow_unparseable", allow_unparseable, False)):
-            if value is not default and value != default:
-                raise ValueError(message(_FUNC, pname, f"{default!r} when reading a directory, glob or list of files",
-                                         value, "Read the files one by one with this option "
-                                         "(tk.read_posts(path, ...)) and combine the tables with pandas.concat."))
         return _read_collection(source, files, engine=engine, strict=strict, skipped=skipped, columns=columns,
                                 encoding=encoding, delimiter=delimiter, timezone=timezone, date_format=date_format,
-                                normalize_labels=normalize_labels, source_name=source_name)
+                                normalize_labels=normalize_labels, source_name=source_name, header_row=header_row,
+                                duplicate_columns=duplicate_columns, allow_unparseable=allow_unparseable)
     if engine == "dask":
         raise ValueError(message("read_posts", "engine", "'auto' or 'pandas' for a single file or DataFrame",
                                  engine, "Pass a directory, a glob or a list of files to read them with Dask."))
