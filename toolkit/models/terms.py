@@ -27,8 +27,16 @@ def _groupings(design):
     """(name, codes) of every random-intercept grouping of a GLMM (none for a GLM)."""
     if design.groups is None or not design.random_terms:
         return []
-    codes = design.groups if isinstance(design.groups, list) else [design.groups]
-    return list(zip(design.random_terms, codes))
+    entries = design.groups if isinstance(design.groups, list) else [design.groups]
+    out = []
+    for name, entry in zip(design.random_terms, entries):
+        if isinstance(entry, tuple):        # a random slope term (codes, Z): a grouping only with its intercept
+            codes, Z = entry
+            if np.asarray(Z).ndim == 2 and np.asarray(Z).shape[1] == 2:
+                out.append((str(name).split("|")[-1].strip(), np.asarray(codes)))   # "1 + x|site" -> "site"
+            continue
+        out.append((name, entry))
+    return out
 
 
 def _constant_within(X, codes):
