@@ -51,9 +51,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
         "upward (data -> tables) and a cycle: read_posts on a folder hands the files to distributed's "
         "_read_posts_in_memory / read_posts_dask. Fix: a pandas-only data/collection.py for many files -> one "
         "table + one report that both engines use (issue 16, item 1).",
-    ("toolkit.data.registry", "toolkit.data.datasets"):
-        "cycle inside data/: load_dataset dispatches to the adapters in datasets.py, which look files up and "
-        "verify checksums through registry.dataset_path.",
     ("toolkit.models.glmm", "toolkit.models.zero"):
         "cycle inside models/: the GLMM fitter takes the zero-inflated/hurdle families from zero.py, which "
         "reuses glmm's Newton polish and numeric Hessian. Fix: move those two optimiser helpers to a leaf "
