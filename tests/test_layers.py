@@ -51,10 +51,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
         "upward (data -> tables) and a cycle: read_posts on a folder hands the files to distributed's "
         "_read_posts_in_memory / read_posts_dask. Fix: a pandas-only data/collection.py for many files -> one "
         "table + one report that both engines use (issue 16, item 1).",
-    ("toolkit.models.terms", "toolkit.models.fit"):
-        "cycle inside models/: term_tests refits the reduced models through fit._fit, while fit and results "
-        "call term_tests (fit -> results -> terms -> fit). Fix: pass the fitter to term_tests, or move _fit "
-        "below both.",
 }
 
 #: Cycles between packages (``toolkit.data``, ``toolkit.stats``, ``toolkit.models``, and each top-level
