@@ -185,11 +185,17 @@ EDGES = import_edges()
 
 
 def test_the_walk_sees_lazy_and_relative_imports():
-    # guards the walker itself: a function-level relative import and a lazy front-door import are edges
-    assert ("toolkit.stats.compare", "toolkit.models") in EDGES          # inside a function, relative
+    # guards the walker itself, on real modules ...
+    assert ("toolkit.models.results", "toolkit.models.terms") in EDGES   # inside a method, relative
     assert ("toolkit.display", "toolkit.reporting") in EDGES              # module level, relative
     assert ("toolkit.data.reading", "toolkit.data.parsing") in EDGES      # from toolkit.data import parsing
+    assert ("toolkit.stats.cluster", "toolkit.config") in EDGES           # from .. import config, in a function
     assert len(MODULES) > 50
+    # ... and on made-up source: front-door names resolve to their defining module
+    source = ast.parse("def f():\n    from toolkit import compare_groups\n    from .. import reporting\n"
+                       "    from ..data import load_dataset\n    import toolkit.stats.multitest as mt\n")
+    found = [t for node in ast.walk(source) for t in _targets("toolkit.stats.cluster", False, node)]
+    assert found == ["toolkit.stats.compare", "toolkit.reporting", "toolkit.data.registry", "toolkit.stats.multitest"]
 
 
 def test_every_module_has_a_layer():
