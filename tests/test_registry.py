@@ -18,7 +18,7 @@ import pytest
 
 import toolkit as tk
 from toolkit import config
-from toolkit.data import registry
+from toolkit.data import files, registry
 from toolkit.data.registry import FileSpec, dataset_path
 
 NAMES = ["uci_facebook_metrics", "uci_live_sellers_thailand", "nyc_agency_social_media_usage"]
@@ -83,7 +83,7 @@ def _fake_spec(monkeypatch, *, sha=CONTENT_SHA, url=None, member=None, name="uci
                filename="dataset_Facebook.csv"):
     """Point the registry entry of ``name`` at a small test file with a known checksum."""
     spec = FileSpec(name, filename, sha, url, member)
-    monkeypatch.setattr(registry, "_file_specs", lambda n: {filename: spec})
+    monkeypatch.setattr(files, "_file_specs", lambda n: {filename: spec})  # dataset_path lives in data/files.py
     return spec
 
 
@@ -220,7 +220,7 @@ def test_checksum_is_cached_until_the_file_changes(monkeypatch, raw_dir, no_mirr
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(registry.hashlib, "sha256", counting)
+    monkeypatch.setattr(files.hashlib, "sha256", counting)
     dataset_path("uci_facebook_metrics")
     dataset_path("uci_facebook_metrics")
     dataset_path("uci_facebook_metrics")

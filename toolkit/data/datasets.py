@@ -14,8 +14,8 @@ import pandas as pd
 
 from toolkit import config
 from toolkit._validation import message
+from toolkit.data.files import _sha256, dataset_path
 from toolkit.data.quality import QualityReport
-from toolkit.data.registry import dataset_path
 
 # ---------------------------------------------------------------------------------------------
 # shared helpers
@@ -24,8 +24,6 @@ ALIASES_CSV = config.PACKAGE_DIR / "datasets" / "nyc_agency_aliases.csv"
 
 
 def _note_file(report: QualityReport, path) -> None:
-    from toolkit.data.registry import _sha256
-
     report.note(f"file {path.name}: sha256 {_sha256(path)} (matches the registry)")
 
 

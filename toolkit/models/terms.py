@@ -245,7 +245,7 @@ def term_tests(model, *, test="likelihood_ratio", type="II") -> pd.DataFrame:  #
     >>> tk.models.term_tests(m, test="wald")[["term", "test", "type", "df"]].values.tolist()[-1]
     ['department:content_type', 'wald', 'II', 3.0]
     """
-    from .fit import _fit
+    from ._engine import _fit
 
     func = "term_tests"
     check_option(test, ("likelihood_ratio", "wald"), func, "test")

@@ -23,6 +23,7 @@ import numpy as np
 from scipy import optimize
 
 from .._validation import message
+from ._optim import _newton_polish, _num_hessian
 from .glm import _log1p_minus_frac, as_counts, fit_glm, nb_loglik_terms, poisson_loglik_terms, theta_score_terms
 
 #: Families with a zero part, and their count distribution.
@@ -233,8 +234,6 @@ def fit_zero_model(y, X, offset, family, *, Xz=None, max_iter=1000):
     >>> np.round(fit["beta"], 1).tolist(), round(float(1 / (1 + np.exp(-fit["zero_coef"]))), 1)
     ([1.0, 0.5], 0.3)
     """
-    from .glmm import _newton_polish, _num_hessian
-
     if family not in ZERO_FAMILIES:
         raise ValueError(message("fit_zero_model", "family", f"one of {sorted(ZERO_FAMILIES)}", family))
     yc = as_counts(y)
