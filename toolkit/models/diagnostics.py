@@ -55,7 +55,7 @@ def overdispersion_test(data, *, dv, between, exposure=None, covar=(), trafo="nb
     exposure : str, optional
         Exposure column (log offset).
     covar : sequence of str, default ()
-        Extra model columns.
+        Extra model columns (formerly ``covariates=``, still accepted for one release with a warning).
     trafo : {"nb2", "nb1"}, default "nb2"
         Alternative ``Var = mu + alpha mu^2`` (NB2) or ``Var = (1 + alpha) mu`` (NB1).
 
@@ -278,7 +278,7 @@ def recommend_model(data, *, dv, between, exposure=None, subject=None, covar=(),
     subject : str, optional
         Account column; if given, the clustering is assessed.
     covar : sequence of str, default ()
-        Extra model columns.
+        Extra model columns (formerly ``covariates=``, still accepted for one release with a warning).
     alpha : float, default 0.05
         Level of the screening tests.
 

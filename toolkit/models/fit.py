@@ -271,6 +271,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         Positive exposure column (e.g. 'reach'); enters as ``offset = log(exposure)``.
     covar : sequence of str, default ()
         Extra columns adjusted for: numeric ones enter linearly, text/categorical ones as treatment dummies.
+        Formerly ``covariates=`` (still accepted for one release, with a ``ToolkitDeprecationWarning``).
     subject : str, optional
         Clustering column (e.g. 'account'). With ``cov_type="model"`` (default) a random intercept per
         subject is added (GLMM, Laplace ML); with ``cov_type="cluster"`` a GLM is fitted and its standard
