@@ -130,3 +130,10 @@ def test_deprecated_keyword_helper_leaves_other_calls_alone():
     kwargs = {"covar": ("x",)}
     v.deprecated_keyword("f", "covariates", "covar", kwargs)
     assert kwargs == {"covar": ("x",)}
+
+
+def test_no_public_function_takes_a_retired_keyword():
+    """The house vocabulary (docs/GLOSSARY.md): `covar`, never `covariates`, in every public signature."""
+    offenders = [name for name in sorted(tk._EXPORTS) if inspect.isfunction(getattr(tk, name))
+                 and "covariates" in inspect.signature(getattr(tk, name)).parameters]
+    assert offenders == []
