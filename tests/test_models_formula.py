@@ -298,7 +298,7 @@ def test_keyword_and_formula_fits_identical(random):
     sim = tk.simulate_organization(n_accounts_per_department=5, posts_per_account=30, seed=12,
                                    departments=["Marketing", "PR", "IT"], mixed_share=0.0).data
     kw = fit_engagement_model(sim, dv="comments", between="department", exposure="reach",
-                              covariates=["content_type"], subject="account" if random else None)
+                              covar=["content_type"], subject="account" if random else None)
     fo = fit_engagement_model(sim, formula="comments ~ department + content_type + offset(log(reach))"
                               + (" + (1|account)" if random else ""))
     assert fo.coefficients["term"].tolist() == kw.coefficients["term"].tolist()
@@ -358,7 +358,7 @@ def test_uncentred_covariate_no_foreign_warnings(fb):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         kw = fit_engagement_model(fb.dropna(subset=["Paid"]), dv="comments", between="Type", exposure="reach",
-                                  covariates=["likes"], subject="month")
+                                  covar=["likes"], subject="month")
     assert caught == [], [str(w.message) for w in caught]
     assert_allclose(kw.coefficients["estimate"], m.coefficients["estimate"], rtol=1e-6)
     ref = _ref("fb_glmmtmb_uncentred_coef.csv")

@@ -166,7 +166,7 @@ def test_result_tables_are_tidy(rng):
 def test_reference_level_and_covariates(rng):
     d = _toy(rng)
     m = fit_engagement_model(d, dv="comments", between="department", exposure="reach", reference="PR",
-                             covariates=["paid", "hour"])
+                             covar=["paid", "hour"])
     assert m.coefficients["term"].tolist() == ["Intercept", "department[T.Marketing]", "department[T.HR]",
                                                "paid[T.True]", "hour"]
     assert m.rate_ratios["reference"].unique().tolist() == ["PR"]

@@ -44,7 +44,7 @@ def thai_fits():
 @pytest.fixture(scope="module")
 def sim_fit():
     return fit_engagement_model(_simulated(), dv="comments", between="department", exposure="reach",
-                                covariates=["content_type"], subject="account")
+                                covar=["content_type"], subject="account")
 
 
 def _assert_glmm_close(est, se, ref_est, ref_se, se_rtol=1e-4):
@@ -134,7 +134,7 @@ def test_analytic_gradient_matches_finite_differences(family):
 
 def _objective_for(d, family, **kw):
     D = build_design(d, dv=kw.get("dv", "comments"), between=kw.get("between", "department"),
-                     exposure=kw.get("exposure", "reach"), covariates=kw.get("covariates", ()),
+                     exposure=kw.get("exposure", "reach"), covar=kw.get("covar", ()),
                      subject=kw.get("subject", "account"))
     return LaplaceObjective(D.y, D.X, D.offset, D.groups, family)
 
@@ -148,7 +148,7 @@ def test_laplace_loglik_at_glmmtmb_estimates(case):
     """Our Laplace log-likelihood, evaluated at glmmTMB's estimates, reproduces glmmTMB's log-likelihood:
     this validates the objective itself, independently of the optimiser."""
     if case == "sim":
-        obj = _objective_for(_simulated(), "negbin", covariates=("content_type",))
+        obj = _objective_for(_simulated(), "negbin", covar=("content_type",))
         fit = _ref("sim_glmmtmb_nbinom2_fit.csv").iloc[0]
         par = _r_par(_ref("sim_glmmtmb_nbinom2_coef.csv"), fit["theta"], fit["sd_account"])
     else:

@@ -39,7 +39,7 @@ def _fit(dataset, family):
             return fit_engagement_model(thai_with_sellers(), dv="num_comments", between="status_type", subject="seller",
                                         family=family, cov_type="cluster")
         return fit_engagement_model(_simulated(), dv="comments", between="department", exposure="reach",
-                                    covariates=["content_type"], subject="account", family=family,
+                                    covar=["content_type"], subject="account", family=family,
                                     cov_type="cluster")
 
 
@@ -190,7 +190,7 @@ def test_a_covariate_level_in_one_cluster_is_refused():
     d["campaign"] = (d["account"] == d["account"].iloc[0]).astype(float)
     with pytest.raises(ValueError, match=r"no single cluster determines a coefficient on its own; got \"cluster "
                                          rf"'{d['account'].iloc[0]}' with leverage 1"):
-        fit_engagement_model(d, dv="comments", between="department", exposure="reach", covariates=["campaign"],
+        fit_engagement_model(d, dv="comments", between="department", exposure="reach", covar=["campaign"],
                              subject="account", cov_type="cluster")
 
 

@@ -303,7 +303,7 @@ def test_every_option_combination_gives_the_schema(posts_long, method, p_adjust,
         assert (out["p_adjusted"] >= out["p_value"]).all()
         assert ((out["p_value"] > 0) & (out["p_value"] <= 1)).all()
         if p_adjust is not None:
-            assert_allclose(out["p_adjusted"], np.fmax(adjust_pvalues(out["p_value"], method=p_adjust),
+            assert_allclose(out["p_adjusted"], np.fmax(adjust_pvalues(out["p_value"], p_adjust=p_adjust),
                                                        out["p_value"]))
     if reference:
         assert (out["group_b"] == reference).all()

@@ -68,7 +68,7 @@ def test_nb_models_match_fit_engagement_model(org, analysis, subject):
     G = d["account"].nunique()
     for cs, row in zip(((), ("content_type",)), curve.itertuples()):
         m = tk.models.fit_engagement_model(d, dv="shares", between="department", exposure="reach",
-                                           covariates=cs, subject=subject, reference="Marketing")
+                                           covar=cs, subject=subject, reference="Marketing")
         rr = m.rate_ratios.iloc[0]
         assert row.estimate == pytest.approx(np.log(rr["rate_ratio"]), abs=2e-4)
         if analysis == "negbin_glm":

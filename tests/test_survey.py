@@ -297,7 +297,7 @@ def test_compare_options_all_pairs_with_holm():
     res = survey.compare_options(MR, columns=MR_COLS, method="asymptotic_cc")
     assert list(zip(res["option_a"], res["option_b"])) == [("marketing", "pr"), ("marketing", "it"), ("pr", "it")]
     assert res["p_value"].iloc[0] == pytest.approx(ref("mcnemar_marketing_pr", "p_value_cc"), rel=REL_P)
-    np.testing.assert_allclose(res["p_adjusted"], tk.adjust_pvalues(res["p_value"].to_numpy(), method="holm"))
+    np.testing.assert_allclose(res["p_adjusted"], tk.adjust_pvalues(res["p_value"].to_numpy(), p_adjust="holm"))
 
 
 def test_multiple_response_bad_input():

@@ -100,6 +100,7 @@ _EXPORTS: dict[str, str] = {
     "session_info": "toolkit.reporting",
     "compact_letter_display": "toolkit.display",
     "ToolkitWarning": "toolkit._validation",
+    "ToolkitDeprecationWarning": "toolkit._validation",
     # tutorials: exercise checks that fail until the answer is filled in
     "check_answer": "toolkit.exercises",
 }

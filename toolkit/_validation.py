@@ -7,6 +7,7 @@ column checks; never ``assert`` on user input.
 from __future__ import annotations
 
 import difflib
+import functools
 import numbers
 import warnings
 from typing import Any, Iterable, Sequence
@@ -19,6 +20,15 @@ class ToolkitWarning(UserWarning):
     """Warning issued by the toolkit: the result is valid but deserves attention.
 
     Filter only ours with ``warnings.filterwarnings("ignore", category=tk.ToolkitWarning)``.
+    """
+
+
+class ToolkitDeprecationWarning(ToolkitWarning, FutureWarning):
+    """A keyword or name of the toolkit was renamed; the old one still works for one release.
+
+    A :class:`ToolkitWarning` (so ``category=tk.ToolkitWarning`` filters it too) and a ``FutureWarning``
+    (so Python shows it to notebook users by default, unlike ``DeprecationWarning``). The message names the
+    new keyword; see ``docs/GLOSSARY.md`` for the vocabulary.
     """
 
 
@@ -37,6 +47,40 @@ def message(func: str, param: str | None, expected: str, got: Any = None, hint: 
 def warn(text: str, stacklevel: int = 3) -> None:
     """Issue a :class:`ToolkitWarning` pointing at the user's call."""
     warnings.warn(text, ToolkitWarning, stacklevel=stacklevel)
+
+
+def deprecated_keyword(func: str, old: str, new: str, kwargs: dict) -> None:
+    """Move a renamed keyword from ``old`` to ``new`` in ``kwargs`` (in place), warning once.
+
+    Passing both the old and the new name is a ``TypeError``: the toolkit will not guess which one was meant.
+    The warning points at the caller of the public function (``stacklevel=3``: this helper, the
+    :func:`renamed_keywords` wrapper, then the user's call).
+    """
+    if old not in kwargs:
+        return
+    if new in kwargs:
+        raise TypeError(message(func, old, f"left out when `{new}` is given ({old!r} is the old name of "
+                                            f"{new!r})", kwargs[old], f"Pass only {new}=.", show_got=False))
+    kwargs[new] = kwargs.pop(old)
+    warnings.warn(f"{func}: `{old}=` is renamed `{new}=`; the old name works for one more release. "
+                  f"Write {new}= instead (docs/GLOSSARY.md).", ToolkitDeprecationWarning, stacklevel=3)
+
+
+def renamed_keywords(**renames: str):
+    """Decorator: accept each old keyword (``old="new"``) for one release with a :class:`ToolkitDeprecationWarning`.
+
+    The wrapped function keeps its signature and docstring (``functools.wraps``), which show only the new
+    names. Example: ``@renamed_keywords(covariates="covar")``.
+    """
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                deprecated_keyword(fn.__name__, old, new, kwargs)
+            return fn(*args, **kwargs)
+        wrapper.__renamed_keywords__ = dict(renames)
+        return wrapper
+    return decorate
 
 
 def check_data(data: Any, func: str) -> pd.DataFrame:

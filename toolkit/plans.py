@@ -709,7 +709,7 @@ def run_plan(data, *, plan, seed=None, results_file=None) -> PlanResult:
     from .stats.multitest import adjust_pvalues
     adjusted = np.full(len(table), np.nan)
     for fam, idx in table.groupby("family", sort=False).indices.items():
-        adjusted[idx] = adjust_pvalues(table["p_value"].to_numpy()[idx], method=plan.families[fam]["correction"])
+        adjusted[idx] = adjust_pvalues(table["p_value"].to_numpy()[idx], p_adjust=plan.families[fam]["correction"])
     table["p_adjusted"] = adjusted
     table["decision"] = np.where(table["p_adjusted"] <= table["alpha"], "supported", "not supported")
     table = table[list(PLAN_RESULT_COLUMNS)]

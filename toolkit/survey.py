@@ -577,7 +577,7 @@ def compare_polls(data=None, *, column=None, between=None, counts_a=None, counts
                          p_adjust=p_adjust, omnibus_statistic=chi2, omnibus_df=df, omnibus_p_value=p_omni,
                          cramers_v=v, confidence_level=level, n_dropped=n_dropped,
                          method="newcombe_hybrid_score; pooled z; pearson chi-square"))
-    adj = adjust_pvalues(np.array(pvals), method=p_adjust)
+    adj = adjust_pvalues(np.array(pvals), p_adjust=p_adjust)
     for row, pa in zip(rows, adj):
         row["p_adjusted"] = float(pa)
     return frame(rows, COMPARE_POLLS_COLUMNS)
@@ -758,7 +758,7 @@ def compare_options(data, *, columns, method="exact", p_adjust="holm", nan_polic
                          count_a=int(x[:, i].sum()), count_b=int(x[:, j].sum()),
                          estimate=(b - c) / n, only_a=b, only_b=c, statistic=float(stat), p_value=p,
                          p_adjust=p_adjust, n_dropped=n_dropped, method=f"mcnemar_{method}"))
-    adj = adjust_pvalues(np.array(pvals), method=p_adjust)
+    adj = adjust_pvalues(np.array(pvals), p_adjust=p_adjust)
     for row, pa in zip(rows, adj):
         row["p_adjusted"] = float(pa)
     return frame(rows, COMPARE_OPTIONS_COLUMNS)
@@ -978,7 +978,7 @@ def likert_compare(data, *, columns, levels, between, p_adjust="holm", confidenc
                          effect_size=float(r["effect_size"]), effect_size_type=r["effect_size_type"],
                          ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]), confidence_level=level,
                          n=int(r["n"]), n_dropped=int(dropped), method=str(r["method"])))
-    adj = adjust_pvalues(np.array(pvals), method=p_adjust)
+    adj = adjust_pvalues(np.array(pvals), p_adjust=p_adjust)
     for row, pa in zip(rows, adj):
         row["p_adjusted"] = float(pa)
     return frame(rows, LIKERT_COMPARE_COLUMNS)

@@ -2,7 +2,7 @@
 
 The design matrix is built here, not by a formula engine, so that the reference level and the
 intercept are explicit: columns are ``Intercept``, ``<between>[T.<level>]`` for every non-reference
-level (treatment coding), then covariates (numeric as they are, categorical as treatment dummies
+level (treatment coding), then covariates `covar` (numeric as they are, categorical as treatment dummies
 ``<name>[T.<level>]``). Names follow patsy's convention so that they read like R/statsmodels output.
 """
 from __future__ import annotations
@@ -126,7 +126,7 @@ def _full_rank(X, P=None) -> bool:
     return np.linalg.matrix_rank(X if P is None else P) == X.shape[1]
 
 
-def build_design(data, *, dv, between, exposure=None, covariates=(), subject=None, reference=None,
+def build_design(data, *, dv, between, exposure=None, covar=(), subject=None, reference=None,
                  mixed="level", nan_policy="raise", func="fit_engagement_model") -> Design:
     """Validate inputs, apply ``nan_policy`` and build y, X, offset and group codes."""
     data = check_data(data, func)
@@ -134,13 +134,13 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
     check_option(mixed, ("level", "membership"), func, "mixed")
     check_column(data, dv, func, "dv")
     check_column(data, between, func, "between")
-    if isinstance(covariates, str):
-        covariates = (covariates,)
-    covariates = tuple(covariates)
-    for c in covariates:
-        check_column(data, c, func, "covariates")
+    if isinstance(covar, str):
+        covar = (covar,)
+    covar = tuple(covar)
+    for c in covar:
+        check_column(data, c, func, "covar")
         if c in (dv, between):
-            raise ValueError(message(func, "covariates", "columns other than `dv` and `between`", c))
+            raise ValueError(message(func, "covar", "columns other than `dv` and `between`", c))
     if exposure is not None:
         check_column(data, exposure, func, "exposure")
     if subject is not None:
@@ -151,7 +151,7 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
                                  mixed, "mixed='membership' reads the departments of mixed-team posts "
                                         "from 'co_departments' ('Marketing|PR')."))
 
-    used = [dv, between, *covariates] + ([exposure] if exposure else []) + ([subject] if subject else [])
+    used = [dv, between, *covar] + ([exposure] if exposure else []) + ([subject] if subject else [])
     mixed_missing = None
     if mixed == "membership":
         is_mixed = (data[between].astype("object") == config.MIXED_DEPARTMENT).to_numpy()
@@ -191,7 +191,7 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
     cov_info, factors, p = [], [], len(levels)
     names = ["Intercept"] + [f"{between}[T.{lv}]" for lv in levels[1:]]
     between_columns = list(range(1, len(levels)))
-    for c in covariates:
+    for c in covar:
         s = frame[c]
         if _is_categorical(s):
             codes_c, lv_c = factor_codes(s)
@@ -201,7 +201,7 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
             cov_info.append({"name": c, "kind": "factor", "columns": idx, "levels": lv_c})
             p += len(lv_c) - 1
         else:
-            v = numeric_column(frame, c, func, "covariates").to_numpy()
+            v = numeric_column(frame, c, func, "covar").to_numpy()
             cov_info.append({"name": c, "kind": "numeric", "columns": [p], "mean": float(v.mean()), "values": v})
             names.append(str(c))
             p += 1
@@ -230,8 +230,8 @@ def build_design(data, *, dv, between, exposure=None, covariates=(), subject=Non
     else:
         full = _full_rank(X)
     if not full:
-        raise ValueError(message(func, "covariates", "columns that are not redundant with `between`",
-                                 list(covariates), "The design matrix is rank-deficient (a covariate is "
+        raise ValueError(message(func, "covar", "columns that are not redundant with `between`",
+                                 list(covar), "The design matrix is rank-deficient (a covariate is "
                                  "constant or determined by the department); drop it."))
     groups = group_labels = None
     if subject is not None:

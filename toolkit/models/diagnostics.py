@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import check_integer, check_option, check_random_state, message
+from .._validation import check_integer, check_option, check_random_state, message, renamed_keywords
 from ._design import build_design
 from .glm import fit_glm
 from .results import EngagementModel
@@ -40,7 +40,8 @@ def _cdf(k, mu, theta):
     return stats.nbinom.cdf(k, theta, theta / (theta + mu))
 
 
-def overdispersion_test(data, *, dv, between, exposure=None, covariates=(), trafo="nb2"):
+@renamed_keywords(covariates="covar")
+def overdispersion_test(data, *, dv, between, exposure=None, covar=(), trafo="nb2"):
     """Test a Poisson model of the counts for overdispersion (Cameron & Trivedi auxiliary regression).
 
     Parameters
@@ -53,8 +54,8 @@ def overdispersion_test(data, *, dv, between, exposure=None, covariates=(), traf
         Department column.
     exposure : str, optional
         Exposure column (log offset).
-    covariates : sequence of str, default ()
-        Extra model columns.
+    covar : sequence of str, default ()
+        Extra model columns (formerly ``covariates=``, still accepted for one release with a warning).
     trafo : {"nb2", "nb1"}, default "nb2"
         Alternative ``Var = mu + alpha mu^2`` (NB2) or ``Var = (1 + alpha) mu`` (NB1).
 
@@ -86,7 +87,7 @@ def overdispersion_test(data, *, dv, between, exposure=None, covariates=(), traf
     """
     func = "overdispersion_test"
     check_option(trafo, ("nb2", "nb1"), func, "trafo")
-    design = build_design(data, dv=dv, between=between, exposure=exposure, covariates=covariates, func=func)
+    design = build_design(data, dv=dv, between=between, exposure=exposure, covar=covar, func=func)
     fit = fit_glm(design.y, design.X, design.offset, "poisson")
     y, mu = design.y, fit["mu"]
     z = ((y - mu) ** 2 - y) / mu
@@ -260,7 +261,8 @@ class Recommendation:
         return head + "\n" + "\n".join(f"- {r}" for r in self.reasons)
 
 
-def recommend_model(data, *, dv, between, exposure=None, subject=None, covariates=(), alpha=0.05):
+@renamed_keywords(covariates="covar")
+def recommend_model(data, *, dv, between, exposure=None, subject=None, covar=(), alpha=0.05):
     """Recommend a count model step by step: Poisson -> negative binomial -> zero-inflated/hurdle -> mixed.
 
     Parameters
@@ -275,8 +277,8 @@ def recommend_model(data, *, dv, between, exposure=None, subject=None, covariate
         Exposure column (log offset).
     subject : str, optional
         Account column; if given, the clustering is assessed.
-    covariates : sequence of str, default ()
-        Extra model columns.
+    covar : sequence of str, default ()
+        Extra model columns (formerly ``covariates=``, still accepted for one release with a warning).
     alpha : float, default 0.05
         Level of the screening tests.
 
@@ -314,14 +316,14 @@ def recommend_model(data, *, dv, between, exposure=None, subject=None, covariate
     from .nesting import nesting_summary
 
     checks, reasons = [], []
-    od = overdispersion_test(data, dv=dv, between=between, exposure=exposure, covariates=covariates)
+    od = overdispersion_test(data, dv=dv, between=between, exposure=exposure, covar=covar)
     over = bool(od["p_value"].iloc[0] < alpha)
     family = "negbin" if over else "poisson"
     checks.append({"check": "overdispersion", "statistic": od["statistic"].iloc[0], "p_value": od["p_value"].iloc[0],
                    "decision": family})
     reasons.append(f"Poisson variance {'is' if over else 'is not'} exceeded (Cameron-Trivedi z = "
                    f"{od['statistic'].iloc[0]:.2f}, alpha = {od['alpha'].iloc[0]:.3g}): use {family}.")
-    m = fit_engagement_model(data, dv=dv, between=between, exposure=exposure, covariates=covariates,
+    m = fit_engagement_model(data, dv=dv, between=between, exposure=exposure, covar=covar,
                              family=family)
     zc = zero_check(m)
     excess = bool(zc["ratio"].iloc[0] > 1.1 and zc["p_value"].iloc[0] < alpha)

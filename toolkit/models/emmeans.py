@@ -203,7 +203,7 @@ def pairwise_contrasts(design, beta, vcov, *, confidence_level, p_adjust, df=Non
                          "ci_high": np.exp(est + z * se), "statistic": est / se,
                          "p_value": pval(est / se, i)})
     out = pd.DataFrame(rows)
-    out["p_adjusted"] = np.asarray(adjust_pvalues(out["p_value"].to_numpy(), method=p_adjust), dtype=float)
+    out["p_adjusted"] = np.asarray(adjust_pvalues(out["p_value"].to_numpy(), p_adjust=p_adjust), dtype=float)
     out["p_adjust"] = p_adjust
     out["confidence_level"] = confidence_level
     return out
@@ -372,7 +372,7 @@ def emmeans(model, *, specs=None, by=None, per=None, confidence_level=None, p_ad
     con["p_value"] = [pval(est[i] / dse[i], i) for i in range(len(D))]
     padj = np.empty(len(D))
     for blk in blocks:
-        padj[blk] = np.asarray(adjust_pvalues(con["p_value"].to_numpy()[blk], method=p_adjust), dtype=float)
+        padj[blk] = np.asarray(adjust_pvalues(con["p_value"].to_numpy()[blk], p_adjust=p_adjust), dtype=float)
     con["p_adjusted"] = padj
     con["p_adjust"] = p_adjust
     con["confidence_level"] = confidence_level

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import check_option, check_probability, message, warn
+from .._validation import check_option, check_probability, message, renamed_keywords, warn
 from ..stats.cluster import FEW_SUBJECTS
 from ..stats.multitest import check_p_adjust
 from ._design import build_design, build_formula_design
@@ -152,7 +152,8 @@ def overdispersion_lr_test(loglik_negbin, loglik_poisson) -> dict:
                       "p = 1/2 P(chi2_1 > LR), the 50:50 mixture of chi2_0 and chi2_1 (Self & Liang 1987)"}
 
 
-def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=None, covariates=(), subject=None,
+@renamed_keywords(covariates="covar")
+def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=None, covar=(), subject=None,
                          family="negbin", zero_formula=None, reference=None, confidence_level=0.95, p_adjust="holm",
                          nan_policy="raise", mixed="level", per=1000, cov_type="model",
                          n_agq=1) -> EngagementModel:
@@ -167,7 +168,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
     data : pandas.DataFrame
         Long form, one row per post.
     formula : str, optional
-        The model in lme4/glmmTMB syntax instead of `dv`/`exposure`/`covariates`/`subject`, e.g.
+        The model in lme4/glmmTMB syntax instead of `dv`/`exposure`/`covar`/`subject`, e.g.
         ``"comments ~ department * platform + paid + offset(log(reach)) + (1|account) + (1|week)"``. The fixed
         part follows R/patsy (formulaic): ``a * b`` is ``a + b + a:b``, ``C(x)`` makes an integer-coded column
         a factor, numeric columns enter linearly; treatment coding with the first level (category order;
@@ -192,8 +193,9 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         reference. Required without `formula`; with it, optionally the name of the focal main-effect term.
     exposure : str, optional
         Positive exposure column (e.g. 'reach'); enters as ``offset = log(exposure)``.
-    covariates : sequence of str, default ()
+    covar : sequence of str, default ()
         Extra columns adjusted for: numeric ones enter linearly, text/categorical ones as treatment dummies.
+        Formerly ``covariates=`` (still accepted for one release, with a ``ToolkitDeprecationWarning``).
     subject : str, optional
         Clustering column (e.g. 'account'). With ``cov_type="model"`` (default) a random intercept per
         subject is added (GLMM, Laplace ML); with ``cov_type="cluster"`` a GLM is fitted and its standard
@@ -398,11 +400,11 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
                                  "GLMs; fit the zero-inflated or hurdle model without `subject`, or use "
                                  "family='negbin' with cov_type='cluster'."))
     if formula is not None:
-        given = [name for name, v in (("dv", dv), ("exposure", exposure), ("covariates", covariates)) if v]
+        given = [name for name, v in (("dv", dv), ("exposure", exposure), ("covar", covar)) if v]
         if given:
             raise ValueError(message(func, given[0], "left out when `formula` is given", locals()[given[0]],
                                      "Give the model either as a formula (count, terms, offset(log(exposure)), "
-                                     "(1|account)) or with dv=/between=/exposure=/covariates=/subject=, not both."))
+                                     "(1|account)) or with dv=/between=/exposure=/covar=/subject=, not both."))
         if mixed != "level":
             raise ValueError(message(func, "mixed", "'level' with a formula", mixed,
                                      "Multiple-membership coding is available with the keyword API only."))
@@ -423,7 +425,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
             raise ValueError(message(func, "zero_formula", f"None unless family is one of {list(ZERO_FAMILIES)}",
                                      zero_formula))
         dv, between, exposure, subject = design.dv, design.between, design.exposure, design.subject
-        covariates = tuple(t["name"] for t in design.terms if t["name"] != between)
+        covar = tuple(t["name"] for t in design.terms if t["name"] != between)
     else:
         if dv is None or between is None:
             raise TypeError(message(func, "dv" if dv is None else "between", "given (or the model given as "
@@ -434,7 +436,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
                                      "Give the model as formula= to use a zero part with predictors."))
 
         def make_design(ref):
-            return build_design(data, dv=dv, between=between, exposure=exposure, covariates=covariates,
+            return build_design(data, dv=dv, between=between, exposure=exposure, covar=covar,
                                 subject=subject, reference=ref, mixed=mixed, nan_policy=nan_policy, func=func)
         design = make_design(reference)
     if n_agq > 1 and cov_type == "model" and (isinstance(design.groups, list) or family in ZERO_FAMILIES):
@@ -638,7 +640,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
     random_effects = _random_effects_table(design, fit, spec) if is_glmm else pd.DataFrame(
         {"term": [], "n_groups": [], "sd": [], "corr": []}, columns=["term", "n_groups", "sd", "corr"])
     settings = {"formula": formula, "zero_formula": zero_formula,
-                "dv": dv, "between": between, "exposure": exposure, "covariates": tuple(covariates),
+                "dv": dv, "between": between, "exposure": exposure, "covar": tuple(covar),
                 "subject": subject, "family": family, "reference": design.reference,
                 "confidence_level": confidence_level, "p_adjust": p_adjust, "nan_policy": nan_policy,
                 "mixed": mixed, "per": per, "cov_type": cov_type, "n_agq": n_agq}

@@ -36,7 +36,7 @@ class EngagementModel(AnswerFirst):
     loglik : float
         Maximised (Laplace-approximated for the GLMM) log-likelihood.
     settings : dict
-        The call's options (dv, between, exposure, covariates, subject, family, ...).
+        The call's options (dv, between, exposure, covar, subject, family, ...).
     raw : dict
         Underlying fit results for experts (beta, vcov, theta, modes, Hessian, design).
     random_effects : DataFrame

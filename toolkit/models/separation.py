@@ -240,7 +240,7 @@ def zero_event_answers(design, *, fit_loglik, rate_ratios, contrasts, emmeans, c
             est, lo, hi, p = got
             con.loc[i, ["rate_ratio", "std_error", "ci_low", "ci_high", "statistic", "p_value", "method"]] = [
                 est, np.nan, lo, hi, np.nan, p, method]
-    con["p_adjusted"] = np.asarray(adjust_pvalues(con["p_value"].to_numpy(dtype=float), method=p_adjust), dtype=float)
+    con["p_adjusted"] = np.asarray(adjust_pvalues(con["p_value"].to_numpy(dtype=float), p_adjust=p_adjust), dtype=float)
     L = grid_rows(design)
     cov = covariate_columns(design)
     per = float(emm["exposure_at"].iloc[0]) if design.exposure else 1.0

@@ -527,7 +527,7 @@ def cluster_level_comparison(data, *, dv, between, subject, exposure=None, refer
         tstat = est / se
     p_raw = 2 * stats.t.sf(np.abs(tstat), df_w) if df_w > 0 else np.full(est.size, np.nan)
     p_raw = np.where(np.isfinite(tstat), p_raw, np.nan)
-    p_adj = adjust_pvalues(p_raw, method=p_adjust) if np.isfinite(p_raw).any() else p_raw
+    p_adj = adjust_pvalues(p_raw, p_adjust=p_adjust) if np.isfinite(p_raw).any() else p_raw
     m = est.size
     pairwise = pd.DataFrame({
         "test": ["cluster_t"] * m, "dv": [dv] * m, "between": [between] * m,

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from .._validation import _did_you_mean, message
+from .._validation import _did_you_mean, message, renamed_keywords
 
 #: Accepted correction names, in the order shown in messages.
 P_ADJUST_METHODS: tuple[str, ...] = ("holm", "bonferroni", "hochberg", "hommel", "fdr_bh", "fdr_by", "none")
@@ -35,7 +35,8 @@ def check_p_adjust(method, func: str, param: str = "p_adjust") -> str:
     raise TypeError(message(func, param, f"one of {shown}", method))
 
 
-def adjust_pvalues(p, *, method="holm"):
+@renamed_keywords(method="p_adjust")
+def adjust_pvalues(p, *, p_adjust="holm"):
     """Adjust p-values for multiple comparisons.
 
     Controls the family-wise error rate (Holm, Bonferroni, Hochberg, Hommel) or the false discovery
@@ -46,11 +47,13 @@ def adjust_pvalues(p, *, method="holm"):
     ----------
     p : array-like of float
         One-dimensional p-values, each in [0, 1]. NaN marks a test that was not done.
-    method : {"holm", "bonferroni", "hochberg", "hommel", "fdr_bh", "fdr_by", "none"}, default="holm"
-        The correction. ``"holm"`` (Holm 1979) controls the family-wise error rate under any dependence
-        and is uniformly more powerful than ``"bonferroni"``. ``"hochberg"`` and ``"hommel"`` are more
-        powerful but need independent or positively dependent tests. ``"fdr_bh"`` (Benjamini &
-        Hochberg 1995) controls the false discovery rate under independence or positive dependence;
+    p_adjust : {"holm", "bonferroni", "hochberg", "hommel", "fdr_bh", "fdr_by", "none"}, default="holm"
+        The correction, with the same keyword and values as every function's ``p_adjust=`` (formerly
+        ``method=``, which still works for one release with a ``ToolkitDeprecationWarning``). ``"holm"``
+        (Holm 1979) controls the family-wise error rate under any dependence and is uniformly more powerful
+        than ``"bonferroni"``. ``"hochberg"`` and ``"hommel"`` are more powerful but need
+        independent or positively dependent tests. ``"fdr_bh"`` (Benjamini & Hochberg 1995) controls
+        the false discovery rate under independence or positive dependence;
         ``"fdr_by"`` (Benjamini & Yekutieli 2001) under any dependence. ``"none"`` returns the input.
 
     Returns
@@ -111,15 +114,15 @@ def adjust_pvalues(p, *, method="holm"):
     --------
     >>> import toolkit as tk
     >>> p = [0.01, 0.02, 0.03, 0.04, 0.05]
-    >>> tk.adjust_pvalues(p, method="holm").round(3).tolist()
+    >>> tk.adjust_pvalues(p, p_adjust="holm").round(3).tolist()
     [0.05, 0.08, 0.09, 0.09, 0.09]
-    >>> tk.adjust_pvalues(p, method="fdr_bh").round(3).tolist()
+    >>> tk.adjust_pvalues(p, p_adjust="fdr_bh").round(3).tolist()
     [0.05, 0.05, 0.05, 0.05, 0.05]
-    >>> tk.adjust_pvalues([0.01, float("nan"), 0.04], method="bonferroni").tolist()
+    >>> tk.adjust_pvalues([0.01, float("nan"), 0.04], p_adjust="bonferroni").tolist()
     [0.02, nan, 0.08]
     """
     func = "adjust_pvalues"
-    method = check_p_adjust(method, func, "method")
+    method = check_p_adjust(p_adjust, func, "p_adjust")
     arr = _as_pvalues(p, func)
     out = np.full(arr.shape, np.nan)
     ok = ~np.isnan(arr)

@@ -239,7 +239,7 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
     setup = _setup(gd, ia, ib, func=func, dv=dv, level=level, alternative=alternative, correction=correction,
                    n_resamples=n_resamples, rng=rng)
     est = _METHOD_FUNCTIONS[method](setup)
-    p_adjusted = est.p_adjusted if est.p_adjusted is not None else adjust_pvalues(est.p_value, method=correction)
+    p_adjusted = est.p_adjusted if est.p_adjusted is not None else adjust_pvalues(est.p_value, p_adjust=correction)
     effects = _effect_sizes(setup, est, level if effsize_ci == "analytic" else None)
     out = _table(setup, est, p_adjusted, effects, test=method, between=between)
     if method != "bootstrap":

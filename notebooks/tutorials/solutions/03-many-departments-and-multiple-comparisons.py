@@ -10,7 +10,7 @@ bh_can_call_fewer = False
 print(f"Holm: {n_holm} of 36 pairs; BH: {n_bh} of 36 pairs")
 
 # %% exercise-2
-my_holm_8 = tk.adjust_pvalues(vs_reference["p_value"], method="holm")
+my_holm_8 = tk.adjust_pvalues(vs_reference["p_value"], p_adjust="holm")
 # Holm multiplies each p by the number of hypotheses still in play, so a family of 8 never gives a larger
 # adjusted p than the family of 36. The raw p-values are identical: Dunn ranks all posts of all sellers
 # either way.
