@@ -158,6 +158,14 @@ TEXTS = {
     "tabs and double spaces": (HEADER + "\n1,a,PR,2024-03-01\t10:00,5,1\n2,b,IT,2024-03-02  10:00,6,2\n"
                                "3,c,IT,2024-03-02 10:00,6,2\n"),
     "semicolons": HEADER.replace(",", ";") + "\n1;a;PR;2024-03-01 10:00;5;1\n2;b;IT;01.03.2024 10:00;1,5K;2\n",
+    "crlf blank line": HEADER + "\r\n1,a,PR,2024-03-01 10:00,5,1\r\n\r\n2,b,IT,2024-03-02 10:00,6,2\r\n",
+    "messy counts": (HEADER + "\n1,a,PR,2024-03-01 10:00,-3,1\n2,b,IT,2024-03-02 10:00,1.2K,2.5\n"
+                     "3,c,IT,2024-03-02 10:00,,9223372036854775808\n4,d,HR,2024-03-02 10:00,7.0,"
+                     "99999999999999999999\n5,e,HR,2024-03-02 10:00,1e3,+4\n6,f,HR,2024-03-02 10:00,8,3\n"
+                     "7,g,HR,2024-03-02 10:00,9,4\n"),
+    "messy dates": (HEADER + "\n1,a,PR,2024-03-01 10:00:00+07:00,5,1\n2,b,IT,2024-03-02 10:00:00-05:30,6,2\n"
+                    "3,c,IT,not a date,6,2\n4,d,HR,2024-02-30 10:00:00+07:00,6,2\n5,e,HR,03/04/2024 10:00,6,2\n"
+                    "6,f,HR,2024-03-02T10:00:00Z,6,2\n7,g,HR,,6,2\n"),
 }
 
 
@@ -193,6 +201,7 @@ def test_text_fast_path_is_taken_for_a_clean_file():
     assert grid.iloc[2, 1] == "x\ny" and str(grid[0].dtype) == "str"
     assert reading._read_uniform_grid(TEXTS["short and long rows"], ",") is None
     assert reading._read_uniform_grid(TEXTS["blank lines"], ",") is None
+    assert reading._read_uniform_grid(TEXTS["crlf blank line"], ",") is None
 
 
 @pytest.mark.parametrize("order", ["ascending", "descending", "shuffled"])
