@@ -1119,7 +1119,7 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
     if text.startswith("\ufeff"):
         text = text[1:]
         notes.append("Removed a byte-order mark at the start of the file.")
-    if not text.strip():
+    if not text or text.isspace():  # (as ``not text.strip()``, without copying the text)
         raise ValueError(message(_FUNC, "source", "a file with a header row", str(path), "The file is empty."))
     if delimiter is None:
         delim = parsing.sniff_delimiter(text[:65536])
