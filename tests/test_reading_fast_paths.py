@@ -158,6 +158,14 @@ TEXTS = {
     "tabs and double spaces": (HEADER + "\n1,a,PR,2024-03-01\t10:00,5,1\n2,b,IT,2024-03-02  10:00,6,2\n"
                                "3,c,IT,2024-03-02 10:00,6,2\n"),
     "semicolons": HEADER.replace(",", ";") + "\n1;a;PR;2024-03-01 10:00;5;1\n2;b;IT;01.03.2024 10:00;1,5K;2\n",
+    "crlf blank line": HEADER + "\r\n1,a,PR,2024-03-01 10:00,5,1\r\n\r\n2,b,IT,2024-03-02 10:00,6,2\r\n",
+    "messy counts": (HEADER + "\n1,a,PR,2024-03-01 10:00,-3,1\n2,b,IT,2024-03-02 10:00,1.2K,2.5\n"
+                     "3,c,IT,2024-03-02 10:00,,9223372036854775808\n4,d,HR,2024-03-02 10:00,7.0,"
+                     "99999999999999999999\n5,e,HR,2024-03-02 10:00,1e3,+4\n6,f,HR,2024-03-02 10:00,8,3\n"
+                     "7,g,HR,2024-03-02 10:00,9,4\n"),
+    "messy dates": (HEADER + "\n1,a,PR,2024-03-01 10:00:00+07:00,5,1\n2,b,IT,2024-03-02 10:00:00-05:30,6,2\n"
+                    "3,c,IT,not a date,6,2\n4,d,HR,2024-02-30 10:00:00+07:00,6,2\n5,e,HR,03/04/2024 10:00,6,2\n"
+                    "6,f,HR,2024-03-02T10:00:00Z,6,2\n7,g,HR,,6,2\n"),
 }
 
 
@@ -193,6 +201,7 @@ def test_text_fast_path_is_taken_for_a_clean_file():
     assert grid.iloc[2, 1] == "x\ny" and str(grid[0].dtype) == "str"
     assert reading._read_uniform_grid(TEXTS["short and long rows"], ",") is None
     assert reading._read_uniform_grid(TEXTS["blank lines"], ",") is None
+    assert reading._read_uniform_grid(TEXTS["crlf blank line"], ",") is None
 
 
 @pytest.mark.parametrize("order", ["ascending", "descending", "shuffled"])
@@ -233,3 +242,50 @@ def test_summary_label_prefilter_matches_the_pattern(repeat):
     got = reading._contains_by_distinct(s, reading.SUMMARY_LABEL_PATTERN)
     assert got.tolist() == expected.tolist()
     assert got[:4].tolist() == [True, True, True, expected[3]]
+
+
+# ---------------------------------------------------------------------------------------------
+# text columns factorized once over all rows, then restricted to the kept rows
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_take_factorized_matches_factorizing_the_kept_rows(seed):
+    rng = np.random.default_rng(seed)
+    words = np.array(["PR", "pr ", "", "IT", "NA", "Total", "ＰＲ", "x"], dtype=object)
+    values = pd.Series(words[rng.integers(0, len(words), 500)], dtype="str")
+    rows = np.flatnonzero(rng.random(500) < 0.7)
+    codes, distinct = reading._take_factorized(*parsing._factorize_text(values), rows)
+    want_codes, want_distinct = parsing._factorize_text(values.iloc[rows])
+    assert codes.tolist() == want_codes.tolist()
+    pd.testing.assert_series_equal(distinct, want_distinct)
+    empty_codes, empty_distinct = reading._take_factorized(*parsing._factorize_text(values), rows[:0])
+    assert len(empty_codes) == 0 and len(empty_distinct) == 0
+
+
+def test_values_only_in_excluded_rows_leave_no_trace(tmp_path):
+    # the repeated header, the summary row and the duplicate hold labels and counts that no kept row has
+    header = "post_id,account,department,platform,content_type,posted_at,likes"
+    text = (header + "\n1,a,PR,fb,photo,2024-03-01 10:00,5\n2,b,IT,Facebook,Reel,2024-03-02 10:00,6\n"
+            + header + "\nTotal,,Sales,X,carousel,,1.5K\n3,c,HR,Instagram,video,2024-03-03 10:00,7\n"
+            "3,c,HR,Instagram,video,2024-03-03 10:00,7\n")
+    path = tmp_path / "export.csv"
+    path.write_text(text, encoding="utf-8")
+    data, report = read_posts(path)
+    assert sorted(report.entries["rule"]) == ["duplicate_row", "repeated_header", "summary_row"]
+    assert "Sales" not in list(data["department"].cat.categories)
+    assert "carousel" not in " ".join(report.notes) and "'content_type'" not in " ".join(report.notes)
+    assert data["likes"].tolist() == [5, 6, 7]
+
+
+@pytest.mark.parametrize("name", sorted(TEXTS))
+def test_summary_rows_from_shared_codes_match_the_general_check(name, tmp_path, monkeypatch):
+    path = tmp_path / "export.csv"
+    path.write_bytes(TEXTS[name].encode("utf-8"))
+    fast = _read(path)
+    monkeypatch.setattr(reading, "_FACTORIZED_ONCE", ())
+    slow = _read(path)
+    if isinstance(fast[0], str):
+        assert fast == slow
+        return
+    pd.testing.assert_frame_equal(fast[0], slow[0])
+    pd.testing.assert_frame_equal(fast[1], slow[1])
+    assert fast[2] == slow[2]

@@ -249,31 +249,47 @@ def parse_count_series(values: Any, *, column: str = "value") -> ParseResult:
     if _is_plain_numeric(s):
         n_missing = _typed_counts(s, out, valid, problems, column)
     else:
-        # every rule depends on the cell text only: clean and classify the distinct texts, expand by codes
         codes, uniq = _factorize_text(s)
-        text_u = _clean(uniq)
-        miss_u = _missing_mask(text_u).to_numpy(dtype=bool, copy=True)
-        plain_u = text_u.str.fullmatch(r"\+?[0-9]{1,18}").to_numpy(dtype=bool, na_value=False) & ~miss_u
-        int_u = np.zeros(len(uniq), dtype="int64")
-        if plain_u.any():
-            int_u[plain_u] = text_u[plain_u].str.lstrip("+").astype("int64").to_numpy(dtype="int64")
-        missing_np = miss_u[codes]
-        plain_np = plain_u[codes]
-        n_missing = int(missing_np.sum())
-        out[plain_np] = int_u[codes[plain_np]]
-        valid[plain_np] = True
-        rest_pos = np.flatnonzero(~plain_np & ~missing_np)
-        if len(rest_pos):
-            rest_text = pd.Series(text_u.to_numpy(dtype=object)[codes[rest_pos]], dtype="str")
-            k = len(rest_pos)
-            out_r, valid_r, problems_r = np.zeros(k, dtype="int64"), np.zeros(k, dtype=bool), []
-            _parse_formatted(rest_text, np.ones(k, dtype=bool), out_r, valid_r, problems_r, notes, column)
-            out[rest_pos] = out_r
-            valid[rest_pos] = valid_r
-            for frame in problems_r:
-                problems.append(frame.assign(position=rest_pos[frame["position"].to_numpy(dtype="int64")]))
-
+        return _parse_count_codes(codes, uniq, column=column, index=s.index, name=s.name)
     values_out = pd.Series(pd.array(out, dtype="Int64"), index=s.index, name=s.name)
+    values_out[~valid] = pd.NA
+    return ParseResult(values_out, _concat_problems(problems), n_missing, tuple(notes))
+
+
+def _parse_count_codes(codes: np.ndarray, uniq: pd.Series, *, column: str, index=None, name=None) -> ParseResult:
+    """:func:`parse_count_series` of the texts ``uniq[codes]`` (as from :func:`_factorize_text`).
+
+    Every rule depends on the cell text only: the distinct texts are cleaned and classified once and
+    expanded by ``codes``. ``uniq`` may hold texts that no code points to (they change nothing).
+    """
+    n = len(codes)
+    out = np.zeros(n, dtype="int64")
+    valid = np.zeros(n, dtype=bool)
+    problems: list[pd.DataFrame] = []
+    notes: list[str] = []
+    text_u = _clean(uniq)
+    miss_u = _missing_mask(text_u).to_numpy(dtype=bool, copy=True)
+    plain_u = text_u.str.fullmatch(r"\+?[0-9]{1,18}").to_numpy(dtype=bool, na_value=False) & ~miss_u
+    int_u = np.zeros(len(uniq), dtype="int64")
+    if plain_u.any():
+        int_u[plain_u] = text_u[plain_u].str.lstrip("+").astype("int64").to_numpy(dtype="int64")
+    missing_np = miss_u[codes]
+    plain_np = plain_u[codes]
+    n_missing = int(missing_np.sum())
+    out[plain_np] = int_u[codes[plain_np]]
+    valid[plain_np] = True
+    rest_pos = np.flatnonzero(~plain_np & ~missing_np)
+    if len(rest_pos):
+        rest_text = pd.Series(text_u.to_numpy(dtype=object)[codes[rest_pos]], dtype="str")
+        k = len(rest_pos)
+        out_r, valid_r, problems_r = np.zeros(k, dtype="int64"), np.zeros(k, dtype=bool), []
+        _parse_formatted(rest_text, np.ones(k, dtype=bool), out_r, valid_r, problems_r, notes, column)
+        out[rest_pos] = out_r
+        valid[rest_pos] = valid_r
+        for frame in problems_r:
+            problems.append(frame.assign(position=rest_pos[frame["position"].to_numpy(dtype="int64")]))
+    index = pd.RangeIndex(n) if index is None else index
+    values_out = pd.Series(pd.array(out, dtype="Int64"), index=index, name=name)
     values_out[~valid] = pd.NA
     return ParseResult(values_out, _concat_problems(problems), n_missing, tuple(notes))
 
