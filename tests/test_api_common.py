@@ -220,6 +220,11 @@ PRODUCERS = {
 }
 
 
+# Real inconsistency (issue 16): model.report() works, but tk.report(model) reads model.to_frame(), the coefficient
+# table, which has no `test` column, and refuses it.
+REPORT_EXCEPTIONS = {"fit_engagement_model"}
+
+
 @pytest.mark.parametrize("name", sorted(PRODUCERS))
 def test_result_instances_follow_the_protocol(name, org):
     result = PRODUCERS[name](org)
@@ -229,6 +234,12 @@ def test_result_instances_follow_the_protocol(name, org):
     html = result._repr_html_()
     assert isinstance(html, str) and html
     assert str(result) == result.summary()
+    # the reporting front door, tk.report(result), should take every result
+    if name in REPORT_EXCEPTIONS:
+        with pytest.raises(ValueError, match="a 'test' column"):
+            tk.report(result)  # when this passes, remove the entry from REPORT_EXCEPTIONS
+    else:
+        assert isinstance(tk.report(result), Report)
 
 
 # -- plots --------------------------------------------------------------------------------------------
