@@ -27,6 +27,7 @@ BROWSER := $(VENV)/.browser
 help:
 	@echo "make reproduce  - create .venv if missing and run every notebook headless into reports/"
 	@echo "make test       - create .venv if missing and run all tests (unit, reference, notebooks)"
+	@echo "make test-fast  - the tests without notebooks and slow (> ~10 s) tests, for quick checks while editing"
 	@echo "make lab        - open JupyterLab on 127.0.0.1 (token authentication on)"
 	@echo "make dashboard  - serve the explorer dashboard (Voila) on http://127.0.0.1:8866 (token authentication on)"
 	@echo "make bench      - run the benchmark scripts in benchmarks/"
@@ -52,8 +53,9 @@ test: $(STAMP) $(BROWSER)
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 tests
 	$(BIN)/python -m pytest -p no:cacheprovider --doctest-modules toolkit -q
 
+# Everything but the notebooks and the tests marked slow (> ~10 s each: calibration rates, the browser test).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider -n 2 -m "not notebook" tests
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 -m "not notebook and not slow" tests
 
 # Runs every notebook, collects headline numbers into reports/results.json, compares them with
 # notebooks/expected_results.json and exits non-zero on drift; writes reports/manifest.json.

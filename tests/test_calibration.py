@@ -61,11 +61,13 @@ def rejections():
     return {"4x2": _null_rejections(4, 2, 0), "3x3": _null_rejections(3, 3, 1)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cell", ["4x2", "3x3"])
 def test_false_positive_rate_per_cell(rejections, cell):
     assert rejections[cell] <= CELL_MAX, f"{cell}: {rejections[cell]}/{R} null rejections at alpha={ALPHA}"
 
 
+@pytest.mark.slow
 def test_false_positive_rate_pooled(rejections):
     total = sum(rejections.values())
     assert total <= POOLED_MAX, f"{total}/{2 * R} null rejections at alpha={ALPHA}"

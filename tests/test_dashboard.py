@@ -109,6 +109,7 @@ def voila_url(tmp_path):
     assert proc.poll() is not None  # Voilà is gone
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_dashboard_token_stale_marker_and_rate_plot(voila_url, tmp_path):
     url, token = voila_url

@@ -52,14 +52,17 @@ def null_study():
             "coverage": covered / N_REPLICATES, "boundary": boundary}
 
 
+@pytest.mark.slow
 def test_glmm_keeps_false_positive_rate_near_nominal(null_study):
     print(null_study)
     assert 0.02 <= null_study["fpr_glmm"] <= 0.09, null_study
 
 
+@pytest.mark.slow
 def test_glmm_confidence_intervals_cover_the_truth(null_study):
     assert 0.91 <= null_study["coverage"] <= 0.985, null_study
 
 
+@pytest.mark.slow
 def test_naive_post_level_glm_is_anticonservative(null_study):
     assert null_study["fpr_naive"] > 0.2, null_study

@@ -152,6 +152,7 @@ def _replicate_organisations(seed, n_replicates, sizes, rate_ratio, posts_per_ac
             seed=np.random.default_rng(child)).data
 
 
+@pytest.mark.slow
 def test_cluster_level_is_the_default_and_keeps_alpha_with_few_accounts():
     """Null, 4 departments x 2 accounts and 3 x 3 (400 replicates each): the cluster-level t test keeps
     alpha within Monte-Carlo error (bound 0.05 + 3 SE = 0.05 + 3 sqrt(0.05 * 0.95 / 400) = 0.083), while the

@@ -191,6 +191,7 @@ def test_strong_effect_is_detected():
     assert t.loc["share_significant_dominant", "observed"] == 1.0
 
 
+@pytest.mark.slow
 def test_joint_p_values_are_uniform_under_the_null():
     """40 null data sets x 4 specifications x 49 permutations (about 20 s).
 
