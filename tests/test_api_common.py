@@ -120,12 +120,9 @@ VOCABULARY = HOUSE_WORDS | {
 # Known inconsistencies found by these tests (issue 16, "one word, several meanings"): the keyword says with
 # another word what a house word already says. Listed so the test passes today and no new function copies them;
 # remove an entry when the rename (with a deprecation path, docs/GLOSSARY.md) lands.
-KNOWN_SYNONYMS = {
-    # the house word for covariates is `covar`, yet no public function uses it; these three say `covariates`
-    # (renamed `covar=` on main by another helper of issue 16: delete these three entries after the merge)
-    ("fit_engagement_model", "covariates"): "covar",
-    ("overdispersion_test", "covariates"): "covar",
-    ("recommend_model", "covariates"): "covar",
+KNOWN_SYNONYMS: dict = {
+    # (function, keyword): house word -- an allowed exception to the vocabulary (none left: `covariates=` was renamed
+    # `covar=` in fit_engagement_model, overdispersion_test and recommend_model; see docs/GLOSSARY.md)
 }
 # Words that mean a house word; a keyword spelled like this is always a mistake unless allow-listed above.
 SYNONYMS = {
@@ -159,8 +156,7 @@ def test_no_synonym_of_a_house_word(name):
 def test_known_synonyms_are_still_present():
     # an allow-list entry whose keyword is gone must be removed, so the list stays true
     stale = [(f, k) for f, k in KNOWN_SYNONYMS if k not in _keywords(f)]
-    if stale:  # shown in the test summary (-ra) until the entries are deleted; an unused entry allows nothing new
-        pytest.skip(f"remove fixed entries from KNOWN_SYNONYMS in tests/test_api_common.py: {stale}")
+    assert not stale, f"remove fixed entries from KNOWN_SYNONYMS in tests/test_api_common.py: {stale}"
 
 
 def test_synonyms_are_not_in_the_vocabulary():
