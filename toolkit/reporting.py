@@ -286,7 +286,8 @@ def report(result, *, digits: int = DIGITS) -> Report:
     ----------
     result : pandas.DataFrame or object with ``to_frame()``
         A table returned by a toolkit test (``tk.anova``, ``tk.pairwise``, …): it must have the
-        ``test`` column.
+        ``test`` column; or a result object (then its own ``report()`` when its main table is not a
+        test table, e.g. a model, a growth model, a sample size).
     digits : int, default=2
         Decimals for statistics and effect sizes (p-values always use APA's three).
 
@@ -313,7 +314,10 @@ def report(result, *, digits: int = DIGITS) -> Report:
     Permutation test, likes: IT vs PR: p = .610, adjusted p = .610, mean difference = -0.40.
     """
     if hasattr(result, "to_frame") and not isinstance(result, pd.DataFrame):
-        result = result.to_frame()
+        frame = result.to_frame()
+        if "test" not in frame.columns and callable(getattr(result, "report", None)):
+            return result.report()      # a result whose main table is not a test table (model, growth, power...)
+        result = frame
     result = check_data(result, "report")
     if "test" not in result.columns:
         raise ValueError(message("report", "result", "a toolkit result table with a 'test' column",
