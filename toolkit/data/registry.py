@@ -5,16 +5,8 @@
 :func:`dataset_path` finds one file of a dataset and verifies its SHA-256 checksum (it lives in the leaf
 :mod:`toolkit.data.files`, shared with the adapters of :mod:`toolkit.data.datasets`, and is re-exported here).
 
-Files are looked for in three places, in this order:
-
-1. ``data/raw/<name>/<file>`` inside the project (``config.RAW_DIR``; raw data is never edited);
-2. ``$TOOLKIT_DATA_MIRROR/<name>/<file>``, a read-only mirror of the original downloads
-   (``config.data_mirror()``);
-3. the original public URL, downloaded into ``data/raw/<name>/`` (written to a temporary file, verified,
-   then renamed, so a failed download never leaves a partial file behind).
-
-Every file is checked against the SHA-256 pinned in the registry, wherever it was found: a corrupted
-or different copy fails loudly instead of silently changing results.
+Where files are looked for (``data/raw/``, then ``$TOOLKIT_DATA_MIRROR``, then the original URL) and how
+every copy is checked against its pinned SHA-256 is documented once, in :mod:`toolkit.data.files`.
 """
 from __future__ import annotations
 
