@@ -32,8 +32,8 @@ LAYERS: dict[str, int] = {
     # 3 presentation: the result protocol and the text of numbers and results. Results of layers 4-5 show
     # themselves through these, which know results only by their attributes (duck typing), never by import.
     "toolkit._protocol": 3, "toolkit.reporting": 3, "toolkit.display": 3,
-    # 4 methods: tests, effect sizes, multiplicity, count and multilevel models, survey items, growth
-    "toolkit.stats": 4, "toolkit.models": 4, "toolkit.survey": 4, "toolkit.growth": 4,
+    # 4 methods: tests, effect sizes, multiplicity, count and multilevel models, audience growth, survey items
+    "toolkit.stats": 4, "toolkit.models": 4, "toolkit.survey": 4,
     # 5 workflows: choose and combine methods (compare_groups, robustness, power, plans)
     "toolkit.compare": 5, "toolkit.robustness": 5, "toolkit.power": 5, "toolkit.plans": 5,
     # 6 notebook support: plots, recorded headlines, exercises
