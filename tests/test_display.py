@@ -21,7 +21,7 @@ from toolkit.display import GroupAnswer, compact_letter_display
 from toolkit.models.growth import fit_growth_model
 from toolkit.power import SampleSize
 from toolkit.reporting import Report, format_estimate, format_p, report
-from toolkit.results import Headlines
+from toolkit.headlines import Headlines
 from toolkit.robustness import SpecificationTest
 from toolkit.stats.resampling import BootstrapResult, GroupBootstrap, PermutationResult
 

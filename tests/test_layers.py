@@ -37,7 +37,7 @@ LAYERS: dict[str, int] = {
     # 5 workflows: choose and combine methods (compare_groups, robustness, power, plans)
     "toolkit.compare": 5, "toolkit.robustness": 5, "toolkit.power": 5, "toolkit.plans": 5,
     # 6 notebook support: plots, recorded headlines, exercises
-    "toolkit.plots": 6, "toolkit.results": 6, "toolkit.exercises": 6,
+    "toolkit.plots": 6, "toolkit.headlines": 6, "toolkit.exercises": 6,
     # 7 interactive explorers
     "toolkit.widgets": 7,
 }

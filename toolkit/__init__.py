@@ -107,7 +107,7 @@ _EXPORTS: dict[str, str] = {
 
 # Sub-modules reachable as attributes (tk.data, tk.stats, ...).
 _SUBMODULES = {"data", "stats", "metrics", "simulation", "reporting", "config", "models", "plots", "widgets",
-               "survey", "plans", "compare", "results", "aggregate", "distributed", "robustness",
+               "survey", "plans", "compare", "headlines", "aggregate", "distributed", "robustness",
                "power", "display", "exercises"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
