@@ -9,7 +9,7 @@ Steps:
 1. run every notebook headless from a fresh kernel (``run_notebooks.execute``: tutorials with their exercise
    solutions inserted and their checks verified) into <output>/<folder>/<name>.ipynb and
    .html (``run_notebooks.to_html``); a notebook whose parameters cell declares ``headlines_dir`` gets it set to
-   <output>/results, where it saves its headline numbers (``toolkit.results.Headlines``), and one declaring
+   <output>/results, where it saves its headline numbers (``toolkit.headlines.Headlines``), and one declaring
    ``plan_results_dir`` gets <output>/plans (results files of ``toolkit.plans.run_plan``);
 2. collect them into <output>/results.json;
 3. compare them with the committed expected values (each with abs_tol and rel_tol), print every number that
@@ -131,7 +131,7 @@ def run_all(notebooks: list[Path], *, notebooks_dir: Path, output: Path, html: b
 
 
 def main(argv: list[str] | None = None) -> int:
-    from toolkit import results as tkr
+    from toolkit import headlines as tkh
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", default=str(ROOT / "reports"))
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     headlines_dir = output / INJECTED["headlines_dir"]
     runs: list[dict] = []
     if args.update_expected and not expected.exists():  # bootstrap: notebooks read the file in their check cell
-        tkr.write_expected({"notebooks": {}}, expected)
+        tkh.write_expected({"notebooks": {}}, expected)
     if not args.compare_only:
         headlines_dir.mkdir(parents=True, exist_ok=True)
         for stale in headlines_dir.glob("*.json"):  # numbers from an earlier run must not count
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = run_all(nbs, notebooks_dir=notebooks_dir, output=output, html=not args.no_html,
                        timeout=args.timeout)
 
-    collected = tkr.load_headlines(headlines_dir)
+    collected = tkh.load_headlines(headlines_dir)
     # Compare only what this run covers: the notebooks run (or, with --compare-only --only F, folder F's).
     scope = None
     if args.only or not args.compare_only:
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         collected = {nb: e for nb, e in collected.items() if nb in scope}
     results_file = output / "results.json"
     output.mkdir(parents=True, exist_ok=True)
-    results_file.write_text(json.dumps({"notebooks": {nb: {k: tkr._json_entry(v) for k, v in e.items()}
+    results_file.write_text(json.dumps({"notebooks": {nb: {k: tkh._json_entry(v) for k, v in e.items()}
                                                       for nb, e in collected.items()}},
                                        indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
     print(f"collected {sum(map(len, collected.values()))} headline number(s) from {len(collected)} notebook(s) "
@@ -178,16 +178,16 @@ def main(argv: list[str] | None = None) -> int:
 
     failed = [r for r in runs if r["status"] != "ok"]
     if args.update_expected:
-        previous = tkr.read_expected(expected) if expected.exists() else {}
-        content = tkr.expected_from_results(
+        previous = tkh.read_expected(expected) if expected.exists() else {}
+        content = tkh.expected_from_results(
             collected, previous=previous,
             description="Expected headline numbers of the notebooks, checked by scripts/reproduce.py. "
                         "A number passes when |got - value| <= abs_tol + rel_tol * |value|.")
-        tkr.write_expected(content, expected)
+        tkh.write_expected(content, expected)
         print(f"expected values rewritten: {_rel(expected)} (review the diff before committing)")
-    all_expected = tkr.read_expected(expected)
+    all_expected = tkh.read_expected(expected)
     in_scope = all_expected if scope is None else {nb: e for nb, e in all_expected.items() if nb in scope}
-    comparison = tkr.compare_headlines(collected, expected=in_scope)
+    comparison = tkh.compare_headlines(collected, expected=in_scope)
     if len(in_scope) < len(all_expected):
         print(f"compared the expected numbers of {len(in_scope)} notebook(s) in this run; "
               f"{len(all_expected) - len(in_scope)} other notebook(s) with expected numbers were not run "
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest_file.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     print(f"provenance manifest -> {_rel(manifest_file)}")
 
-    report = tkr.drift_report(comparison)
+    report = tkh.drift_report(comparison)
     if report:
         print(report)
     bad = comparison["status"].isin(["drift", "missing"])

@@ -165,8 +165,8 @@ def test_synonyms_are_not_in_the_vocabulary():
 
 
 # -- result protocol ----------------------------------------------------------------------------------
-for _module in ("toolkit.stats.compare", "toolkit.stats.cluster", "toolkit.stats.resampling", "toolkit.results",
-                "toolkit.power", "toolkit.growth", "toolkit.robustness", "toolkit.models.results",
+for _module in ("toolkit.compare", "toolkit.stats.cluster", "toolkit.stats.resampling", "toolkit.headlines",
+                "toolkit.power", "toolkit.models.growth", "toolkit.robustness", "toolkit.models.results",
                 "toolkit.plans", "toolkit.data.quality", "toolkit.models.emmeans"):
     importlib.import_module(_module)
 

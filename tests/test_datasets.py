@@ -365,7 +365,7 @@ def test_nyc_empty_agency_is_flagged(nyc):
 
 def test_nyc_agency_variants_flagged_not_merged(nyc):
     data, report = nyc
-    aliases = pd.read_csv(config.PACKAGE_DIR / "datasets" / "nyc_agency_aliases.csv", dtype=str)
+    aliases = pd.read_csv(config.CATALOG_DIR / "nyc_agency_aliases.csv", dtype=str)
     assert {"DOH", "Prob", "Change by Us", "YMI"} <= set(aliases["agency"])
     assert aliases["evidence"].str.len().gt(20).all()
     flagged = _rules(report, "agency_label_variant", "flagged")
@@ -379,7 +379,7 @@ def test_nyc_normalize_agencies_repairs_each_cell(nyc):
     data, report = tk.load_dataset("nyc_agency_social_media_usage", normalize_agencies=True)
     report.check(data)
     assert data.columns.tolist() == plain.columns.tolist()  # options change values, never columns
-    aliases = pd.read_csv(config.PACKAGE_DIR / "datasets" / "nyc_agency_aliases.csv", dtype=str)
+    aliases = pd.read_csv(config.CATALOG_DIR / "nyc_agency_aliases.csv", dtype=str)
     mapping = dict(zip(aliases["agency"], aliases["agency_normalized"]))
     repaired = _rules(report, "agency_label_variant", "repaired")
     flagged_before = _rules(plain_report, "agency_label_variant", "flagged")

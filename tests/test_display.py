@@ -18,10 +18,10 @@ import toolkit as tk
 from toolkit import display
 from toolkit._validation import ToolkitWarning
 from toolkit.display import GroupAnswer, compact_letter_display
-from toolkit.growth import fit_growth_model
+from toolkit.models.growth import fit_growth_model
 from toolkit.power import SampleSize
 from toolkit.reporting import Report, format_estimate, format_p, report
-from toolkit.results import Headlines
+from toolkit.headlines import Headlines
 from toolkit.robustness import SpecificationTest
 from toolkit.stats.resampling import BootstrapResult, GroupBootstrap, PermutationResult
 

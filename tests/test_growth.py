@@ -1,4 +1,4 @@
-"""toolkit.growth.fit_growth_model: validated against lme4::lmer (tests/reference/growth/)."""
+"""toolkit.models.growth.fit_growth_model: validated against lme4::lmer (tests/reference/growth/)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import toolkit as tk
-from toolkit.growth import GrowthModel, fit_growth_model
+from toolkit.models.growth import GrowthModel, fit_growth_model
 
 REF = Path(__file__).parent / "reference" / "growth"
 

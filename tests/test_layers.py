@@ -20,8 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "toolkit"
 
-#: Layers, lowest first. A module belongs to the entry with the longest matching prefix
-#: (``toolkit.stats.compare`` is a workflow although it lives in ``toolkit/stats/``). A module may import
+#: Layers, lowest first. A module belongs to the entry with the longest matching prefix. A module may import
 #: from its own layer or any lower one, never from a higher one. A new module must be given a layer here.
 LAYERS: dict[str, int] = {
     # 0 foundation: argument checks and messages, shared docstring text, paths and settings, progress bars
@@ -33,12 +32,12 @@ LAYERS: dict[str, int] = {
     # 3 presentation: the result protocol and the text of numbers and results. Results of layers 4-5 show
     # themselves through these, which know results only by their attributes (duck typing), never by import.
     "toolkit._protocol": 3, "toolkit.reporting": 3, "toolkit.display": 3,
-    # 4 methods: tests, effect sizes, multiplicity, count and multilevel models, survey items, growth
-    "toolkit.stats": 4, "toolkit.models": 4, "toolkit.survey": 4, "toolkit.growth": 4,
+    # 4 methods: tests, effect sizes, multiplicity, count and multilevel models, audience growth, survey items
+    "toolkit.stats": 4, "toolkit.models": 4, "toolkit.survey": 4,
     # 5 workflows: choose and combine methods (compare_groups, robustness, power, plans)
-    "toolkit.stats.compare": 5, "toolkit.robustness": 5, "toolkit.power": 5, "toolkit.plans": 5,
+    "toolkit.compare": 5, "toolkit.robustness": 5, "toolkit.power": 5, "toolkit.plans": 5,
     # 6 notebook support: plots, recorded headlines, exercises
-    "toolkit.plots": 6, "toolkit.results": 6, "toolkit.exercises": 6,
+    "toolkit.plots": 6, "toolkit.headlines": 6, "toolkit.exercises": 6,
     # 7 interactive explorers
     "toolkit.widgets": 7,
 }
@@ -55,12 +54,7 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
 
 #: Cycles between packages (``toolkit.data``, ``toolkit.stats``, ``toolkit.models``, and each top-level
 #: module on its own), listed by the module edge that closes them, with the reason.
-KNOWN_PACKAGE_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("toolkit.stats.compare", "toolkit.models"):
-        "compare_groups is a workflow (layer 5) that still lives in the stats package, and models use stats "
-        "(multitest, cluster.FEW_SUBJECTS, _icc). Module layers are respected; the package cycle goes when "
-        "compare.py moves out of stats/ (toolkit.stats.compare kept as a re-export).",
-}
+KNOWN_PACKAGE_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def _module_names() -> dict[str, tuple[Path, bool]]:
@@ -195,7 +189,7 @@ def test_the_walk_sees_lazy_and_relative_imports():
     source = ast.parse("def f():\n    from toolkit import compare_groups\n    from .. import reporting\n"
                        "    from ..data import load_dataset\n    import toolkit.stats.multitest as mt\n")
     found = [t for node in ast.walk(source) for t in _targets("toolkit.stats.cluster", False, node)]
-    assert found == ["toolkit.stats.compare", "toolkit.reporting", "toolkit.data.registry", "toolkit.stats.multitest"]
+    assert found == ["toolkit.compare", "toolkit.reporting", "toolkit.data.registry", "toolkit.stats.multitest"]
 
 
 def test_every_module_has_a_layer():

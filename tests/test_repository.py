@@ -92,3 +92,19 @@ def test_notebooks_have_a_parameters_cell_and_define_no_functions():
                 src = "".join(cell["source"])
                 assert not re.search(r"^\s*(def|class)\s", src, flags=re.M), \
                     f"{nb_path.name}: notebooks call toolkit functions; they define none"
+
+
+def test_package_data_ships_the_dataset_catalog():
+    # registry.csv and nyc_agency_aliases.csv are read at run time: an installed (non-editable) wheel must carry
+    # them, so every file of the catalog folder matches a [tool.setuptools.package-data] pattern of its package
+    import fnmatch
+    import tomllib
+
+    from toolkit import config
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = [str(Path(package.replace(".", "/")) / p) for package, ps in patterns.items() for p in ps]
+    files = [p.relative_to(ROOT).as_posix() for p in config.CATALOG_DIR.iterdir() if p.is_file()]
+    assert {"toolkit/data/catalog/registry.csv", "toolkit/data/catalog/nyc_agency_aliases.csv"} <= set(files)
+    missing = [f for f in files if not any(fnmatch.fnmatch(f, s) for s in shipped)]
+    assert not missing, f"add these to [tool.setuptools.package-data] in pyproject.toml: {missing}"

@@ -10,7 +10,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from toolkit import plans
-from toolkit import results as tkr
+from toolkit import headlines as tkh
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -58,7 +58,7 @@ def test_find_notebooks(tmp_path):
 
 
 def test_manifest_contents(tmp_path):
-    expected = tkr.write_expected({"notebooks": {}}, tmp_path / "expected.json")
+    expected = tkh.write_expected({"notebooks": {}}, tmp_path / "expected.json")
     runs = [{"notebook": "tutorials/01-a.ipynb", "parameters": {"seed": 3}, "seeds": {"seed": 3}, "status": "ok",
              "seconds": 1.0},
             {"notebook": "tutorials/02-b.ipynb", "parameters": {}, "seeds": {}, "status": "ok", "seconds": 1.0}]
@@ -84,7 +84,7 @@ def test_manifest_contents(tmp_path):
 
 def _fake_run(tmp_path, value):
     output = tmp_path / "reports"
-    h = tkr.Headlines(notebook="01-a")
+    h = tkh.Headlines(notebook="01-a")
     h.record("answer", value, rel_tol=1e-9)
     h.record("decision", "supported")
     h.save(output / "results")
@@ -94,14 +94,14 @@ def _fake_run(tmp_path, value):
 def test_compare_only_flags_a_tampered_number(tmp_path, capsys):
     output = _fake_run(tmp_path, 42.0)
     expected = tmp_path / "expected.json"
-    tkr.write_expected(tkr.expected_from_results(tkr.load_headlines(output / "results")), expected)
+    tkh.write_expected(tkh.expected_from_results(tkh.load_headlines(output / "results")), expected)
     args = ["--compare-only", "--output", str(output), "--expected", str(expected),
             "--plans-dir", str(_plan_dir(tmp_path))]
     assert reproduce.main(args) == 0
     assert "reproduced: 2 headline number(s) within tolerance" in capsys.readouterr().out
     content = json.loads(expected.read_text(encoding="utf-8"))
     content["notebooks"]["01-a"]["answer"]["value"] = 41.0  # tamper with the committed value
-    tkr.write_expected(content, expected)
+    tkh.write_expected(content, expected)
     assert reproduce.main(args) == 1
     out = capsys.readouterr().out
     assert "DRIFT     01-a / answer: expected 41.0, got 42.0" in out
@@ -114,7 +114,7 @@ def test_compare_only_flags_a_tampered_number(tmp_path, capsys):
 
 def test_committed_expected_values_match_current_plans():
     """The expected plan fingerprints are those of the committed plans (a plan edit shows up here first)."""
-    expected = tkr.read_expected(reproduce.DEFAULT_EXPECTED)
+    expected = tkh.read_expected(reproduce.DEFAULT_EXPECTED)
     nb = expected["01-rerun-and-check"]
     assert nb["plan_sha256_h_departments"]["value"] == plans.load_plan(ROOT / "plans" / "h-departments.yaml").sha256
     assert nb["plan_sha256_h_uci_paid_organic"]["value"] == plans.load_plan(
@@ -130,12 +130,12 @@ def test_end_to_end_on_a_tiny_notebook_folder(tmp_path, capsys):
     notebooks = tmp_path / "notebooks"
     _notebook(notebooks / "tutorials" / "01-tiny.ipynb",
               'seed = 7\nheadlines_dir = "unused"',
-              "from toolkit import results\n"
-              "h = results.Headlines(notebook='01-tiny')\n"
+              "from toolkit.headlines import Headlines\n"
+              "h = Headlines(notebook='01-tiny')\n"
               "h.record('answer', 6 * 7 + seed - 7, rel_tol=0.0)\n"
               "h.save(headlines_dir)")
     expected = tmp_path / "expected.json"
-    tkr.write_expected({"notebooks": {"01-tiny": {"answer": {"value": 42, "abs_tol": 0.0, "rel_tol": 0.0}}}},
+    tkh.write_expected({"notebooks": {"01-tiny": {"answer": {"value": 42, "abs_tol": 0.0, "rel_tol": 0.0}}}},
                        expected)
     output = tmp_path / "reports"
     args = ["--notebooks-dir", str(notebooks), "--expected", str(expected), "--output", str(output),
@@ -148,7 +148,7 @@ def test_end_to_end_on_a_tiny_notebook_folder(tmp_path, capsys):
     assert manifest["notebooks"][0]["parameters"]["headlines_dir"] == str((output / "results").resolve())
     assert manifest["notebooks"][0]["status"] == "ok"
     capsys.readouterr()
-    tkr.write_expected({"notebooks": {"01-tiny": {"answer": {"value": 43, "abs_tol": 0.5, "rel_tol": 0.0}}}},
+    tkh.write_expected({"notebooks": {"01-tiny": {"answer": {"value": 43, "abs_tol": 0.5, "rel_tol": 0.0}}}},
                        expected)
     assert reproduce.main(args + ["--compare-only"]) == 1
     assert "DRIFT     01-tiny / answer: expected 43, got 42" in capsys.readouterr().out
@@ -158,13 +158,13 @@ def test_only_compares_the_notebooks_it_ran(tmp_path, capsys):
     """--only tutorials checks the tutorials' expected numbers, not those of research notebooks it did not run."""
     notebooks = tmp_path / "notebooks"
     _notebook(notebooks / "tutorials" / "01-tiny.ipynb", 'headlines_dir = "unused"',
-              "from toolkit import results\n"
-              "h = results.Headlines(notebook='01-tiny')\n"
+              "from toolkit.headlines import Headlines\n"
+              "h = Headlines(notebook='01-tiny')\n"
               "h.record('answer', 42, rel_tol=0.0)\n"
               "h.save(headlines_dir)")
     _notebook(notebooks / "research" / "01-other.ipynb", 'headlines_dir = "unused"', "raise RuntimeError('not run')")
     expected = tmp_path / "expected.json"
-    tkr.write_expected({"notebooks": {"01-tiny": {"answer": {"value": 42, "abs_tol": 0.0, "rel_tol": 0.0}},
+    tkh.write_expected({"notebooks": {"01-tiny": {"answer": {"value": 42, "abs_tol": 0.0, "rel_tol": 0.0}},
                                       "01-other": {"x": {"value": 1.0, "abs_tol": 0.0, "rel_tol": 0.0}}}}, expected)
     output = tmp_path / "reports"
     args = ["--notebooks-dir", str(notebooks), "--expected", str(expected), "--output", str(output),
@@ -181,7 +181,7 @@ def test_only_compares_the_notebooks_it_ran(tmp_path, capsys):
     assert reproduce.main(args + ["--compare-only"]) == 1
     assert "MISSING   01-other / x" in capsys.readouterr().out
     # a tutorials-only run must still fail when a tutorial's own number drifts
-    tkr.write_expected({"notebooks": {"01-tiny": {"answer": {"value": 41, "abs_tol": 0.0, "rel_tol": 0.0}}}}, expected)
+    tkh.write_expected({"notebooks": {"01-tiny": {"answer": {"value": 41, "abs_tol": 0.0, "rel_tol": 0.0}}}}, expected)
     assert reproduce.main(args + ["--only", "tutorials", "--compare-only"]) == 1
     assert "DRIFT     01-tiny / answer" in capsys.readouterr().out
 

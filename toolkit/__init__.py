@@ -46,7 +46,7 @@ _EXPORTS: dict[str, str] = {
     "effect_sizes": "toolkit.stats.effect_sizes",
     "pairwise": "toolkit.stats.pairwise",
     "adjust_pvalues": "toolkit.stats.multitest",
-    "compare_groups": "toolkit.stats.compare",
+    "compare_groups": "toolkit.compare",
     "cluster_level_comparison": "toolkit.stats.cluster",
     "accounts_per_group": "toolkit.stats.cluster",
     # count and multilevel models
@@ -63,8 +63,8 @@ _EXPORTS: dict[str, str] = {
     "emmeans": "toolkit.models",
     "MarginalMeans": "toolkit.models",
     # audience growth (account-level panels)
-    "fit_growth_model": "toolkit.growth",
-    "GrowthModel": "toolkit.growth",
+    "fit_growth_model": "toolkit.models.growth",
+    "GrowthModel": "toolkit.models.growth",
     # robustness and study design
     "specification_curve": "toolkit.robustness",
     "specification_test": "toolkit.robustness",
@@ -107,7 +107,7 @@ _EXPORTS: dict[str, str] = {
 
 # Sub-modules reachable as attributes (tk.data, tk.stats, ...).
 _SUBMODULES = {"data", "stats", "metrics", "simulation", "reporting", "config", "models", "plots", "widgets",
-               "survey", "plans", "results", "aggregate", "distributed", "growth", "robustness",
+               "survey", "plans", "compare", "headlines", "aggregate", "distributed", "robustness",
                "power", "display", "exercises"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -21,6 +21,8 @@ RAW_DIR = DATA_DIR / "raw"
 INTERIM_DIR = DATA_DIR / "interim"
 PROCESSED_DIR = DATA_DIR / "processed"
 REPORTS_DIR = PROJECT_DIR / "reports"
+#: Package data of the dataset registry: ``registry.csv``, ``nyc_agency_aliases.csv`` and their README.
+CATALOG_DIR = PACKAGE_DIR / "data" / "catalog"
 
 #: Environment variable naming a folder that mirrors the original dataset downloads.
 MIRROR_ENV = "TOOLKIT_DATA_MIRROR"

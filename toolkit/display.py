@@ -621,7 +621,7 @@ def _mean_ranks(data, dv, between) -> pd.Series:
 
 
 def _comparison_answer(res) -> GroupAnswer:
-    """GroupAnswer of a :class:`~toolkit.stats.compare.GroupComparison`."""
+    """GroupAnswer of a :class:`~toolkit.compare.GroupComparison`."""
     level = _level(res.pairwise, res.descriptives, res.omnibus)
     alpha = _alpha_of(res, level)
     unit_word = str(res.unit).split(" ")[0]

@@ -431,7 +431,7 @@ class Explorer:
     def run(self):
         """Recompute with the current control values and refresh the display; returns the result."""
         from .display import _detail_html, _parts, answer_html
-        from .stats.compare import compare_groups
+        from .compare import compare_groups
 
         self.code = self._code()
         self.script = self._script(self.code)

@@ -20,7 +20,7 @@ from toolkit.data.quality import QualityReport
 # ---------------------------------------------------------------------------------------------
 # shared helpers
 # ---------------------------------------------------------------------------------------------
-ALIASES_CSV = config.PACKAGE_DIR / "datasets" / "nyc_agency_aliases.csv"
+ALIASES_CSV = config.CATALOG_DIR / "nyc_agency_aliases.csv"
 
 
 def _note_file(report: QualityReport, path) -> None:
@@ -387,7 +387,7 @@ def load_nyc_agency_social_media_usage(*, normalize_agencies: bool = False) -> t
     Parameters
     ----------
     normalize_agencies : bool, default=False
-        Replace agency label variants by the label in ``toolkit/datasets/nyc_agency_aliases.csv``
+        Replace agency label variants by the label in ``toolkit/data/catalog/nyc_agency_aliases.csv``
         (e.g. ``DOH`` → ``DOHMH``), recording each changed cell as repaired (rule
         ``"agency_label_variant"``). By default the labels are kept and those rows flagged with the same rule.
 

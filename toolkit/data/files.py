@@ -1,6 +1,6 @@
 """Where the files of the registered datasets are and whether they are the registered ones: a leaf.
 
-The registry table ``toolkit/datasets/registry.csv`` names each dataset's files, pins their SHA-256 and
+The registry table ``toolkit/data/catalog/registry.csv`` names each dataset's files, pins their SHA-256 and
 gives their download URL. :func:`dataset_path` finds one file and verifies its checksum, looking in three
 places, in this order:
 
@@ -35,7 +35,7 @@ from toolkit import config
 from toolkit._validation import _did_you_mean, message
 
 #: The registry table shipped with the package.
-REGISTRY_CSV = config.PACKAGE_DIR / "datasets" / "registry.csv"
+REGISTRY_CSV = config.CATALOG_DIR / "registry.csv"
 #: Seconds to wait for the server when downloading an original file.
 DOWNLOAD_TIMEOUT = 60.0
 

@@ -1,6 +1,6 @@
 """The dataset registry: which real datasets exist, where their files are, and how to load them.
 
-``tk.list_datasets()`` describes the registered datasets (from ``toolkit/datasets/registry.csv``);
+``tk.list_datasets()`` describes the registered datasets (from ``toolkit/data/catalog/registry.csv``);
 ``tk.load_dataset(name)`` returns the canonical table and its :class:`~toolkit.data.quality.QualityReport`;
 :func:`dataset_path` finds one file of a dataset and verifies its SHA-256 checksum (it lives in the leaf
 :mod:`toolkit.data.files`, shared with the adapters of :mod:`toolkit.data.datasets`, and is re-exported here).
@@ -58,8 +58,8 @@ def list_datasets() -> pd.DataFrame:
 
     Notes
     -----
-    Read from ``toolkit/datasets/registry.csv``, which also pins each file's SHA-256 checksum and
-    download URL (see ``toolkit/datasets/README.md``). No data files are read: this works offline and
+    Read from ``toolkit/data/catalog/registry.csv``, which also pins each file's SHA-256 checksum and
+    download URL (see ``toolkit/data/catalog/README.md``). No data files are read: this works offline and
     without ``TOOLKIT_DATA_MIRROR``.
 
     Validated against the ``SOURCE.md`` provenance notes of each dataset (row counts and checksums are
@@ -108,7 +108,7 @@ def load_dataset(name: str, *, drop_duplicates: bool = False, normalize_agencies
         ``"repeated_post"``, in the report). By default they are kept and flagged.
     normalize_agencies : bool, default=False
         ``"nyc_agency_social_media_usage"`` only: replace agency label variants by the labels in
-        ``toolkit/datasets/nyc_agency_aliases.csv`` (each changed cell recorded as repaired). By default
+        ``toolkit/data/catalog/nyc_agency_aliases.csv`` (each changed cell recorded as repaired). By default
         variants are kept and flagged (rule ``"agency_label_variant"``).
 
     Returns

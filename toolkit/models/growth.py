@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._protocol import AnswerFirst
-from ._validation import (check_column, check_data, check_nan_policy, check_probability, message,
+from .._protocol import AnswerFirst
+from .._validation import (check_column, check_data, check_nan_policy, check_probability, message,
                           numeric_column, warn)
 
 __all__ = ["fit_growth_model", "GrowthModel"]
@@ -143,7 +143,7 @@ def fit_growth_model(data, *, dv="audience", time="sampled_on", between="agency"
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from toolkit.growth import fit_growth_model
+    >>> from toolkit.models.growth import fit_growth_model
     >>> rng = np.random.default_rng(1)
     >>> dates = pd.to_datetime(["2024-01-01", "2024-07-01", "2025-01-01", "2025-07-01"])
     >>> rows = [{"agency": g, "account": f"{g}-{a}", "sampled_on": d,

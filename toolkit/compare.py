@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .._protocol import AnswerFirst
-from .._validation import (ToolkitWarning, check_column, check_data, check_option, check_probability, message,
+from ._protocol import AnswerFirst
+from ._validation import (ToolkitWarning, check_column, check_data, check_option, check_probability, message,
                            warn)
-from ._icc import icc_anova
-from ._prepare import prepare_groups
-from .cluster import FEW_SUBJECTS, _accounts_per_group
+from .stats._icc import icc_anova
+from .stats._prepare import prepare_groups
+from .stats.cluster import FEW_SUBJECTS, _accounts_per_group
 
 ANALYSES = ("auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model", "cluster_level")
 
@@ -83,7 +83,7 @@ class GroupComparison(AnswerFirst):
 
         Returns a :class:`~toolkit.reporting.Report` (a ``str`` that Jupyter renders as Markdown).
         """
-        from ..reporting import Report, report
+        from .reporting import Report, report
 
         parts = [f"Unit of analysis: {self.unit}. Analysis: {self.analysis}."]
         parts += [f"- {r}" for r in self.reasons]
@@ -197,9 +197,9 @@ def _choose(facts, k: int) -> tuple[str, list[str]]:
 def _count_model_comparison(data, *, dv, between, subject, exposure, reference, p_adjust, confidence_level,
                             n_resamples, seed, nan_policy, reasons):
     """Run the negative-binomial model and express it in the omnibus/pairwise schemas."""
-    from ..models import fit_engagement_model
-    from ._schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS, frame
-    from .describe import describe_groups
+    from .models import fit_engagement_model
+    from .stats._schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS, frame
+    from .stats.describe import describe_groups
 
     model = fit_engagement_model(data, dv=dv, between=between, exposure=exposure, subject=subject, family="negbin",
                                  reference=reference, confidence_level=confidence_level,
@@ -288,8 +288,8 @@ def _these_subjects(data, *, table, dv, between, subject, exposure, analysis, p_
 def _cluster_level(data, *, dv, between, subject, exposure, reference, p_adjust, confidence_level, n_resamples, seed,
                    nan_policy, reasons):
     """The cluster-level analysis (one rate per subject) in the omnibus/pairwise schemas."""
-    from .cluster import cluster_level_comparison
-    from .describe import describe_groups
+    from .stats.cluster import cluster_level_comparison
+    from .stats.describe import describe_groups
 
     res = cluster_level_comparison(data, dv=dv, between=between, subject=subject, exposure=exposure,
                                    reference=reference, p_adjust=p_adjust or "holm",
@@ -450,11 +450,11 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
     check_column(data, dv, func, "dv")
     check_column(data, between, func, "between")
 
-    from .describe import describe_groups
-    from .omnibus import anova, kruskal, welch_anova
-    from .pairwise import pairwise
-    from .permutation import permutation_omnibus
-    from .twogroup import brunner_munzel, mann_whitney, welch_ttest
+    from .stats.describe import describe_groups
+    from .stats.omnibus import anova, kruskal, welch_anova
+    from .stats.pairwise import pairwise
+    from .stats.permutation import permutation_omnibus
+    from .stats.twogroup import brunner_munzel, mann_whitney, welch_ttest
 
     reasons: list[str] = []
     if exposure is not None:
@@ -598,7 +598,7 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
             reasons.append(f"Contrasts against {reference!r} only: the studentized range covers all pairs, so "
                            f"Games–Howell p-values are Holm-adjusted over the {k - 1} comparisons instead.")
         if reference is None and k > MANY_GROUPS:
-            from ._schema import PAIRWISE_COLUMNS
+            from .stats._schema import PAIRWISE_COLUMNS
             contrasts = pd.DataFrame(columns=list(PAIRWISE_COLUMNS))
             reasons.append(f"{k} groups make {k * (k - 1) // 2:,} pairs: no pairwise contrasts are computed (more than "
                            f"{MANY_GROUPS} groups). Pass reference= to compare every group with one of them, or rank "
