@@ -181,11 +181,9 @@ RESULT_CLASSES = sorted({c for c in _subclasses(AnswerFirst) if c.__module__.sta
                         | {getattr(tk, n) for n in CLASSES if hasattr(getattr(tk, n), "summary")}
                         | {importlib.import_module("toolkit.plans").PlanResult},
                         key=lambda c: c.__qualname__)
-# Result classes that do not follow the protocol yet (real inconsistencies, issue 16 "four result protocols").
-PROTOCOL_EXCEPTIONS = {
-    "QualityReport": "summary() returns the per-reason DataFrame, not a str; no report()",
-    "PlanResult": "not an AnswerFirst: summary() returns a str but there is no report(), to_frame() or _repr_html_()",
-}
+# Result classes that do not follow the protocol yet (none left: QualityReport.summary() now returns the answer and
+# its per-reason table is by_reason(); PlanResult is an AnswerFirst; see docs/GLOSSARY.md, "Behaviour changes").
+PROTOCOL_EXCEPTIONS: dict = {}
 PROTOCOL = ("summary", "report", "to_frame", "_repr_html_")
 
 
