@@ -14,6 +14,7 @@ import itertools
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -177,8 +178,28 @@ def _fit_nb(y, X, offset, groups=None):
     return est, se
 
 
-def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: float):
-    """Compute one specification; returns (estimate, se-based CI, p, direction, native, n, n_a, n_b)."""
+class _SpecResult(NamedTuple):
+    """The numbers of one specification: the columns of its row in the curve (``_curve_rows``)."""
+
+    estimate: float          # log rate ratio group_a / group_b (NaN for "rank")
+    ci_low: float
+    ci_high: float
+    p_value: float
+    direction: float         # sign of the effect: +1 group_a higher, -1 lower
+    estimate_native: float   # the analysis's own effect size when it has no log rate ratio (Cliff's delta), else NaN
+    n: int                   # units analysed (posts, account-months or accounts)
+    n_a: int
+    n_b: int
+
+
+def _interval_result(est, se, quantile, p, n, n_a, n_b) -> _SpecResult:
+    """A log-rate-ratio estimate with its symmetric interval ``est ± quantile · se``."""
+    return _SpecResult(estimate=est, ci_low=est - quantile * se, ci_high=est + quantile * se, p_value=p,
+                       direction=float(np.sign(est)), estimate_native=np.nan, n=n, n_a=n_a, n_b=n_b)
+
+
+def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: float) -> _SpecResult:
+    """Compute one specification (raises ``_Skip`` when it does not apply to the data)."""
     an, un, ex, cs = spec["analysis"], spec["unit"], spec["exclusion"], spec["covariates"]
     y = prep.counts[spec["outcome"]]
     e = prep.exposures[spec["denominator"]]
@@ -249,7 +270,7 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
             raise FloatingPointError("the account log rates do not vary within the groups")
         tq = stats.t.ppf(t_level, df)
         p = float(2 * stats.t.sf(abs(est / se), df))
-        return est, est - tq * se, est + tq * se, p, float(np.sign(est)), np.nan, n, n_a, n_b
+        return _interval_result(est, se, tq, p, n, n_a, n_b)
     if an == "welch":
         r = y / e
         ra, rb = r[a == 1], r[a == 0]
@@ -262,12 +283,13 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
         df = (va + vb) ** 2 / (va ** 2 / (n_a - 1) + vb ** 2 / (n_b - 1))
         tq = stats.t.ppf(t_level, df)
         p = float(2 * stats.t.sf(abs(est / se), df))
-        return est, est - tq * se, est + tq * se, p, float(np.sign(est)), np.nan, n, n_a, n_b
+        return _interval_result(est, se, tq, p, n, n_a, n_b)
     if an == "rank":
         r = y / e
         res = stats.mannwhitneyu(r[a == 1], r[a == 0], alternative="two-sided", method="asymptotic")
         delta = 2.0 * res.statistic / (n_a * n_b) - 1.0   # Cliff's delta (group_a vs group_b)
-        return np.nan, np.nan, np.nan, float(res.pvalue), float(np.sign(delta)), float(delta), n, n_a, n_b
+        return _SpecResult(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=float(res.pvalue),
+                           direction=float(np.sign(delta)), estimate_native=float(delta), n=n, n_a=n_a, n_b=n_b)
     offset = np.log(e)
     X = np.column_stack([np.ones(n), a] + X_cov)
     if np.linalg.matrix_rank(X) < X.shape[1]:
@@ -281,9 +303,9 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
         df = int(groups.max()) + 1 - 2
         tq = stats.t.ppf(t_level, df)
         p = float(2 * stats.t.sf(abs(est / se), df))
-        return est, est - tq * se, est + tq * se, p, float(np.sign(est)), np.nan, n, n_a, n_b
+        return _interval_result(est, se, tq, p, n, n_a, n_b)
     p = float(2 * stats.norm.sf(abs(est / se)))
-    return est, est - z * se, est + z * se, p, float(np.sign(est)), np.nan, n, n_a, n_b
+    return _interval_result(est, se, z, p, n, n_a, n_b)
 
 
 def _curve_rows(prep, is_a, specs, alpha, confidence_level):
@@ -295,9 +317,7 @@ def _curve_rows(prep, is_a, specs, alpha, confidence_level):
                "direction": np.nan, "estimate_native": np.nan, "n": 0, "n_a": 0, "n_b": 0,
                "status": "ok", "reason": ""}
         try:
-            est, lo, hi, p, dirn, nat, n, n_a, n_b = _evaluate(prep, is_a, spec, z, t_level)
-            row.update(estimate=est, ci_low=lo, ci_high=hi, p_value=p, direction=dirn, estimate_native=nat,
-                       n=n, n_a=n_a, n_b=n_b)
+            row.update(_evaluate(prep, is_a, spec, z, t_level)._asdict())
         except _Skip as exc:
             row.update(status="skipped", reason=str(exc))
         except (FloatingPointError, np.linalg.LinAlgError, ValueError, ZeroDivisionError) as exc:
