@@ -213,7 +213,7 @@ PRODUCERS = {
                                                               subject="account", family="poisson"),
     "specification_test": lambda d: tk.specification_test(
         d, between="department", contrast=("Marketing", "PR"), outcomes=("likes",), denominators=("none",),
-        analyses=("welch",), units=("post",), exclusions=("none",), n_resamples=20, seed=1),
+        analyses=("welch_log_ratio",), units=("post",), exclusions=("none",), n_resamples=20, seed=1),
     "sample_size": lambda d: tk.sample_size(grid=(2, 4), n_replicates=20, seed=1),
     # the lme4-validated audience panel of tests/test_growth.py (tests/reference/growth/README.md)
     "fit_growth_model": lambda d: tk.fit_growth_model(pd.read_csv(GROWTH_PANEL, parse_dates=["sampled_on"]),
@@ -257,7 +257,8 @@ def _curve():
     est = np.sort(np.random.default_rng(16).normal(0.1, 0.2, 12))
     return pd.DataFrame({"estimate": est, "ci_low": est - 0.3, "ci_high": est + 0.3,
                          "significant": np.abs(est) > 0.3, "status": "ok",
-                         "outcome": np.resize(["likes", "comments"], 12), "analysis": "welch", "unit": "post",
+                         "outcome": np.resize(["likes", "comments"], 12), "analysis": "welch_log_ratio",
+                         "unit": "post",
                          "exclusion": np.resize(["none", "paid posts excluded"], 12)})
 
 

@@ -1228,7 +1228,7 @@ def plot_specification_curve(table, *, choices=SPECIFICATION_CHOICES, ratio=True
     ...                                departments=["Marketing", "PR"], mixed_share=0.0)
     >>> curve = specification_curve(sim.data, between="department", contrast=("PR", "Marketing"),
     ...                             outcomes=("likes", "comments"), denominators=("reach",),
-    ...                             analyses=("welch", "negbin_glm"), units=("post",), exclusions=("none",),
+    ...                             analyses=("welch_log_ratio", "negbin_glm"), units=("post",), exclusions=("none",),
     ...                             n_jobs=1)
     >>> axes = plot_specification_curve(curve)
     >>> len(axes["curve"].collections[-1].get_offsets())

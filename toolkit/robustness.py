@@ -23,9 +23,12 @@ from scipy import stats
 from ._protocol import AnswerFirst
 from ._progress import PROGRESS_DOC, check_progress, reporter
 from ._validation import (check_column, check_data, check_integer, check_option, check_probability,
-                          check_random_state, message)
+                          check_random_state, message, renamed_values)
 
-ANALYSES: tuple[str, ...] = ("welch", "rank", "negbin_glm", "negbin_glmm", "account_level", "cluster_level")
+ANALYSES: tuple[str, ...] = ("welch_log_ratio", "rank", "negbin_glm", "negbin_glmm", "account_level",
+                             "cluster_level")
+#: Old analysis names still accepted for one release (docs/GLOSSARY.md): "welch" meant Welch's ANOVA elsewhere.
+_RENAMED_ANALYSES = {"welch": "welch_log_ratio"}
 UNITS: tuple[str, ...] = ("post", "account_month")
 EXCLUSIONS: tuple[str, ...] = ("none", "paid", "outliers", "small_accounts")
 DENOMINATORS: tuple[str, ...] = ("reach", "impressions", "audience", "none")
@@ -205,7 +208,7 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
     e = prep.exposures[spec["denominator"]]
     if e is None:
         raise _Skip(f"the data have no {spec['denominator']!r} column")
-    if cs and an in ("welch", "rank", "account_level", "cluster_level"):
+    if cs and an in ("welch_log_ratio", "rank", "account_level", "cluster_level"):
         raise _Skip(f"{an} does not adjust for covariates")
     if cs and un != "post":
         raise _Skip("covariates are post-level; the account-month unit has none")
@@ -229,7 +232,7 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
         ok &= counts[prep.subject] >= SMALL_ACCOUNT_POSTS
     needs_subject = an in ("negbin_glmm", "account_level", "cluster_level") or un == "account_month"
     if needs_subject and prep.subject is None:
-        raise _Skip(f"{an if an != 'welch' else un} needs a `subject` (account) column")
+        raise _Skip(f"{an if an != 'welch_log_ratio' else un} needs a `subject` (account) column")
     y, e, a = y[ok], e[ok], is_a[ok]
     subj = prep.subject[ok] if prep.subject is not None else None
     X_cov = [prep.covariates[c][ok] for c in cs]
@@ -271,7 +274,7 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
         tq = stats.t.ppf(t_level, df)
         p = float(2 * stats.t.sf(abs(est / se), df))
         return _interval_result(est, se, tq, p, n, n_a, n_b)
-    if an == "welch":
+    if an == "welch_log_ratio":
         r = y / e
         ra, rb = r[a == 1], r[a == 0]
         ma, mb = ra.mean(), rb.mean()
@@ -420,7 +423,8 @@ _PARAMS_DOC = """
     denominators : sequence of str, default ("reach", "impressions", "audience", "none")
         Exposure of each post; "none" analyses raw counts per post.
     analyses : sequence of str, default all of ``ANALYSES``
-        "welch" (Welch-type test of the log ratio of mean rates), "rank" (Mann-Whitney / two-group Dunn on
+        "welch_log_ratio" (Welch-type test of the log ratio of mean rates; until this release called "welch",
+        which still works with a ToolkitDeprecationWarning), "rank" (Mann-Whitney / two-group Dunn on
         the rates), "negbin_glm" (NB2 GLM with log-exposure offset), "negbin_glmm" (the same with a random
         intercept per `subject`; t on G - 2 df), "account_level" (NB2 GLM on account totals with log
         total-exposure offset), "cluster_level" (one log rate per account, pooled t on G - 2 df: the
@@ -481,7 +485,7 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
 
     Notes
     -----
-    Common effect scale: the natural log of the ratio group_a / group_b. For "welch" it is the log ratio of
+    Common effect scale: the natural log of the ratio group_a / group_b. For "welch_log_ratio" it is the log ratio of
     the mean rates, :math:`\\log(\\bar r_a / \\bar r_b)` with delta-method variance
     :math:`s_a^2/(n_a \\bar r_a^2) + s_b^2/(n_b \\bar r_b^2)` and Welch-Satterthwaite degrees of freedom
     (the p-value tests the same statistic). For the NB models it is the log rate ratio: Wald z for
@@ -533,7 +537,7 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
     ...                                departments=["Marketing", "PR"], mixed_share=0.0)
     >>> curve = specification_curve(sim.data, between="department", contrast=("PR", "Marketing"),
     ...                             outcomes=("comments",), denominators=("reach", "none"),
-    ...                             analyses=("welch", "negbin_glm"), units=("post",),
+    ...                             analyses=("welch_log_ratio", "negbin_glm"), units=("post",),
     ...                             exclusions=("none", "paid"), n_jobs=1)
     >>> curve.shape
     (8, 20)
@@ -554,7 +558,8 @@ def _setup(data, *, func, between, contrast, outcomes, denominators, analyses, u
     """Validate the declared choices, prepare the data and list the specifications (shared by both entry points)."""
     outcomes = _as_tuple(outcomes, func, "outcomes")
     denominators = _as_tuple(denominators, func, "denominators")
-    analyses = _as_tuple(analyses, func, "analyses", ANALYSES)
+    analyses = _as_tuple(renamed_values(func, "analyses", _as_tuple(analyses, func, "analyses"), _RENAMED_ANALYSES),
+                         func, "analyses", ANALYSES)
     units = _as_tuple(units, func, "units", UNITS)
     exclusions = _as_tuple(exclusions, func, "exclusions", EXCLUSIONS)
     covariate_sets = _covariate_sets(covariate_sets, func)
@@ -676,7 +681,7 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
     ...                                departments=["Marketing", "PR"], mixed_share=0.0)
     >>> res = specification_test(sim.data, between="department", contrast=("PR", "Marketing"),
     ...                          outcomes=("comments", "likes"), denominators=("reach",),
-    ...                          analyses=("welch", "negbin_glm"), units=("post",), exclusions=("none",),
+    ...                          analyses=("welch_log_ratio", "negbin_glm"), units=("post",), exclusions=("none",),
     ...                          n_resamples=19, seed=1, n_jobs=1)
     >>> res.tests["statistic"].tolist()
     ['median_estimate', 'share_significant', 'share_dominant_direction', 'share_significant_dominant']

@@ -317,7 +317,7 @@ def proportion_ci(*, count=None, proportion=None, n, confidence_level=0.95, meth
 
 
 # ---------------------------------------------------------------------------------------------
-def goodness_of_fit(data, *, column, expected=None, options=None, method="auto", n_resamples=10000, seed=None,
+def goodness_of_fit(data, *, column, expected=None, options=None, method="auto", n_resamples=9999, seed=None,
                     nan_policy="raise"):
     """Test whether answers to a single-choice question follow given proportions (chi-square).
 
@@ -334,8 +334,10 @@ def goodness_of_fit(data, *, column, expected=None, options=None, method="auto",
     method : {"auto", "asymptotic", "monte_carlo"}, default="auto"
         p-value from the chi-square distribution, or by Monte Carlo from the multinomial under the null.
         "auto" uses Monte Carlo (with a warning) when an expected count is below 5.
-    n_resamples : int, default=10000
-        Simulated polls for the Monte Carlo p-value.
+    n_resamples : int, default=9999
+        Simulated polls for the Monte Carlo p-value ``(1 + #{simulated >= observed}) / (n_resamples + 1)``: 9999
+        gives a resolution of exactly 1/10,000, like the permutation p-values of compare_groups (the default was
+        10000 until this release; docs/GLOSSARY.md).
     seed : None, int or numpy.random.Generator, default=None
         Randomness for the Monte Carlo p-value.
     nan_policy : {"raise", "omit"}, default="raise"
