@@ -156,6 +156,11 @@ def compact_letter_display(data, *, alpha=0.05, levels=None, p_column=None):
         ``group``, ``letters`` (one row per level, in `levels` order). ``attrs["p_column"]`` names the
         p-values used and ``attrs["alpha"]`` the threshold.
 
+    See Also
+    --------
+    pairwise : Compare every pair of groups (or every group with a reference) after an omnibus test.
+    adjust_pvalues : Adjust p-values for multiple comparisons.
+
     Notes
     -----
     The insert-absorb algorithm of Piepho (2004): start with one letter shared by all groups; for each

@@ -324,6 +324,10 @@ def load_plan(path) -> Plan:
     TypeError
         A field of the wrong kind (e.g. a number where text is expected).
 
+    See Also
+    --------
+    run_plan : Run every confirmatory hypothesis of a plan and correct p-values within each family.
+
     Notes
     -----
     The fingerprint is the sha256 of the canonical JSON of the parsed YAML (keys sorted, no whitespace),
@@ -633,6 +637,10 @@ def run_plan(data, *, plan, seed=None, results_file=None) -> PlanResult:
         ``cluster_level`` is the calibrated alternative. The results themselves are those of the
         pre-registered analysis, unchanged. Also when a ``cluster_level`` hypothesis has one account
         in every group (nothing identifiable; p-value NaN).
+
+    See Also
+    --------
+    load_plan : Read, validate and fingerprint a pre-registered analysis plan (YAML).
 
     Notes
     -----

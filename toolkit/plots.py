@@ -1206,6 +1206,12 @@ def plot_specification_curve(table, *, choices=SPECIFICATION_CHOICES, ratio=True
     dict
         ``{"figure": Figure, "curve": Axes, "choices": Axes}``.
 
+    See Also
+    --------
+    specification_curve : Run one department contrast over every combination of analysis choices (a multiverse).
+    specification_test : Joint test of a specification curve against curves computed on data with no group
+        difference.
+
     Notes
     -----
     Only specifications with status "ok" and a finite estimate are drawn (rank analyses have no ratio

@@ -483,6 +483,13 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
         - ``status``: "ok", "skipped" (the choice does not apply to these data) or "failed" (the fit failed).
         - ``reason``: why a specification was skipped or failed ("" when ok).
 
+    See Also
+    --------
+    specification_test : Joint test of a specification curve against curves computed on data with no group
+        difference.
+    plot_specification_curve : Plot a specification curve: sorted estimates with CIs above, the choice matrix
+        below.
+
     Notes
     -----
     Common effect scale: the natural log of the ratio group_a / group_b. For "welch_log_ratio" it is the log ratio of
@@ -647,6 +654,12 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
         ``curve`` (observed), ``tests`` (columns statistic, observed, null_mean, p_value, n_resamples,
         resample_unit; rows ``median_estimate``, ``share_significant``, ``share_dominant_direction``,
         ``share_significant_dominant``) and ``null`` (the statistics of each null curve).
+
+    See Also
+    --------
+    specification_curve : Run one department contrast over every combination of analysis choices (a multiverse).
+    plot_specification_curve : Plot a specification curve: sorted estimates with CIs above, the choice matrix
+        below.
 
     Notes
     -----

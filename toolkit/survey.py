@@ -207,6 +207,11 @@ def proportions(data, *, column, options=None, confidence_level=0.95, method="wi
         - ``simultaneous``: whether the intervals are simultaneous.
         - ``n_dropped``: respondents dropped for a missing answer.
 
+    See Also
+    --------
+    proportion_ci : Confidence interval for one published proportion, from its count or its percentage and n.
+    multiple_response : Summarise a multiple-response ("tick all that apply") question, per option and overall.
+
     Notes
     -----
     Wilson: :math:`(x + z^2/2)/(n + z^2) \\pm z/(n + z^2)\\sqrt{x(n-x)/n + z^2/4}`, z the normal quantile
@@ -281,6 +286,11 @@ def proportion_ci(*, count=None, proportion=None, n, confidence_level=0.95, meth
         ``proportion`` (count / n), ``ci_low``, ``ci_high``, ``confidence_level``, ``method``,
         ``simultaneous`` (False) and ``n_dropped`` (0).
 
+    See Also
+    --------
+    proportions : Estimate the share of respondents choosing each option of a single-choice question.
+    multiple_response : Summarise a multiple-response ("tick all that apply") question, per option and overall.
+
     Notes
     -----
     Same formulas as :func:`proportions`. A percentage passed as 20 instead of 0.2 is an error with a
@@ -350,6 +360,12 @@ def goodness_of_fit(data, *, column, expected=None, options=None, method="auto",
         (k - 1), ``p_value``, ``effect_size`` (Cohen's w), ``effect_size_type`` ("cohens_w"), ``n``,
         ``n_options`` (k), ``min_expected`` (smallest expected count), ``n_resamples`` (NaN unless Monte
         Carlo), ``n_dropped``, ``method`` ("asymptotic" or "monte_carlo").
+
+    See Also
+    --------
+    compare_polls : Compare the answers of two independent polls to the same single-choice question.
+    compare_options : Test pairs of options of a multiple-response question with McNemar's test (paired
+        answers).
 
     Notes
     -----
@@ -482,6 +498,12 @@ def compare_polls(data=None, *, column=None, between=None, counts_a=None, counts
         ``omnibus_statistic``, ``omnibus_df``, ``omnibus_p_value`` (chi-square test of homogeneity of
         the 2 × k table, the same on every row); ``cramers_v`` (its effect size); ``confidence_level``,
         ``n_dropped``, ``method``.
+
+    See Also
+    --------
+    goodness_of_fit : Test whether answers to a single-choice question follow given proportions (chi-square).
+    compare_options : Test pairs of options of a multiple-response question with McNemar's test (paired
+        answers).
 
     Notes
     -----
@@ -645,6 +667,11 @@ def multiple_response(data, *, columns, confidence_level=0.95, method="wilson", 
         that all options are ticked equally often; the same on every row, NaN with one option),
         ``confidence_level``, ``method``, ``n_dropped``.
 
+    See Also
+    --------
+    proportions : Estimate the share of respondents choosing each option of a single-choice question.
+    proportion_ci : Confidence interval for one published proportion, from its count or its percentage and n.
+
     Notes
     -----
     The proportions do not sum to 1: a respondent may tick several options. Options are answered by the
@@ -715,6 +742,11 @@ def compare_options(data, *, columns, method="exact", p_adjust="holm", nan_polic
         ``count_b`` (ticks), ``estimate`` (proportion_a - proportion_b), ``only_a``, ``only_b``
         (discordant respondents), ``statistic`` (McNemar chi-square; with correction for
         "asymptotic_cc"), ``p_value``, ``p_adjusted``, ``p_adjust``, ``n_dropped``, ``method``.
+
+    See Also
+    --------
+    goodness_of_fit : Test whether answers to a single-choice question follow given proportions (chi-square).
+    compare_polls : Compare the answers of two independent polls to the same single-choice question.
 
     Notes
     -----
@@ -833,6 +865,10 @@ def likert(data, *, columns, levels, between=None, confidence_level=0.95, nan_po
         ``mean_ci_low``, ``mean_ci_high`` (t interval), ``confidence_level``, ``n_dropped``
         (the last seven repeat within item × group).
 
+    See Also
+    --------
+    likert_compare : Compare groups on each Likert item with Mann–Whitney (two groups) or Kruskal–Wallis (more).
+
     Notes
     -----
     Mean scores treat the levels as equally spaced; the distribution and the median do not. Levels nobody
@@ -927,6 +963,11 @@ def likert_compare(data, *, columns, levels, between, p_adjust="holm", confidenc
         ``p_adjust``, ``effect_size``, ``effect_size_type`` (Cliff's delta or epsilon squared),
         ``ci_low``, ``ci_high``, ``confidence_level``, ``n``, ``n_dropped``, ``method``.
 
+    See Also
+    --------
+    likert : Tabulate Likert items: the distribution over the ordered levels, the median level and the mean
+        score.
+
     Notes
     -----
     Each item is scored 1..K and passed to :func:`toolkit.mann_whitney` or :func:`toolkit.kruskal`
@@ -1017,6 +1058,12 @@ def precision_table(*, proportions=(0.2, 0.35), n=(50, 100, 200, 400, 1000), con
         rounded), ``ci_low``, ``ci_high``, ``width`` (ci_high - ci_low), ``margin_below``
         (proportion - ci_low), ``margin_above`` (ci_high - proportion), ``confidence_level``, ``method``.
 
+    See Also
+    --------
+    sample_size_for_margin : Smallest number of respondents whose interval for ``proportion`` has half-width at
+        most ``margin``.
+    sample_size_for_difference : Respondents needed to detect that two options' shares differ (two-sided test).
+
     Notes
     -----
     Same formulas as :func:`proportions`, evaluated at x = proportion × n (the intervals are smooth in x,
@@ -1073,6 +1120,11 @@ def sample_size_for_margin(*, proportion, margin, confidence_level=0.95, method=
         The smallest n such that this n and every larger n (up to a safe bound) give half-width <= margin,
         with the interval evaluated at x = proportion × n.
 
+    See Also
+    --------
+    precision_table : Tabulate how precise a reported proportion is at each candidate sample size.
+    sample_size_for_difference : Respondents needed to detect that two options' shares differ (two-sided test).
+
     Notes
     -----
     Searched exactly over n rather than from the Wald formula :math:`z^2 p(1-p)/m^2`, which is slightly
@@ -1127,6 +1179,12 @@ def sample_size_for_difference(*, proportion_a, proportion_b, power=0.8, alpha=0
     -------
     int
         Total respondents ("same_poll") or respondents per poll ("two_polls"), rounded up.
+
+    See Also
+    --------
+    precision_table : Tabulate how precise a reported proportion is at each candidate sample size.
+    sample_size_for_margin : Smallest number of respondents whose interval for ``proportion`` has half-width at
+        most ``margin``.
 
     Notes
     -----

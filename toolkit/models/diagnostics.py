@@ -65,6 +65,14 @@ def overdispersion_test(data, *, dv, between, exposure=None, covar=(), trafo="nb
         One row: test ("overdispersion"), alternative, alpha (estimated), statistic (z), p_value (one-sided,
         alpha > 0), n, method.
 
+    See Also
+    --------
+    rootogram : Observed and expected frequencies of each count (the data of a hanging rootogram).
+    zero_check : Compare the observed number of zero counts with the number the model expects.
+    quantile_residuals : Randomised quantile residuals and a test of their uniformity (DHARMa-style check).
+    recommend_model : Recommend a count model step by step: Poisson -> negative binomial -> zero-inflated/hurdle
+        -> mixed.
+
     Notes
     -----
     Fit the Poisson GLM, then regress ``((y - mu)^2 - y) / mu`` on ``g(mu) / mu`` without intercept, with
@@ -118,6 +126,15 @@ def rootogram(model, *, max_count=None):
         count, observed (number of posts with that count), expected (sum over posts of the fitted
         probability of that count), sqrt_observed, sqrt_expected.
 
+    See Also
+    --------
+    overdispersion_test : Test a Poisson model of the counts for overdispersion (Cameron & Trivedi auxiliary
+        regression).
+    zero_check : Compare the observed number of zero counts with the number the model expects.
+    quantile_residuals : Randomised quantile residuals and a test of their uniformity (DHARMa-style check).
+    recommend_model : Recommend a count model step by step: Poisson -> negative binomial -> zero-inflated/hurdle
+        -> mixed.
+
     Notes
     -----
     Expected frequencies are ``sum_i P(Y_i = k | mu_i, theta)``; for a GLMM ``mu_i`` includes the
@@ -162,6 +179,15 @@ def zero_check(model):
     pandas.DataFrame
         One row: observed_zeros, expected_zeros, ratio (observed / expected), statistic (z), p_value
         (two-sided), method.
+
+    See Also
+    --------
+    overdispersion_test : Test a Poisson model of the counts for overdispersion (Cameron & Trivedi auxiliary
+        regression).
+    rootogram : Observed and expected frequencies of each count (the data of a hanging rootogram).
+    quantile_residuals : Randomised quantile residuals and a test of their uniformity (DHARMa-style check).
+    recommend_model : Recommend a count model step by step: Poisson -> negative binomial -> zero-inflated/hurdle
+        -> mixed.
 
     Notes
     -----
@@ -209,6 +235,15 @@ def quantile_residuals(model, *, seed=None):
         Residuals (one row per post: fitted, observed, pit (uniform on (0, 1) under the model), residual
         (standard normal under the model)) and a one-row test table (test, statistic, p_value, method)
         with the Kolmogorov-Smirnov test of the PIT values against U(0, 1).
+
+    See Also
+    --------
+    overdispersion_test : Test a Poisson model of the counts for overdispersion (Cameron & Trivedi auxiliary
+        regression).
+    rootogram : Observed and expected frequencies of each count (the data of a hanging rootogram).
+    zero_check : Compare the observed number of zero counts with the number the model expects.
+    recommend_model : Recommend a count model step by step: Poisson -> negative binomial -> zero-inflated/hurdle
+        -> mixed.
 
     Notes
     -----
@@ -287,6 +322,14 @@ def recommend_model(data, *, dv, between, exposure=None, subject=None, covar=(),
     Recommendation
         ``family``, ``subject``, ``reasons`` (one sentence per step) and ``checks`` (check, statistic,
         p_value, decision).
+
+    See Also
+    --------
+    overdispersion_test : Test a Poisson model of the counts for overdispersion (Cameron & Trivedi auxiliary
+        regression).
+    rootogram : Observed and expected frequencies of each count (the data of a hanging rootogram).
+    zero_check : Compare the observed number of zero counts with the number the model expects.
+    quantile_residuals : Randomised quantile residuals and a test of their uniformity (DHARMa-style check).
 
     Notes
     -----

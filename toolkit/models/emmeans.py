@@ -270,6 +270,11 @@ def emmeans(model, *, specs=None, by=None, per=None, confidence_level=None, p_ad
         If `specs` or `by` is not a factor of the model, names the same factor twice, or the model has a level
         without events (its Wald rows do not exist; see the model's own tables).
 
+    See Also
+    --------
+    fit_engagement_model : Compare engagement counts between departments with a count model (GLM or GLMM).
+    term_tests : Test every term of a fitted count model (main effects, interactions, covariates).
+
     Notes
     -----
     Reference grid: every combination of the model's factor levels, numeric covariates at their mean, the

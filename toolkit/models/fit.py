@@ -264,6 +264,14 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         ``fit_statistics.cov_type`` is "cluster_cr2"; ``raw["cluster_robust"]`` holds the
         :class:`toolkit.models.robust.ClusterRobust` pieces.
 
+    See Also
+    --------
+    compare_groups : Compare an engagement outcome between groups, choosing and explaining the analysis.
+    cluster_level_comparison : Compare engagement rates of departments with one summary per account (calibrated
+        with few accounts).
+    term_tests : Test every term of a fitted count model (main effects, interactions, covariates).
+    emmeans : Estimated marginal means of `specs` and their pairwise rate ratios, within each level of `by`.
+
     Notes
     -----
     Model: ``log E[y_i] = x_i' beta + log(exposure_i) [+ u_account]``, ``Var(y) = mu + mu^2 / theta`` (NB2).

@@ -36,6 +36,13 @@ def nesting_summary(data, *, dv, between, subject, exposure=None):
         one department), mean_posts_per_account, cv_posts_per_account (SD / mean of posts per account), icc,
         icc_method, design_effect, effective_n (n_posts / design_effect), advice (text).
 
+    See Also
+    --------
+    accounts_per_group : How many accounts (subjects) each group has, and whether groups and accounts can be
+        told apart.
+    account_level : Aggregate posts to one row per account: total counts, total exposure and their ratio.
+    aggregate_posts : Reduce posts to one row per account (or account x period) with sums and pooled rates.
+
     Notes
     -----
     ICC: one-way ANOVA (method-of-moments) estimator on the log1p rate with department means removed,
@@ -128,6 +135,14 @@ def account_level(data, *, dv, exposure, subject, between):
     pandas.DataFrame
         One row per account, columns ``<subject>``, ``<between>``, n_posts, ``<dv>`` (sum), ``<exposure>``
         (sum), rate (``dv`` per unit of ``exposure``: sum / sum), rate_per_1000.
+
+    See Also
+    --------
+    accounts_per_group : How many accounts (subjects) each group has, and whether groups and accounts can be
+        told apart.
+    nesting_summary : Describe how posts are nested in accounts and how much that shrinks the effective sample
+        size.
+    aggregate_posts : Reduce posts to one row per account (or account x period) with sums and pooled rates.
 
     Notes
     -----

@@ -179,6 +179,11 @@ def term_tests(model, *, test="likelihood_ratio", type="II") -> pd.DataFrame:  #
         For an unknown `test` or `type`, a likelihood-ratio test of a cluster-robust fit, or a model with a
         level without events (its coefficient is infinite: use the model's own ``test`` table).
 
+    See Also
+    --------
+    fit_engagement_model : Compare engagement counts between departments with a count model (GLM or GLMM).
+    emmeans : Estimated marginal means of `specs` and their pairwise rate ratios, within each level of `by`.
+
     Notes
     -----
     Likelihood ratio: ``LR = 2 (l_1 - l_0)`` referred to chi-square with as many df as the term has

@@ -391,6 +391,12 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
         test of `between` and ``pairwise`` the rate ratios (``estimate_type="rate_ratio"``) in the
         same columns.
 
+    See Also
+    --------
+    cluster_level_comparison : Compare engagement rates of departments with one summary per account (calibrated
+        with few accounts).
+    fit_engagement_model : Compare engagement counts between departments with a count model (GLM or GLMM).
+
     Notes
     -----
     Choice rules of ``analysis="auto"`` (thresholds in this module):
