@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import textwrap
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -21,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ._protocol import AnswerFirst
+from ._docstrings import fill_doc
 from ._progress import PROGRESS_DOC, check_progress, reporter
 from ._validation import (check_column, check_data, check_integer, check_option, check_probability,
                           check_random_state, message, renamed_values)
@@ -452,8 +454,12 @@ _PARAMS_DOC = """
 _N_JOBS_DOC = """n_jobs : int or None, default None
         Worker processes (None: all cores). Results do not depend on it.
     """ + PROGRESS_DOC
+#: Parameter text shared by specification_curve and specification_test, rendered by ``@fill_doc(extra=...)``.
+_SHARED_DOC = {"specification_choices": textwrap.dedent(_PARAMS_DOC).strip("\n"),
+               "n_jobs_progress": textwrap.dedent("    " + _N_JOBS_DOC).strip()}
 
 
+@fill_doc(extra=_SHARED_DOC)
 def specification_curve(data, *, between, contrast, outcomes=("likes", "comments", "shares", "total"),
                         denominators=DENOMINATORS, analyses=ANALYSES, units=UNITS, exclusions=EXCLUSIONS,
                         covariate_sets=((),), subject="account", period="posted_at", alpha=0.05,
@@ -462,7 +468,8 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
 
     Parameters
     ----------
-    {params}
+    {{specification_choices}}
+    {{n_jobs_progress}}
 
     Returns
     -------
@@ -579,10 +586,6 @@ def _setup(data, *, func, between, contrast, outcomes, denominators, analyses, u
     return prep, specs, alpha, confidence_level, n_jobs
 
 
-specification_curve.__doc__ = specification_curve.__doc__.replace(
-    "{params}", _PARAMS_DOC.strip() + "\n    " + _N_JOBS_DOC)
-
-
 def _curve_table(prep, specs, alpha, confidence_level, n_jobs, progress=False):
     # each specification is evaluated on its own, so the chunking changes only how often progress is reported
     n_chunks = min(len(specs), 4 * n_jobs if progress is False else max(4 * n_jobs, 20))
@@ -627,6 +630,7 @@ class SpecificationTest(AnswerFirst):
         return self.tests.copy()
 
 
+@fill_doc(extra=_SHARED_DOC)
 def specification_test(data, *, between, contrast, outcomes=("likes", "comments", "shares", "total"),
                        denominators=DENOMINATORS, analyses=ANALYSES, units=UNITS, exclusions=EXCLUSIONS,
                        covariate_sets=((),), subject="account", period="posted_at", alpha=0.05,
@@ -636,17 +640,17 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
 
     Parameters
     ----------
-    {params}
+    {{specification_choices}}
     n_resamples : int, default 200
         Number of null data sets (the smallest attainable p-value is 1 / (n_resamples + 1)).
-    resample_unit : {{"auto", "subject", "post"}}, default "auto"
+    resample_unit : {"auto", "subject", "post"}, default "auto"
         How the null is forced: the group labels are permuted among accounts ("subject": each account
         keeps its posts; needs accounts nested in the groups) or among posts ("post"). "auto" uses
         "subject" when every account belongs to one group and each group has at least 2 accounts,
         else "post".
     seed : None, int or numpy.random.Generator
         Source of the permutations (one ``SeedSequence`` child per resample).
-    {n_jobs}
+    {{n_jobs_progress}}
 
     Returns
     -------
@@ -670,7 +674,7 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
     resampling; for a comparison of existing groups we force it by permuting the group labels, which makes
     the groups exchangeable (no difference of any kind) and keeps all other structure (accounts,
     exposures, covariates). Each null curve is computed with exactly the same specifications.
-    ``p = (1 + #{{null >= observed}}) / (1 + n_resamples)``, with ``|median|`` for the median estimate.
+    ``p = (1 + #{null >= observed}) / (1 + n_resamples)``, with ``|median|`` for the median estimate.
     The p-values are exact permutation p-values when the labels are exchangeable under the null; they are
     discrete with at most ``n_resamples + 1`` values, and with few accounts the number of distinct
     permutations is small.
@@ -757,8 +761,3 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
                           "null_mean": np.nanmean(null, axis=0) if np.isfinite(null).any() else np.nan,
                           "p_value": pvals, "n_resamples": n_resamples, "resample_unit": resample_unit})
     return SpecificationTest(curve=curve, tests=tests, null=pd.DataFrame(null, columns=list(STATISTICS)))
-
-
-specification_test.__doc__ = specification_test.__doc__.replace("{params}", _PARAMS_DOC.strip()).replace(
-    "{n_jobs}", _N_JOBS_DOC).replace(
-    "{{", "{").replace("}}", "}")

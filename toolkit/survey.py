@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._docstrings import fill_doc
 from ._validation import (check_column, check_data, check_integer, check_nan_policy, check_option,
                           check_probability, check_random_state, message, warn)
 from .stats._schema import frame
@@ -168,14 +169,14 @@ def _table(labels, count, n, level, method, simultaneous, n_dropped):
 # ---------------------------------------------------------------------------------------------
 # single-choice questions
 # ---------------------------------------------------------------------------------------------
+@fill_doc
 def proportions(data, *, column, options=None, confidence_level=0.95, method="wilson", simultaneous=False,
                 nan_policy="raise"):
     """Estimate the share of respondents choosing each option of a single-choice question.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     column : str
         The column holding each respondent's single answer (text or categorical).
     options : list of str or None, default=None
@@ -262,6 +263,7 @@ def proportions(data, *, column, options=None, confidence_level=0.95, method="wi
     return _table(labels, count, int(count.sum()), level, method, bool(simultaneous), n_dropped)
 
 
+@fill_doc
 def proportion_ci(*, count=None, proportion=None, n, confidence_level=0.95, method="wilson"):
     """Confidence interval for one published proportion, from its count or its percentage and n.
 
@@ -274,10 +276,8 @@ def proportion_ci(*, count=None, proportion=None, n, confidence_level=0.95, meth
         (halves rounded up), because a published percentage is itself rounded.
     n : int
         Respondents who answered (>= 1).
-    confidence_level : float, default=0.95
-        Confidence level.
-    method : {"wilson", "wilson_cc", "clopper_pearson", "agresti_coull"}, default="wilson"
-        Interval method (see :func:`proportions`).
+    {{confidence_level_survey}}
+    {{method_proportion}}
 
     Returns
     -------
@@ -327,14 +327,14 @@ def proportion_ci(*, count=None, proportion=None, n, confidence_level=0.95, meth
 
 
 # ---------------------------------------------------------------------------------------------
+@fill_doc
 def goodness_of_fit(data, *, column, expected=None, options=None, method="auto", n_resamples=9999, seed=None,
                     nan_policy="raise"):
     """Test whether answers to a single-choice question follow given proportions (chi-square).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     column : str
         The answer column.
     expected : dict or None, default=None
@@ -641,13 +641,13 @@ def _indicators(data, columns, func, nan_policy, minimum=1):
     return columns, values.to_numpy(), n_dropped
 
 
+@fill_doc
 def multiple_response(data, *, columns, confidence_level=0.95, method="wilson", nan_policy="raise"):
     """Summarise a multiple-response ("tick all that apply") question, per option and overall.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     columns : list of str
         One 0/1 (or boolean) indicator column per option: 1 if the respondent ticked it.
     confidence_level : float, default=0.95
@@ -718,13 +718,13 @@ def multiple_response(data, *, columns, confidence_level=0.95, method="wilson", 
     return frame(rows, MULTIPLE_RESPONSE_COLUMNS)
 
 
+@fill_doc
 def compare_options(data, *, columns, method="exact", p_adjust="holm", nan_policy="raise"):
     """Test pairs of options of a multiple-response question with McNemar's test (paired answers).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     columns : list of str
         The 0/1 indicator columns (at least two); every pair is tested.
     method : {"exact", "asymptotic", "asymptotic_cc"}, default="exact"
@@ -838,13 +838,13 @@ def _likert_scores(data, columns, levels, func, nan_policy, between=None):
     return columns, levels, between, out
 
 
+@fill_doc
 def likert(data, *, columns, levels, between=None, confidence_level=0.95, nan_policy="raise"):
     """Tabulate Likert items: the distribution over the ordered levels, the median level and the mean score.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     columns : list of str
         The item columns; their values are labels from ``levels``.
     levels : list
@@ -930,14 +930,14 @@ def likert(data, *, columns, levels, between=None, confidence_level=0.95, nan_po
     return frame(rows, LIKERT_COLUMNS)
 
 
+@fill_doc
 def likert_compare(data, *, columns, levels, between, p_adjust="holm", confidence_level=0.95, nan_policy="raise",
                    n_resamples=2000, seed=None):
     """Compare groups on each Likert item with Mann–Whitney (two groups) or Kruskal–Wallis (more).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     columns : list of str
         The item columns (labels from ``levels``).
     levels : list
@@ -1036,6 +1036,7 @@ PRECISION_COLUMNS: tuple[str, ...] = (
 )
 
 
+@fill_doc
 def precision_table(*, proportions=(0.2, 0.35), n=(50, 100, 200, 400, 1000), confidence_level=0.95,
                     method="wilson"):
     """Tabulate how precise a reported proportion is at each candidate sample size.
@@ -1046,10 +1047,8 @@ def precision_table(*, proportions=(0.2, 0.35), n=(50, 100, 200, 400, 1000), con
         Observed proportions (0.2 for "20 per cent").
     n : sequence of int, default=(50, 100, 200, 400, 1000)
         Candidate numbers of respondents.
-    confidence_level : float, default=0.95
-        Confidence level.
-    method : {"wilson", "wilson_cc", "clopper_pearson", "agresti_coull"}, default="wilson"
-        Interval method (see :func:`proportions`).
+    {{confidence_level_survey}}
+    {{method_proportion}}
 
     Returns
     -------
@@ -1100,6 +1099,7 @@ def precision_table(*, proportions=(0.2, 0.35), n=(50, 100, 200, 400, 1000), con
     return frame(rows, PRECISION_COLUMNS)
 
 
+@fill_doc
 def sample_size_for_margin(*, proportion, margin, confidence_level=0.95, method="wilson"):
     """Smallest number of respondents whose interval for ``proportion`` has half-width at most ``margin``.
 
@@ -1109,8 +1109,7 @@ def sample_size_for_margin(*, proportion, margin, confidence_level=0.95, method=
         The anticipated proportion (0.5 is the worst case).
     margin : float
         The wanted half-width, (ci_high - ci_low) / 2, as a proportion (0.05 for ±5 points).
-    confidence_level : float, default=0.95
-        Confidence level.
+    {{confidence_level_survey}}
     method : {"wilson", "wilson_cc", "clopper_pearson", "agresti_coull"}, default="wilson"
         Interval method.
 

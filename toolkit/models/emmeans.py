@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._docstrings import fill_doc
 from ..stats.multitest import adjust_pvalues
 
 # models fitted by formula: the reference grid holds every combination of the factor levels (numeric variables at
@@ -236,6 +237,7 @@ class MarginalMeans:
                 + "<h5>Pairwise rate ratios</h5>" + self.contrasts.to_html(index=False))
 
 
+@fill_doc
 def emmeans(model, *, specs=None, by=None, per=None, confidence_level=None, p_adjust=None) -> MarginalMeans:
     """Estimated marginal means of `specs` and their pairwise rate ratios, within each level of `by`.
 
@@ -246,8 +248,7 @@ def emmeans(model, *, specs=None, by=None, per=None, confidence_level=None, p_ad
 
     Parameters
     ----------
-    model : EngagementModel
-        A fit of :func:`toolkit.models.fit_engagement_model` (formula or keyword API).
+    {{model_fit}}
     specs : str, optional
         The factor whose levels are compared (a data column; default: the model's `between`).
     by : str or sequence of str, optional

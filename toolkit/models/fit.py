@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._docstrings import fill_doc
 from .._validation import check_option, check_probability, message, renamed_keywords, warn
 from ..stats.cluster import FEW_SUBJECTS
 from ..stats.multitest import check_p_adjust
@@ -153,6 +154,7 @@ def overdispersion_lr_test(loglik_negbin, loglik_poisson) -> dict:
 
 
 @renamed_keywords(covariates="covar")
+@fill_doc
 def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=None, covar=(), subject=None,
                          family="negbin", zero_formula=None, reference=None, confidence_level=0.95, p_adjust="holm",
                          nan_policy="raise", mixed="level", per=1000, cov_type="model",
@@ -165,8 +167,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long form, one row per post.
+    {{data}}
     formula : str, optional
         The model in lme4/glmmTMB syntax instead of `dv`/`exposure`/`covar`/`subject`, e.g.
         ``"comments ~ department * platform + paid + offset(log(reach)) + (1|account) + (1|week)"``. The fixed

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._docstrings import fill_doc
 from .._validation import check_column, check_data, message, numeric_column
 from ..stats._icc import icc_anova
 
@@ -12,17 +13,16 @@ NESTING_COLUMNS = ("dv", "between", "subject", "n_posts", "n_accounts", "n_depar
                    "cv_posts_per_account", "icc", "icc_method", "design_effect", "effective_n", "advice")
 
 
+@fill_doc
 def nesting_summary(data, *, dv, between, subject, exposure=None):
     """Describe how posts are nested in accounts and how much that shrinks the effective sample size.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long form, one row per post.
+    {{data}}
     dv : str
         Engagement count column.
-    between : str
-        Department column.
+    {{between_department}}
     subject : str
         Account column (the clustering unit).
     exposure : str, optional
@@ -114,13 +114,13 @@ def nesting_summary(data, *, dv, between, subject, exposure=None):
     return pd.DataFrame([row], columns=list(NESTING_COLUMNS))
 
 
+@fill_doc
 def account_level(data, *, dv, exposure, subject, between):
     """Aggregate posts to one row per account: total counts, total exposure and their ratio.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long form, one row per post.
+    {{data}}
     dv : str
         Count column (summed).
     exposure : str
