@@ -288,6 +288,13 @@ def org():
 
 
 GROWTH_PANEL = Path(__file__).parent / "reference" / "growth" / "panel.csv"
+
+
+def _run_plan():
+    plan = tk.load_plan(Path(__file__).resolve().parents[1] / "plans" / "h-departments.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tk.ToolkitWarning)   # the few-accounts caution of its GLMM hypotheses
+        return tk.run_plan(importlib.import_module("toolkit.plans").plan_data(plan), plan=plan, seed=1)
 PRODUCERS = {
     "compare_groups": lambda d: tk.compare_groups(d, dv="likes", between="department", subject="account",
                                                   n_resamples=199, seed=1),
@@ -299,6 +306,10 @@ PRODUCERS = {
         d, between="department", contrast=("Marketing", "PR"), outcomes=("likes",), denominators=("none",),
         analyses=("welch_log_ratio",), units=("post",), exclusions=("none",), n_resamples=20, seed=1),
     "sample_size": lambda d: tk.sample_size(grid=(2, 4), n_replicates=20, seed=1),
+    # a QualityReport: the simulated posts with one negative count (repaired) -- the second item read_posts returns
+    "read_posts": lambda d: tk.read_posts(d.head(6).assign(likes=[1, -2, 3, 4, 5, 6]))[1],
+    # a PlanResult: the simulated plan of plans/h-departments.yaml (data seed and true effects in the file)
+    "run_plan": lambda d: _run_plan(),
     # the lme4-validated audience panel of tests/test_growth.py (tests/reference/growth/README.md)
     "fit_growth_model": lambda d: tk.fit_growth_model(pd.read_csv(GROWTH_PANEL, parse_dates=["sampled_on"]),
                                                       random_slope=False),
