@@ -1,6 +1,8 @@
 """compare_groups: design checks, the choice and its reasons, nesting, no silent switching."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -83,6 +85,36 @@ def test_two_groups_use_two_group_tests(rng):
     with pytest.raises(ValueError, match="only with exactly two groups"):
         tk.compare_groups(_frame(rng, [20, 20, 20], normal), dv="y", between="department",
                           analysis="brunner_munzel")
+
+
+TWO_OR_MORE = [("auto", {}), ("welch", {}), ("anova", {}), ("kruskal", {}), ("permutation", {}),
+               ("count_model", {"exposure": "reach"}), ("cluster_level", {"exposure": "reach", "subject": "account"}),
+               ("auto", {"subject": "account"})]
+
+
+@pytest.mark.parametrize("analysis, options", TWO_OR_MORE, ids=lambda v: str(v))
+def test_two_groups_have_the_columns_of_k_groups(analysis, options):
+    # Options change values, never columns (docs/DEVELOPING.md): the number of groups is an option of the data.
+    # Issue 16 found .omnibus with 0 columns and .pairwise with 23 of the 25 schema columns for two groups.
+    from toolkit.stats._schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS
+
+    # SIMULATED: 3 departments x 4 accounts x 5 posts, seed 16 (simulate_organization's default effects)
+    org = tk.simulate_organization(n_accounts_per_department=4, posts_per_account=5, mixed_share=0, seed=16,
+                                   departments=["Marketing", "PR", "IT"]).data
+    two = org[org["department"].isin(["Marketing", "PR"])]
+    two = two.assign(department=two["department"].astype(str))
+    shapes = {}
+    for name, d in (("three", org), ("two", two)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ToolkitWarning)   # design suggestions: not what is tested here
+            res = tk.compare_groups(d, dv="likes", between="department", analysis=analysis, n_resamples=99, seed=1,
+                                    **options)
+        assert list(res.omnibus.columns) == list(OMNIBUS_COLUMNS), name
+        assert list(res.pairwise.columns) == list(PAIRWISE_COLUMNS), name
+        shapes[name] = (len(res.omnibus), list(res.to_frame().columns))
+        assert isinstance(res.summary(), str) and res.to_frame().shape[0] == len(res.omnibus) + len(res.pairwise)
+    assert shapes["three"][1] == shapes["two"][1]
+    assert shapes["three"][0] == 1
 
 
 def test_subject_level_analysis_counts_each_account_once(rng):

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import toolkit as tk
-from toolkit import display
+from toolkit import display, plans
 from toolkit._validation import ToolkitWarning
 from toolkit.display import GroupAnswer, compact_letter_display
 from toolkit.models.growth import fit_growth_model
@@ -247,6 +247,15 @@ def results():
     h.record("label", "IT")
     out["headlines"] = h
     out["headlines_empty"] = Headlines(notebook="02-empty")
+    # the simulated plan of plans/h-departments.yaml (its data seed and true effects are in the file)
+    plan = plans.load_plan(Path(__file__).resolve().parents[1] / "plans" / "h-departments.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToolkitWarning)   # the few-accounts caution of negbin_glmm hypotheses
+        out["plan"] = plans.run_plan(plans.plan_data(plan), plan=plan, seed=1)
+    none = out["plan"].table.assign(p_value=[np.nan, 0.2, 0.3, 0.4], p_adjusted=[np.nan, 0.4, 0.4, 0.4],
+                                    decision="not supported")
+    out["plan_none"] = plans.PlanResult(plan=plan, table=none, plan_changed="plan changed after results were "
+                                        "produced (hash aaaaaaaaaaaa → bbbbbbbbbbbb)")
     out["permutation"] = PermutationResult(statistic=1.25, p_value=0.0004, n_resamples=9999, alternative="two-sided")
     out["bootstrap"] = BootstrapResult(estimate=0.3, ci_low=np.nan, ci_high=np.nan, confidence_level=0.95,
                                        method="bca", n_resamples=999)
@@ -261,7 +270,7 @@ PROTOCOL_CASES = ["comparison_3", "comparison_2", "comparison_30", "comparison_n
                   "comparison_2x2", "cluster", "cluster_comparison", "cluster_unidentifiable", "cluster_2x2",
                   "cluster_30",
                   "cluster_nan", "model", "growth", "sample_size", "sample_size_none", "specification", "headlines",
-                  "headlines_empty", "permutation", "bootstrap", "group_bootstrap"]
+                  "headlines_empty", "permutation", "bootstrap", "group_bootstrap", "plan", "plan_none"]
 
 
 def test_every_result_class_is_covered(results):
@@ -323,6 +332,21 @@ def test_a_design_that_cannot_reach_significance_says_so(results):
         first = results[case].summary().splitlines()[0]
         assert first == ("The data cannot tell these departments apart: with these group sizes no difference can "
                          "be significant at α = .05 (the smallest possible p-value is 0.33).")
+
+
+def test_plan_result_answers_first(results):
+    text = results["plan"].summary()
+    first, second = text.splitlines()[:2]
+    assert first == ("4 of the 4 confirmatory hypotheses of plan 'h-departments' are supported after the correction "
+                     "within each family (adjusted p ≤ the family's α): H1, H2, H3 and H4.")
+    assert second.startswith("Plan 'h-departments' (sha256 ") and "primary (Holm-adjusted, α = .05)" in second
+    assert text.split("\n\n")[1].splitlines()[0].split()[:3] == ["hypothesis", "family", "analysis"]
+    pd.testing.assert_frame_equal(results["plan"].to_frame(), results["plan"].table)
+    assert len(results["plan"].report().splitlines()) == 2 + 4   # the answer, then one line per hypothesis
+    lines = results["plan_none"].summary().splitlines()
+    assert lines[0].startswith("None of the 4 confirmatory hypotheses of plan 'h-departments' is supported")
+    assert lines[1] == "Warning: plan changed after results were produced (hash aaaaaaaaaaaa → bbbbbbbbbbbb)."
+    assert lines[2] == "No p-value for H1: not supported for want of a test, not shown false (see the table)."
 
 
 def test_unidentifiable_comparison_says_why(results):

@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1] / "toolkit"
 LAYERS: dict[str, int] = {
     # 0 foundation: argument checks and messages, shared docstring text, paths and settings, progress bars
     "toolkit._validation": 0, "toolkit._docstrings": 0, "toolkit.config": 0, "toolkit._progress": 0,
+    # ... and how an answer is written down (the Report text type, the answer layout shared by every result)
+    "toolkit._answer": 0,
     # 1 data in: reading, profiles, quality reports, the dataset registry and adapters
     "toolkit.data": 1,
     # 2 tables: metrics, account-level reduction (and the same on Dask), simulated organisations

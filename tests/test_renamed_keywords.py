@@ -7,6 +7,7 @@ import inspect
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
@@ -124,6 +125,43 @@ def test_diagnostics_accept_covar_and_the_old_name(posts, name):
         assert new.family == old.family
     with pytest.raises(TypeError, match=f"{name}: `covariates` must be left out when `covar` is given"):
         func(d, covar=["paid"], covariates=["paid"], **kw)
+
+
+# renamed option *values*: public function -> keyword -> {old value: new value}
+RENAMED_VALUES = {
+    "specification_curve": {"analyses": {"welch": "welch_log_ratio"}},
+    "specification_test": {"analyses": {"welch": "welch_log_ratio"}},
+}
+
+
+def test_renamed_values_are_the_ones_the_functions_use():
+    from toolkit import robustness
+
+    for name in RENAMED_VALUES:
+        assert RENAMED_VALUES[name]["analyses"] == robustness._RENAMED_ANALYSES
+    assert "welch" not in robustness.ANALYSES and "welch_log_ratio" in robustness.ANALYSES
+
+
+def test_specification_curve_old_analysis_value_warns_once_and_gives_the_same_curve(posts):
+    kw = dict(between="department", contrast=("PR", "Marketing"), outcomes=("likes",), denominators=("reach",),
+              units=("post",), exclusions=("none",), n_jobs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = tk.specification_curve(posts, analyses=("welch_log_ratio", "rank"), **kw)
+    with pytest.warns(tk.ToolkitDeprecationWarning) as record:
+        old = tk.specification_curve(posts, analyses=("welch", "rank"), **kw)
+    assert len(record) == 1
+    text = str(record[0].message)
+    assert "specification_curve: the value 'welch' of `analyses` is renamed 'welch_log_ratio'" in text
+    assert record[0].filename == __file__  # points at the user's call
+    pd.testing.assert_frame_equal(old, new)
+    assert new["analysis"].tolist() == ["welch_log_ratio", "rank"]
+    with pytest.warns(tk.ToolkitDeprecationWarning, match="specification_test: the value 'welch'"):
+        tk.specification_test(posts, analyses="welch", n_resamples=3, seed=1, **kw)
+
+
+def test_renamed_values_helper_leaves_other_values_alone():
+    assert v.renamed_values("f", "analyses", ("rank", 3), {"welch": "welch_log_ratio"}) == ("rank", 3)
 
 
 def test_deprecated_keyword_helper_leaves_other_calls_alone():

@@ -25,7 +25,7 @@ def _two(data, a="PR", b="Marketing"):
 def test_columns_and_cross_product(org):
     curve = specification_curve(org, between="department", contrast=("PR", "Marketing"),
                                 outcomes=("likes", "total"), denominators=("reach", "none"),
-                                analyses=("welch", "rank", "negbin_glm"), units=("post",),
+                                analyses=("welch_log_ratio", "rank", "negbin_glm"), units=("post",),
                                 exclusions=("none", "paid"), n_jobs=1)
     assert list(curve.columns) == list(CURVE_COLUMNS)
     assert len(curve) == 2 * 2 * 3 * 2
@@ -41,7 +41,7 @@ def test_columns_and_cross_product(org):
 
 def test_welch_and_rank_match_direct_computation(org):
     curve = specification_curve(org, between="department", contrast=("PR", "Marketing"), outcomes=("comments",),
-                                denominators=("reach",), analyses=("welch", "rank"), units=("post",),
+                                denominators=("reach",), analyses=("welch_log_ratio", "rank"), units=("post",),
                                 exclusions=("none",), n_jobs=1)
     d = _two(org)
     r = d["comments"].astype(float) / d["reach"].astype(float)
@@ -150,13 +150,13 @@ def test_cluster_level_skips_crossed_accounts_and_single_accounts():
 def test_skips_are_recorded_on_real_single_account_data():
     d = tk.load_dataset("uci_facebook_metrics").data
     curve = specification_curve(d, between="category", contrast=("product", "action"), outcomes=("likes",),
-                                denominators=("reach", "audience"), analyses=("welch", "negbin_glmm"),
+                                denominators=("reach", "audience"), analyses=("welch_log_ratio", "negbin_glmm"),
                                 units=("post", "account_month"), exclusions=("none", "paid"),
                                 period="month", n_jobs=1)
     glmm = curve[curve["analysis"] == "negbin_glmm"]
     assert (glmm["status"] == "skipped").all()
     assert glmm["reason"].str.contains("at least 3 accounts; the data have 1").all()
-    welch = curve[(curve["analysis"] == "welch")]
+    welch = curve[(curve["analysis"] == "welch_log_ratio")]
     assert (welch["status"] == "ok").all()
     assert (welch.loc[welch["exclusion"] == "paid", "n"] < welch.loc[welch["exclusion"] == "none", "n"].max()).all()
     # account-month on one account: one cell per month and category
@@ -166,7 +166,7 @@ def test_skips_are_recorded_on_real_single_account_data():
 
 def test_results_do_not_depend_on_n_jobs(org):
     kw = dict(between="department", contrast=("PR", "Marketing"), outcomes=("likes", "comments"),
-              denominators=("reach",), analyses=("welch", "negbin_glm"), units=("post",),
+              denominators=("reach",), analyses=("welch_log_ratio", "negbin_glm"), units=("post",),
               exclusions=("none", "outliers"), n_resamples=12, seed=5)
     r1 = specification_test(org, n_jobs=1, **kw)
     r2 = specification_test(org, n_jobs=2, **kw)
@@ -183,7 +183,7 @@ def test_strong_effect_is_detected():
                                    departments=["A", "B"], rate_ratios={"likes": {"B": 2.0}, "comments": {"B": 2.0}},
                                    random_effect_sd=0.0, type_effect_sd=0.0, mixed_share=0.0, seed=2)
     res = specification_test(sim.data, between="department", contrast=("B", "A"), outcomes=("likes", "comments"),
-                             denominators=("reach",), analyses=("welch", "negbin_glm"), units=("post",),
+                             denominators=("reach",), analyses=("welch_log_ratio", "negbin_glm"), units=("post",),
                              exclusions=("none",), n_resamples=99, seed=1, n_jobs=1)
     t = res.tests.set_index("statistic")
     assert t.loc["median_estimate", "observed"] == pytest.approx(np.log(2), abs=0.3)
@@ -206,7 +206,7 @@ def test_joint_p_values_are_uniform_under_the_null():
                                        type_effect_sd=0.0, mixed_share=0.0, seed=1000 + i)
         res = specification_test(sim.data, between="department", contrast=("A", "B"),
                                  outcomes=("likes", "comments"), denominators=("reach",),
-                                 analyses=("welch", "negbin_glm"), units=("post",), exclusions=("none",),
+                                 analyses=("welch_log_ratio", "negbin_glm"), units=("post",), exclusions=("none",),
                                  n_resamples=49, seed=i, n_jobs=1)
         t = res.tests.set_index("statistic")["p_value"]
         pm.append(t["median_estimate"])
@@ -219,7 +219,7 @@ def test_joint_p_values_are_uniform_under_the_null():
 
 
 def test_errors(org):
-    with pytest.raises(ValueError, match=r"specification_curve: `analyses` must be one of .*'welch'"):
+    with pytest.raises(ValueError, match=r"specification_curve: `analyses` must be one of .*'welch_log_ratio'"):
         specification_curve(org, between="department", contrast=("PR", "Marketing"), analyses=("welsh",))
     with pytest.raises(ValueError, match=r"`contrast` must be two values of 'department'"):
         specification_curve(org, between="department", contrast=("PR", "Sales"))
@@ -228,8 +228,8 @@ def test_errors(org):
     with pytest.raises(ValueError, match=r"`resample_unit` must be 'post' for these data"):
         d = tk.load_dataset("uci_facebook_metrics").data
         specification_test(d, between="category", contrast=("product", "action"), outcomes=("likes",),
-                           denominators=("reach",), analyses=("welch",), units=("post",), exclusions=("none",),
-                           resample_unit="subject", n_resamples=5)
+                           denominators=("reach",), analyses=("welch_log_ratio",), units=("post",),
+                           exclusions=("none",), resample_unit="subject", n_resamples=5)
     with pytest.raises(TypeError, match=r"`n_resamples` must be an integer"):
         specification_test(org, between="department", contrast=("PR", "Marketing"), n_resamples=1.5)
 
@@ -240,8 +240,8 @@ def test_plot_specification_curve(org):
     from toolkit.plots import plot_specification_curve
     curve = specification_curve(org, between="department", contrast=("PR", "Marketing"),
                                 outcomes=("likes", "comments"), denominators=("reach", "none"),
-                                analyses=("welch", "rank", "negbin_glm"), units=("post",), exclusions=("none",),
-                                n_jobs=1)
+                                analyses=("welch_log_ratio", "rank", "negbin_glm"), units=("post",),
+                                exclusions=("none",), n_jobs=1)
     fig = plt.figure()
     axes = plot_specification_curve(curve, fig=fig)
     assert axes["figure"] is fig
@@ -252,7 +252,7 @@ def test_plot_specification_curve(org):
     assert np.all(np.diff(np.log(offsets[:, 1])) >= 0)  # sorted by estimate (ratio axis)
     labels = [t.get_text() for t in axes["choices"].get_yticklabels()]
     assert labels == ["outcome: likes", "outcome: comments", "denominator: reach", "denominator: none",
-                      "analysis: welch", "analysis: negbin_glm"]
+                      "analysis: welch_log_ratio", "analysis: negbin_glm"]
     plt.close(fig)
     with pytest.raises(ValueError, match="plot_specification_curve: `table` must be the output"):
         plot_specification_curve(pd.DataFrame({"x": [1]}))

@@ -74,7 +74,7 @@ def test_progress_gives_identical_results_for_power_and_specification_curves():
     sim = tk.simulate_organization(n_accounts_per_department=3, posts_per_account=10, seed=3,
                                    departments=["Marketing", "PR"], mixed_share=0.0)
     spec = dict(between="department", contrast=("PR", "Marketing"), outcomes=("likes", "comments"),
-                denominators=("reach",), analyses=("welch", "negbin_glm"), units=("post",), exclusions=("none",))
+                denominators=("reach",), analyses=("welch_log_ratio", "negbin_glm"), units=("post",), exclusions=("none",))
     seen.clear()
     direct = robustness.specification_curve(sim.data, **spec, n_jobs=2)
     got = robustness.specification_curve(sim.data, **spec, n_jobs=2, progress=lambda *a: seen.append(a))

@@ -66,6 +66,26 @@ def deprecated_keyword(func: str, old: str, new: str, kwargs: dict) -> None:
                   f"Write {new}= instead (docs/GLOSSARY.md).", ToolkitDeprecationWarning, stacklevel=3)
 
 
+def renamed_values(func: str, param: str, values: tuple, renames: dict, *, stacklevel: int = 4) -> tuple:
+    """Replace renamed option *values* (``{"old": "new"}``) in ``values``, warning once per old value.
+
+    For an option value whose old spelling meant something else elsewhere in the API (e.g. the
+    specification curve's ``"welch"``, now ``"welch_log_ratio"``). The old value works for one release with a
+    :class:`ToolkitDeprecationWarning`; ``stacklevel=4`` points at the user's call when the public function
+    calls a private helper that calls this one.
+    """
+    out = []
+    for v in values:
+        new = renames.get(v) if isinstance(v, str) else None
+        if new is not None:
+            warnings.warn(f"{func}: the value {v!r} of `{param}` is renamed {new!r}; the old value works for one "
+                          f"more release. Write {new!r} instead (docs/GLOSSARY.md).", ToolkitDeprecationWarning,
+                          stacklevel=stacklevel)
+            v = new
+        out.append(v)
+    return tuple(out)
+
+
 def renamed_keywords(**renames: str):
     """Decorator: accept each old keyword (``old="new"``) for one release with a :class:`ToolkitDeprecationWarning`.
 

@@ -204,6 +204,14 @@ def aggregate_posts(data, *, by=("department", "account"), period=None, time="po
         Unknown columns or period, negative or non-integer counts, missing values with
         ``nan_policy="raise"``.
 
+    See Also
+    --------
+    accounts_per_group : How many accounts (subjects) each group has, and whether groups and accounts can be
+        told apart.
+    nesting_summary : Describe how posts are nested in accounts and how much that shrinks the effective sample
+        size.
+    account_level : Aggregate posts to one row per account: total counts, total exposure and their ratio.
+
     Notes
     -----
     For cell :math:`g` with used posts :math:`i \\in g`: ``count = sum_i y_i``, ``exposure =

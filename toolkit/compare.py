@@ -48,9 +48,10 @@ class GroupComparison(AnswerFirst):
     descriptives : pandas.DataFrame
         ``tk.describe_groups`` at the unit of analysis.
     omnibus : pandas.DataFrame
-        One-row omnibus test (empty for two groups).
+        One-row omnibus test (no row for two groups, same columns).
     pairwise : pandas.DataFrame
-        Post-hoc contrasts (several groups) or the two-group test.
+        Post-hoc contrasts (several groups) or the two-group test, always with the pairwise columns
+        (``p_adjusted`` and ``p_adjust`` are NaN for a single two-group test).
     analysed_data : pandas.DataFrame
         The table the tests ran on (the account-level means when ``subject`` is given).
     model : EngagementModel or None
@@ -94,8 +95,14 @@ class GroupComparison(AnswerFirst):
         return Report("\n".join(parts))
 
     def to_frame(self) -> pd.DataFrame:
-        """Omnibus and pairwise rows stacked in one tidy table (union of their columns)."""
-        return pd.concat([self.omnibus, self.pairwise], ignore_index=True, sort=False)
+        """Omnibus and pairwise rows stacked in one tidy table (union of their columns, whatever the number of
+        groups: with two groups there is no omnibus row, but its columns are there, NaN)."""
+        tables = [self.omnibus, self.pairwise]
+        columns = list(dict.fromkeys(c for t in tables for c in t.columns))
+        rows = [t for t in tables if len(t)]
+        if not rows:
+            return pd.DataFrame(columns=columns)
+        return pd.concat(rows, ignore_index=True, sort=False).reindex(columns=columns)
 
 
 def _skewness(x: np.ndarray) -> float:
@@ -384,6 +391,12 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
         test of `between` and ``pairwise`` the rate ratios (``estimate_type="rate_ratio"``) in the
         same columns.
 
+    See Also
+    --------
+    cluster_level_comparison : Compare engagement rates of departments with one summary per account (calibrated
+        with few accounts).
+    fit_engagement_model : Compare engagement counts between departments with a count model (GLM or GLMM).
+
     Notes
     -----
     Choice rules of ``analysis="auto"`` (thresholds in this module):
@@ -455,6 +468,7 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
     from .stats.pairwise import pairwise
     from .stats.permutation import permutation_omnibus
     from .stats.twogroup import brunner_munzel, mann_whitney, welch_ttest
+    from .stats._schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS
 
     reasons: list[str] = []
     if exposure is not None:
@@ -567,7 +581,10 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
     descriptives = describe_groups(analysed, **common, confidence_level=confidence_level, n_resamples=n_resamples,
                                    seed=seed, nan_policy=analysis_nan_policy)
     if k == 2:
-        omnibus = pd.DataFrame()
+        # Options change values, never columns: with two groups the omnibus table has no row (the two-group test is
+        # the contrast) but the omnibus columns, and the two-group test gets the pairwise columns, with NaN in
+        # p_adjusted / p_adjust (one comparison: nothing to adjust).
+        omnibus = pd.DataFrame(columns=list(OMNIBUS_COLUMNS))
         two = {"welch": welch_ttest, "kruskal": mann_whitney, "brunner_munzel": brunner_munzel}.get(chosen)
         if two is None:  # "permutation", or "anova" (Tukey with two groups is Student's pooled t-test)
             contrasts = pairwise(analysed, **common, method="permutation" if chosen == "permutation" else "tukey",
@@ -575,7 +592,7 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
                                  seed=seed, nan_policy=analysis_nan_policy)
         else:
             contrasts = two(analysed, **common, alternative=alternative, confidence_level=confidence_level,
-                            nan_policy=analysis_nan_policy)
+                            nan_policy=analysis_nan_policy).reindex(columns=list(PAIRWISE_COLUMNS))
     else:
         if chosen == "welch":
             omnibus = welch_anova(analysed, **common, confidence_level=confidence_level,

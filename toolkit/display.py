@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._answer import answer_html, answer_text  # shared with data.quality (layer 1), which cannot import display
 from ._validation import check_data, check_probability, message
 from .reporting import TEST_NAMES, Report, format_estimate, format_interval, format_p
 
@@ -154,6 +155,11 @@ def compact_letter_display(data, *, alpha=0.05, levels=None, p_column=None):
     pandas.DataFrame
         ``group``, ``letters`` (one row per level, in `levels` order). ``attrs["p_column"]`` names the
         p-values used and ``attrs["alpha"]`` the threshold.
+
+    See Also
+    --------
+    pairwise : Compare every pair of groups (or every group with a reference) after an omnibus test.
+    adjust_pvalues : Adjust p-values for multiple comparisons.
 
     Notes
     -----
@@ -517,24 +523,6 @@ class GroupAnswer:
     def html(self) -> str:
         """Answer sentences and the compact table as HTML."""
         return answer_html(self.sentences(), self.display_table())
-
-
-def answer_html(sentences, table: pd.DataFrame | None = None, details: str = "") -> str:
-    """HTML of an answer: sentences as a paragraph, the compact table, optional folded details."""
-    parts = ["<p>" + " ".join(html.escape(s) for s in sentences) + "</p>"]
-    if table is not None and len(table):
-        parts.append(table.to_html(index=False, escape=True))
-    if details:
-        parts.append(f"<details><summary>Details</summary>{details}</details>")
-    return "\n".join(parts)
-
-
-def answer_text(sentences, table: pd.DataFrame | None = None) -> str:
-    """Plain text of an answer: one sentence per line, a blank line, the table."""
-    text = "\n".join(sentences)
-    if table is not None and len(table):
-        text += "\n\n" + table.to_string(index=False)
-    return text
 
 
 _PROPER = ("Welch", "Kruskal", "Mann", "Brunner", "Tukey", "Games", "Dunn")
@@ -905,12 +893,66 @@ def _group_bootstrap_parts(r) -> _Parts:
     return _Parts([first], table, [], "Group-wise bootstrap")
 
 
+def _plan_parts(pr) -> _Parts:
+    t, plan = pr.table, pr.plan
+    n = len(t)
+    p_adj = pd.to_numeric(t["p_adjusted"], errors="coerce") if n else pd.Series(dtype=float)
+    supported = [str(h) for h, d in zip(t["hypothesis_id"], t["decision"]) if d == "supported"] if n else []
+    untested = [str(h) for h, p in zip(t["hypothesis_id"], p_adj) if _isnan(p)] if n else []
+    what = f"confirmatory {'hypothesis' if n == 1 else 'hypotheses'} of plan {plan.id!r}"
+    rule = "after the correction within each family (adjusted p ≤ the family's α)"
+    if not supported:
+        first = f"None of the {n} {what} is supported {rule}."
+    else:
+        first = f"{len(supported)} of the {n} {what} {'is' if len(supported) == 1 else 'are'} supported {rule}: " \
+                f"{_names(supported)}."
+    sentences = [first]
+    if pr.plan_changed:
+        sentences.append(f"Warning: {pr.plan_changed}.")
+    if untested:
+        sentences.append(f"No p-value for {_names(untested)}: not supported for want of a test, not shown false "
+                         f"(see the table).")
+    families = "; ".join(f"{name} ({describe_adjustment(f.get('correction'))}, {_alpha_text(float(f.get('alpha')))})"
+                         for name, f in plan.families.items())
+    sentences.append(f"Plan {plan.id!r} (sha256 {plan.sha256[:12]}…), families: {families}.")
+    table = None
+    if n:
+        table = pd.DataFrame({
+            "hypothesis": t["hypothesis_id"].astype(str), "family": t["family"].astype(str),
+            "analysis": t["analysis"].astype(str),
+            "estimate": ["" if _isnan(e) else f"{format_estimate(e)} ({str(k).replace('_', ' ')})"
+                         for e, k in zip(t["estimate"], t["estimate_type"])],
+            "CI (1 − α)": [format_interval(a, b) for a, b in zip(t["ci_low"], t["ci_high"])],
+            "p": [_p_cell(v) for v in t["p_value"]], "adjusted p": [_p_cell(v) for v in t["p_adjusted"]],
+            "decision": t["decision"].astype(str)})
+    return _Parts(sentences, table, [("Results", t)], f"Plan {plan.id}")
+
+
+def _p_cell(p) -> str:
+    return "" if _isnan(p) else format_p(p).replace("p ", "", 1).lstrip("= ")
+
+
+def _plan_report(pr) -> Report:
+    lines = _plan_parts(pr).sentences
+    for r in pr.table.itertuples():
+        pair = (f", {r.group_a} vs {r.group_b}" if isinstance(r.group_a, str) and isinstance(r.group_b, str) else "")
+        est = ("" if _isnan(r.estimate) else f"{str(r.estimate_type).replace('_', ' ')} {format_estimate(r.estimate)}"
+               + (f", CI [{format_estimate(r.ci_low)}, {format_estimate(r.ci_high)}]" if not _isnan(r.ci_low) else "")
+               + ", ")
+        p = "no p-value" if _isnan(r.p_value) else f"{format_p(r.p_value)}, {describe_adjustment(r.correction)} " \
+                                                    f"{format_p(r.p_adjusted)}"
+        dv = f"{r.dv} per {r.denominator}" if isinstance(r.denominator, str) else str(r.dv)
+        lines.append(f"- {r.hypothesis_id} ({describe_test(r.analysis)}, {dv}{pair}, {r.direction}): {est}{p}: "
+                     f"{r.decision}.")
+    return Report("\n".join(lines))
+
+
 _BUILDERS = {
     "GroupComparison": _comparison_parts, "ClusterLevelComparison": _cluster_parts,
     "EngagementModel": _model_parts, "GrowthModel": _growth_parts, "SampleSize": _sample_size_parts,
     "SpecificationTest": _specification_parts, "Headlines": _headlines_parts,
     "PermutationResult": _permutation_parts, "BootstrapResult": _bootstrap_parts,
-    "GroupBootstrap": _group_bootstrap_parts,
+    "GroupBootstrap": _group_bootstrap_parts, "PlanResult": _plan_parts,
 }
 
 _MORE = ".summary(full=True) for every table, .report() for the APA sentences, .to_frame() for the tidy table."
@@ -938,7 +980,7 @@ def summary(result, *, full=False) -> str:
     ----------
     result : object
         A toolkit result (``GroupComparison``, ``ClusterLevelComparison``, ``EngagementModel``,
-        ``GrowthModel``, ``SampleSize``, ``SpecificationTest``, ``Headlines`` or a resampling result).
+        ``GrowthModel``, ``SampleSize``, ``SpecificationTest``, ``Headlines``, ``PlanResult`` or a resampling result).
     full : bool, default=False
         Append every table of the result (rounded for display).
 
@@ -990,6 +1032,8 @@ def report_of(result) -> Report:
     name = type(result).__name__
     if name == "EngagementModel":
         return _model_report(result)
+    if name == "PlanResult":
+        return _plan_report(result)
     if name == "GrowthModel":
         g = result.growth_rates
         lines = [str(report(result.test))] if len(result.test) else []

@@ -335,6 +335,11 @@ def metrics_report(data):
         - ``n_undefined``: rows without a value (NaN).
         - ``missing_columns``: for skipped metrics, the absent input columns ("|"-separated).
 
+    See Also
+    --------
+    add_metrics : Add per-post engagement metrics as new columns, each with its denominator in the name.
+    summarize_metrics : Aggregate per-post metrics to groups (pages, accounts, departments) in two honest ways.
+
     Notes
     -----
     Only reads ``attrs``; pandas may drop ``attrs`` in some operations (e.g. merges), so call it on
@@ -414,6 +419,11 @@ def summarize_metrics(data, *, by="department", metrics="available", denominator
           what a count model with ``log(denominator)`` offset estimates per group.
         - ``mean_of_ratios``: the plain mean of the per-post metric; every post weighs the same,
           whatever its denominator.
+
+    See Also
+    --------
+    add_metrics : Add per-post engagement metrics as new columns, each with its denominator in the name.
+    metrics_report : Return the provenance of the metric columns added by :func:`add_metrics` as a table.
 
     Notes
     -----

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _sps
 
+from ._protocol import AnswerFirst
 from ._validation import ToolkitWarning, check_data, check_random_state, message, warn
 from .stats.cluster import FEW_SUBJECTS
 
@@ -323,6 +324,10 @@ def load_plan(path) -> Plan:
     TypeError
         A field of the wrong kind (e.g. a number where text is expected).
 
+    See Also
+    --------
+    run_plan : Run every confirmatory hypothesis of a plan and correct p-values within each family.
+
     Notes
     -----
     The fingerprint is the sha256 of the canonical JSON of the parsed YAML (keys sorted, no whitespace),
@@ -525,9 +530,14 @@ ANALYSES: dict[str, Analysis] = {
 # ---------------------------------------------------------------------------------------------
 # Running
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PlanResult:
+@dataclass(frozen=True, repr=False)
+class PlanResult(AnswerFirst):
     """The outcome of :func:`run_plan`.
+
+    Shows itself like every result (docs/DEVELOPING.md, "Result protocol"): ``summary()`` / ``print`` give the
+    answer first (how many pre-registered hypotheses are supported after the correction within their family,
+    and which), then one compact row per hypothesis; ``report()`` one sentence per hypothesis; ``to_frame()``
+    the full ``table``.
 
     Attributes
     ----------
@@ -545,16 +555,9 @@ class PlanResult:
     seed: Any = None
     plan_changed: str | None = None
 
-    def summary(self) -> str:
-        """Plain text: plan id and hash, one line per hypothesis, and the change notice if any."""
-        lines = [f"Plan {self.plan.id!r} (sha256 {self.plan.sha256[:12]}…): "
-                 f"{len(self.table)} confirmatory hypothesis(es)"]
-        for r in self.table.itertuples():
-            lines.append(f"  {r.hypothesis_id} [{r.family}, {r.correction}] {r.analysis}: "
-                         f"p = {r.p_value:.3g}, adjusted p = {r.p_adjusted:.3g}, alpha = {r.alpha:g} -> {r.decision}")
-        if self.plan_changed:
-            lines.append("WARNING: " + self.plan_changed)
-        return "\n".join(lines)
+    def to_frame(self) -> pd.DataFrame:
+        """The results table at full precision (one row per hypothesis, columns :data:`PLAN_RESULT_COLUMNS`)."""
+        return self.table.copy()
 
 
 def _prepare_outcome(data: pd.DataFrame, h: Hypothesis) -> pd.DataFrame:
@@ -634,6 +637,10 @@ def run_plan(data, *, plan, seed=None, results_file=None) -> PlanResult:
         ``cluster_level`` is the calibrated alternative. The results themselves are those of the
         pre-registered analysis, unchanged. Also when a ``cluster_level`` hypothesis has one account
         in every group (nothing identifiable; p-value NaN).
+
+    See Also
+    --------
+    load_plan : Read, validate and fingerprint a pre-registered analysis plan (YAML).
 
     Notes
     -----

@@ -1082,6 +1082,12 @@ def plot_specification_curve(table, *, choices=SPECIFICATION_CHOICES, ratio=True
     dict
         ``{"figure": Figure, "curve": Axes, "choices": Axes}``.
 
+    See Also
+    --------
+    specification_curve : Run one department contrast over every combination of analysis choices (a multiverse).
+    specification_test : Joint test of a specification curve against curves computed on data with no group
+        difference.
+
     Notes
     -----
     Only specifications with status "ok" and a finite estimate are drawn (rank analyses have no ratio
@@ -1104,7 +1110,7 @@ def plot_specification_curve(table, *, choices=SPECIFICATION_CHOICES, ratio=True
     ...                                departments=["Marketing", "PR"], mixed_share=0.0)
     >>> curve = specification_curve(sim.data, between="department", contrast=("PR", "Marketing"),
     ...                             outcomes=("likes", "comments"), denominators=("reach",),
-    ...                             analyses=("welch", "negbin_glm"), units=("post",), exclusions=("none",),
+    ...                             analyses=("welch_log_ratio", "negbin_glm"), units=("post",), exclusions=("none",),
     ...                             n_jobs=1)
     >>> axes = plot_specification_curve(curve)
     >>> len(axes["curve"].collections[-1].get_offsets())

@@ -74,6 +74,16 @@ def power_welch_anova(*, means, sds, n_per_group, alpha=0.05):
         One row: ``test`` ("welch_anova"), ``power``, ``alpha``, ``noncentrality`` (lambda), ``df1``,
         ``df2`` (Welch's denominator degrees of freedom at the population values), ``n_total``.
 
+    See Also
+    --------
+    power_kruskal : Approximate power of the Kruskal-Wallis test for normal (or location-shifted) groups.
+    power_two_rates : Power of the Wald test of a rate ratio between two groups (Poisson or negative binomial).
+    simulate_power : Power of the department comparison as actually analysed, by simulation.
+    power_curve : Simulated power over a grid of one design parameter.
+    sample_size : Accounts per department needed for a target power, by simulation over a grid.
+    power_explorer : Open a power explorer: sliders for effect size, accounts, posts and account SD; Compute on
+        demand.
+
     Notes
     -----
     With weights :math:`w_i = n_i / \\sigma_i^2`, :math:`\\bar\\mu_w = \\sum w_i \\mu_i / \\sum w_i`, the
@@ -133,6 +143,16 @@ def power_kruskal(*, means, sds, n_per_group, alpha=0.05):
     pandas.DataFrame
         One row: ``test`` ("kruskal"), ``power``, ``alpha``, ``noncentrality``, ``df1`` (k - 1),
         ``relative_effects`` (the :math:`\\theta_i`, as a tuple), ``n_total``.
+
+    See Also
+    --------
+    power_welch_anova : Approximate power of Welch's heteroscedastic one-way ANOVA.
+    power_two_rates : Power of the Wald test of a rate ratio between two groups (Poisson or negative binomial).
+    simulate_power : Power of the department comparison as actually analysed, by simulation.
+    power_curve : Simulated power over a grid of one design parameter.
+    sample_size : Accounts per department needed for a target power, by simulation over a grid.
+    power_explorer : Open a power explorer: sliders for effect size, accounts, posts and account SD; Compute on
+        demand.
 
     Notes
     -----
@@ -196,6 +216,16 @@ def power_two_rates(*, rate_a, rate_b, exposure_a, exposure_b=None, n_a, n_b=Non
     pandas.DataFrame
         One row: ``test`` ("rate_ratio_wald"), ``power``, ``alpha``, ``rate_ratio`` (rate_a / rate_b),
         ``std_error`` (of the log rate ratio), ``n_a``, ``n_b``.
+
+    See Also
+    --------
+    power_welch_anova : Approximate power of Welch's heteroscedastic one-way ANOVA.
+    power_kruskal : Approximate power of the Kruskal-Wallis test for normal (or location-shifted) groups.
+    simulate_power : Power of the department comparison as actually analysed, by simulation.
+    power_curve : Simulated power over a grid of one design parameter.
+    sample_size : Accounts per department needed for a target power, by simulation over a grid.
+    power_explorer : Open a power explorer: sliders for effect size, accounts, posts and account SD; Compute on
+        demand.
 
     Notes
     -----
@@ -445,6 +475,16 @@ def simulate_power(*, rate_ratio, n_accounts_per_department, posts_per_account, 
         of freedom), ``mean_estimate`` (geometric mean of the estimated rate ratios), ``coverage`` (share of
         t / Wald intervals containing the true rate ratio).
 
+    See Also
+    --------
+    power_welch_anova : Approximate power of Welch's heteroscedastic one-way ANOVA.
+    power_kruskal : Approximate power of the Kruskal-Wallis test for normal (or location-shifted) groups.
+    power_two_rates : Power of the Wald test of a rate ratio between two groups (Poisson or negative binomial).
+    power_curve : Simulated power over a grid of one design parameter.
+    sample_size : Accounts per department needed for a target power, by simulation over a grid.
+    power_explorer : Open a power explorer: sliders for effect size, accounts, posts and account SD; Compute on
+        demand.
+
     Notes
     -----
     Each replicate is :func:`toolkit.simulate_organization` with reach as exposure, comments as the
@@ -592,6 +632,16 @@ def power_curve(*, parameter, values, rate_ratio=1.25, n_accounts_per_department
         The :func:`simulate_power` rows of every grid point, with a first column ``value`` (the value of
         `parameter`) and ``parameter``.
 
+    See Also
+    --------
+    power_welch_anova : Approximate power of Welch's heteroscedastic one-way ANOVA.
+    power_kruskal : Approximate power of the Kruskal-Wallis test for normal (or location-shifted) groups.
+    power_two_rates : Power of the Wald test of a rate ratio between two groups (Poisson or negative binomial).
+    simulate_power : Power of the department comparison as actually analysed, by simulation.
+    sample_size : Accounts per department needed for a target power, by simulation over a grid.
+    power_explorer : Open a power explorer: sliders for effect size, accounts, posts and account SD; Compute on
+        demand.
+
     Notes
     -----
     Monte-Carlo error: each point has its own ``mc_se`` and Wilson interval; points are independent.
@@ -693,6 +743,16 @@ def sample_size(*, target_power=0.8, grid=(2, 4, 6, 8, 12, 16, 24, 32), rate_rat
     -------
     SampleSize
         ``n_required``, ``n_optimistic``, ``n_conservative``, ``target_power`` and ``curve``.
+
+    See Also
+    --------
+    power_welch_anova : Approximate power of Welch's heteroscedastic one-way ANOVA.
+    power_kruskal : Approximate power of the Kruskal-Wallis test for normal (or location-shifted) groups.
+    power_two_rates : Power of the Wald test of a rate ratio between two groups (Poisson or negative binomial).
+    simulate_power : Power of the department comparison as actually analysed, by simulation.
+    power_curve : Simulated power over a grid of one design parameter.
+    power_explorer : Open a power explorer: sliders for effect size, accounts, posts and account SD; Compute on
+        demand.
 
     Notes
     -----

@@ -17,6 +17,7 @@ from importlib import metadata
 import numpy as np
 import pandas as pd
 
+from ._answer import Report  # defined in the foundation layer so that data.quality can return one too
 from ._validation import check_data, message
 
 #: Symbols of the test statistic per `test` value.
@@ -51,46 +52,6 @@ BOUNDED = {"eta_squared", "omega_squared", "omega_squared_welch", "epsilon_squar
 
 #: Decimals of statistics and effect sizes in sentences and tables (p-values use APA's three).
 DIGITS = 2
-
-
-class Report(str):
-    """Text of APA-style sentences that Jupyter renders as Markdown instead of an escaped string.
-
-    A ``str`` subclass, so code that compares, searches or prints the text keeps working; the notebook
-    shows it through ``_repr_markdown_`` (one paragraph per line, bullets kept).
-
-    Examples
-    --------
-    >>> r = Report("First sentence.\\n- a reason")
-    >>> isinstance(r, str), r == "First sentence.\\n- a reason"
-    (True, True)
-    >>> print(r._repr_markdown_())
-    First sentence.
-    <BLANKLINE>
-    - a reason
-    """
-
-    def _repr_markdown_(self) -> str:
-        blocks, previous_bullet = [], False
-        for line in str(self).splitlines():
-            if not line.strip():
-                continue
-            bullet = line.startswith("- ")
-            text = ("- " + _escape_markdown(line[2:])) if bullet else _escape_markdown(line)
-            if blocks and not (bullet and previous_bullet):
-                blocks.append("")
-            blocks.append(text)
-            previous_bullet = bullet
-        return "\n".join(blocks)
-
-    def _repr_pretty_(self, p, cycle) -> None:  # IPython terminal: the text, not its escaped repr
-        p.text(str(self))
-
-
-def _escape_markdown(text: str) -> str:
-    for ch in "\\`*_[]<>#|":
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 def format_p(p: float, *, digits: int = 3) -> str:

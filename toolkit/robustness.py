@@ -12,19 +12,25 @@ from __future__ import annotations
 
 import itertools
 import os
+import textwrap
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ._protocol import AnswerFirst
+from ._docstrings import fill_doc
 from ._progress import PROGRESS_DOC, check_progress, reporter
 from ._validation import (check_column, check_data, check_integer, check_option, check_probability,
-                          check_random_state, message)
+                          check_random_state, message, renamed_values)
 
-ANALYSES: tuple[str, ...] = ("welch", "rank", "negbin_glm", "negbin_glmm", "account_level", "cluster_level")
+ANALYSES: tuple[str, ...] = ("welch_log_ratio", "rank", "negbin_glm", "negbin_glmm", "account_level",
+                             "cluster_level")
+#: Old analysis names still accepted for one release (docs/GLOSSARY.md): "welch" meant Welch's ANOVA elsewhere.
+_RENAMED_ANALYSES = {"welch": "welch_log_ratio"}
 UNITS: tuple[str, ...] = ("post", "account_month")
 EXCLUSIONS: tuple[str, ...] = ("none", "paid", "outliers", "small_accounts")
 DENOMINATORS: tuple[str, ...] = ("reach", "impressions", "audience", "none")
@@ -177,14 +183,34 @@ def _fit_nb(y, X, offset, groups=None):
     return est, se
 
 
-def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: float):
-    """Compute one specification; returns (estimate, se-based CI, p, direction, native, n, n_a, n_b)."""
+class _SpecResult(NamedTuple):
+    """The numbers of one specification: the columns of its row in the curve (``_curve_rows``)."""
+
+    estimate: float          # log rate ratio group_a / group_b (NaN for "rank")
+    ci_low: float
+    ci_high: float
+    p_value: float
+    direction: float         # sign of the effect: +1 group_a higher, -1 lower
+    estimate_native: float   # the analysis's own effect size when it has no log rate ratio (Cliff's delta), else NaN
+    n: int                   # units analysed (posts, account-months or accounts)
+    n_a: int
+    n_b: int
+
+
+def _interval_result(est, se, quantile, p, n, n_a, n_b) -> _SpecResult:
+    """A log-rate-ratio estimate with its symmetric interval ``est ± quantile · se``."""
+    return _SpecResult(estimate=est, ci_low=est - quantile * se, ci_high=est + quantile * se, p_value=p,
+                       direction=float(np.sign(est)), estimate_native=np.nan, n=n, n_a=n_a, n_b=n_b)
+
+
+def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: float) -> _SpecResult:
+    """Compute one specification (raises ``_Skip`` when it does not apply to the data)."""
     an, un, ex, cs = spec["analysis"], spec["unit"], spec["exclusion"], spec["covariates"]
     y = prep.counts[spec["outcome"]]
     e = prep.exposures[spec["denominator"]]
     if e is None:
         raise _Skip(f"the data have no {spec['denominator']!r} column")
-    if cs and an in ("welch", "rank", "account_level", "cluster_level"):
+    if cs and an in ("welch_log_ratio", "rank", "account_level", "cluster_level"):
         raise _Skip(f"{an} does not adjust for covariates")
     if cs and un != "post":
         raise _Skip("covariates are post-level; the account-month unit has none")
@@ -208,7 +234,7 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
         ok &= counts[prep.subject] >= SMALL_ACCOUNT_POSTS
     needs_subject = an in ("negbin_glmm", "account_level", "cluster_level") or un == "account_month"
     if needs_subject and prep.subject is None:
-        raise _Skip(f"{an if an != 'welch' else un} needs a `subject` (account) column")
+        raise _Skip(f"{an if an != 'welch_log_ratio' else un} needs a `subject` (account) column")
     y, e, a = y[ok], e[ok], is_a[ok]
     subj = prep.subject[ok] if prep.subject is not None else None
     X_cov = [prep.covariates[c][ok] for c in cs]
@@ -249,8 +275,8 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
             raise FloatingPointError("the account log rates do not vary within the groups")
         tq = stats.t.ppf(t_level, df)
         p = float(2 * stats.t.sf(abs(est / se), df))
-        return est, est - tq * se, est + tq * se, p, float(np.sign(est)), np.nan, n, n_a, n_b
-    if an == "welch":
+        return _interval_result(est, se, tq, p, n, n_a, n_b)
+    if an == "welch_log_ratio":
         r = y / e
         ra, rb = r[a == 1], r[a == 0]
         ma, mb = ra.mean(), rb.mean()
@@ -262,12 +288,13 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
         df = (va + vb) ** 2 / (va ** 2 / (n_a - 1) + vb ** 2 / (n_b - 1))
         tq = stats.t.ppf(t_level, df)
         p = float(2 * stats.t.sf(abs(est / se), df))
-        return est, est - tq * se, est + tq * se, p, float(np.sign(est)), np.nan, n, n_a, n_b
+        return _interval_result(est, se, tq, p, n, n_a, n_b)
     if an == "rank":
         r = y / e
         res = stats.mannwhitneyu(r[a == 1], r[a == 0], alternative="two-sided", method="asymptotic")
         delta = 2.0 * res.statistic / (n_a * n_b) - 1.0   # Cliff's delta (group_a vs group_b)
-        return np.nan, np.nan, np.nan, float(res.pvalue), float(np.sign(delta)), float(delta), n, n_a, n_b
+        return _SpecResult(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=float(res.pvalue),
+                           direction=float(np.sign(delta)), estimate_native=float(delta), n=n, n_a=n_a, n_b=n_b)
     offset = np.log(e)
     X = np.column_stack([np.ones(n), a] + X_cov)
     if np.linalg.matrix_rank(X) < X.shape[1]:
@@ -281,9 +308,9 @@ def _evaluate(prep: _Prepared, is_a: np.ndarray, spec: dict, z: float, t_level: 
         df = int(groups.max()) + 1 - 2
         tq = stats.t.ppf(t_level, df)
         p = float(2 * stats.t.sf(abs(est / se), df))
-        return est, est - tq * se, est + tq * se, p, float(np.sign(est)), np.nan, n, n_a, n_b
+        return _interval_result(est, se, tq, p, n, n_a, n_b)
     p = float(2 * stats.norm.sf(abs(est / se)))
-    return est, est - z * se, est + z * se, p, float(np.sign(est)), np.nan, n, n_a, n_b
+    return _interval_result(est, se, z, p, n, n_a, n_b)
 
 
 def _curve_rows(prep, is_a, specs, alpha, confidence_level):
@@ -295,9 +322,7 @@ def _curve_rows(prep, is_a, specs, alpha, confidence_level):
                "direction": np.nan, "estimate_native": np.nan, "n": 0, "n_a": 0, "n_b": 0,
                "status": "ok", "reason": ""}
         try:
-            est, lo, hi, p, dirn, nat, n, n_a, n_b = _evaluate(prep, is_a, spec, z, t_level)
-            row.update(estimate=est, ci_low=lo, ci_high=hi, p_value=p, direction=dirn, estimate_native=nat,
-                       n=n, n_a=n_a, n_b=n_b)
+            row.update(_evaluate(prep, is_a, spec, z, t_level)._asdict())
         except _Skip as exc:
             row.update(status="skipped", reason=str(exc))
         except (FloatingPointError, np.linalg.LinAlgError, ValueError, ZeroDivisionError) as exc:
@@ -400,7 +425,8 @@ _PARAMS_DOC = """
     denominators : sequence of str, default ("reach", "impressions", "audience", "none")
         Exposure of each post; "none" analyses raw counts per post.
     analyses : sequence of str, default all of ``ANALYSES``
-        "welch" (Welch-type test of the log ratio of mean rates), "rank" (Mann-Whitney / two-group Dunn on
+        "welch_log_ratio" (Welch-type test of the log ratio of mean rates; until this release called "welch",
+        which still works with a ToolkitDeprecationWarning), "rank" (Mann-Whitney / two-group Dunn on
         the rates), "negbin_glm" (NB2 GLM with log-exposure offset), "negbin_glmm" (the same with a random
         intercept per `subject`; t on G - 2 df), "account_level" (NB2 GLM on account totals with log
         total-exposure offset), "cluster_level" (one log rate per account, pooled t on G - 2 df: the
@@ -428,8 +454,12 @@ _PARAMS_DOC = """
 _N_JOBS_DOC = """n_jobs : int or None, default None
         Worker processes (None: all cores). Results do not depend on it.
     """ + PROGRESS_DOC
+#: Parameter text shared by specification_curve and specification_test, rendered by ``@fill_doc(extra=...)``.
+_SHARED_DOC = {"specification_choices": textwrap.dedent(_PARAMS_DOC).strip("\n"),
+               "n_jobs_progress": textwrap.dedent("    " + _N_JOBS_DOC).strip()}
 
 
+@fill_doc(extra=_SHARED_DOC)
 def specification_curve(data, *, between, contrast, outcomes=("likes", "comments", "shares", "total"),
                         denominators=DENOMINATORS, analyses=ANALYSES, units=UNITS, exclusions=EXCLUSIONS,
                         covariate_sets=((),), subject="account", period="posted_at", alpha=0.05,
@@ -438,7 +468,8 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
 
     Parameters
     ----------
-    {params}
+    {{specification_choices}}
+    {{n_jobs_progress}}
 
     Returns
     -------
@@ -459,9 +490,16 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
         - ``status``: "ok", "skipped" (the choice does not apply to these data) or "failed" (the fit failed).
         - ``reason``: why a specification was skipped or failed ("" when ok).
 
+    See Also
+    --------
+    specification_test : Joint test of a specification curve against curves computed on data with no group
+        difference.
+    plot_specification_curve : Plot a specification curve: sorted estimates with CIs above, the choice matrix
+        below.
+
     Notes
     -----
-    Common effect scale: the natural log of the ratio group_a / group_b. For "welch" it is the log ratio of
+    Common effect scale: the natural log of the ratio group_a / group_b. For "welch_log_ratio" it is the log ratio of
     the mean rates, :math:`\\log(\\bar r_a / \\bar r_b)` with delta-method variance
     :math:`s_a^2/(n_a \\bar r_a^2) + s_b^2/(n_b \\bar r_b^2)` and Welch-Satterthwaite degrees of freedom
     (the p-value tests the same statistic). For the NB models it is the log rate ratio: Wald z for
@@ -513,7 +551,7 @@ def specification_curve(data, *, between, contrast, outcomes=("likes", "comments
     ...                                departments=["Marketing", "PR"], mixed_share=0.0)
     >>> curve = specification_curve(sim.data, between="department", contrast=("PR", "Marketing"),
     ...                             outcomes=("comments",), denominators=("reach", "none"),
-    ...                             analyses=("welch", "negbin_glm"), units=("post",),
+    ...                             analyses=("welch_log_ratio", "negbin_glm"), units=("post",),
     ...                             exclusions=("none", "paid"), n_jobs=1)
     >>> curve.shape
     (8, 20)
@@ -534,7 +572,8 @@ def _setup(data, *, func, between, contrast, outcomes, denominators, analyses, u
     """Validate the declared choices, prepare the data and list the specifications (shared by both entry points)."""
     outcomes = _as_tuple(outcomes, func, "outcomes")
     denominators = _as_tuple(denominators, func, "denominators")
-    analyses = _as_tuple(analyses, func, "analyses", ANALYSES)
+    analyses = _as_tuple(renamed_values(func, "analyses", _as_tuple(analyses, func, "analyses"), _RENAMED_ANALYSES),
+                         func, "analyses", ANALYSES)
     units = _as_tuple(units, func, "units", UNITS)
     exclusions = _as_tuple(exclusions, func, "exclusions", EXCLUSIONS)
     covariate_sets = _covariate_sets(covariate_sets, func)
@@ -545,10 +584,6 @@ def _setup(data, *, func, between, contrast, outcomes, denominators, analyses, u
                     covariate_sets=covariate_sets, subject=subject, period=period, func=func)
     specs = _specifications(outcomes, denominators, analyses, units, exclusions, covariate_sets)
     return prep, specs, alpha, confidence_level, n_jobs
-
-
-specification_curve.__doc__ = specification_curve.__doc__.replace(
-    "{params}", _PARAMS_DOC.strip() + "\n    " + _N_JOBS_DOC)
 
 
 def _curve_table(prep, specs, alpha, confidence_level, n_jobs, progress=False):
@@ -595,6 +630,7 @@ class SpecificationTest(AnswerFirst):
         return self.tests.copy()
 
 
+@fill_doc(extra=_SHARED_DOC)
 def specification_test(data, *, between, contrast, outcomes=("likes", "comments", "shares", "total"),
                        denominators=DENOMINATORS, analyses=ANALYSES, units=UNITS, exclusions=EXCLUSIONS,
                        covariate_sets=((),), subject="account", period="posted_at", alpha=0.05,
@@ -604,17 +640,17 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
 
     Parameters
     ----------
-    {params}
+    {{specification_choices}}
     n_resamples : int, default 200
         Number of null data sets (the smallest attainable p-value is 1 / (n_resamples + 1)).
-    resample_unit : {{"auto", "subject", "post"}}, default "auto"
+    resample_unit : {"auto", "subject", "post"}, default "auto"
         How the null is forced: the group labels are permuted among accounts ("subject": each account
         keeps its posts; needs accounts nested in the groups) or among posts ("post"). "auto" uses
         "subject" when every account belongs to one group and each group has at least 2 accounts,
         else "post".
     seed : None, int or numpy.random.Generator
         Source of the permutations (one ``SeedSequence`` child per resample).
-    {n_jobs}
+    {{n_jobs_progress}}
 
     Returns
     -------
@@ -622,6 +658,12 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
         ``curve`` (observed), ``tests`` (columns statistic, observed, null_mean, p_value, n_resamples,
         resample_unit; rows ``median_estimate``, ``share_significant``, ``share_dominant_direction``,
         ``share_significant_dominant``) and ``null`` (the statistics of each null curve).
+
+    See Also
+    --------
+    specification_curve : Run one department contrast over every combination of analysis choices (a multiverse).
+    plot_specification_curve : Plot a specification curve: sorted estimates with CIs above, the choice matrix
+        below.
 
     Notes
     -----
@@ -632,7 +674,7 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
     resampling; for a comparison of existing groups we force it by permuting the group labels, which makes
     the groups exchangeable (no difference of any kind) and keeps all other structure (accounts,
     exposures, covariates). Each null curve is computed with exactly the same specifications.
-    ``p = (1 + #{{null >= observed}}) / (1 + n_resamples)``, with ``|median|`` for the median estimate.
+    ``p = (1 + #{null >= observed}) / (1 + n_resamples)``, with ``|median|`` for the median estimate.
     The p-values are exact permutation p-values when the labels are exchangeable under the null; they are
     discrete with at most ``n_resamples + 1`` values, and with few accounts the number of distinct
     permutations is small.
@@ -656,7 +698,7 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
     ...                                departments=["Marketing", "PR"], mixed_share=0.0)
     >>> res = specification_test(sim.data, between="department", contrast=("PR", "Marketing"),
     ...                          outcomes=("comments", "likes"), denominators=("reach",),
-    ...                          analyses=("welch", "negbin_glm"), units=("post",), exclusions=("none",),
+    ...                          analyses=("welch_log_ratio", "negbin_glm"), units=("post",), exclusions=("none",),
     ...                          n_resamples=19, seed=1, n_jobs=1)
     >>> res.tests["statistic"].tolist()
     ['median_estimate', 'share_significant', 'share_dominant_direction', 'share_significant_dominant']
@@ -719,8 +761,3 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
                           "null_mean": np.nanmean(null, axis=0) if np.isfinite(null).any() else np.nan,
                           "p_value": pvals, "n_resamples": n_resamples, "resample_unit": resample_unit})
     return SpecificationTest(curve=curve, tests=tests, null=pd.DataFrame(null, columns=list(STATISTICS)))
-
-
-specification_test.__doc__ = specification_test.__doc__.replace("{params}", _PARAMS_DOC.strip()).replace(
-    "{n_jobs}", _N_JOBS_DOC).replace(
-    "{{", "{").replace("}}", "}")

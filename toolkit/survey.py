@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._docstrings import fill_doc
 from ._validation import (check_column, check_data, check_integer, check_nan_policy, check_option,
                           check_probability, check_random_state, message, warn)
 from .stats._schema import frame
@@ -168,14 +169,14 @@ def _table(labels, count, n, level, method, simultaneous, n_dropped):
 # ---------------------------------------------------------------------------------------------
 # single-choice questions
 # ---------------------------------------------------------------------------------------------
+@fill_doc
 def proportions(data, *, column, options=None, confidence_level=0.95, method="wilson", simultaneous=False,
                 nan_policy="raise"):
     """Estimate the share of respondents choosing each option of a single-choice question.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     column : str
         The column holding each respondent's single answer (text or categorical).
     options : list of str or None, default=None
@@ -206,6 +207,11 @@ def proportions(data, *, column, options=None, confidence_level=0.95, method="wi
         - ``method``: the interval method, ``"goodman"`` or ``"<method>_bonferroni"`` when simultaneous.
         - ``simultaneous``: whether the intervals are simultaneous.
         - ``n_dropped``: respondents dropped for a missing answer.
+
+    See Also
+    --------
+    proportion_ci : Confidence interval for one published proportion, from its count or its percentage and n.
+    multiple_response : Summarise a multiple-response ("tick all that apply") question, per option and overall.
 
     Notes
     -----
@@ -257,6 +263,7 @@ def proportions(data, *, column, options=None, confidence_level=0.95, method="wi
     return _table(labels, count, int(count.sum()), level, method, bool(simultaneous), n_dropped)
 
 
+@fill_doc
 def proportion_ci(*, count=None, proportion=None, n, confidence_level=0.95, method="wilson"):
     """Confidence interval for one published proportion, from its count or its percentage and n.
 
@@ -269,10 +276,8 @@ def proportion_ci(*, count=None, proportion=None, n, confidence_level=0.95, meth
         (halves rounded up), because a published percentage is itself rounded.
     n : int
         Respondents who answered (>= 1).
-    confidence_level : float, default=0.95
-        Confidence level.
-    method : {"wilson", "wilson_cc", "clopper_pearson", "agresti_coull"}, default="wilson"
-        Interval method (see :func:`proportions`).
+    {{confidence_level_survey}}
+    {{method_proportion}}
 
     Returns
     -------
@@ -280,6 +285,11 @@ def proportion_ci(*, count=None, proportion=None, n, confidence_level=0.95, meth
         One row with the columns of :func:`proportions`: ``option`` (NaN), ``count``, ``n``,
         ``proportion`` (count / n), ``ci_low``, ``ci_high``, ``confidence_level``, ``method``,
         ``simultaneous`` (False) and ``n_dropped`` (0).
+
+    See Also
+    --------
+    proportions : Estimate the share of respondents choosing each option of a single-choice question.
+    multiple_response : Summarise a multiple-response ("tick all that apply") question, per option and overall.
 
     Notes
     -----
@@ -317,14 +327,14 @@ def proportion_ci(*, count=None, proportion=None, n, confidence_level=0.95, meth
 
 
 # ---------------------------------------------------------------------------------------------
-def goodness_of_fit(data, *, column, expected=None, options=None, method="auto", n_resamples=10000, seed=None,
+@fill_doc
+def goodness_of_fit(data, *, column, expected=None, options=None, method="auto", n_resamples=9999, seed=None,
                     nan_policy="raise"):
     """Test whether answers to a single-choice question follow given proportions (chi-square).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     column : str
         The answer column.
     expected : dict or None, default=None
@@ -334,8 +344,10 @@ def goodness_of_fit(data, *, column, expected=None, options=None, method="auto",
     method : {"auto", "asymptotic", "monte_carlo"}, default="auto"
         p-value from the chi-square distribution, or by Monte Carlo from the multinomial under the null.
         "auto" uses Monte Carlo (with a warning) when an expected count is below 5.
-    n_resamples : int, default=10000
-        Simulated polls for the Monte Carlo p-value.
+    n_resamples : int, default=9999
+        Simulated polls for the Monte Carlo p-value ``(1 + #{simulated >= observed}) / (n_resamples + 1)``: 9999
+        gives a resolution of exactly 1/10,000, like the permutation p-values of compare_groups (the default was
+        10000 until this release; docs/GLOSSARY.md).
     seed : None, int or numpy.random.Generator, default=None
         Randomness for the Monte Carlo p-value.
     nan_policy : {"raise", "omit"}, default="raise"
@@ -348,6 +360,12 @@ def goodness_of_fit(data, *, column, expected=None, options=None, method="auto",
         (k - 1), ``p_value``, ``effect_size`` (Cohen's w), ``effect_size_type`` ("cohens_w"), ``n``,
         ``n_options`` (k), ``min_expected`` (smallest expected count), ``n_resamples`` (NaN unless Monte
         Carlo), ``n_dropped``, ``method`` ("asymptotic" or "monte_carlo").
+
+    See Also
+    --------
+    compare_polls : Compare the answers of two independent polls to the same single-choice question.
+    compare_options : Test pairs of options of a multiple-response question with McNemar's test (paired
+        answers).
 
     Notes
     -----
@@ -480,6 +498,12 @@ def compare_polls(data=None, *, column=None, between=None, counts_a=None, counts
         ``omnibus_statistic``, ``omnibus_df``, ``omnibus_p_value`` (chi-square test of homogeneity of
         the 2 × k table, the same on every row); ``cramers_v`` (its effect size); ``confidence_level``,
         ``n_dropped``, ``method``.
+
+    See Also
+    --------
+    goodness_of_fit : Test whether answers to a single-choice question follow given proportions (chi-square).
+    compare_options : Test pairs of options of a multiple-response question with McNemar's test (paired
+        answers).
 
     Notes
     -----
@@ -617,13 +641,13 @@ def _indicators(data, columns, func, nan_policy, minimum=1):
     return columns, values.to_numpy(), n_dropped
 
 
+@fill_doc
 def multiple_response(data, *, columns, confidence_level=0.95, method="wilson", nan_policy="raise"):
     """Summarise a multiple-response ("tick all that apply") question, per option and overall.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     columns : list of str
         One 0/1 (or boolean) indicator column per option: 1 if the respondent ticked it.
     confidence_level : float, default=0.95
@@ -642,6 +666,11 @@ def multiple_response(data, *, columns, confidence_level=0.95, method="wilson", 
         (mean ticks per respondent), ``cochran_q``, ``cochran_df``, ``cochran_p_value`` (Cochran's Q test
         that all options are ticked equally often; the same on every row, NaN with one option),
         ``confidence_level``, ``method``, ``n_dropped``.
+
+    See Also
+    --------
+    proportions : Estimate the share of respondents choosing each option of a single-choice question.
+    proportion_ci : Confidence interval for one published proportion, from its count or its percentage and n.
 
     Notes
     -----
@@ -689,13 +718,13 @@ def multiple_response(data, *, columns, confidence_level=0.95, method="wilson", 
     return frame(rows, MULTIPLE_RESPONSE_COLUMNS)
 
 
+@fill_doc
 def compare_options(data, *, columns, method="exact", p_adjust="holm", nan_policy="raise"):
     """Test pairs of options of a multiple-response question with McNemar's test (paired answers).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     columns : list of str
         The 0/1 indicator columns (at least two); every pair is tested.
     method : {"exact", "asymptotic", "asymptotic_cc"}, default="exact"
@@ -713,6 +742,11 @@ def compare_options(data, *, columns, method="exact", p_adjust="holm", nan_polic
         ``count_b`` (ticks), ``estimate`` (proportion_a - proportion_b), ``only_a``, ``only_b``
         (discordant respondents), ``statistic`` (McNemar chi-square; with correction for
         "asymptotic_cc"), ``p_value``, ``p_adjusted``, ``p_adjust``, ``n_dropped``, ``method``.
+
+    See Also
+    --------
+    goodness_of_fit : Test whether answers to a single-choice question follow given proportions (chi-square).
+    compare_polls : Compare the answers of two independent polls to the same single-choice question.
 
     Notes
     -----
@@ -804,13 +838,13 @@ def _likert_scores(data, columns, levels, func, nan_policy, between=None):
     return columns, levels, between, out
 
 
+@fill_doc
 def likert(data, *, columns, levels, between=None, confidence_level=0.95, nan_policy="raise"):
     """Tabulate Likert items: the distribution over the ordered levels, the median level and the mean score.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     columns : list of str
         The item columns; their values are labels from ``levels``.
     levels : list
@@ -830,6 +864,10 @@ def likert(data, *, columns, levels, between=None, confidence_level=0.95, nan_po
         ``median_level`` (the lowest level whose cumulative proportion reaches 0.5), ``mean_score``,
         ``mean_ci_low``, ``mean_ci_high`` (t interval), ``confidence_level``, ``n_dropped``
         (the last seven repeat within item × group).
+
+    See Also
+    --------
+    likert_compare : Compare groups on each Likert item with Mann–Whitney (two groups) or Kruskal–Wallis (more).
 
     Notes
     -----
@@ -892,14 +930,14 @@ def likert(data, *, columns, levels, between=None, confidence_level=0.95, nan_po
     return frame(rows, LIKERT_COLUMNS)
 
 
+@fill_doc
 def likert_compare(data, *, columns, levels, between, p_adjust="holm", confidence_level=0.95, nan_policy="raise",
                    n_resamples=2000, seed=None):
     """Compare groups on each Likert item with Mann–Whitney (two groups) or Kruskal–Wallis (more).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per respondent.
+    {{data_respondents}}
     columns : list of str
         The item columns (labels from ``levels``).
     levels : list
@@ -924,6 +962,11 @@ def likert_compare(data, *, columns, levels, between, p_adjust="holm", confidenc
         ``n_groups``, ``statistic`` (U or H), ``df`` (NaN for U), ``p_value``, ``p_adjusted``,
         ``p_adjust``, ``effect_size``, ``effect_size_type`` (Cliff's delta or epsilon squared),
         ``ci_low``, ``ci_high``, ``confidence_level``, ``n``, ``n_dropped``, ``method``.
+
+    See Also
+    --------
+    likert : Tabulate Likert items: the distribution over the ordered levels, the median level and the mean
+        score.
 
     Notes
     -----
@@ -993,6 +1036,7 @@ PRECISION_COLUMNS: tuple[str, ...] = (
 )
 
 
+@fill_doc
 def precision_table(*, proportions=(0.2, 0.35), n=(50, 100, 200, 400, 1000), confidence_level=0.95,
                     method="wilson"):
     """Tabulate how precise a reported proportion is at each candidate sample size.
@@ -1003,10 +1047,8 @@ def precision_table(*, proportions=(0.2, 0.35), n=(50, 100, 200, 400, 1000), con
         Observed proportions (0.2 for "20 per cent").
     n : sequence of int, default=(50, 100, 200, 400, 1000)
         Candidate numbers of respondents.
-    confidence_level : float, default=0.95
-        Confidence level.
-    method : {"wilson", "wilson_cc", "clopper_pearson", "agresti_coull"}, default="wilson"
-        Interval method (see :func:`proportions`).
+    {{confidence_level_survey}}
+    {{method_proportion}}
 
     Returns
     -------
@@ -1014,6 +1056,12 @@ def precision_table(*, proportions=(0.2, 0.35), n=(50, 100, 200, 400, 1000), con
         One row per proportion × n with columns ``proportion``, ``n``, ``count`` (proportion × n, not
         rounded), ``ci_low``, ``ci_high``, ``width`` (ci_high - ci_low), ``margin_below``
         (proportion - ci_low), ``margin_above`` (ci_high - proportion), ``confidence_level``, ``method``.
+
+    See Also
+    --------
+    sample_size_for_margin : Smallest number of respondents whose interval for ``proportion`` has half-width at
+        most ``margin``.
+    sample_size_for_difference : Respondents needed to detect that two options' shares differ (two-sided test).
 
     Notes
     -----
@@ -1051,6 +1099,7 @@ def precision_table(*, proportions=(0.2, 0.35), n=(50, 100, 200, 400, 1000), con
     return frame(rows, PRECISION_COLUMNS)
 
 
+@fill_doc
 def sample_size_for_margin(*, proportion, margin, confidence_level=0.95, method="wilson"):
     """Smallest number of respondents whose interval for ``proportion`` has half-width at most ``margin``.
 
@@ -1060,8 +1109,7 @@ def sample_size_for_margin(*, proportion, margin, confidence_level=0.95, method=
         The anticipated proportion (0.5 is the worst case).
     margin : float
         The wanted half-width, (ci_high - ci_low) / 2, as a proportion (0.05 for ±5 points).
-    confidence_level : float, default=0.95
-        Confidence level.
+    {{confidence_level_survey}}
     method : {"wilson", "wilson_cc", "clopper_pearson", "agresti_coull"}, default="wilson"
         Interval method.
 
@@ -1070,6 +1118,11 @@ def sample_size_for_margin(*, proportion, margin, confidence_level=0.95, method=
     int
         The smallest n such that this n and every larger n (up to a safe bound) give half-width <= margin,
         with the interval evaluated at x = proportion × n.
+
+    See Also
+    --------
+    precision_table : Tabulate how precise a reported proportion is at each candidate sample size.
+    sample_size_for_difference : Respondents needed to detect that two options' shares differ (two-sided test).
 
     Notes
     -----
@@ -1125,6 +1178,12 @@ def sample_size_for_difference(*, proportion_a, proportion_b, power=0.8, alpha=0
     -------
     int
         Total respondents ("same_poll") or respondents per poll ("two_polls"), rounded up.
+
+    See Also
+    --------
+    precision_table : Tabulate how precise a reported proportion is at each candidate sample size.
+    sample_size_for_margin : Smallest number of respondents whose interval for ``proportion`` has half-width at
+        most ``margin``.
 
     Notes
     -----

@@ -665,6 +665,11 @@ def suggest_mapping(columns) -> dict:
         ``{source column: canonical name}`` for the columns with a suggestion, in source order.
         Each canonical name is suggested at most once (an exact name wins, else the first column).
 
+    See Also
+    --------
+    mapping_assistant : Map the columns of a raw export to the canonical schema and read it with
+        ``tk.read_posts``.
+
     Notes
     -----
     Names are compared case-, space- and punctuation-insensitively with the canonical names
@@ -838,6 +843,10 @@ def mapping_assistant(source=None, *, upload_dir=None):
         ``.columns`` (the mapping), ``.call`` (the ``tk.read_posts`` line to paste), ``.read()``
         (returns ``(data, report)`` and shows the QualityReport).
 
+    See Also
+    --------
+    suggest_mapping : Suggest a canonical column name for each source column of an export.
+
     Notes
     -----
     The suggestions come from :func:`suggest_mapping`. Columns mapped to nothing are kept as extra
@@ -983,6 +992,15 @@ def power_explorer(*, rate_ratio=1.25, n_accounts_per_department=10, posts_per_a
         ``.widget``, ``.controls``, ``.params``, ``.compute()``, ``.result`` (the simulate_power table:
         analysis, rate_ratio, n_accounts_per_department, posts_per_account, random_effect_sd, dispersion,
         base_rate, alpha, power, mc_se, ci_low, ci_high, n_replicates, n_failed, mean_estimate, coverage).
+
+    See Also
+    --------
+    power_welch_anova : Approximate power of Welch's heteroscedastic one-way ANOVA.
+    power_kruskal : Approximate power of the Kruskal-Wallis test for normal (or location-shifted) groups.
+    power_two_rates : Power of the Wald test of a rate ratio between two groups (Poisson or negative binomial).
+    simulate_power : Power of the department comparison as actually analysed, by simulation.
+    power_curve : Simulated power over a grid of one design parameter.
+    sample_size : Accounts per department needed for a target power, by simulation over a grid.
 
     Notes
     -----

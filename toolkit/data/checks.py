@@ -252,6 +252,12 @@ def check_engagement(data, *, account: str | None = "account", between: str | No
     ValueError
         `min_repeats` < 2, `min_count` < 1 or `min_overlap` outside (0, 1].
 
+    See Also
+    --------
+    read_posts : Read a post-level export into the canonical table, with a report of every change.
+    load_dataset : Load a registered real dataset as a canonical table with its quality report.
+    list_datasets : List the real datasets that :func:`load_dataset` can load.
+
     Notes
     -----
     - **repeated_count**: for each account and count column (``REPEAT_COLUMNS``; not the

@@ -157,6 +157,11 @@ def assign_departments(data, *, org_chart, account: str = "account", department:
     ToolkitWarning
         When some posts stay without a department (the count and where to look).
 
+    See Also
+    --------
+    read_posts : Read a post-level export into the canonical table, with a report of every change.
+    list_profiles : List the export profiles that ``tk.read_posts(..., profile=...)`` understands.
+
     Notes
     -----
     A vectorised interval join: posts are merged with the chart rows of their account and kept

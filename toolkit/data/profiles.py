@@ -165,6 +165,12 @@ def list_profiles() -> pd.DataFrame:
         ``mapping`` (``"canonical <- source"`` pairs) and ``documentation`` (where the layout is
         documented).
 
+    See Also
+    --------
+    read_posts : Read a post-level export into the canonical table, with a report of every change.
+    assign_departments : Add each post's department from an org chart of accounts, including team changes over
+        time.
+
     Examples
     --------
     >>> import toolkit as tk

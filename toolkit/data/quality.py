@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._answer import Report, answer_html, answer_text
+
 #: What happened to a row.
 ACTIONS = ("excluded", "repaired", "flagged")
 
@@ -100,7 +102,8 @@ class QualityReport:
         return frame.drop(columns="_rank").reset_index(drop=True)
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the entries as a tidy table (same as :attr:`entries`)."""
+        """Return the entries as a tidy table, one row per (row, problem) (same as :attr:`entries`); the
+        counts per reason are :meth:`by_reason`."""
         return self.entries
 
     @property
@@ -124,8 +127,18 @@ class QualityReport:
     def n_rows_flagged(self) -> int:
         return len({e["source_row"] for e in self._entries if e["action"] == "flagged"})
 
-    def summary(self) -> pd.DataFrame:
-        """Counts of affected rows per action and rule (columns: action, rule, column, n_rows, example_rows)."""
+    def by_reason(self) -> pd.DataFrame:
+        """Counts of affected rows per action and rule: the table that ``summary()`` shows under the answer.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (action, rule, column), excluded first, then repaired, then flagged, each by
+            decreasing count; columns ``action``, ``rule``, ``column``, ``n_rows`` (distinct source rows)
+            and ``example_rows`` (up to five source-row numbers, comma-separated). Empty (same columns)
+            when no row was excluded, repaired or flagged. Until this release ``summary()`` returned this
+            table; it now returns the answer in words, like every result (docs/GLOSSARY.md).
+        """
         if not self._entries:
             return pd.DataFrame(columns=["action", "rule", "column", "n_rows", "example_rows"])
         e = self.entries
@@ -162,27 +175,64 @@ class QualityReport:
                                    f"{e['action']}). Fix the source, or call with strict=False to get the "
                                    f"full QualityReport instead.")
 
-    # -- display ------------------------------------------------------------------------------
+    # -- display: the result protocol (docs/DEVELOPING.md, "Result protocol") ---------------------
+    # QualityReport lives in the data layer, below toolkit.display, so it writes its own sentences; the layout
+    # (answer_text / answer_html) and the Report type are the ones every other result uses (toolkit._answer).
+    def _sentences(self) -> list[str]:
+        rows = "row" if self.n_rows_in == 1 else "rows"
+        first = (f"{self.source}: {self.n_rows_in} {rows} in, {self.n_rows_kept} kept, {self.n_rows_excluded} "
+                 f"excluded (rows in = kept + excluded); {self.n_rows_repaired} repaired, "
+                 f"{self.n_rows_flagged} flagged.")
+        if not self._entries:
+            return [first, "Every row was kept as read: nothing was excluded, repaired or flagged."]
+        table = self.by_reason()
+        out = [first]
+        for action in ACTIONS:
+            part = table[table["action"] == action]
+            if len(part):
+                reasons = "; ".join(f"{r.rule}" + (f" in {r.column}" if r.column else "")
+                                    + f" ({r.n_rows} row{'' if r.n_rows == 1 else 's'})"
+                                    for r in part.itertuples())
+                out.append(f"{action.capitalize()}: {reasons}.")
+        return out
+
+    def summary(self, *, full: bool = False) -> str:
+        """The answer in words (rows in, kept, excluded, repaired, flagged, and why), the notes, then the
+        per-reason table of :meth:`by_reason`; ``full=True`` appends every entry (:meth:`to_frame`).
+
+        Changed in this release: ``summary()`` used to return the per-reason DataFrame, which is now
+        :meth:`by_reason` (docs/GLOSSARY.md, "Behaviour changes").
+        """
+        lines = self._sentences() + [f"note: {n}" for n in self.notes]
+        text = answer_text(lines, self.by_reason())
+        if full:
+            if self._entries:
+                text += "\n\nEntries (one per row and problem):\n" + self.entries.to_string(index=False)
+        elif self._entries:
+            text += ("\n\nMore: .summary(full=True) lists every entry, .by_reason() is the table above as a "
+                     "DataFrame, .to_frame() has one row per row and problem.")
+        return text
+
+    def report(self) -> Report:
+        """The answer as sentences, with the notes as bullets (a :class:`~toolkit.reporting.Report`)."""
+        return Report("\n".join(self._sentences() + [f"- {n}" for n in self.notes]))
+
     def __str__(self) -> str:
-        lines = [f"QualityReport for {self.source}: {self.n_rows_in} rows in, {self.n_rows_kept} kept, "
-                 f"{self.n_rows_excluded} excluded, {self.n_rows_repaired} repaired, "
-                 f"{self.n_rows_flagged} flagged."]
-        lines += [f"  note: {n}" for n in self.notes]
-        summary = self.summary()
-        if len(summary):
-            lines.append(summary.to_string(index=False))
-        return "\n".join(lines)
+        return self.summary()
 
     def __repr__(self) -> str:
-        return (f"QualityReport(source={self.source!r}, n_rows_in={self.n_rows_in}, n_rows_kept={self.n_rows_kept}, "
-                f"n_rows_excluded={self.n_rows_excluded}, n_entries={len(self._entries)})")
+        return self.summary()
 
     def _repr_html_(self) -> str:
-        head = (f"<p><b>QualityReport</b> for <code>{html.escape(self.source)}</code>: "
-                f"{self.n_rows_in} rows in, <b>{self.n_rows_kept} kept</b>, {self.n_rows_excluded} excluded, "
-                f"{self.n_rows_repaired} repaired, {self.n_rows_flagged} flagged.</p>")
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        notes = f"<ul>{notes}</ul>" if notes else ""
-        summary = self.summary()
-        table = summary.to_html(index=False) if len(summary) else "<p>No row-level problems found.</p>"
-        return head + notes + table
+        details = f"<b>Notes</b><ul>{notes}</ul>" if notes else ""
+        if self._entries:
+            shown = self.entries.head(_HTML_ENTRIES)
+            more = (f" (first {_HTML_ENTRIES} of {len(self._entries)}; .to_frame() has all)"
+                    if len(self._entries) > _HTML_ENTRIES else "")
+            details += f"<b>Entries{html.escape(more)}</b>" + shown.to_html(index=False, escape=True)
+        return answer_html(self._sentences(), self.by_reason(), details)
+
+
+#: Entries shown (folded) in the notebook display; ``to_frame()`` has all.
+_HTML_ENTRIES = 50

@@ -56,6 +56,13 @@ def list_datasets() -> pd.DataFrame:
         - ``source_url`` (str): the original public page
         - ``caveats`` (str): what to know before analysing it
 
+    See Also
+    --------
+    read_posts : Read a post-level export into the canonical table, with a report of every change.
+    load_dataset : Load a registered real dataset as a canonical table with its quality report.
+    check_engagement : Flag engagement-specific data problems (repeated counts, placeholder times, disjoint
+        periods).
+
     Notes
     -----
     Read from ``toolkit/data/catalog/registry.csv``, which also pins each file's SHA-256 checksum and
@@ -134,6 +141,13 @@ def load_dataset(name: str, *, drop_duplicates: bool = False, normalize_agencies
         ``drop_duplicates`` or ``normalize_agencies`` not a bool.
     FileNotFoundError
         A data file could not be found or downloaded (see :func:`dataset_path`).
+
+    See Also
+    --------
+    read_posts : Read a post-level export into the canonical table, with a report of every change.
+    list_datasets : List the real datasets that :func:`load_dataset` can load.
+    check_engagement : Flag engagement-specific data problems (repeated counts, placeholder times, disjoint
+        periods).
 
     Notes
     -----

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -299,9 +299,20 @@ def _distinct_rows(rhs, enc):
     return key, first
 
 
-def _encode(rhs, enc, func, distinct=True):
+class _Encoded(NamedTuple):
+    """The fixed part of a formula encoded by formulaic (what :func:`_encode` returns)."""
+
+    X: np.ndarray                  # model matrix, one row per post
+    names: list                    # its column names
+    terms: list                    # {"name", "columns" (indices into names), "factors" (frozenset)} per term
+    spec: Any                      # formulaic ModelSpec (to encode new data, e.g. the emmeans grid)
+    grid_factors: dict             # factor variable -> its levels in encoding order
+    P: np.ndarray | None           # the distinct rows of X (X = P[codes]); None when every row was encoded
+
+
+def _encode(rhs, enc, func, distinct=True) -> _Encoded:
     """formulaic model matrix of the fixed part: X, column names, terms, ModelSpec, grid factor levels, and the
-    distinct rows P of X (None when every row was encoded).
+    distinct rows P of X (None when every row was encoded), as an :class:`_Encoded` record.
 
     With many posts and few distinct rows of the variables (factors and their interactions), formulaic encodes
     the distinct rows only and ``X = P[codes]`` (identical: tests/test_models_formula.py compares the two);
@@ -330,7 +341,7 @@ def _encode(rhs, enc, func, distinct=True):
         var = _factor_variable(str(key))
         if getattr(kind, "value", kind) == "categorical" and var is not None:
             grid_factors[var] = list(state["categories"])
-    return X, names, terms, spec, grid_factors, P
+    return _Encoded(X=X, names=names, terms=terms, spec=spec, grid_factors=grid_factors, P=P)
 
 
 def encoding_frame(frame, columns) -> tuple[pd.DataFrame, dict]:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._docstrings import fill_doc
 from .._validation import check_integer, check_option, check_random_state, message, renamed_keywords
 from ._design import build_design
 from .glm import fit_glm
@@ -41,21 +42,17 @@ def _cdf(k, mu, theta):
 
 
 @renamed_keywords(covariates="covar")
+@fill_doc
 def overdispersion_test(data, *, dv, between, exposure=None, covar=(), trafo="nb2"):
     """Test a Poisson model of the counts for overdispersion (Cameron & Trivedi auxiliary regression).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long form, one row per post.
-    dv : str
-        Count column.
-    between : str
-        Department column.
-    exposure : str, optional
-        Exposure column (log offset).
-    covar : sequence of str, default ()
-        Extra model columns (formerly ``covariates=``, still accepted for one release with a warning).
+    {{data}}
+    {{dv_count}}
+    {{between_department}}
+    {{exposure}}
+    {{covar}}
     trafo : {"nb2", "nb1"}, default "nb2"
         Alternative ``Var = mu + alpha mu^2`` (NB2) or ``Var = (1 + alpha) mu`` (NB1).
 
@@ -64,6 +61,14 @@ def overdispersion_test(data, *, dv, between, exposure=None, covar=(), trafo="nb
     pandas.DataFrame
         One row: test ("overdispersion"), alternative, alpha (estimated), statistic (z), p_value (one-sided,
         alpha > 0), n, method.
+
+    See Also
+    --------
+    rootogram : Observed and expected frequencies of each count (the data of a hanging rootogram).
+    zero_check : Compare the observed number of zero counts with the number the model expects.
+    quantile_residuals : Randomised quantile residuals and a test of their uniformity (DHARMa-style check).
+    recommend_model : Recommend a count model step by step: Poisson -> negative binomial -> zero-inflated/hurdle
+        -> mixed.
 
     Notes
     -----
@@ -118,6 +123,15 @@ def rootogram(model, *, max_count=None):
         count, observed (number of posts with that count), expected (sum over posts of the fitted
         probability of that count), sqrt_observed, sqrt_expected.
 
+    See Also
+    --------
+    overdispersion_test : Test a Poisson model of the counts for overdispersion (Cameron & Trivedi auxiliary
+        regression).
+    zero_check : Compare the observed number of zero counts with the number the model expects.
+    quantile_residuals : Randomised quantile residuals and a test of their uniformity (DHARMa-style check).
+    recommend_model : Recommend a count model step by step: Poisson -> negative binomial -> zero-inflated/hurdle
+        -> mixed.
+
     Notes
     -----
     Expected frequencies are ``sum_i P(Y_i = k | mu_i, theta)``; for a GLMM ``mu_i`` includes the
@@ -149,19 +163,28 @@ def rootogram(model, *, max_count=None):
                          "sqrt_expected": np.sqrt(exp)})
 
 
+@fill_doc
 def zero_check(model):
     """Compare the observed number of zero counts with the number the model expects.
 
     Parameters
     ----------
-    model : EngagementModel
-        A Poisson or negative-binomial model.
+    {{model_count}}
 
     Returns
     -------
     pandas.DataFrame
         One row: observed_zeros, expected_zeros, ratio (observed / expected), statistic (z), p_value
         (two-sided), method.
+
+    See Also
+    --------
+    overdispersion_test : Test a Poisson model of the counts for overdispersion (Cameron & Trivedi auxiliary
+        regression).
+    rootogram : Observed and expected frequencies of each count (the data of a hanging rootogram).
+    quantile_residuals : Randomised quantile residuals and a test of their uniformity (DHARMa-style check).
+    recommend_model : Recommend a count model step by step: Poisson -> negative binomial -> zero-inflated/hurdle
+        -> mixed.
 
     Notes
     -----
@@ -193,13 +216,13 @@ def zero_check(model):
                           "method": "observed vs expected zeros (normal approximation)"}])
 
 
+@fill_doc
 def quantile_residuals(model, *, seed=None):
     """Randomised quantile residuals and a test of their uniformity (DHARMa-style check).
 
     Parameters
     ----------
-    model : EngagementModel
-        A Poisson or negative-binomial model.
+    {{model_count}}
     seed : None, int or numpy.random.Generator
         Randomisation of the discrete counts.
 
@@ -209,6 +232,15 @@ def quantile_residuals(model, *, seed=None):
         Residuals (one row per post: fitted, observed, pit (uniform on (0, 1) under the model), residual
         (standard normal under the model)) and a one-row test table (test, statistic, p_value, method)
         with the Kolmogorov-Smirnov test of the PIT values against U(0, 1).
+
+    See Also
+    --------
+    overdispersion_test : Test a Poisson model of the counts for overdispersion (Cameron & Trivedi auxiliary
+        regression).
+    rootogram : Observed and expected frequencies of each count (the data of a hanging rootogram).
+    zero_check : Compare the observed number of zero counts with the number the model expects.
+    recommend_model : Recommend a count model step by step: Poisson -> negative binomial -> zero-inflated/hurdle
+        -> mixed.
 
     Notes
     -----
@@ -262,23 +294,19 @@ class Recommendation:
 
 
 @renamed_keywords(covariates="covar")
+@fill_doc
 def recommend_model(data, *, dv, between, exposure=None, subject=None, covar=(), alpha=0.05):
     """Recommend a count model step by step: Poisson -> negative binomial -> zero-inflated/hurdle -> mixed.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long form, one row per post.
-    dv : str
-        Count column.
-    between : str
-        Department column.
-    exposure : str, optional
-        Exposure column (log offset).
+    {{data}}
+    {{dv_count}}
+    {{between_department}}
+    {{exposure}}
     subject : str, optional
         Account column; if given, the clustering is assessed.
-    covar : sequence of str, default ()
-        Extra model columns (formerly ``covariates=``, still accepted for one release with a warning).
+    {{covar}}
     alpha : float, default 0.05
         Level of the screening tests.
 
@@ -287,6 +315,14 @@ def recommend_model(data, *, dv, between, exposure=None, subject=None, covar=(),
     Recommendation
         ``family``, ``subject``, ``reasons`` (one sentence per step) and ``checks`` (check, statistic,
         p_value, decision).
+
+    See Also
+    --------
+    overdispersion_test : Test a Poisson model of the counts for overdispersion (Cameron & Trivedi auxiliary
+        regression).
+    rootogram : Observed and expected frequencies of each count (the data of a hanging rootogram).
+    zero_check : Compare the observed number of zero counts with the number the model expects.
+    quantile_residuals : Randomised quantile residuals and a test of their uniformity (DHARMa-style check).
 
     Notes
     -----

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._docstrings import fill_doc
 from ..stats.multitest import adjust_pvalues
 
 # models fitted by formula: the reference grid holds every combination of the factor levels (numeric variables at
@@ -236,6 +237,7 @@ class MarginalMeans:
                 + "<h5>Pairwise rate ratios</h5>" + self.contrasts.to_html(index=False))
 
 
+@fill_doc
 def emmeans(model, *, specs=None, by=None, per=None, confidence_level=None, p_adjust=None) -> MarginalMeans:
     """Estimated marginal means of `specs` and their pairwise rate ratios, within each level of `by`.
 
@@ -246,8 +248,7 @@ def emmeans(model, *, specs=None, by=None, per=None, confidence_level=None, p_ad
 
     Parameters
     ----------
-    model : EngagementModel
-        A fit of :func:`toolkit.models.fit_engagement_model` (formula or keyword API).
+    {{model_fit}}
     specs : str, optional
         The factor whose levels are compared (a data column; default: the model's `between`).
     by : str or sequence of str, optional
@@ -269,6 +270,11 @@ def emmeans(model, *, specs=None, by=None, per=None, confidence_level=None, p_ad
     ValueError
         If `specs` or `by` is not a factor of the model, names the same factor twice, or the model has a level
         without events (its Wald rows do not exist; see the model's own tables).
+
+    See Also
+    --------
+    fit_engagement_model : Compare engagement counts between departments with a count model (GLM or GLMM).
+    term_tests : Test every term of a fitted count model (main effects, interactions, covariates).
 
     Notes
     -----

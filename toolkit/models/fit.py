@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._docstrings import fill_doc
 from .._validation import check_option, check_probability, message, renamed_keywords, warn
 from ..stats.cluster import FEW_SUBJECTS
 from ..stats.multitest import check_p_adjust
@@ -153,6 +154,7 @@ def overdispersion_lr_test(loglik_negbin, loglik_poisson) -> dict:
 
 
 @renamed_keywords(covariates="covar")
+@fill_doc
 def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=None, covar=(), subject=None,
                          family="negbin", zero_formula=None, reference=None, confidence_level=0.95, p_adjust="holm",
                          nan_policy="raise", mixed="level", per=1000, cov_type="model",
@@ -165,8 +167,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long form, one row per post.
+    {{data}}
     formula : str, optional
         The model in lme4/glmmTMB syntax instead of `dv`/`exposure`/`covar`/`subject`, e.g.
         ``"comments ~ department * platform + paid + offset(log(reach)) + (1|account) + (1|week)"``. The fixed
@@ -263,6 +264,14 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
         (``test`` "wald", ``statistic`` F, ``df`` its numerator df, the denominator df in ``method``);
         ``fit_statistics.cov_type`` is "cluster_cr2"; ``raw["cluster_robust"]`` holds the
         :class:`toolkit.models.robust.ClusterRobust` pieces.
+
+    See Also
+    --------
+    compare_groups : Compare an engagement outcome between groups, choosing and explaining the analysis.
+    cluster_level_comparison : Compare engagement rates of departments with one summary per account (calibrated
+        with few accounts).
+    term_tests : Test every term of a fitted count model (main effects, interactions, covariates).
+    emmeans : Estimated marginal means of `specs` and their pairwise rate ratios, within each level of `by`.
 
     Notes
     -----

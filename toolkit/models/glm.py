@@ -22,6 +22,8 @@ The NB2 log-likelihood and its theta derivatives are written so that they stay a
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import special
 
@@ -508,6 +510,17 @@ def _start_beta(rows, y, offset):
     return np.linalg.lstsq(rows.X, z, rcond=None)[0]
 
 
+class _Path(NamedTuple):
+    """Where one of the GLM algorithms (``_newton_poisson``, ``_newton_negbin``, ``_irls_alternating``) stopped."""
+
+    beta: np.ndarray
+    log_theta: float | None      # None for Poisson
+    eta: np.ndarray              # linear predictor at ``beta`` (offset included)
+    loglik: float                # the objective the algorithm maximised, at the end
+    iterations: int
+    converged: bool
+
+
 def _line_search(f_cur, beta, step, lt, lt_step, rows, offset, yc, family):
     """Halve the Newton step until the log-likelihood does not fall (up to rounding)."""
     t = 1.0
@@ -537,7 +550,7 @@ def _newton_poisson(yc, rows, offset, beta, *, max_iter, tol):
             f, converged = f_new, True
             break
         f = f_new
-    return beta, None, eta, f, it, converged
+    return _Path(beta, None, eta, f, it, converged)
 
 
 def _nb_newton_direction(yc, rows, eta, lt):
@@ -596,7 +609,7 @@ def _newton_negbin(yc, rows, offset, beta, *, max_iter, tol):
             return None
         small = max(np.max(np.abs(t * step)), abs(t * lt_step)) < 1e-8
         if abs(f_new - f) <= tol * (abs(f_new) + 1.0) and small:
-            return beta, lt, eta, f_new, it, True
+            return _Path(beta, lt, eta, f_new, it, True)
         f = f_new
     return None
 
@@ -624,7 +637,7 @@ def _irls_alternating(yc, rows, offset, beta, *, max_iter, tol):
             converged = True
             break
         ll_old = ll
-    return beta, log_theta, eta, ll, it, converged and theta_ok
+    return _Path(beta, log_theta, eta, ll, it, converged and theta_ok)
 
 
 def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
@@ -638,12 +651,12 @@ def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
     y = yc.plain()
     beta = _start_beta(rows, y, offset) if start is None else np.asarray(start, dtype=float).copy()
     if family == "poisson":
-        beta, log_theta, eta, ll, it, converged = _newton_poisson(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
+        path = _newton_poisson(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
     else:
-        out = _newton_negbin(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
-        if out is None:
-            out = _irls_alternating(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
-        beta, log_theta, eta, ll, it, converged = out
+        path = _newton_negbin(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
+        if path is None:
+            path = _irls_alternating(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
+    beta, log_theta, eta = path.beta, path.log_theta, path.eta
     ll = np.sum(loglik_terms(yc, eta, family, log_theta))     # reported: the per-observation sum
     mu = np.exp(eta)
     if family == "poisson":
@@ -660,7 +673,7 @@ def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
         d2 = _theta_info(yc, mu, np.exp(log_theta))
         theta_se = float(np.sqrt(-1.0 / d2)) if d2 < 0 else np.nan
     return {"beta": beta, "vcov": vcov, "log_theta": log_theta, "theta_se": theta_se, "loglik": float(ll),
-            "mu": mu, "eta": eta, "iterations": it, "converged": bool(converged), "info": info,
+            "mu": mu, "eta": eta, "iterations": path.iterations, "converged": bool(path.converged), "info": info,
             "X": X, "resid_score": resid_score}
 
 

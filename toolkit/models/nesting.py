@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._docstrings import fill_doc
 from .._validation import check_column, check_data, message, numeric_column
 from ..stats._icc import icc_anova
 
@@ -12,17 +13,16 @@ NESTING_COLUMNS = ("dv", "between", "subject", "n_posts", "n_accounts", "n_depar
                    "cv_posts_per_account", "icc", "icc_method", "design_effect", "effective_n", "advice")
 
 
+@fill_doc
 def nesting_summary(data, *, dv, between, subject, exposure=None):
     """Describe how posts are nested in accounts and how much that shrinks the effective sample size.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long form, one row per post.
+    {{data}}
     dv : str
         Engagement count column.
-    between : str
-        Department column.
+    {{between_department}}
     subject : str
         Account column (the clustering unit).
     exposure : str, optional
@@ -35,6 +35,13 @@ def nesting_summary(data, *, dv, between, subject, exposure=None):
         (accounts with posts under more than one department label), nested (True when every account belongs to
         one department), mean_posts_per_account, cv_posts_per_account (SD / mean of posts per account), icc,
         icc_method, design_effect, effective_n (n_posts / design_effect), advice (text).
+
+    See Also
+    --------
+    accounts_per_group : How many accounts (subjects) each group has, and whether groups and accounts can be
+        told apart.
+    account_level : Aggregate posts to one row per account: total counts, total exposure and their ratio.
+    aggregate_posts : Reduce posts to one row per account (or account x period) with sums and pooled rates.
 
     Notes
     -----
@@ -107,13 +114,13 @@ def nesting_summary(data, *, dv, between, subject, exposure=None):
     return pd.DataFrame([row], columns=list(NESTING_COLUMNS))
 
 
+@fill_doc
 def account_level(data, *, dv, exposure, subject, between):
     """Aggregate posts to one row per account: total counts, total exposure and their ratio.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long form, one row per post.
+    {{data}}
     dv : str
         Count column (summed).
     exposure : str
@@ -128,6 +135,14 @@ def account_level(data, *, dv, exposure, subject, between):
     pandas.DataFrame
         One row per account, columns ``<subject>``, ``<between>``, n_posts, ``<dv>`` (sum), ``<exposure>``
         (sum), rate (``dv`` per unit of ``exposure``: sum / sum), rate_per_1000.
+
+    See Also
+    --------
+    accounts_per_group : How many accounts (subjects) each group has, and whether groups and accounts can be
+        told apart.
+    nesting_summary : Describe how posts are nested in accounts and how much that shrinks the effective sample
+        size.
+    aggregate_posts : Reduce posts to one row per account (or account x period) with sums and pooled rates.
 
     Notes
     -----

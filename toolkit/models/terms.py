@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._docstrings import fill_doc
 from .._validation import check_option, message, warn
 from ..stats.cluster import FEW_SUBJECTS
 
@@ -144,13 +145,13 @@ def _wald_matrix(term, terms, p, vcov, type_):
     return L[~np.all(np.abs(L) < 1e-14, axis=1)]
 
 
+@fill_doc
 def term_tests(model, *, test="likelihood_ratio", type="II") -> pd.DataFrame:  # noqa: A002 - R's vocabulary
     """Test every term of a fitted count model (main effects, interactions, covariates).
 
     Parameters
     ----------
-    model : EngagementModel
-        A fit of :func:`toolkit.models.fit_engagement_model` (formula or keyword API).
+    {{model_fit}}
     test : {"likelihood_ratio", "wald"}, default "likelihood_ratio"
         Likelihood-ratio tests refit the model without the term (as ``drop1(m, test = "Chisq")`` for the
         highest-order terms); Wald tests use the fitted coefficients and their covariance (as ``car::Anova(m,
@@ -178,6 +179,11 @@ def term_tests(model, *, test="likelihood_ratio", type="II") -> pd.DataFrame:  #
     ValueError
         For an unknown `test` or `type`, a likelihood-ratio test of a cluster-robust fit, or a model with a
         level without events (its coefficient is infinite: use the model's own ``test`` table).
+
+    See Also
+    --------
+    fit_engagement_model : Compare engagement counts between departments with a count model (GLM or GLMM).
+    emmeans : Estimated marginal means of `specs` and their pairwise rate ratios, within each level of `by`.
 
     Notes
     -----

@@ -19,6 +19,8 @@ score of the full parameter vector) feeds :func:`toolkit.models.robust.cluster_s
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import optimize
 
@@ -58,18 +60,31 @@ def count_derivs(yc, eta, family, log_theta, full=True):
             "t2": -theta * mu * (y * mu - y * theta + 2.0 * theta * mu) / d ** 3}
 
 
-def _log_f0(eta, family, log_theta):
+class _LogF0(NamedTuple):
+    """``t = log f(0)`` of the count distribution per observation, with the derivatives the zero models need."""
+
+    t: np.ndarray
+    t_eta: np.ndarray              # dt/deta
+    t_eta2: np.ndarray             # d2t/deta2
+    t_eta3: np.ndarray             # d3t/deta3
+    t_lt: np.ndarray | None        # dt/dlog(theta) (None for Poisson)
+    t_eta_lt: np.ndarray | None    # d2t/(deta dlog theta)
+    t_eta2_lt: np.ndarray | None   # d3t/(deta2 dlog theta)
+
+
+def _log_f0(eta, family, log_theta) -> _LogF0:
     """``t = log f(0)`` with its eta-derivatives (1..3) and log-theta cross derivatives (t_lt, t_eta_lt, t_eta2_lt)."""
     mu = np.exp(eta)
     if family == "poisson":
-        return -mu, -mu, -mu, -mu, None, None, None
+        return _LogF0(-mu, -mu, -mu, -mu, None, None, None)
     theta = np.exp(log_theta)
     z = np.exp(eta - log_theta)
     q = z / (1.0 + z)                                  # mu / (mu + theta)
     t = -theta * np.log1p(z)
     a = q * (1.0 - q)
-    return (t, -theta * q, -theta * a, -theta * a * (1.0 - 2.0 * q), -theta * _log1p_minus_frac(z),
-            -theta * q * q, -2.0 * theta * q * q * (1.0 - q))
+    return _LogF0(t=t, t_eta=-theta * q, t_eta2=-theta * a, t_eta3=-theta * a * (1.0 - 2.0 * q),
+                  t_lt=-theta * _log1p_minus_frac(z), t_eta_lt=-theta * q * q,
+                  t_eta2_lt=-2.0 * theta * q * q * (1.0 - q))
 
 
 def obs_derivs(yc, eta, zeta, family, log_theta, full=True):

@@ -65,6 +65,13 @@ def accounts_per_group(data, *, between, subject):
         cannot be separated from its account's effect), ``same_as_subject`` (`between` is `subject` or a
         one-to-one copy of it) and ``crossed`` (accounts found in several groups).
 
+    See Also
+    --------
+    nesting_summary : Describe how posts are nested in accounts and how much that shrinks the effective sample
+        size.
+    account_level : Aggregate posts to one row per account: total counts, total exposure and their ratio.
+    aggregate_posts : Reduce posts to one row per account (or account x period) with sums and pooled rates.
+
     Examples
     --------
     >>> import pandas as pd
@@ -335,6 +342,11 @@ def cluster_level_comparison(data, *, dv, between, subject, exposure=None, refer
         a/b, ``estimate_ci_low``/``high``, ``statistic`` t, ``df``, ``p_value``, ``p_adjusted``,
         ``p_adjust``), ``groups``, ``subjects``, ``notes``, ``identifiable``, ``min_p_value``,
         ``report()``.
+
+    See Also
+    --------
+    compare_groups : Compare an engagement outcome between groups, choosing and explaining the analysis.
+    fit_engagement_model : Compare engagement counts between departments with a count model (GLM or GLMM).
 
     Notes
     -----

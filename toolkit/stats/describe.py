@@ -67,6 +67,10 @@ def describe_groups(data, *, dv, between, confidence_level=0.95, ci_method="bca"
         - ``skewness``: adjusted Fisher–Pearson skewness G1 (NaN for n < 3 or zero variance);
         - ``ci_method``: "bca" or "percentile"; ``confidence_level``; ``n_resamples``.
 
+    See Also
+    --------
+    effect_sizes : Compute four effect sizes, with confidence intervals, for two groups.
+
     Notes
     -----
     Each group is resampled with replacement on its own (group sizes fixed), ``n_resamples`` times.

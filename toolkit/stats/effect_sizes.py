@@ -641,6 +641,11 @@ def effect_sizes(data, *, dv, between, groups=None, confidence_level=0.95, nan_p
         - ``n_a``, ``n_b``: group sizes after missing-data handling;
         - ``n_dropped``: rows dropped under ``nan_policy="omit"``.
 
+    See Also
+    --------
+    describe_groups : Describe the outcome in each group, with bootstrap confidence intervals of the mean and
+        median.
+
     Notes
     -----
     group_a is the first label in analysis order (category order for categoricals, sorted

@@ -73,6 +73,8 @@ def adjust_pvalues(p, *, p_adjust="holm"):
     See Also
     --------
     pairwise : Pairwise comparisons, which apply this correction by default.
+    compact_letter_display : Compact letter display of pairwise comparisons: groups sharing a letter do not
+        differ significantly.
 
     Notes
     -----

@@ -212,6 +212,8 @@ def anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise"):
     --------
     welch_anova : without the equal-variance assumption.
     kruskal : rank-based alternative.
+    permutation_omnibus : Test whether any group differs by permuting group labels (F, Welch's F or
+        Kruskal–Wallis H).
 
     Notes
     -----
@@ -337,6 +339,13 @@ def welch_anova(data, *, dv, between, confidence_level=0.95, nan_policy="raise")
     ToolkitWarning
         With more than 20 groups of which at least half have fewer than 6 values: Welch's F is
         anti-conservative there.
+
+    See Also
+    --------
+    anova : Test equality of group means with the classic one-way ANOVA F test (equal variances).
+    kruskal : Test whether groups differ in location with the Kruskal-Wallis H test (tie-corrected).
+    permutation_omnibus : Test whether any group differs by permuting group labels (F, Welch's F or
+        Kruskal–Wallis H).
 
     Notes
     -----
@@ -579,6 +588,13 @@ def kruskal(data, *, dv, between, confidence_level=0.95, effsize_ci="bootstrap",
     ------
     ValueError
         When all outcome values are identical (H is not defined), plus the ``prepare_groups`` checks.
+
+    See Also
+    --------
+    anova : Test equality of group means with the classic one-way ANOVA F test (equal variances).
+    welch_anova : Test equality of group means without assuming equal variances (Welch 1951).
+    permutation_omnibus : Test whether any group differs by permuting group labels (F, Welch's F or
+        Kruskal–Wallis H).
 
     Notes
     -----

@@ -131,6 +131,8 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
     --------
     adjust_pvalues : The corrections used here.
     welch_anova, kruskal : Omnibus tests to run first.
+    compact_letter_display : Compact letter display of pairwise comparisons: groups sharing a letter do not
+        differ significantly.
 
     Notes
     -----

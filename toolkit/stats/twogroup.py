@@ -100,6 +100,11 @@ def welch_ttest(data, *, dv, between, groups=None, alternative="two-sided", conf
     ValueError
         When both groups have zero variance (t is not defined), plus the ``prepare_groups`` checks.
 
+    See Also
+    --------
+    mann_whitney : Compare two groups with the Mann-Whitney U (Wilcoxon rank-sum) test.
+    brunner_munzel : Compare two groups with the Brunner-Munzel test of stochastic equality (unequal variances).
+
     Notes
     -----
     t = (mean_a - mean_b) / se with se^2 = s_a^2 / n_a + s_b^2 / n_b and
@@ -202,6 +207,11 @@ def mann_whitney(data, *, dv, between, groups=None, alternative="two-sided", met
     ValueError
         For ``method="exact"`` with ties, or sizes where exact counting is too expensive; when all
         values are tied (asymptotic); plus the ``prepare_groups`` checks.
+
+    See Also
+    --------
+    welch_ttest : Compare two group means with Welch's t test (unequal variances).
+    brunner_munzel : Compare two groups with the Brunner-Munzel test of stochastic equality (unequal variances).
 
     Notes
     -----
@@ -332,6 +342,11 @@ def brunner_munzel(data, *, dv, between, groups=None, alternative="two-sided", c
     ValueError
         When the rank variance estimate is 0 (e.g. complete separation of the groups), where the
         statistic is not defined, plus the ``prepare_groups`` checks.
+
+    See Also
+    --------
+    welch_ttest : Compare two group means with Welch's t test (unequal variances).
+    mann_whitney : Compare two groups with the Mann-Whitney U (Wilcoxon rank-sum) test.
 
     Notes
     -----
