@@ -18,7 +18,7 @@ from ._validation import (ToolkitWarning, check_column, check_data, check_option
                            warn)
 from .stats._icc import icc_anova
 from .stats._prepare import prepare_groups
-from .stats.cluster import FEW_SUBJECTS, _accounts_per_group
+from .stats.cluster import FEW_SUBJECTS, count_accounts_per_group
 
 ANALYSES = ("auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model", "cluster_level")
 
@@ -483,7 +483,7 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
                                  "The cluster-level analysis summarises each account; name the account column."))
     if subject is not None:
         check_column(data, subject, func, "subject")
-        table = _accounts_per_group(data, between=between, subject=subject, func=func)
+        table = count_accounts_per_group(data, between=between, subject=subject, func=func)
         crossed = table.attrs["crossed"]
         if not table.attrs["identifiable"]:
             return _these_subjects(data, table=table, dv=dv, between=between, subject=subject, exposure=exposure,
@@ -492,7 +492,7 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
                                    n_resamples=n_resamples, seed=seed, nan_policy=nan_policy)
         single = table.loc[table["single_subject"], "group"].tolist()
     if subject is None and "account" in data.columns and data["account"].notna().any() \
-            and not _accounts_per_group(data, between=between, subject="account", func=func).attrs["same_as_subject"]:
+            and not count_accounts_per_group(data, between=between, subject="account", func=func).attrs["same_as_subject"]:
         posts_per_account = data.groupby("account", observed=True).size()
         # One account (e.g. a single brand's page) cannot be a unit of comparison; nothing to suggest then.
         if posts_per_account.size > 1 and (posts_per_account > 1).any():

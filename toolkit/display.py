@@ -958,7 +958,8 @@ _BUILDERS = {
 _MORE = ".summary(full=True) for every table, .report() for the APA sentences, .to_frame() for the tidy table."
 
 
-def _parts(result) -> _Parts:
+def answer_parts(result) -> _Parts:
+    """The answer sentences, compact table and detail tables of a result (its builder in ``_BUILDERS``)."""
     return _BUILDERS[type(result).__name__](result)
 
 
@@ -967,7 +968,8 @@ def _detail_text(title, content) -> str:
     return f"{title}:\n{body}"
 
 
-def _detail_html(title, content) -> str:
+def detail_html(title, content) -> str:
+    """One titled detail block (a table or preformatted text) as HTML, escaped."""
     body = (f"<pre>{html.escape(content)}</pre>" if isinstance(content, str)
             else content.to_html(index=False, escape=True))
     return f"<b>{html.escape(title)}</b>{body}"
@@ -1002,7 +1004,7 @@ def summary(result, *, full=False) -> str:
     Highest observed comments per 1,000 reach (geometric mean of account rates): IT (4.65, 95% CI [2.68, 8.06]), not significantly higher than the others.
     Unit of analysis: 9 accounts (one rate each); test: permutation test across accounts (p = .414); pairs: account-level t contrast, Holm-adjusted.
     """
-    parts = _parts(result)
+    parts = answer_parts(result)
     text = answer_text(parts.sentences, parts.table)
     if full:
         blocks = [_detail_text(t, c) for t, c in (parts.details or [])]
@@ -1017,8 +1019,8 @@ def summary(result, *, full=False) -> str:
 
 def html_of(result) -> str:
     """The notebook display of a result: answer, compact table, the rest folded under "Details"."""
-    parts = _parts(result)
-    blocks = [_detail_html(t, c) for t, c in (parts.details or [])]
+    parts = answer_parts(result)
+    blocks = [detail_html(t, c) for t, c in (parts.details or [])]
     details = (f"<h4>{html.escape(parts.title)}</h4>" if parts.title else "") + "\n".join(blocks)
     if type(result).__name__ in ("GroupComparison", "ClusterLevelComparison", "EngagementModel", "GrowthModel"):
         details += "<b>APA sentences</b><pre>" + html.escape(str(result.report())) + "</pre>"
@@ -1043,7 +1045,7 @@ def report_of(result) -> Report:
                          f"[{format_estimate(100 * (r.growth_factor_ci_low - 1))}, "
                          f"{format_estimate(100 * (r.growth_factor_ci_high - 1))}] ({int(r.n_accounts)} accounts).")
         return Report("\n".join(lines))
-    parts = _parts(result)
+    parts = answer_parts(result)
     return Report("\n".join(parts.sentences))
 
 

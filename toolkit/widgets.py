@@ -430,7 +430,7 @@ class Explorer:
     # -- running ----------------------------------------------------------------------------------
     def run(self):
         """Recompute with the current control values and refresh the display; returns the result."""
-        from .display import _detail_html, _parts, answer_html
+        from .display import answer_html, answer_parts, detail_html
         from .compare import compare_groups
 
         self.code = self._code()
@@ -468,13 +468,13 @@ class Explorer:
             return None
         self.table = result.to_frame()
         # answer first (the sentences and compact table of result.summary()), the full tables in a tab
-        parts = _parts(result)
+        parts = answer_parts(result)
         self.answer.value = ("<div class='toolkit-answer'>" + answer_html(parts.sentences, parts.table)
                              + warn_html + "</div>")
         self.table_html.value = ("<div class='toolkit-result' style='overflow-x:auto'>"
                                  "<style>.toolkit-result table td, .toolkit-result table th "
                                  "{white-space: nowrap; padding: 2px 6px;}</style>"
-                                 + "\n".join(_detail_html(t, c) for t, c in (parts.details or [])) + "</div>")
+                                 + "\n".join(detail_html(t, c) for t, c in (parts.details or [])) + "</div>")
         self.sentence.value = "<pre style='white-space:pre-wrap'>" + html.escape(result.report()) + "</pre>"
         try:
             self._png = self._figure_png(result)

@@ -81,10 +81,11 @@ def accounts_per_group(data, *, between, subject):
     >>> t[["group", "n_subjects", "single_subject"]].values.tolist(), t.attrs["identifiable"]
     ([['IT', 2, False], ['PR', 1, True]], True)
     """
-    return _accounts_per_group(data, between=between, subject=subject, func="accounts_per_group")
+    return count_accounts_per_group(data, between=between, subject=subject, func="accounts_per_group")
 
 
-def _accounts_per_group(data, *, between, subject, func):
+def count_accounts_per_group(data, *, between, subject, func):
+    """:func:`accounts_per_group` for other toolkit functions: errors name the calling function `func`."""
     data = check_data(data, func)
     check_column(data, between, func, "between")
     check_column(data, subject, func, "subject")
