@@ -88,6 +88,22 @@ def hash_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return out[0], out[1]
 
 
+def hash_ids(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent 64-bit hashes of each post-id text (an object array of str; the same keys as rows)."""
+    text = np.asarray(text, dtype=object)
+    return tuple(pd.util.hash_array(text, hash_key=key, categorize=False).astype("uint64", copy=False)
+                 for key in _HASH_KEYS)
+
+
+def _text_after_nulls(n_null: int, text) -> pd.Series:
+    """A ``string[pyarrow]`` column: ``n_null`` missing values, then ``text`` (built in Arrow, no Python loop)."""
+    import pyarrow as pa
+
+    arr = pa.concat_arrays([pa.nulls(n_null, pa.large_string()),
+                            pa.array(np.asarray(text, dtype=object), type=pa.large_string())])
+    return pd.Series(pd.array(arr.cast(pa.string()), dtype="string[pyarrow]"))
+
+
 def eligible_rows(raw: pd.DataFrame, eligible: np.ndarray) -> pd.DataFrame:
     """``h1``, ``h2``, ``row`` (1-based position) of the rows of ``raw`` where ``eligible`` is True."""
     pos = np.flatnonzero(eligible)
@@ -157,15 +173,17 @@ def split_file(read: FileRead, index: int) -> tuple[dict, pd.DataFrame]:
                "generated": local[gen], "has_post_id": read.has_post_id}
     rows = read.eligible
     own = ~gen
-    id_text = data["post_id"].astype("string[pyarrow]")[own].reset_index(drop=True)
-    i1, i2 = hash_rows(pd.DataFrame({"p": id_text}))
+    id_text = data["post_id"].to_numpy(dtype=object, na_value=None)
+    if gen.any():
+        id_text = id_text[own]
+    i1, i2 = hash_ids(id_text)
     n_r = len(rows)
     keys = pd.DataFrame({
         "h1": np.concatenate([rows["h1"].to_numpy(dtype="uint64"), i1]),
         "h2": np.concatenate([rows["h2"].to_numpy(dtype="uint64"), i2]),
         "row": encode_rows(index, np.concatenate([rows["row"].to_numpy(dtype="int64"), local[own]])),
         "kind": np.concatenate([np.full(n_r, ROW, dtype="int8"), np.full(len(id_text), ID, dtype="int8")]),
-        "id": pd.concat([pd.Series(pd.array([None] * n_r, dtype="string[pyarrow]")), id_text], ignore_index=True),
+        "id": _text_after_nulls(n_r, id_text),
     })
     return summary, keys
 
@@ -183,10 +201,11 @@ def generated_keys(summaries: list) -> pd.DataFrame:
     for s, off in zip(summaries, offs):
         local = np.asarray(s["generated"], dtype="int64")
         if len(local):
-            text = pd.Series(pd.array([f"row-{r + off}" for r in local.tolist()], dtype="string[pyarrow]"))
-            h1, h2 = hash_rows(pd.DataFrame({"p": text}))
+            text = np.array([f"row-{r + off}" for r in local.tolist()], dtype=object)
+            h1, h2 = hash_ids(text)
             parts.append(pd.DataFrame({"h1": h1, "h2": h2, "row": encode_rows(s["index"], local),
-                                       "kind": np.full(len(local), GENERATED_ID, dtype="int8"), "id": text}))
+                                       "kind": np.full(len(local), GENERATED_ID, dtype="int8"),
+                                       "id": _text_after_nulls(0, text)}))
     return pd.concat([KEY_META, *parts], ignore_index=True)
 
 
@@ -203,6 +222,8 @@ def find_duplicates(part: pd.DataFrame) -> pd.DataFrame:
     """In one hash bucket (all copies of a hash meet here): the non-first rows and the repeated ids."""
     if len(part) == 0:
         return FOUND_META.copy()
+    # only hashes seen twice can be duplicates: the exact grouping runs on those few keys
+    part = part[pd.Series(part["h1"].to_numpy(dtype="uint64")).duplicated(keep=False).to_numpy()]
     is_row = part["kind"].to_numpy(dtype="int8") == ROW
     rows = part[is_row]
     first = rows.groupby(["h1", "h2"], sort=False)["row"].transform("min").to_numpy(dtype="int64")
