@@ -171,3 +171,61 @@ def test_engine_table_names_the_module_that_registers_the_engine():
     assert read.__module__ == "toolkit.distributed"
     with pytest.raises(KeyError):
         collection.engine("spark")
+
+
+def test_dask_engine_reads_each_file_once_for_the_report(tmp_path, monkeypatch):
+    """No counting pass and no second load: one read_file per file for the report, one more for the data."""
+    pytest.importorskip("dask.dataframe")
+    import toolkit.distributed as dist
+
+    parts = _parts()
+    for i, p in enumerate(parts):
+        p.to_parquet(tmp_path / f"part-{i}.parquet")
+    calls = []
+    real = reading.read_file
+
+    def counting(path, **kw):
+        calls.append((Path(path).name, kw.get("eligible", False)))
+        return real(path, **kw)
+
+    loads = []
+    real_load = reading._load_source
+
+    def counting_load(source, **kw):
+        loads.append(Path(source).name)
+        return real_load(source, **kw)
+
+    monkeypatch.setattr(reading, "read_file", counting)
+    monkeypatch.setattr(reading, "_load_source", counting_load)
+    lazy, report = dist.read_posts_dask(tmp_path, scheduler="synchronous")
+    assert sorted(calls) == [(f"part-{i}.parquet", True) for i in range(3)]
+    assert sorted(loads) == [f"part-{i}.parquet" for i in range(3)]  # every file loaded once, nothing else
+    data = lazy.compute(scheduler="synchronous")
+    assert sorted(calls[3:]) == [(f"part-{i}.parquet", False) for i in range(3)] and len(loads) == 6
+    monkeypatch.undo()
+    expected, exp_report = tk.read_posts(pd.concat(parts, ignore_index=True))
+    pd.testing.assert_frame_equal(data, expected, check_exact=True)
+    pd.testing.assert_frame_equal(report.entries, exp_report.entries, check_exact=True)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_files_without_a_post_id_column(tmp_path, engine):
+    """Every id generated ('row-<global row>'); a row repeated in a later file is still a duplicate."""
+    if engine == "dask":
+        pytest.importorskip("dask.dataframe")
+    parts = [p.drop(columns="post_id") for p in _parts()]
+    for i, p in enumerate(parts):
+        p.to_csv(tmp_path / f"part-{i}.csv", index=False)
+    whole = tmp_path / "whole.csv"
+    pd.concat(parts, ignore_index=True).to_csv(whole, index=False)
+    expected, exp_report = tk.read_posts(whole)
+    if engine == "dask":
+        from toolkit.distributed import read_posts_dask
+        lazy, report = read_posts_dask(sorted(tmp_path.glob("part-*.csv")), scheduler="synchronous")
+        data = lazy.compute(scheduler="synchronous")
+    else:
+        data, report = tk.read_posts(sorted(tmp_path.glob("part-*.csv")), engine="pandas")
+    pd.testing.assert_frame_equal(data, expected, check_exact=True)
+    pd.testing.assert_frame_equal(report.entries, exp_report.entries, check_exact=True)
+    assert data["post_id"].iloc[-1] == f"row-{exp_report.n_rows_in - 3}"  # the last three rows are duplicates
+    assert (report.entries["rule"] == "duplicate_row").sum() == 4
