@@ -261,10 +261,10 @@ def read_posts_dask(source, *, columns=None, encoding=None, delimiter=None, time
     ``duplicate_row``), finds the duplicate rows and post ids on the cluster by shuffling (hash,
     row) pairs (see :mod:`toolkit.data.collection`) and returns only the report entries, the
     duplicates and the dtypes; the second is the lazy frame, which reads the files again when
-    computed, drops the rows found to duplicate an earlier file and sets the union categories. Memory on the client: the report and the
-    duplicates, nothing per row; on each worker: one file being read plus the shuffle's
-    share (module docstring). Split big exports into files of at most about
-    1 million rows. ``strict=`` is not offered: inspect ``report`` instead. Missing data: as
+    computed, drops the rows found to duplicate an earlier file and sets the union categories.
+    Memory on the client: the report and the duplicates, nothing per row; on each worker: one
+    file being read plus the shuffle's share (module docstring). Split big exports into files of
+    at most about 1 million rows. ``strict=`` is not offered: inspect ``report`` instead. Missing data: as
     :func:`toolkit.read_posts` (never read as zero).
 
     Validated against ``tk.read_posts`` on the concatenated files: identical data
