@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import importlib.util
 import io
 import os
 import re
@@ -65,7 +66,7 @@ import pandas as pd
 
 from toolkit import config
 from toolkit._validation import _did_you_mean, check_option, message
-from toolkit.data import parsing, profiles
+from toolkit.data import collection, parsing, profiles
 from toolkit.data.quality import QualityReport
 
 _FUNC = "read_posts"
@@ -150,12 +151,16 @@ def _skip_reason(path: Path) -> str | None:
     return None
 
 
-def _collection_files(source):
-    """The files of a directory, glob or list source, or None for a single file / DataFrame."""
-    return _collection(source)[0]
+def _dask_installed() -> bool:
+    """Whether dask can be imported (checked without importing it)."""
+    try:
+        return importlib.util.find_spec("dask") is not None
+    except (ImportError, ValueError):  # blocked, or sys.modules["dask"] = None
+        return False
 
 
 def _read_collection(source, files, *, engine, strict, source_name, skipped=(), **options):
+    """read_posts on many files: the pandas engine (:mod:`toolkit.data.collection`) or a registered one (Dask)."""
     func = "read_posts"
     if strict:
         raise ValueError(message(func, "strict", "False when reading a directory, glob or list of files", strict,
@@ -163,8 +168,12 @@ def _read_collection(source, files, *, engine, strict, source_name, skipped=(), 
     skipped = list(skipped)
     total = sum(Path(f).stat().st_size for f in files if Path(f).exists())
     chosen = engine if engine != "auto" else ("dask" if total > DASK_THRESHOLD_BYTES else "pandas")
+    fallback = ""
+    if engine == "auto" and chosen == "dask" and not _dask_installed():
+        chosen = "pandas"
+        fallback = "; dask is not installed, so the files were read into memory (pip install 'dask[dataframe]')"
     excel = [Path(f) for f in files if Path(f).suffix.lower() in EXCEL_SUFFIXES]
-    explicit = bool(excel)  # hand read_posts_dask the list of partitions instead of the folder
+    explicit = bool(excel)  # hand the engine the list of partitions instead of the folder
     if excel and chosen == "dask":
         files = [f for f in files if Path(f) not in excel]
         skipped += [(p.name, "an Excel workbook: engine='dask' reads only CSV/Parquet partitions; pass "
@@ -178,7 +187,6 @@ def _read_collection(source, files, *, engine, strict, source_name, skipped=(), 
         raise ValueError(message(func, "header_row", "None when the files include an Excel workbook",
                                  options["header_row"], "Read the workbook on its own with header_row=..., or save "
                                  "it as CSV."))
-    from ..distributed import _read_posts_in_memory, read_posts_dask
 
     with tempfile.TemporaryDirectory(prefix="read_posts_excel_") as tmp:
         parts, excel_notes = [], []
@@ -195,10 +203,15 @@ def _read_collection(source, files, *, engine, strict, source_name, skipped=(), 
             else:
                 parts.append(str(f))
         name = source_name if source_name is not None else str(source)
-        read = read_posts_dask if chosen == "dask" else _read_posts_in_memory  # pandas: no Dask needed
-        data, report = read(parts if explicit else source, source_name=name, **options)
+        if chosen == "dask":  # registered by toolkit.distributed (imported by name: no upward import here)
+            data, report = collection.engine("dask")(parts if explicit else source, func=func, source_name=name,
+                                                     **options)
+        else:  # pandas: this layer only, no Dask needed
+            data, report = collection.read_files(parts, read_file=read_file, options=options, func=func,
+                                                 source=source, source_name=name)
         report.note(f"read {len(files)} file(s), {total:,} bytes, with engine={chosen!r}"
-                    + (f" (engine='auto': threshold {DASK_THRESHOLD_BYTES:,} bytes)" if engine == "auto" else ""))
+                    + (f" (engine='auto': threshold {DASK_THRESHOLD_BYTES:,} bytes{fallback})"
+                       if engine == "auto" else ""))
         for text in excel_notes:
             report.note(text)
         for file_name, reason in skipped:
@@ -209,6 +222,23 @@ def _read_collection(source, files, *, engine, strict, source_name, skipped=(), 
     frame.attrs["source"] = report.source
     report.check(frame)
     return frame, report
+
+
+def check_file_options(func: str, *, columns=None, encoding=None, delimiter=None, timezone=None,
+                       date_format=None, normalize_labels=False, source_name=None, header_row=None,
+                       duplicate_columns="raise", allow_unparseable=False) -> dict:
+    """Check the per-file options of read_posts as read_posts does; return them as keywords of :func:`read_file`.
+
+    For readers of many files built on :func:`read_file` (``toolkit.distributed.read_posts_dask``).
+    """
+    _check_options(columns=columns, encoding=encoding, delimiter=delimiter, sheet_name=0, timezone=timezone,
+                   date_format=date_format, normalize_labels=normalize_labels, strict=False, source_name=source_name)
+    check_option(duplicate_columns, ("raise", "number"), func, "duplicate_columns")
+    _check_header_row(header_row)
+    _check_allow_unparseable(allow_unparseable)
+    return {"columns": columns, "encoding": encoding, "delimiter": delimiter, "timezone": timezone,
+            "date_format": date_format, "normalize_labels": normalize_labels, "header_row": header_row,
+            "duplicate_columns": duplicate_columns, "allow_unparseable": allow_unparseable}
 
 
 def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: str | None = None,
@@ -259,7 +289,9 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         (one partition per file, :func:`toolkit.distributed.read_posts_dask`), "pandas" computes
         it into memory, and "auto" chooses "dask" when the files total more than
         ``DASK_THRESHOLD_BYTES`` (2 GiB) and "pandas" otherwise (the choice is noted in the
-        report). For a single file or DataFrame only "auto" and "pandas" apply.
+        report; without dask installed "auto" stays with "pandas" and says so). "pandas" needs
+        no Dask (:mod:`toolkit.data.collection`). For a single file or DataFrame only "auto" and
+        "pandas" apply.
     profile : str or None, default="auto"
         Export profile of a platform export (``tk.list_profiles()``: "crowdtangle",
         "meta_business_suite", "facebook_insights", "x_api_v2", "x_analytics", "instagram",
@@ -378,7 +410,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     profiles.check_profile(profile)
     check_option(duplicate_columns, ("raise", "number"), "read_posts", "duplicate_columns")
     _check_header_row(header_row)
-    allowed = _check_allow_unparseable(allow_unparseable)
+    _check_allow_unparseable(allow_unparseable)
     files, skipped = _collection(source)
     if files is not None and profile not in ("auto", None):
         raise ValueError(message(_FUNC, "profile", "'auto' or None for a directory, glob or list", profile,
@@ -391,6 +423,26 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     if engine == "dask":
         raise ValueError(message("read_posts", "engine", "'auto' or 'pandas' for a single file or DataFrame",
                                  engine, "Pass a directory, a glob or a list of files to read them with Dask."))
+    read = read_file(source, columns=columns, encoding=encoding, delimiter=delimiter, sheet_name=sheet_name,
+                     timezone=timezone, date_format=date_format, normalize_labels=normalize_labels, strict=strict,
+                     source_name=source_name, profile=profile, header_row=header_row,
+                     duplicate_columns=duplicate_columns, allow_unparseable=allow_unparseable)
+    return read.data, read.report
+
+
+def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name=0, timezone=None, date_format=None,
+              normalize_labels=False, strict=False, source_name=None, profile="auto", header_row=None,
+              duplicate_columns="raise", allow_unparseable=False, eligible=False) -> collection.FileRead:
+    """:func:`read_posts` on one file or DataFrame (options checked by the caller), as a ``FileRead``.
+
+    The per-file seam of readers of many files (:mod:`toolkit.data.collection`, and on Dask
+    ``toolkit.distributed``): a :class:`~toolkit.data.collection.FileRead` with the table and
+    report of ``read_posts(source)``, whether the source has
+    a post_id column, and with ``eligible=True`` the hashes of the rows eligible for
+    ``duplicate_row`` (kept, or excluded only as duplicates), so that each file is read and parsed
+    once.
+    """
+    allowed = _check_allow_unparseable(allow_unparseable)
     if profiles.is_json(source):  # export profiles: X API v2 JSON/JSONL (toolkit/data/profiles.py)
         json_raw, json_notes = profiles.read_x_api_json(source)
         loaded = _Loaded(json_raw, str(source), "x_api_json", json_notes)
@@ -455,6 +507,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
                    message=f"looks like a summary row ({value!r} in {column!r}), not a post; excluded so that its "
                            f"totals are not counted again", original_value=_row_text(raw, pos))
         keep[pos] = False
+    eligible_rows = collection.eligible_rows(raw, keep) if eligible else None
     dup_pos, dup_first = _duplicate_rows(raw, keep)
     if len(dup_pos):
         id_text = (parsing._clean(parsing._to_text(_id_as_text(raw["post_id"].iloc[dup_pos]))).tolist()
@@ -575,7 +628,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     report.check(data)
     if strict:
         report.raise_first()
-    return data, report
+    return collection.FileRead(data, report, eligible_rows, has_post_id="post_id" in raw.columns)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -880,14 +933,6 @@ class _Loaded:
     bad_shape: pd.DataFrame | None = None   # position, message, original_value of rows with wrong field counts
     header_line: int = 1           # line of the file holding the column names
     preview: list = field(default_factory=list)  # (line, [fields]) of the first lines, for hints in errors
-
-
-def _load(source, *, encoding, delimiter, sheet_name, header_row=None,
-          duplicate_columns="raise") -> tuple[pd.DataFrame, str, str, list[str]]:
-    """Return (raw frame, source name, kind, notes); kept for toolkit.distributed (see :func:`_load_source`)."""
-    loaded = _load_source(source, encoding=encoding, delimiter=delimiter, sheet_name=sheet_name,
-                          header_row=header_row, duplicate_columns=duplicate_columns)
-    return loaded.frame, loaded.name, loaded.kind, loaded.notes
 
 
 def _load_source(source, *, encoding, delimiter, sheet_name, header_row=None, duplicate_columns="raise") -> _Loaded:

@@ -1,0 +1,480 @@
+"""Many files, one table and one quality report (pandas only; both engines of ``read_posts`` use it).
+
+``tk.read_posts(folder)`` reads each file of a directory, glob or list with the single-file rules
+(:func:`toolkit.data.reading.read_file`) and combines them here into what ``read_posts`` would
+return for the files concatenated: one table and one :class:`~toolkit.data.quality.QualityReport`
+in which rows in = rows kept + rows excluded. This module imports pandas and numpy only, never
+Dask: the pandas engine (:func:`read_files`) runs the steps below in one process, and the Dask
+engine (``toolkit.distributed.read_posts_dask``) runs the very same functions on its workers and
+its client, so both give identical results.
+
+Steps
+-----
+1. Each file is read once (:func:`split_file`, on a worker for Dask): its kept rows, its report
+   entries and notes (local row numbers), its ``n_rows_in``, and the keys for the cross-file
+   checks: two independent 64-bit hashes (128 bits) of every row eligible for ``duplicate_row``
+   (kept, or excluded only as a duplicate within its file: an empty, summary, repeated-header or
+   wrong-field-count row is nobody's first copy) and of every kept row's post id. A key carries
+   the row's place in the global order as ``file index * 2**40 + local row`` (:func:`encode_rows`),
+   so keys need no file offsets and can be combined as soon as a file is read.
+2. Ids generated for blank post-id cells (``"row-<global row>"``) need the offsets; they are few
+   (one report entry each) and are keyed from the per-file summaries (:func:`generated_keys`).
+3. Keys with the same hash meet (:func:`find_duplicates`: in one hash bucket on Dask, all at once
+   in memory): the first occurrence in global order is kept; later ones are duplicate rows, and
+   ids seen in two or more rows are returned with their rows.
+4. :func:`assemble` builds the report from the small per-file summaries and what the buckets
+   found: global row numbers (file offsets added) in entries and generated ids, ``duplicate_row``
+   and ``duplicate_post_id`` decided across files (post-id duplicates among the rows finally kept,
+   by the id text itself), the union of the categories, notes per file.
+5. :func:`finish_part` turns one file's table into its part of the whole: global ``source_row``
+   and generated ids, rows that duplicate an earlier file dropped, union categories.
+
+Hash equality of rows stands in for the cell-by-cell comparison of a single read (a false match
+has probability about ``n**2 / 2**129``). Decided within each file only: ``label_variant``, the
+share of unreadable values (``allow_unparseable``), header detection and the dataset-level notes.
+
+Engines beyond pandas register a reader with :func:`register_engine` (``toolkit.distributed``
+registers "dask" when imported); :func:`engine` imports the module named for an engine in
+``ENGINE_MODULES`` when the engine is asked for, so this layer never imports the one above it.
+"""
+from __future__ import annotations
+
+import importlib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from toolkit import config
+from toolkit._validation import ToolkitWarning, message
+from toolkit.data.quality import QualityReport
+
+_HASH_KEYS = ("0123456789abcdef", "fedcba9876543210")
+_CATEGORY_ORDER = {"department": (config.DEPARTMENTS, True), "platform": (config.PLATFORMS, True),
+                   "content_type": (config.CONTENT_TYPES, False)}
+#: local row numbers take the low 40 bits of a key's ``row`` (files of up to ~10**12 rows)
+_ROW_BITS = 40
+_ROW_MASK = (1 << _ROW_BITS) - 1
+
+
+@dataclass
+class FileRead:
+    """One file read by the single-file rules (:func:`toolkit.data.reading.read_file`).
+
+    ``data`` and ``report`` are exactly ``read_posts(path)``'s (local row numbers 1..n_rows_in,
+    generated ids ``"row-<local row>"``); ``eligible`` (only when asked for) holds ``h1``, ``h2``
+    (:func:`hash_rows`) and ``row`` (local) of the rows eligible for ``duplicate_row``;
+    ``has_post_id`` says whether the file has a post_id column (else every id was generated).
+    """
+
+    data: pd.DataFrame
+    report: QualityReport
+    eligible: pd.DataFrame | None = None
+    has_post_id: bool = True
+
+
+def hash_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent 64-bit hashes of each row's values (column names and index left out)."""
+    out = []
+    for key in _HASH_KEYS:
+        try:
+            h = pd.util.hash_pandas_object(frame, index=False, hash_key=key)
+        except TypeError:  # unhashable cells (lists, dicts from a Parquet file): hash their text
+            h = pd.util.hash_pandas_object(frame.astype(str), index=False, hash_key=key)
+        out.append(h.to_numpy(dtype="uint64"))
+    return out[0], out[1]
+
+
+def hash_ids(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent 64-bit hashes of each post-id text (an object array of str; the same keys as rows)."""
+    text = np.asarray(text, dtype=object)
+    return tuple(pd.util.hash_array(text, hash_key=key, categorize=False).astype("uint64", copy=False)
+                 for key in _HASH_KEYS)
+
+
+def _text_after_nulls(n_null: int, text) -> pd.Series:
+    """A ``string[pyarrow]`` column: ``n_null`` missing values, then ``text`` (built in Arrow, no Python loop)."""
+    import pyarrow as pa
+
+    arr = pa.concat_arrays([pa.nulls(n_null, pa.large_string()),
+                            pa.array(np.asarray(text, dtype=object), type=pa.large_string())])
+    return pd.Series(pd.array(arr.cast(pa.string()), dtype="string[pyarrow]"))
+
+
+def eligible_rows(raw: pd.DataFrame, eligible: np.ndarray) -> pd.DataFrame:
+    """``h1``, ``h2``, ``row`` (1-based position) of the rows of ``raw`` where ``eligible`` is True."""
+    pos = np.flatnonzero(eligible)
+    part = raw if len(pos) == len(raw) else raw.iloc[pos]
+    h1, h2 = hash_rows(part)
+    return pd.DataFrame({"h1": h1, "h2": h2, "row": pos.astype("int64") + 1})
+
+
+def encode_rows(index: int, local_rows) -> np.ndarray:
+    """The global order of rows of file ``index`` as int64 keys (file in the high bits, row in the low 40)."""
+    return (np.int64(index) << _ROW_BITS) | np.asarray(local_rows, dtype="int64")
+
+
+def decode_rows(keys, offsets: np.ndarray) -> np.ndarray:
+    """Global 1-based row numbers from :func:`encode_rows` keys, given each file's row offset."""
+    keys = np.asarray(keys, dtype="int64")
+    return offsets[keys >> _ROW_BITS] + (keys & _ROW_MASK)
+
+
+def offsets(n_rows_in: list) -> np.ndarray:
+    """Row offset of each file: the rows of the files before it."""
+    return np.concatenate([[0], np.cumsum(n_rows_in)[:-1]]).astype("int64")
+
+
+# ---------------------------------------------------------------------------------------------
+# one file
+# ---------------------------------------------------------------------------------------------
+#: columns of the keys combined (or shuffled by hash) for the cross-file duplicate checks
+KEY_META = pd.DataFrame({"h1": pd.Series([], dtype="uint64"), "h2": pd.Series([], dtype="uint64"),
+                         "row": pd.Series([], dtype="int64"), "kind": pd.Series([], dtype="int8"),
+                         "id": pd.Series([], dtype="string[pyarrow]")})
+ROW, ID, GENERATED_ID = 0, 1, 2
+
+
+def _generated_mask(read: FileRead) -> np.ndarray:
+    """Which kept rows got a generated ``"row-<n>"`` id (all of them when the file has no post_id column)."""
+    if not read.has_post_id:
+        return np.ones(len(read.data), dtype=bool)
+    rows = [e["source_row"] for e in read.report._entries if e["rule"] == "missing_post_id"]
+    local = read.data["source_row"].to_numpy(dtype="int64")
+    return np.isin(local, np.asarray(rows, dtype="int64"))
+
+
+def split_file(read: FileRead, index: int) -> tuple[dict, pd.DataFrame]:
+    """One file's contribution: a small summary (report part, dtypes) and its keys (per row).
+
+    The summary holds ``entries`` (local rows, without the file's own ``duplicate_row`` /
+    ``duplicate_post_id``, which are decided across files), ``notes``, ``n_rows_in``,
+    ``n_kept``, ``meta`` (an empty frame with the dtypes), ``dup_local`` (this file's own
+    duplicate rows -> their post id), ``generated`` (local rows with generated ids) and
+    ``has_post_id``. The keys (:data:`KEY_META`) are the eligible rows and the kept rows' own
+    post ids, ordered by :func:`encode_rows`.
+    """
+    data, report = read.data, read.report
+    gen = _generated_mask(read)
+    local = data["source_row"].to_numpy(dtype="int64")
+    entries, dup_local = [], {}
+    for e in report._entries:
+        if e["rule"] == "duplicate_row":
+            dup_local[e["source_row"]] = e["post_id"]
+        elif e["rule"] != "duplicate_post_id":
+            entries.append(dict(e))
+    meta = data.iloc[:0].copy()
+    meta.attrs = {}
+    summary = {"index": index, "entries": entries, "notes": list(report.notes), "n_rows_in": report.n_rows_in,
+               "n_kept": len(data), "meta": meta, "dup_local": dup_local,
+               "generated": local[gen], "has_post_id": read.has_post_id}
+    rows = read.eligible
+    own = ~gen
+    id_text = data["post_id"].to_numpy(dtype=object, na_value=None)
+    if gen.any():
+        id_text = id_text[own]
+    i1, i2 = hash_ids(id_text)
+    n_r = len(rows)
+    keys = pd.DataFrame({
+        "h1": np.concatenate([rows["h1"].to_numpy(dtype="uint64"), i1]),
+        "h2": np.concatenate([rows["h2"].to_numpy(dtype="uint64"), i2]),
+        "row": encode_rows(index, np.concatenate([rows["row"].to_numpy(dtype="int64"), local[own]])),
+        "kind": np.concatenate([np.full(n_r, ROW, dtype="int8"), np.full(len(id_text), ID, dtype="int8")]),
+        "id": _text_after_nulls(n_r, id_text),
+    })
+    return summary, keys
+
+
+def generated_keys(summaries: list) -> pd.DataFrame:
+    """Keys of the generated ids ``"row-<global row>"`` (known once every file's ``n_rows_in`` is).
+
+    Generated ids are distinct from each other; they can only repeat a real id of another row, so
+    they are keyed only when some file has a post_id column.
+    """
+    if not any(s["has_post_id"] for s in summaries):
+        return KEY_META.copy()
+    offs = offsets([s["n_rows_in"] for s in summaries])
+    parts = []
+    for s, off in zip(summaries, offs):
+        local = np.asarray(s["generated"], dtype="int64")
+        if len(local):
+            text = np.array([f"row-{r + off}" for r in local.tolist()], dtype=object)
+            h1, h2 = hash_ids(text)
+            parts.append(pd.DataFrame({"h1": h1, "h2": h2, "row": encode_rows(s["index"], local),
+                                       "kind": np.full(len(local), GENERATED_ID, dtype="int8"),
+                                       "id": _text_after_nulls(0, text)}))
+    return pd.concat([KEY_META, *parts], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# across files
+# ---------------------------------------------------------------------------------------------
+#: what a hash bucket returns: duplicate rows (kind ROW, with their first copy) and every member of a
+#: post-id group of two or more (kinds ID/GENERATED_ID, ``first`` = -1); rows are encode_rows keys
+FOUND_META = pd.DataFrame({"kind": pd.Series([], dtype="int8"), "row": pd.Series([], dtype="int64"),
+                           "first": pd.Series([], dtype="int64"), "id": pd.Series([], dtype="string[pyarrow]")})
+
+
+def find_duplicates(part: pd.DataFrame) -> pd.DataFrame:
+    """In one hash bucket (all copies of a hash meet here): the non-first rows and the repeated ids."""
+    if len(part) == 0:
+        return FOUND_META.copy()
+    # only hashes seen twice can be duplicates: the exact grouping runs on those few keys
+    part = part[pd.Series(part["h1"].to_numpy(dtype="uint64")).duplicated(keep=False).to_numpy()]
+    is_row = part["kind"].to_numpy(dtype="int8") == ROW
+    rows = part[is_row]
+    first = rows.groupby(["h1", "h2"], sort=False)["row"].transform("min").to_numpy(dtype="int64")
+    row = rows["row"].to_numpy(dtype="int64")
+    dup = row != first
+    ids = part[~is_row]
+    size = ids.groupby(["h1", "h2"], sort=False)["row"].transform("size").to_numpy(dtype="int64")
+    ids = ids[size >= 2]
+    return pd.DataFrame({
+        "kind": np.concatenate([np.zeros(int(dup.sum()), dtype="int8"), ids["kind"].to_numpy(dtype="int8")]),
+        "row": np.concatenate([row[dup], ids["row"].to_numpy(dtype="int64")]),
+        "first": np.concatenate([first[dup], np.full(len(ids), -1, dtype="int64")]),
+        "id": pd.concat([pd.Series(pd.array([None] * int(dup.sum()), dtype="string[pyarrow]")),
+                         ids["id"].astype("string[pyarrow]").reset_index(drop=True)], ignore_index=True),
+    })
+
+
+def concat_found(parts: list) -> pd.DataFrame:
+    """Gather what the buckets found (the only cross-file result a Dask client receives)."""
+    return pd.concat([FOUND_META, *parts], ignore_index=True)
+
+
+def _union_categories(column: str, metas: list[pd.DataFrame]) -> pd.CategoricalDtype:
+    present = []
+    for m in metas:
+        for c in m[column].cat.categories:
+            if c not in present:
+                present.append(c)
+    if column in _CATEGORY_ORDER:
+        known, ordered = _CATEGORY_ORDER[column]
+        first = [k for k in known if k in present]
+        rest = sorted(str(v) for v in present if v not in set(known))
+        return pd.CategoricalDtype(first + rest, ordered=ordered)
+    return pd.CategoricalDtype(present, ordered=bool(metas[0][column].cat.ordered))
+
+
+def _check_same_columns(func: str, paths: list, metas: list) -> None:
+    ref_cols = list(metas[0].columns)
+    for p, m in zip(paths, metas):
+        if list(m.columns) != ref_cols:
+            raise ValueError(message(func, "source", "files with the same columns", f"{p}: {list(m.columns)}",
+                                     f"The first file has {ref_cols}. Read the files that differ on their own "
+                                     f"(read_posts(path)) and combine the results with pd.concat, where a missing "
+                                     f"column becomes <NA>; or add the missing column to those files."))
+        for c in ref_cols:
+            a, b = metas[0][c].dtype, m[c].dtype
+            if isinstance(a, pd.CategoricalDtype) and isinstance(b, pd.CategoricalDtype):
+                continue
+            if a != b:
+                raise ValueError(message(func, "source", "files whose columns have the same types",
+                                         f"{p}: {c!r} is {b}, not {a}",
+                                         "Give the column the same type in every file (e.g. all numbers)."))
+
+
+def _global_entries(summary: dict, off: int) -> list[dict]:
+    """A file's entries in global rows; generated ids renumbered to ``"row-<global row>"``."""
+    regen = set(np.asarray(summary["generated"], dtype="int64").tolist())
+    out = []
+    for e in summary["entries"]:
+        local = e["source_row"]
+        e = dict(e)
+        e["source_row"] = local + off
+        if local in regen and off:
+            g = f"row-{local + off}"
+            e["post_id"] = g
+            if e["rule"] == "missing_post_id":
+                e["new_value"] = g
+                e["message"] = f"post_id is blank; generated {g!r}"
+        out.append(e)
+    return out
+
+
+@dataclass
+class Assembled:
+    """The combined report and what each file's table needs to become its part of the whole."""
+
+    report: QualityReport
+    drop: list            # per file: global rows kept in the file but duplicating an earlier file
+    categories: dict      # column -> union CategoricalDtype
+    meta: pd.DataFrame    # empty frame with the final dtypes
+    offsets: np.ndarray   # per file: rows of the files before it
+    n_kept: list          # per file: rows in its final part
+
+
+def assemble(func: str, source, source_name, paths: list, summaries: list, found: pd.DataFrame, *,
+             engine: str) -> Assembled:
+    """The report from the per-file summaries and the duplicates found (small inputs; a Dask client)."""
+    metas = [s["meta"] for s in summaries]
+    _check_same_columns(func, paths, metas)
+    categories = {c: _union_categories(c, metas) for c in metas[0].columns
+                  if isinstance(metas[0][c].dtype, pd.CategoricalDtype)}
+    n_in = [s["n_rows_in"] for s in summaries]
+    offs = offsets(n_in)
+
+    # -- what the hash buckets found, in global rows --------------------------------------------
+    found = found.assign(row=decode_rows(found["row"], offs),
+                         first=np.where(found["first"].to_numpy(dtype="int64") >= 0,
+                                        decode_rows(np.maximum(found["first"].to_numpy(dtype="int64"), 0), offs),
+                                        -1))
+    found = found.sort_values(["kind", "row"], kind="stable")
+    is_row = found["kind"].to_numpy(dtype="int8") == ROW
+    dup_rows = found["row"].to_numpy(dtype="int64")[is_row]
+    dup_first = found["first"].to_numpy(dtype="int64")[is_row]
+    dup_set = set(dup_rows.tolist())
+    # post ids of the duplicate rows: the file's own entry, or the (non-generated) id of a row kept
+    # within its file; identical rows have identical ids, so such a row is in an id group
+    dup_id = {}
+    for off, s in zip(offs, summaries):
+        for local, pid in s["dup_local"].items():
+            dup_id[int(local) + int(off)] = pid
+    members = found[~is_row]
+    for row, kind, pid in zip(members["row"].tolist(), members["kind"].tolist(),
+                              members["id"].to_numpy(dtype=object, na_value=None).tolist()):
+        if row in dup_set and row not in dup_id:
+            dup_id[row] = None if kind == GENERATED_ID else pid
+    # duplicate post ids among the rows kept in the end (exact: grouped by the id text itself)
+    members = members[~members["row"].isin(dup_rows)]
+    groups = members.groupby("id", sort=False)["row"]
+    pid_first = groups.transform("min").to_numpy(dtype="int64")
+    pid_dup = (members["row"].to_numpy(dtype="int64") != pid_first) & (groups.transform("size").to_numpy() >= 2)
+    pdup_rows = members["row"].to_numpy(dtype="int64")[pid_dup]
+    pdup_first = pid_first[pid_dup]
+    pdup_ids = members["id"].to_numpy(dtype=object, na_value=None)[pid_dup]
+
+    # -- the report -----------------------------------------------------------------------------
+    report = QualityReport(source=source_name if source_name is not None else str(source))
+    report.n_rows_in = int(sum(n_in))
+    for off, s in zip(offs, summaries):
+        report._entries.extend(e for e in _global_entries(s, int(off)) if e["source_row"] not in dup_set)
+    for row, firstr in zip(dup_rows.tolist(), dup_first.tolist()):
+        pid = dup_id.get(row)
+        report.add(source_row=row, action="excluded", rule="duplicate_row", column="",
+                   post_id=None if pid is None or pid is pd.NA or pid == "" else pid,
+                   message=f"identical to row {firstr} in every column; the first occurrence is kept")
+    for row, firstr, pid in zip(pdup_rows.tolist(), pdup_first.tolist(), pdup_ids.tolist()):
+        report.add(source_row=row, action="flagged", rule="duplicate_post_id", column="post_id", post_id=pid,
+                   original_value=pid,
+                   message=f"post_id {pid!r} also in row {firstr} (the rows differ in other columns)")
+    order = ", ".join(Path(p).name for p in paths[:10]) + (" …" if len(paths) > 10 else "")
+    if engine == "dask":
+        report.note(f"Read {len(paths)} file(s) as {len(paths)} Dask partition(s), in this order: {order}.")
+        where = "on the cluster, rows shuffled by 128-bit hash"
+    else:
+        report.note(f"Read {len(paths)} file(s), in this order: {order}.")
+        where = "rows compared by 128-bit hash"
+    report.note(f"Checked across files ({where}): duplicate rows and duplicate post ids; also global row "
+                "numbers and the category union. Checked within each file only: label variants and the share of "
+                "unreadable values (allow_unparseable); the notes below are per file.")
+    common = set.intersection(*(set(s["notes"]) for s in summaries))
+    for n in summaries[0]["notes"]:
+        if n in common:
+            report.note(n)
+    for p, s in zip(paths, summaries):
+        for n in s["notes"]:
+            if n not in common:
+                report.note(f"{Path(p).name}: {n}")
+
+    # -- what each file's table becomes ---------------------------------------------------------
+    dup_sorted = np.sort(dup_rows)
+    drop, n_kept = [], []
+    for off, s, n in zip(offs, summaries, n_in):
+        lo, hi = np.searchsorted(dup_sorted, [off + 1, off + n + 1])
+        own = np.fromiter(s["dup_local"], dtype="int64", count=len(s["dup_local"])) + off
+        rows = dup_sorted[lo:hi]
+        rows = rows[~np.isin(rows, own)]  # rows kept within their file but duplicating an earlier file
+        drop.append(rows)
+        n_kept.append(s["n_kept"] - len(rows))
+    meta = metas[0].copy()
+    for col, dtype in categories.items():
+        meta[col] = pd.Categorical(meta[col].astype("object"), dtype=dtype)
+    meta.index = pd.RangeIndex(0, 0)
+    if len(report.excluded_rows) + int(sum(n_kept)) != report.n_rows_in:
+        raise AssertionError(f"{func}: rows in != rows kept + rows excluded")  # pragma: no cover
+    return Assembled(report, drop, categories, meta, offs, n_kept)
+
+
+def finish_part(read: FileRead, *, offset: int, drop, categories: dict, index_start: int = 0) -> pd.DataFrame:
+    """One file's table as its part of the whole: global rows and ids, cross-file duplicates dropped."""
+    data = read.data
+    if offset:
+        gen = _generated_mask(read)
+        if gen.any():  # generated ids carry the row number: renumber them
+            local = data["source_row"].to_numpy(dtype="int64")
+            pid = data["post_id"].astype("object").to_numpy(dtype=object, copy=True)
+            pid[gen] = [f"row-{r + offset}" for r in local[gen].tolist()]
+            data["post_id"] = pd.array(pid, dtype="string")
+        data["source_row"] = pd.array(data["source_row"].to_numpy(dtype="int64") + offset, dtype="Int64")
+    if len(drop):
+        data = data[~np.isin(data["source_row"].to_numpy(dtype="int64"), drop)]
+    for col, dtype in categories.items():
+        data[col] = pd.Categorical(data[col].astype("object"), dtype=dtype)
+    data.index = pd.RangeIndex(index_start, index_start + len(data))
+    data.attrs = {}
+    return data
+
+
+def read_quietly(read_file: Callable, path, options: dict, *, eligible: bool) -> FileRead:
+    """``read_file(path, **options)`` with the per-file warnings left out (they become report notes)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToolkitWarning)
+        return read_file(path, eligible=eligible, **options)
+
+
+def read_files(paths: list, *, read_file: Callable, options: dict, func: str, source, source_name=None,
+               ) -> tuple[pd.DataFrame, QualityReport]:
+    """The pandas engine: every file read once, in this process; one table and one report.
+
+    ``read_file(path, eligible=..., **options)`` is the single-file reader
+    (:func:`toolkit.data.reading.read_file`, passed in so that this module needs no reader of its
+    own). The keys of all files are held at once beside the data (about 60 bytes per row).
+    Returns ``(data, report)``: ``data`` with index 0..n-1 and ``attrs["source"]``.
+    """
+    summaries, keys, reads = [], [], []
+    for i, p in enumerate(paths):
+        read = read_quietly(read_file, p, options, eligible=True)
+        summary, k = split_file(read, i)
+        read.eligible = None
+        summaries.append(summary)
+        keys.append(k)
+        reads.append(read)
+    keys.append(generated_keys(summaries))
+    found = find_duplicates(pd.concat(keys, ignore_index=True))
+    del keys
+    done = assemble(func, source, source_name, paths, summaries, found, engine="pandas")
+    parts = [finish_part(r, offset=int(off), drop=d, categories=done.categories)
+             for r, off, d in zip(reads, done.offsets, done.drop)]
+    del reads
+    frame = pd.concat(parts, ignore_index=True) if parts else done.meta
+    frame.attrs = {"source": done.report.source}
+    if len(done.report.excluded_rows) + len(frame) != done.report.n_rows_in:
+        raise AssertionError(f"{func}: rows in != rows kept + rows excluded")  # pragma: no cover
+    return frame, done.report
+
+
+# ---------------------------------------------------------------------------------------------
+# engines beyond pandas
+# ---------------------------------------------------------------------------------------------
+#: engine name -> the module that provides it (it calls register_engine when imported). Imported by
+#: name when the engine is asked for, like the lazy ``_EXPORTS`` front doors: the data layer never
+#: imports the layer above it, and ``engine="pandas"`` works without Dask installed.
+ENGINE_MODULES = {"dask": "toolkit.distributed"}
+_ENGINES: dict[str, Callable] = {}
+
+
+def register_engine(name: str, read: Callable) -> None:
+    """Make ``read_posts(..., engine=name)`` call ``read(files, func=, source_name=, **options)`` for many files."""
+    _ENGINES[name] = read
+
+
+def engine(name: str) -> Callable:
+    """The reader registered for ``name``, importing its module (``ENGINE_MODULES``) on first use."""
+    if name not in _ENGINES and name in ENGINE_MODULES:
+        importlib.import_module(ENGINE_MODULES[name])
+    return _ENGINES[name]
