@@ -121,9 +121,7 @@ SEE_ALSO_GROUPS = [
     ["mapping_assistant", "suggest_mapping"],
 ]
 #: Members whose own 'See Also' is not written yet (others link to them), with the reason.
-SEE_ALSO_PENDING = {
-    "read_posts": "toolkit/data/reading.py was being rewritten by another change (issue 16, data/collection.py)",
-}
+SEE_ALSO_PENDING: dict[str, str] = {}
 
 
 def _siblings(name):

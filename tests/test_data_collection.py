@@ -32,11 +32,16 @@ def test_collection_imports_neither_dask_nor_a_higher_layer():
     assert not any(m.split(".")[0] in ("dask", "distributed") for m in imported), imported
     assert {m for m in imported if m.startswith("toolkit")} <= {"toolkit", "toolkit._validation",
                                                                  "toolkit.data.quality"}
-    # reading.py reaches the Dask engine only through the engine table, never by an import
-    source = (ROOT / "toolkit" / "data" / "reading.py").read_text(encoding="utf-8")
-    assert "distributed" not in {a.name.split(".")[-1] for n in ast.walk(ast.parse(source))
-                                 if isinstance(n, ast.ImportFrom) for a in n.names}
-    assert collection.ENGINE_MODULES == {"dask": "toolkit.distributed"}
+    # reading.py and posts.py never import toolkit.distributed (posts.py imports data.dask_reading when chosen)
+    for name in ("reading.py", "posts.py"):
+        source = (ROOT / "toolkit" / "data" / name).read_text(encoding="utf-8")
+        assert "distributed" not in {a.name.split(".")[-1] for n in ast.walk(ast.parse(source))
+                                     if isinstance(n, ast.ImportFrom) for a in n.names}
+    # the Dask engine is a data-layer module that imports Dask only inside its functions
+    engine_tree = ast.parse((ROOT / "toolkit" / "data" / "dask_reading.py").read_text(encoding="utf-8"))
+    top = {a.name for n in engine_tree.body if isinstance(n, ast.Import) for a in n.names}
+    top |= {n.module for n in engine_tree.body if isinstance(n, ast.ImportFrom) and n.module}
+    assert not any(m.split(".")[0] in ("dask", "distributed") for m in top), top
 
 
 def test_folder_of_csvs_and_a_workbook_reads_without_dask(tmp_path):
@@ -59,7 +64,7 @@ def test_folder_of_csvs_and_a_workbook_reads_without_dask(tmp_path):
 
         sys.meta_path.insert(0, NoDask())
         import toolkit as tk
-        from toolkit.data import reading
+        from toolkit.data import posts
         folder = {str(folder)!r}
         for engine in ("pandas", "auto"):
             data, report = tk.read_posts(folder, engine=engine)
@@ -75,7 +80,7 @@ def test_folder_of_csvs_and_a_workbook_reads_without_dask(tmp_path):
                                                     "missing_post_id"}}
             assert any(n.startswith("c.xlsx: Excel workbook") for n in report.notes)
             assert any("'notes.json'" in n and n.startswith("Skipped") for n in report.notes)
-        reading.DASK_THRESHOLD_BYTES = 10  # "auto" would choose Dask: it falls back, and says so
+        posts.DASK_THRESHOLD_BYTES = 10  # "auto" would choose Dask: it falls back, and says so
         data, report = tk.read_posts(folder)
         assert len(data) == 6 and any("dask is not installed" in n for n in report.notes), report.notes
         try:
@@ -165,18 +170,19 @@ def test_row_keys_keep_the_global_order():
                                                                   kind="stable").tolist()
 
 
-def test_engine_table_names_the_module_that_registers_the_engine():
+def test_the_dask_engine_lives_in_the_data_layer():
     pytest.importorskip("dask.dataframe")
-    read = collection.engine("dask")
-    assert read.__module__ == "toolkit.distributed"
-    with pytest.raises(KeyError):
-        collection.engine("spark")
+    from toolkit import distributed
+    from toolkit.data import dask_reading
+    assert tk.read_posts_dask is dask_reading.read_posts_dask is distributed.read_posts_dask
+    with pytest.raises(ValueError, match="engine"):
+        tk.read_posts(pd.DataFrame({"post_id": ["a"]}), engine="spark")
 
 
 def test_dask_engine_reads_each_file_once_for_the_report(tmp_path, monkeypatch):
     """No counting pass and no second load: one read_file per file for the report, one more for the data."""
     pytest.importorskip("dask.dataframe")
-    import toolkit.distributed as dist
+    import toolkit.data.dask_reading as dist
 
     parts = _parts()
     for i, p in enumerate(parts):

@@ -18,8 +18,8 @@ from toolkit.aggregate import aggregate_posts
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
+from toolkit.data.dask_reading import _read_posts_in_memory  # noqa: E402
 from toolkit.distributed import (  # noqa: E402
-    _read_posts_in_memory,
     add_metrics_dask,
     aggregate_posts_dask,
     read_posts_dask,
@@ -276,7 +276,7 @@ def test_client_receives_only_duplicates(tmp_path, client, monkeypatch):
     import pickle
     from contextlib import contextmanager
 
-    import toolkit.distributed as dist
+    import toolkit.data.dask_reading as dist
 
     n = 20_000
     raw = _plain_posts(n, seed=7)
@@ -284,7 +284,7 @@ def test_client_receives_only_duplicates(tmp_path, client, monkeypatch):
     parts[3] = pd.concat([parts[3], raw.iloc[[1, 6000]]])  # two duplicates across files
     folder = _write_parts(parts, tmp_path / "big")
     received = []
-    real = dist._client
+    real = dist.scheduler_client
 
     @contextmanager
     def spy(scheduler, func):
@@ -295,7 +295,7 @@ def test_client_receives_only_duplicates(tmp_path, client, monkeypatch):
                 return out
             yield recording
 
-    monkeypatch.setattr(dist, "_client", spy)
+    monkeypatch.setattr(dist, "scheduler_client", spy)
     data, report = read_posts_dask(folder, scheduler=client)
     assert report.entries["rule"].tolist() == ["duplicate_row", "duplicate_row"]
     (out,) = received
@@ -359,7 +359,7 @@ def test_in_memory_read_works_without_dask(tmp_path):
         import sys
         for name in ("dask", "dask.dataframe", "distributed"):
             sys.modules[name] = None  # import fails as if not installed
-        from toolkit.distributed import _read_posts_in_memory, read_posts_dask
+        from toolkit.data.dask_reading import _read_posts_in_memory, read_posts_dask
         data, report = _read_posts_in_memory({str(folder)!r})
         assert len(data) == 30 and report.n_rows_in == 30, (len(data), report.n_rows_in)
         try:

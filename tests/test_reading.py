@@ -12,7 +12,7 @@ import pytest
 import toolkit as tk
 from toolkit import config
 from toolkit.data.quality import DataQualityError, QualityReport
-from toolkit.data.reading import read_posts
+from toolkit.data.posts import read_posts
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

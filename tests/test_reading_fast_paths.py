@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from toolkit.data import parsing, reading
-from toolkit.data.reading import read_posts
+from toolkit.data.posts import read_posts
 
 # ---------------------------------------------------------------------------------------------
 # dates: fixed-width ISO 8601 decoded from bytes vs the general parser

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.data.reading import read_posts
+from toolkit.data.posts import read_posts
 
 
 def _write(tmp_path, text, name="export.csv", encoding="utf-8"):

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toolkit import config
-from toolkit.data.reading import read_posts
+from toolkit.data.posts import read_posts
 
 MESSY_CELLS = ["", " ", "NA", "n/a", "-", "null", "0", "7", "-3", "2.5", "1,234", "1.234.567", "1.2K", "12%",
                "abc", "2024-03-01 10:00", "03/04/2024", "13/01/2024 10:00", "1709287200", "yes", "no", "Paid",

@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 # checks that every entry resolves and is documented.
 _EXPORTS: dict[str, str] = {
     # data in
-    "read_posts": "toolkit.data.reading",
+    "read_posts": "toolkit.data.posts",
     "QualityReport": "toolkit.data.quality",
     "load_dataset": "toolkit.data.registry",
     "list_datasets": "toolkit.data.registry",
@@ -25,7 +25,7 @@ _EXPORTS: dict[str, str] = {
     "check_engagement": "toolkit.data.checks",
     # beyond one machine: account-level reduction, the same on Dask
     "aggregate_posts": "toolkit.aggregate",
-    "read_posts_dask": "toolkit.distributed",
+    "read_posts_dask": "toolkit.data.dask_reading",
     "add_metrics_dask": "toolkit.distributed",
     "summarize_metrics_dask": "toolkit.distributed",
     "aggregate_posts_dask": "toolkit.distributed",

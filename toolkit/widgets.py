@@ -797,7 +797,7 @@ class MappingAssistant:
 
     def read(self):
         """Read the file with the current mapping; shows the QualityReport and the call."""
-        from .data.reading import read_posts
+        from .data.posts import read_posts
 
         self.code_view.value = self.call
         chosen = [v for v in self.dropdowns.values() if v.value is not None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "read_posts": "toolkit.data.reading",
+    "read_posts": "toolkit.data.posts",
     "QualityReport": "toolkit.data.quality",
     "DataQualityError": "toolkit.data.quality",
     "load_dataset": "toolkit.data.registry",

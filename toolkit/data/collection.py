@@ -5,7 +5,7 @@
 return for the files concatenated: one table and one :class:`~toolkit.data.quality.QualityReport`
 in which rows in = rows kept + rows excluded. This module imports pandas and numpy only, never
 Dask: the pandas engine (:func:`read_files`) runs the steps below in one process, and the Dask
-engine (``toolkit.distributed.read_posts_dask``) runs the very same functions on its workers and
+engine (``toolkit.data.dask_reading.read_posts_dask``) runs the very same functions on its workers and
 its client, so both give identical results.
 
 Steps
@@ -33,13 +33,12 @@ Hash equality of rows stands in for the cell-by-cell comparison of a single read
 has probability about ``n**2 / 2**129``). Decided within each file only: ``label_variant``, the
 share of unreadable values (``allow_unparseable``), header detection and the dataset-level notes.
 
-Engines beyond pandas register a reader with :func:`register_engine` (``toolkit.distributed``
-registers "dask" when imported); :func:`engine` imports the module named for an engine in
-``ENGINE_MODULES`` when the engine is asked for, so this layer never imports the one above it.
+The "dask" engine (:mod:`toolkit.data.dask_reading`, in this layer) runs these functions on a Dask
+cluster; ``read_posts`` (:mod:`toolkit.data.posts`) imports it only when that engine is chosen, and it
+imports Dask only inside its functions, so the pandas engine works without Dask installed.
 """
 from __future__ import annotations
 
-import importlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -456,25 +455,3 @@ def read_files(paths: list, *, read_file: Callable, options: dict, func: str, so
     if len(done.report.excluded_rows) + len(frame) != done.report.n_rows_in:
         raise AssertionError(f"{func}: rows in != rows kept + rows excluded")  # pragma: no cover
     return frame, done.report
-
-
-# ---------------------------------------------------------------------------------------------
-# engines beyond pandas
-# ---------------------------------------------------------------------------------------------
-#: engine name -> the module that provides it (it calls register_engine when imported). Imported by
-#: name when the engine is asked for, like the lazy ``_EXPORTS`` front doors: the data layer never
-#: imports the layer above it, and ``engine="pandas"`` works without Dask installed.
-ENGINE_MODULES = {"dask": "toolkit.distributed"}
-_ENGINES: dict[str, Callable] = {}
-
-
-def register_engine(name: str, read: Callable) -> None:
-    """Make ``read_posts(..., engine=name)`` call ``read(files, func=, source_name=, **options)`` for many files."""
-    _ENGINES[name] = read
-
-
-def engine(name: str) -> Callable:
-    """The reader registered for ``name``, importing its module (``ENGINE_MODULES``) on first use."""
-    if name not in _ENGINES and name in ENGINE_MODULES:
-        importlib.import_module(ENGINE_MODULES[name])
-    return _ENGINES[name]

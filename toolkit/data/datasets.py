@@ -157,7 +157,7 @@ def load_uci_facebook_metrics() -> tuple[pd.DataFrame, QualityReport]:
     >>> data["category"].cat.categories.tolist()
     ['action', 'product', 'inspiration']
     """
-    from toolkit.data.reading import read_posts
+    from toolkit.data.posts import read_posts
 
     path = dataset_path("uci_facebook_metrics", "dataset_Facebook.csv")
     data, report = read_posts(path, columns=FACEBOOK_COLUMNS, delimiter=";", encoding="ascii",
@@ -277,7 +277,7 @@ def load_uci_live_sellers_thailand(*, drop_duplicates: bool = False) -> tuple[pd
     >>> data["seller"].value_counts(sort=False).to_dict()["S01"]
     2635
     """
-    from toolkit.data.reading import read_posts
+    from toolkit.data.posts import read_posts
 
     posts_path = dataset_path("uci_live_sellers_thailand", "Live_20210128.csv")
     sellers_path = dataset_path("uci_live_sellers_thailand", "seller_codes.csv")
