@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import toolkit as tk
-from toolkit.aggregate import _combine, _finish, _partial, aggregate_posts
+from toolkit.aggregate import combine_partial_sums, finish_aggregate, partial_sums, aggregate_posts
 
 
 @pytest.fixture
@@ -77,8 +77,9 @@ def test_partials_add_up_to_the_whole(posts):
     kw = dict(by_list=["department", "account"], period="month", time="posted_at", count_list=["likes"],
               exposure_list=["reach"], nan_policy="raise")
     keys = ["department", "account", "period"]
-    split = _finish(_combine([_partial(posts.iloc[:2], **kw), _partial(posts.iloc[2:], **kw)], group_keys=keys),
-                    group_keys=keys, count_list=["likes"], exposure_list=["reach"])
+    halves = [partial_sums(posts.iloc[:2], **kw), partial_sums(posts.iloc[2:], **kw)]
+    split = finish_aggregate(combine_partial_sums(halves, group_keys=keys),
+                             group_keys=keys, count_list=["likes"], exposure_list=["reach"])
     whole = aggregate_posts(posts, period="month", counts="likes", exposures="reach")
     pd.testing.assert_frame_equal(split, whole, check_exact=True)
 

@@ -5,8 +5,8 @@ a Poisson model with categorical predictors that are constant within a cell has 
 as sufficient statistics. :func:`aggregate_posts` reduces posts to one row per cell with integer
 sums, the number of posts and ratio-of-sums rates. The Dask path
 (:func:`toolkit.distributed.aggregate_posts_dask`) calls the same private building blocks on
-each partition (:func:`_partial`), adds the partial integer sums (:func:`_combine`) and finishes
-with the same :func:`_finish`, so both paths give identical tables.
+each partition (:func:`partial_sums`), adds the partial integer sums (:func:`combine_partial_sums`) and finishes
+with the same :func:`finish_aggregate`, so both paths give identical tables.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _names(value, func: str, param: str, *, allow_empty: bool) -> list[str]:
     return list(value)
 
 
-def _check_args(data, by, period, time, counts, exposures, nan_policy, func):
+def check_aggregate_args(data, by, period, time, counts, exposures, nan_policy, func):
     """Validate the options against the columns of ``data`` (pandas or Dask meta)."""
     by_list = _names(by, func, "by", allow_empty=False)
     check_option(period, PERIODS, func, "period")
@@ -74,8 +74,8 @@ def _period_start(values: pd.Series, period: str) -> pd.Series:
     return start.dt.tz_localize("UTC") if tz is not None else start
 
 
-def _partial(data: pd.DataFrame, *, by_list, period, time, count_list, exposure_list, nan_policy,
-             func=_FUNC) -> pd.DataFrame:
+def partial_sums(data: pd.DataFrame, *, by_list, period, time, count_list, exposure_list, nan_policy,
+                 func=_FUNC) -> pd.DataFrame:
     """Integer sums per cell of one chunk of posts (row-wise work + a group-by sum).
 
     Columns: keys, ``n_posts``, ``n_omitted``, one int64 sum per count/exposure column.
@@ -123,7 +123,7 @@ def _partial(data: pd.DataFrame, *, by_list, period, time, count_list, exposure_
     return out
 
 
-def _combine(parts: list[pd.DataFrame], *, group_keys) -> pd.DataFrame:
+def combine_partial_sums(parts: list[pd.DataFrame], *, group_keys) -> pd.DataFrame:
     """Add partial sums (integers, so the order of addition does not matter)."""
     n_no_period = sum(int(p.attrs.get("n_no_period", 0)) for p in parts)
     frame = pd.concat(parts, ignore_index=True)
@@ -132,7 +132,7 @@ def _combine(parts: list[pd.DataFrame], *, group_keys) -> pd.DataFrame:
     return out
 
 
-def _finish(sums: pd.DataFrame, *, group_keys, count_list, exposure_list, func=_FUNC) -> pd.DataFrame:
+def finish_aggregate(sums: pd.DataFrame, *, group_keys, count_list, exposure_list, func=_FUNC) -> pd.DataFrame:
     """Drop empty cells, add ratio-of-sums rates, fix dtypes and announce omitted posts."""
     n_no_period = int(sums.attrs.get("n_no_period", 0))
     out = sums[sums["n_posts"] > 0].reset_index(drop=True)
@@ -252,9 +252,10 @@ def aggregate_posts(data, *, by=("department", "account"), period=None, time="po
     ['department', 'account', 'period', 'n_posts', 'n_omitted', 'comments', 'reach', 'comments_per_reach']
     """
     data = check_data(data, _FUNC)
-    by_list, count_list, exposure_list = _check_args(data, by, period, time, counts, exposures, nan_policy, _FUNC)
+    by_list, count_list, exposure_list = check_aggregate_args(data, by, period, time, counts, exposures,
+                                                              nan_policy, _FUNC)
     group_keys = by_list + (["period"] if period is not None else [])
-    part = _partial(data, by_list=by_list, period=period, time=time, count_list=count_list,
-                    exposure_list=exposure_list, nan_policy=nan_policy)
-    return _finish(_combine([part], group_keys=group_keys), group_keys=group_keys, count_list=count_list,
-                   exposure_list=exposure_list)
+    part = partial_sums(data, by_list=by_list, period=period, time=time, count_list=count_list,
+                        exposure_list=exposure_list, nan_policy=nan_policy)
+    return finish_aggregate(combine_partial_sums([part], group_keys=group_keys), group_keys=group_keys,
+                            count_list=count_list, exposure_list=exposure_list)

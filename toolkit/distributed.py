@@ -171,12 +171,12 @@ def summarize_metrics_dask(data, *, by="department", metrics="available", denomi
     """
     func = "summarize_metrics_dask"
     _check_dask_frame(data, func)
-    from .metrics import _inputs, _resolve, summarize_metrics
+    from .metrics import metric_inputs, resolve_metrics, summarize_metrics
     by_list = [by] if isinstance(by, str) else by
     meta_out = summarize_metrics(data._meta, by=by, metrics=metrics, denominator=denominator)  # validation
-    chosen, _ = _resolve(data._meta, metrics, denominator, func)
+    chosen, _ = resolve_metrics(data._meta, metrics, denominator, func)
     chosen = [m for m in chosen if m.denominator is not None]
-    needed = list(dict.fromkeys(list(by_list) + [c for m in chosen for c in _inputs(m)]))
+    needed = list(dict.fromkeys(list(by_list) + [c for m in chosen for c in metric_inputs(m)]))
     names = [m.name for m in chosen]
     keys = list(by_list) + ["metric"]
     import dask
@@ -257,21 +257,22 @@ def aggregate_posts_dask(data, *, by=("department", "account"), period=None, tim
     _check_dask_frame(data, func)
     import dask
 
-    from .aggregate import _check_args, _combine, _finish, _partial
-    by_list, count_list, exposure_list = _check_args(data._meta, by, period, time, counts, exposures, nan_policy,
-                                                     func)
+    from .aggregate import check_aggregate_args, combine_partial_sums, finish_aggregate, partial_sums
+    by_list, count_list, exposure_list = check_aggregate_args(data._meta, by, period, time, counts, exposures,
+                                                              nan_policy, func)
     group_keys = by_list + (["period"] if period is not None else [])
     columns = list(dict.fromkeys(by_list + count_list + exposure_list + ([time] if period is not None else [])))
     kw = dict(by_list=by_list, period=period, time=time, count_list=count_list, exposure_list=exposure_list,
               nan_policy=nan_policy, func=func)
-    level = [dask.delayed(_partial)(p, **kw) for p in data[columns].to_delayed()]
+    level = [dask.delayed(partial_sums)(p, **kw) for p in data[columns].to_delayed()]
     while len(level) > 1:  # tree reduction, 8 partial tables at a time
-        level = [dask.delayed(_combine)(level[i:i + 8], group_keys=group_keys) for i in range(0, len(level), 8)]
+        level = [dask.delayed(combine_partial_sums)(level[i:i + 8], group_keys=group_keys)
+                 for i in range(0, len(level), 8)]
     if data.npartitions == 1:
-        level = [dask.delayed(_combine)(level, group_keys=group_keys)]
+        level = [dask.delayed(combine_partial_sums)(level, group_keys=group_keys)]
     with scheduler_client(scheduler, func) as compute:
         (sums,) = compute(level[0])
-    return _finish(sums, group_keys=group_keys, count_list=count_list, exposure_list=exposure_list, func=func)
+    return finish_aggregate(sums, group_keys=group_keys, count_list=count_list, exposure_list=exposure_list, func=func)
 
 
 __all__ = ["read_posts_dask", "add_metrics_dask", "summarize_metrics_dask", "aggregate_posts_dask"]

@@ -53,14 +53,16 @@ _KAUSHIK_STEMS = ("conversation_rate", "amplification_rate", "applause_rate")
 _BONSON_STEMS = ("popularity", "commitment", "virality")
 
 
-def _inputs(metric: _Metric) -> tuple[str, ...]:
+def metric_inputs(metric: _Metric) -> tuple[str, ...]:
+    """The data columns a metric definition reads (its numerator parts and its denominator)."""
     nums = ("likes", "comments", "shares") if metric.numerator in ("total_interactions",
                                                                    "likes + comments + shares") \
         else (metric.numerator,)
     return nums + ((metric.denominator,) if metric.denominator else ())
 
 
-def _resolve(data: pd.DataFrame, metrics: Any, denominator: Any, func: str) -> tuple[list[_Metric], list[dict]]:
+def resolve_metrics(data: pd.DataFrame, metrics: Any, denominator: Any,
+                    func: str) -> tuple[list[_Metric], list[dict]]:
     """Turn ``metrics=`` and ``denominator=`` into a list of metric definitions and skipped ones."""
     if isinstance(denominator, str):
         dens = (denominator,)
@@ -99,7 +101,7 @@ def _resolve(data: pd.DataFrame, metrics: Any, denominator: Any, func: str) -> t
     chosen, skipped = [], []
     for name in wanted:
         metric = full[name]
-        missing = [c for c in _inputs(metric) if c not in data.columns]
+        missing = [c for c in metric_inputs(metric) if c not in data.columns]
         if missing and mode == "available":
             skipped.append({"metric": name, "missing_columns": missing})
             continue
@@ -229,7 +231,7 @@ def add_metrics(data, *, metrics="all", denominator="audience"):
     """
     func = "add_metrics"
     data = check_data(data, func)
-    chosen, skipped = _resolve(data, metrics, denominator, func)
+    chosen, skipped = resolve_metrics(data, metrics, denominator, func)
 
     clash = [m.name for m in chosen if m.name in data.columns]
     if clash:
@@ -238,7 +240,7 @@ def add_metrics(data, *, metrics="all", denominator="audience"):
                                  "frame; add_metrics never overwrites a column."))
 
     # Validate and convert each needed input once.
-    needed = list(dict.fromkeys(c for m in chosen for c in _inputs(m)))
+    needed = list(dict.fromkeys(c for m in chosen for c in metric_inputs(m)))
     values: dict[str, np.ndarray] = {}
     for col in needed:
         v = numeric_column(data, col, func, "metrics").to_numpy(dtype="float64")
@@ -461,7 +463,7 @@ def summarize_metrics(data, *, by="department", metrics="available", denominator
         raise TypeError(message(func, "by", "a column name or a list of column names", by))
     for b in by_list:
         check_column(data, b, func, "by")
-    chosen, _ = _resolve(data, metrics, denominator, func)
+    chosen, _ = resolve_metrics(data, metrics, denominator, func)
     chosen = [m for m in chosen if m.denominator is not None]
     if not chosen:
         raise ValueError(message(func, "metrics", "at least one ratio metric computable from `data`", metrics))
@@ -470,7 +472,7 @@ def summarize_metrics(data, *, by="department", metrics="available", denominator
     import warnings
 
     from ._validation import ToolkitWarning
-    base = data[list(dict.fromkeys(by_list + [c for m in chosen for c in _inputs(m)]))]
+    base = data[list(dict.fromkeys(by_list + [c for m in chosen for c in metric_inputs(m)]))]
     base = base.drop(columns=[c for c in base.columns if c in [m.name for m in chosen]], errors="ignore")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ToolkitWarning)
