@@ -295,13 +295,14 @@ def _bootstrap_distribution(x, statistics, b, rng, path="auto"):
         xs = x[order]
         position = np.empty(n, dtype=np.intp)
         position[order] = np.arange(n)
+        bucket = position >> _MEDIAN_BUCKET_SHIFT
     for start in range(0, b, chunk):
         c = min(chunk, b - start)
         idx = rng.integers(0, n, (c, n))
         if "mean" in out:
             out["mean"][start:start + c] = x[idx].mean(axis=1)
         if "median" in out:
-            out["median"][start:start + c] = _resample_medians(position[idx], xs)
+            out["median"][start:start + c] = _resample_medians(idx, position, bucket, xs)
     return out
 
 
@@ -309,33 +310,33 @@ def _bootstrap_distribution(x, statistics, b, rng, path="auto"):
 _MEDIAN_BUCKET_SHIFT = 6
 
 
-def _resample_medians(pos: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Medians of the rows of ``xs[pos]`` (``xs`` ascending), equal to ``np.median(xs[pos], axis=1)``.
+def _resample_medians(idx: np.ndarray, position: np.ndarray, bucket: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Medians of the rows of ``x[idx]``, equal to ``np.median(x[idx], axis=1)``, from the sorted ``xs = x[order]``.
 
-    The i-th smallest value of a row is ``xs`` at the row's i-th smallest position, so only positions
-    are ordered, and only near the middle: positions are counted in buckets of 64 (one ``bincount``
-    over all rows), the buckets holding each row's middle order statistics are found from the
-    cumulative counts, and just the positions in them (about 64 per row) are sorted. O(n) per row
-    with a small constant, instead of ``np.partition`` (introselect) on every resample. Even n: the
-    mean of the two middle values, computed as ``np.median`` does. ``pos`` must be of dtype intp.
+    ``position[i]`` is the rank of ``x[i]`` in ``xs`` (ties broken by a stable sort) and ``bucket`` is
+    ``position >> _MEDIAN_BUCKET_SHIFT``. The i-th smallest value of a row is ``xs`` at the row's i-th smallest
+    position, so only positions are ordered, and only near the middle: positions are counted in buckets of
+    64 (one ``bincount`` over all rows), the buckets holding each row's middle order statistics are found
+    from the cumulative counts, and just the positions in them (about 64 per row) are sorted. O(n) per row
+    with a small constant, instead of ``np.partition`` (introselect) on every resample. Even n: the mean of
+    the two middle values, computed as ``np.median`` does. ``idx``, ``position`` and ``bucket`` are intp.
     """
-    c, n = pos.shape
-    shift = _MEDIAN_BUCKET_SHIFT
-    n_buckets = ((n - 1) >> shift) + 1
+    c, n = idx.shape
+    n_buckets = ((n - 1) >> _MEDIAN_BUCKET_SHIFT) + 1
     rows = np.arange(c)
-    flat = pos >> shift                      # bucket of each position, then made unique per row
+    flat = bucket[idx]                       # bucket of each drawn value, then made unique per row
     flat += (rows * n_buckets)[:, None]
     cum = np.cumsum(np.bincount(flat.ravel(), minlength=c * n_buckets).reshape(c, n_buckets), axis=1)
     lo, hi = (n - 1) // 2, n // 2
     b_lo = np.count_nonzero(cum <= lo, axis=1)
     b_hi = np.count_nonzero(cum <= hi, axis=1) if hi != lo else b_lo
     before = np.where(b_lo > 0, cum[rows, np.maximum(b_lo - 1, 0)], 0)   # row's positions below bucket b_lo
-    # positions in buckets b_lo..b_hi (those between are empty, so the ranks stay contiguous): one
-    # unsigned comparison of (flat - first key) against the span
+    # draws in buckets b_lo..b_hi (those between are empty, so the ranks stay contiguous): one unsigned
+    # comparison of (flat - first key) against the span
     flat -= (rows * n_buckets + b_lo)[:, None]
     near = np.flatnonzero(flat.view(np.uint64) <= (b_hi - b_lo).astype(np.uint64)[:, None])
     row_of = near // n                       # ascending: flatnonzero is row-major
-    keys = np.sort(row_of * n + pos.ravel()[near])
+    keys = np.sort(row_of * n + position[idx.ravel()[near]])
     first = np.searchsorted(row_of, rows)
     at_lo = keys[first + lo - before] - rows * n
     if hi == lo:
