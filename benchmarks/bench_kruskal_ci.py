@@ -256,7 +256,9 @@ def main(argv=None):
                         help="JSON file keeping every finished cell; cells already in it (same replicates and "
                              "resamples) are not run again, and the table is built from all of them, so a "
                              "long grid can be run in parts of a few minutes")
-    parser.add_argument("--fresh", action="store_true", help="ignore (and overwrite) the record")
+    parser.add_argument("--fresh", action="store_true",
+                        help="ignore (and overwrite) the record; needed after changing this script or tk.kruskal, "
+                             "since the record is keyed by the replicates and resamples only")
     parser.add_argument("--no-write", action="store_true", help="print only; leave reports/benchmarks.md alone")
     args = parser.parse_args(argv)
     key = f"R={args.replicates},B={args.n_resamples}"
