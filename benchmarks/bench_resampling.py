@@ -22,7 +22,10 @@ so that its peak RSS can be read from /proc/self/status):
    ``tk.describe_groups`` (mean and median CIs plus descriptives) for reference;
 2. permutation test of the one-way ANOVA F: ``scipy.stats.permutation_test(groups,
    f_oneway-statistic, vectorized=True, permutation_type="independent", batch=100)`` versus
-   ``toolkit.stats.resampling.permutation_distribution(statistic="f")`` (n_jobs=1 and automatic).
+   ``toolkit.stats.resampling.permutation_distribution(statistic="f")`` (n_jobs=1 and automatic);
+   for the continuous outcome also the B shuffles of the pooled values alone (``rng.permuted`` in the
+   engine's chunks, no statistic): the floor of the shuffle path, since F needs only the group sums
+   (``np.add.reduceat``, a few percent of the time) of each permuted row.
 
 Both outcomes (likes: integer counts; rate: continuous) are run. Other processes may be loading
 the machine: absolute times drift, ratios from the same run are what matter. Nearly all of the
@@ -127,6 +130,18 @@ def toolkit_permutation(gd, b, n_jobs):
     return obs, permutation_p_value(null, obs)
 
 
+def shuffle_floor(gd, b):
+    """Only the shuffles of the continuous permutation path (the same B x n elements, same chunking): the floor
+    of any exact permutation sampler built on numpy's shuffle, whatever statistic is computed from it."""
+    from toolkit.stats.resampling import _CHUNK_ELEMENTS, _permuted_rows
+    rng = np.random.default_rng(6)
+    z = gd.values - gd.values.mean()
+    chunk = max(1, min(b, _CHUNK_ELEMENTS // z.size))
+    for start in range(0, b, chunk):
+        _permuted_rows(rng, z, min(chunk, b - start))
+    return None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -165,6 +180,9 @@ def main(argv=None):
         rows.append((label, "permutation test of F", "scipy.stats.permutation_test (batch=100)",
                      t_s, m_s, t_1, m_1))
         rows.append((label, "  same, toolkit n_jobs=auto", "", t_s, m_s, t_a, m_a))
+        if dv != "likes":
+            t_f, m_f, _ = run_stage(shuffle_floor, gd, b)
+            rows.append((label, "  numpy shuffles alone (floor of the shuffle path, 1 process)", "", t_s, m_s, t_f, m_f))
         se = np.sqrt(2 * p_s * (1 - p_s) / b)
         agreement.append(f"- {dv}: F = {f_s:.6f} (scipy) vs {f_1:.6f} (toolkit); p = {p_s:.4f} (scipy) vs "
                          f"{p_1:.4f} / {p_a:.4f} (toolkit, n_jobs=1 / auto); |difference| = "

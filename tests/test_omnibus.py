@@ -204,12 +204,13 @@ def test_columns_and_bookkeeping(fn, posts_long):
 
 
 def test_kruskal_bootstrap_is_seeded_and_optional(posts_long):
-    a = tk.kruskal(posts_long, dv="likes", between="department", n_resamples=300, seed=7)
-    b = tk.kruskal(posts_long, dv="likes", between="department", n_resamples=300, seed=7)
+    kw = dict(dv="likes", between="department", effsize_ci="bootstrap")
+    a = tk.kruskal(posts_long, **kw, n_resamples=300, seed=7)
+    b = tk.kruskal(posts_long, **kw, n_resamples=300, seed=7)
     pd.testing.assert_frame_equal(a, b)
     row = a.iloc[0]
     assert 0 <= row.ci_low <= row.effect_size <= row.ci_high <= 1
-    none = tk.kruskal(posts_long, dv="likes", between="department", n_resamples=0).iloc[0]
+    none = tk.kruskal(posts_long, **kw, n_resamples=0).iloc[0]
     assert math.isnan(none.ci_low) and none.statistic == row.statistic
 
 
@@ -422,10 +423,20 @@ def test_kruskal_analytic_interval_matches_r(row):
     assert "ANOVA on ranks" in res["method"]
 
 
+def test_kruskal_default_interval_is_analytic_and_draws_nothing(posts_long):
+    """Default since issue 13 (coverage study in benchmarks/bench_kruskal_ci.py): the analytic interval;
+    n_resamples and seed then change nothing, and the Generator passed as seed is not advanced."""
+    default = tk.kruskal(posts_long, dv="likes", between="department")
+    analytic = tk.kruskal(posts_long, dv="likes", between="department", effsize_ci="analytic", n_resamples=7, seed=3)
+    pd.testing.assert_frame_equal(default, analytic)
+    assert "ANOVA on ranks" in default["method"].item()
+    rng = np.random.default_rng(5)
+    tk.kruskal(posts_long, dv="likes", between="department", seed=rng)
+    assert rng.random() == np.random.default_rng(5).random()
+
+
 def test_kruskal_effsize_ci_routes_change_only_the_interval(posts_long):
-    boot = tk.kruskal(posts_long, dv="likes", between="department", n_resamples=300, seed=7)
-    same = tk.kruskal(posts_long, dv="likes", between="department", n_resamples=300, seed=7, effsize_ci="bootstrap")
-    pd.testing.assert_frame_equal(boot, same)
+    boot = tk.kruskal(posts_long, dv="likes", between="department", n_resamples=300, seed=7, effsize_ci="bootstrap")
     for route in ("analytic", "none"):
         other = tk.kruskal(posts_long, dv="likes", between="department", effsize_ci=route)
         assert list(other.columns) == list(boot.columns)

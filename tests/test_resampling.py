@@ -220,6 +220,21 @@ def test_p_value_convention():
     assert permutation_p_value(null, 9.0, "greater") == pytest.approx(1 / 5)  # never zero
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 63, 64, 65, 127, 128, 129, 1000, 1001, 4097])
+def test_resample_medians_equal_numpy_median(n, rng):
+    """The bucketed selection of the index path returns exactly np.median of every resample (odd and even n,
+    bucket edges at multiples of 64, ties in the data)."""
+    from toolkit.stats.resampling import _MEDIAN_BUCKET_SHIFT, _resample_medians
+
+    for x in (rng.lognormal(size=n), rng.integers(0, 5, size=n).astype(float)):
+        order = np.argsort(x, kind="stable")
+        position = np.empty(n, dtype=np.intp)
+        position[order] = np.arange(n)
+        idx = rng.integers(0, n, (37, n))
+        got = _resample_medians(idx, position, position >> _MEDIAN_BUCKET_SHIFT, x[order])
+        np.testing.assert_array_equal(got, np.median(x[idx], axis=1))
+
+
 # --------------------------------------------------------------------------------------------------
 # Memory: no n x B matrices
 # --------------------------------------------------------------------------------------------------

@@ -545,7 +545,7 @@ def _eps2_bootstrap(gd: GroupedData, n_unique: int, inv, sizes, n_resamples: int
 
 
 @fill_doc
-def kruskal(data, *, dv, between, confidence_level=0.95, effsize_ci="bootstrap", nan_policy="raise", n_resamples=2000,
+def kruskal(data, *, dv, between, confidence_level=0.95, effsize_ci="analytic", nan_policy="raise", n_resamples=2000,
             seed=None):
     """Test whether groups differ in location with the Kruskal-Wallis H test (tie-corrected).
 
@@ -556,18 +556,19 @@ def kruskal(data, *, dv, between, confidence_level=0.95, effsize_ci="bootstrap",
     {{between}}
     confidence_level : float, default=0.95
         Level of the interval of epsilon squared.
-    effsize_ci : {"bootstrap", "analytic", "none"}, default="bootstrap"
-        Route of the epsilon-squared interval (``ci_low``, ``ci_high``): ``"bootstrap"``, a stratified
-        percentile bootstrap (``n_resamples`` resamples; O(n) per resample for continuous outcomes, so
-        tens of seconds at a million posts); ``"analytic"``, noncentral F inversion of the ANOVA on the
-        ranks (O(1), deterministic; see Notes); ``"none"``: no interval (NaN limits). Same option name
-        as :func:`toolkit.pairwise`.
+    effsize_ci : {"analytic", "bootstrap", "none"}, default="analytic"
+        Route of the epsilon-squared interval (``ci_low``, ``ci_high``): ``"analytic"``, noncentral F
+        inversion of the ANOVA on the ranks (O(1), deterministic; see Notes); ``"bootstrap"``, a
+        stratified percentile bootstrap (``n_resamples`` resamples; O(n) per resample for continuous
+        outcomes, so tens of seconds at a million posts); ``"none"``: no interval (NaN limits). Same
+        option name as :func:`toolkit.pairwise`. The default was ``"bootstrap"`` until issue 13 (see Notes).
     {{nan_policy}}
     n_resamples : int, default=2000
-        Bootstrap resamples for the effect-size interval (``effsize_ci="bootstrap"`` only); 0 skips the
-        interval (NaN limits).
+        Bootstrap resamples for the effect-size interval (``effsize_ci="bootstrap"`` only; ignored
+        otherwise); 0 skips the bootstrap interval (NaN limits).
     seed : None, int or numpy.random.Generator, default=None
-        Randomness of the bootstrap (pass an int for reproducible limits).
+        Randomness of the bootstrap (``effsize_ci="bootstrap"`` only; pass an int for reproducible
+        limits). The analytic interval draws no random numbers.
 
     Returns
     -------
@@ -601,20 +602,31 @@ def kruskal(data, *, dv, between, confidence_level=0.95, effsize_ci="bootstrap",
     With mean rank Rbar_g (mid-ranks for ties) and t the sizes of tie groups,
     H = [12 / (n (n + 1)) sum n_g (Rbar_g - (n + 1) / 2)^2] / [1 - sum(t^3 - t) / (n^3 - n)].
     Effect size E^2_R = H / ((n^2 - 1) / (n + 1)) = H / (n - 1) (Tomczak & Tomczak 2014), between 0
-    and 1. Its interval is a percentile bootstrap: values are resampled with replacement within each
-    group (group sizes fixed), H and E^2_R recomputed; resamples in which every value is identical
+    and 1.
+
+    ``effsize_ci="analytic"`` (the default): with tie-corrected H, E^2_R = SS_between / SS_total of the
+    mid-ranks exactly (H = (n - 1) SS_between / SS_total), i.e. the eta squared of a one-way ANOVA on
+    the ranks (the rank transform, Conover & Iman 1981). The interval is that ANOVA's (:func:`anova`):
+    the rank F = [E^2_R / (k - 1)] / [(1 - E^2_R) / (n - k)] is inverted in its noncentrality lambda on
+    (k - 1, n - k) df (Steiger 2004) and lambda / (lambda + n) is reported. It treats the ranks as
+    normal with equal variances, so it is approximate; it is deterministic and costs O(1) after H.
+    Validated against R 4.2 (``uniroot`` on ``pf(..., ncp =)`` for the ANOVA of ``rank(y)``); see
+    tests/reference/omnibus/kruskal_analytic_ci.R.
+
+    Behaviour change (issue 13): the default was the bootstrap interval below. It was replaced on a
+    coverage study (``benchmarks/bench_kruskal_ci.py``: SIMULATED k = 2-8 groups of 10-1,000 values,
+    heavy-tailed rates, tied and zero-heavy counts, true epsilon squared 0, 0.01, 0.06 and 0.14; 48
+    cells of 200 replicates at 95%). The analytic interval covered the true value in 94.5-100% of
+    replicates in every cell (mean 97.6%), never less often than the bootstrap beyond Monte-Carlo
+    error; the bootstrap covered 0-96.5% (mean 67.9%): with no effect it almost never reaches 0, and
+    at small effects it sits above the truth. The analytic interval is conservative (median 1.14 times
+    the bootstrap's width, up to 2 times for small zero-heavy samples) and costs milliseconds instead
+    of O(n) per resample. Pass ``effsize_ci="bootstrap"`` (with ``seed``) for the previous intervals.
+
+    ``effsize_ci="bootstrap"``: a percentile bootstrap; values are resampled with replacement within
+    each group (group sizes fixed), H and E^2_R recomputed; resamples in which every value is identical
     are dropped. The interval is approximate: E^2_R is bounded below by 0 and biased upward in small
     samples, so the percentile interval can miss 0 under no effect.
-
-    ``effsize_ci="analytic"``: with tie-corrected H, E^2_R = SS_between / SS_total of the mid-ranks
-    exactly (H = (n - 1) SS_between / SS_total), i.e. the eta squared of a one-way ANOVA on the ranks
-    (the rank transform, Conover & Iman 1981). The interval is that ANOVA's (:func:`anova`): the rank
-    F = [E^2_R / (k - 1)] / [(1 - E^2_R) / (n - k)] is inverted in its noncentrality lambda on
-    (k - 1, n - k) df (Steiger 2004) and lambda / (lambda + n) is reported. It treats the ranks as
-    normal with equal variances, so it is approximate, like the bootstrap; it is deterministic and
-    costs O(1) after H. Validated against R 4.2 (``uniroot`` on ``pf(..., ncp =)`` for the ANOVA of
-    ``rank(y)``); see tests/reference/omnibus/kruskal_analytic_ci.R.
-
     For tied data (k × distinct values < n, as with engagement counts) each group's resample is drawn
     as multinomial counts over its distinct values, which is the same bootstrap in distribution at
     O(k·U) per resample; otherwise values are resampled by index and counted instead of re-sorted
