@@ -79,7 +79,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import toolkit as tk  # noqa: E402
 from toolkit import config  # noqa: E402
-from toolkit.stats._prepare import prepare_groups  # noqa: E402
+from toolkit.stats.prepare import prepare_groups  # noqa: E402
 from toolkit.stats.resampling import bootstrap_groups  # noqa: E402
 from _report import write_section  # noqa: E402
 

@@ -47,7 +47,7 @@ from scipy import stats
 
 import toolkit as tk
 from toolkit import config
-from toolkit.stats._prepare import prepare_groups
+from toolkit.stats.prepare import prepare_groups
 from toolkit.stats.resampling import bootstrap_groups, permutation_distribution, permutation_p_value
 
 SEED = 20261121

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import toolkit as tk
-from toolkit.stats import _schema
+from toolkit.stats import schema
 
 PUBLIC = sorted(tk._EXPORTS)
 FUNCTIONS = [n for n in PUBLIC if inspect.isfunction(getattr(tk, n))]
@@ -61,18 +61,18 @@ def test_docstring_parameters_match_signature(name):
 
 # -- group comparisons: a grid of options -------------------------------------------------------
 GROUP_FUNCS = {
-    "describe_groups": ({"n_resamples": 199, "seed": 1}, _schema.DESCRIBE_COLUMNS),
-    "anova": ({}, _schema.OMNIBUS_COLUMNS),
-    "welch_anova": ({}, _schema.OMNIBUS_COLUMNS),
-    "kruskal": ({}, _schema.OMNIBUS_COLUMNS),
-    "permutation_omnibus": ({"n_resamples": 199, "seed": 1}, _schema.OMNIBUS_COLUMNS),
-    "pairwise": ({"n_resamples": 199, "seed": 1}, _schema.PAIRWISE_COLUMNS),
+    "describe_groups": ({"n_resamples": 199, "seed": 1}, schema.DESCRIBE_COLUMNS),
+    "anova": ({}, schema.OMNIBUS_COLUMNS),
+    "welch_anova": ({}, schema.OMNIBUS_COLUMNS),
+    "kruskal": ({}, schema.OMNIBUS_COLUMNS),
+    "permutation_omnibus": ({"n_resamples": 199, "seed": 1}, schema.OMNIBUS_COLUMNS),
+    "pairwise": ({"n_resamples": 199, "seed": 1}, schema.PAIRWISE_COLUMNS),
 }
 TWO_GROUP_FUNCS = {
-    "welch_ttest": ({}, _schema.TWO_GROUP_COLUMNS),
-    "mann_whitney": ({}, _schema.TWO_GROUP_COLUMNS),
-    "brunner_munzel": ({}, _schema.TWO_GROUP_COLUMNS),
-    "effect_sizes": ({}, _schema.EFFECT_SIZE_COLUMNS),
+    "welch_ttest": ({}, schema.TWO_GROUP_COLUMNS),
+    "mann_whitney": ({}, schema.TWO_GROUP_COLUMNS),
+    "brunner_munzel": ({}, schema.TWO_GROUP_COLUMNS),
+    "effect_sizes": ({}, schema.EFFECT_SIZE_COLUMNS),
 }
 
 

@@ -221,7 +221,7 @@ def test_compare_groups_uses_the_cluster_level_analysis_for_nested_counts():
     assert res.analysis == "cluster_level" and res.unit == "account"
     pd.testing.assert_frame_equal(res.omnibus, direct.omnibus)
     pd.testing.assert_frame_equal(res.pairwise, direct.pairwise)
-    assert list(res.pairwise.columns) == list(tk.stats._schema.PAIRWISE_COLUMNS)
+    assert list(res.pairwise.columns) == list(tk.stats.schema.PAIRWISE_COLUMNS)
     assert "Permutation test across accounts of comments by department: F(2, 6)" in res.report()
 
 

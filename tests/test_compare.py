@@ -9,7 +9,7 @@ import pytest
 
 import toolkit as tk
 from toolkit._validation import ToolkitWarning
-from toolkit.stats._icc import icc_anova
+from toolkit.stats.icc import icc_anova
 
 
 def _frame(rng, sizes, sampler, accounts_per_group=None):
@@ -96,7 +96,7 @@ TWO_OR_MORE = [("auto", {}), ("welch", {}), ("anova", {}), ("kruskal", {}), ("pe
 def test_two_groups_have_the_columns_of_k_groups(analysis, options):
     # Options change values, never columns (docs/DEVELOPING.md): the number of groups is an option of the data.
     # Issue 16 found .omnibus with 0 columns and .pairwise with 23 of the 25 schema columns for two groups.
-    from toolkit.stats._schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS
+    from toolkit.stats.schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS
 
     # SIMULATED: 3 departments x 4 accounts x 5 posts, seed 16 (simulate_organization's default effects)
     org = tk.simulate_organization(n_accounts_per_department=4, posts_per_account=5, mixed_share=0, seed=16,
@@ -203,7 +203,7 @@ def test_crossed_accounts_fall_back_to_the_glmm_and_say_why(small_org):
     np.testing.assert_allclose(res.pairwise["estimate"], direct.contrasts["rate_ratio"], rtol=1e-12)
     np.testing.assert_allclose(res.pairwise["p_adjusted"], direct.contrasts["p_adjusted"], rtol=1e-12)
     assert res.omnibus["p_value"].item() == pytest.approx(direct.test["p_value"].item(), rel=1e-12)
-    assert list(res.pairwise.columns) == list(tk.stats._schema.PAIRWISE_COLUMNS)
+    assert list(res.pairwise.columns) == list(tk.stats.schema.PAIRWISE_COLUMNS)
     assert res.model is not None and set(res.pairwise["test"]) == {"negbin_glmm"}
     text = res.report()
     assert "Likelihood-ratio test of comments by department: χ²(" in text and "rate ratio = " in text

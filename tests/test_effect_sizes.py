@@ -12,7 +12,7 @@ from scipy import stats
 import toolkit as tk
 from toolkit import config
 from toolkit.stats import effect_sizes as es_mod
-from toolkit.stats._schema import EFFECT_SIZE_COLUMNS
+from toolkit.stats.schema import EFFECT_SIZE_COLUMNS
 from toolkit.stats.effect_sizes import cliffs_delta, hedges_g, hodges_lehmann, ratio_of_means
 
 REF_DIR = Path(__file__).parent / "reference" / "twogroup"

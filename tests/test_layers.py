@@ -231,3 +231,64 @@ def test_every_known_exception_is_still_needed(edge):
                 and ((x, y) not in KNOWN_PACKAGE_EXCEPTIONS or (x, y) == edge) and _package(x) != _package(y)}
         needed = any(_package(a) in c and _package(b) in c for c in _cycles(rest))
     assert needed, f"{a} -> {b} no longer breaks a rule: delete its entry from the known exceptions"
+
+
+def _private(dotted: str) -> bool:
+    return any(part.startswith("_") and part != "__init__" for part in dotted.split(".")[1:])
+
+
+def _private_imports_in(module: str, package: bool, tree: ast.AST) -> list[tuple[str, str, int]]:
+    """(importer, imported dotted name, line) for every import in ``tree`` of a private name (a ``_name``
+    module or attribute) that crosses a package boundary. Exempt: foundation modules (layer 0:
+    ``_validation``, ``_docstrings``, ``_progress``, ``_answer``, ``config``), the toolkit-wide toolbox, and
+    the public names of the other top-level ``toolkit/_*.py`` modules (``_protocol.AnswerFirst``): private
+    to the toolkit, shared within it."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [(alias.name, _owner(alias.name)) for alias in node.names if alias.name.startswith("toolkit.")]
+        elif isinstance(node, ast.ImportFrom):
+            targets = _targets(module, package, node)
+            if node.level:
+                base = (module if package else module.rpartition(".")[0]).split(".")
+                base = base[:len(base) - (node.level - 1)]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            names = [(f"{source}.{alias.name}", target) for alias, target in zip(node.names, targets)]
+        else:
+            continue
+        for dotted, target in names:
+            if target in (None, "toolkit", module) or layer(target) == 0:
+                continue
+            toolbox = target.count(".") == 1 and target.startswith("toolkit._") \
+                and not dotted[len(target) + 1:].startswith("_")
+            if _private(dotted) and not toolbox and _package(module) != _package(target):
+                found.append((module, dotted, node.lineno))
+    return found
+
+
+def private_imports() -> list[tuple[str, str, int]]:
+    return [hit for module, (path, package) in MODULES.items()
+            for hit in _private_imports_in(module, package, ast.parse(path.read_text(encoding="utf-8")))]
+
+
+def test_no_private_name_crosses_a_package():
+    # a module of another package is used through its public names only (the seams: stats.prepare,
+    # stats.schema, stats.icc, stats.cluster.count_accounts_per_group, aggregate.partial_sums, ...)
+    offending = private_imports()
+    assert not offending, ("private names imported from another package (give the module a public seam): "
+                           + "; ".join(f"{a} imports {b} (line {n})" for a, b, n in offending))
+
+
+def test_the_private_name_check_can_fail():
+    assert _private("toolkit.stats._ranks.rank") and _private("toolkit.metrics._inputs")
+    assert not _private("toolkit.stats.schema.frame") and not _private("toolkit.data.__init__")
+    # on made-up source: private modules or names of another package are caught; the own package's, the
+    # foundation's and the top-level toolbox's public names are not
+    code = ("def f():\n    from .stats._ranks import pooled_ranks\n    from .metrics import _inputs\n"
+            "    from ._validation import _did_you_mean\n    from ._protocol import AnswerFirst\n")
+    hits = [b for _, b, _ in _private_imports_in("toolkit.compare", False, ast.parse(code))]
+    assert hits == ["toolkit.stats._ranks.pooled_ranks", "toolkit.metrics._inputs"]
+    own = _private_imports_in("toolkit.stats.omnibus", False, ast.parse("from ._ranks import pooled_ranks"))
+    assert own == []

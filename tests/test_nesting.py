@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose
 import toolkit as tk
 from toolkit.models import account_level, nesting_summary
 from toolkit.models.nesting import NESTING_COLUMNS
-from toolkit.stats._icc import icc_anova
+from toolkit.stats.icc import icc_anova
 
 # Shrout & Fleiss (1979), Table 2: 6 targets rated by 4 judges; Table 3: BMS = 11.24, WMS = 6.26;
 # Table 4: ICC(1,1) = .17.

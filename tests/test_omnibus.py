@@ -13,7 +13,7 @@ from scipy import optimize, stats
 
 import toolkit as tk
 from toolkit import config
-from toolkit.stats._schema import OMNIBUS_COLUMNS
+from toolkit.stats.schema import OMNIBUS_COLUMNS
 
 REF_DIR = Path(__file__).parent / "reference" / "omnibus"
 NIST_DIR = Path(scipy.__file__).parent / "stats" / "tests" / "data" / "nist_anova"

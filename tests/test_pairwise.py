@@ -18,7 +18,7 @@ from scipy import stats
 
 import toolkit as tk
 from toolkit._validation import ToolkitWarning
-from toolkit.stats._schema import PAIRWISE_COLUMNS
+from toolkit.stats.schema import PAIRWISE_COLUMNS
 from toolkit.stats.multitest import adjust_pvalues
 from toolkit.stats.pairwise import P_FLOOR, _ptukey, _qcrit_by_df, _qtukey, pairwise
 

@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 import toolkit as tk
-from toolkit.stats._schema import OMNIBUS_COLUMNS
+from toolkit.stats.schema import OMNIBUS_COLUMNS
 from toolkit.stats import resampling
 from toolkit.stats.resampling import permutation_distribution, permutation_p_value
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from toolkit._validation import ToolkitWarning
-from toolkit.stats._prepare import prepare_groups
+from toolkit.stats.prepare import prepare_groups
 
 
 def test_groups_are_contiguous_and_in_category_order(posts_long):

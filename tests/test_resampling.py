@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from toolkit.stats._prepare import prepare_groups
+from toolkit.stats.prepare import prepare_groups
 from toolkit.stats.resampling import (BootstrapResult, PermutationResult, bca_interval, bootstrap_distribution,
                                       bootstrap_groups, bootstrap_two, jackknife_values, permutation_p_value,
                                       permutation_test_two)

@@ -11,7 +11,7 @@ from scipy import stats
 
 import toolkit as tk
 from toolkit import config
-from toolkit.stats._schema import TWO_GROUP_COLUMNS
+from toolkit.stats.schema import TWO_GROUP_COLUMNS
 
 REF_DIR = Path(__file__).parent / "reference" / "twogroup"
 ALTERNATIVES = ["two-sided", "less", "greater"]

@@ -16,8 +16,8 @@ import pandas as pd
 from ._protocol import AnswerFirst
 from ._validation import (ToolkitWarning, check_column, check_data, check_option, check_probability, message,
                            warn)
-from .stats._icc import icc_anova
-from .stats._prepare import prepare_groups
+from .stats.icc import icc_anova
+from .stats.prepare import prepare_groups
 from .stats.cluster import FEW_SUBJECTS, count_accounts_per_group
 
 ANALYSES = ("auto", "welch", "anova", "kruskal", "permutation", "brunner_munzel", "count_model", "cluster_level")
@@ -205,7 +205,7 @@ def _count_model_comparison(data, *, dv, between, subject, exposure, reference, 
                             n_resamples, seed, nan_policy, reasons):
     """Run the negative-binomial model and express it in the omnibus/pairwise schemas."""
     from .models import fit_engagement_model
-    from .stats._schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS, frame
+    from .stats.schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS, frame
     from .stats.describe import describe_groups
 
     model = fit_engagement_model(data, dv=dv, between=between, exposure=exposure, subject=subject, family="negbin",
@@ -468,7 +468,7 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
     from .stats.pairwise import pairwise
     from .stats.permutation import permutation_omnibus
     from .stats.twogroup import brunner_munzel, mann_whitney, welch_ttest
-    from .stats._schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS
+    from .stats.schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS
 
     reasons: list[str] = []
     if exposure is not None:
@@ -615,7 +615,7 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
             reasons.append(f"Contrasts against {reference!r} only: the studentized range covers all pairs, so "
                            f"Games–Howell p-values are Holm-adjusted over the {k - 1} comparisons instead.")
         if reference is None and k > MANY_GROUPS:
-            from .stats._schema import PAIRWISE_COLUMNS
+            from .stats.schema import PAIRWISE_COLUMNS
             contrasts = pd.DataFrame(columns=list(PAIRWISE_COLUMNS))
             reasons.append(f"{k} groups make {k * (k - 1) // 2:,} pairs: no pairwise contrasts are computed (more than "
                            f"{MANY_GROUPS} groups). Pass reference= to compare every group with one of them, or rank "

@@ -19,7 +19,7 @@ from scipy import stats
 from ._docstrings import fill_doc
 from ._validation import (check_column, check_data, check_integer, check_nan_policy, check_option,
                           check_probability, check_random_state, message, warn)
-from .stats._schema import frame
+from .stats.schema import frame
 from .stats.multitest import adjust_pvalues, check_p_adjust
 
 #: Interval methods for one proportion.

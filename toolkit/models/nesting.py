@@ -6,7 +6,7 @@ import pandas as pd
 
 from .._docstrings import fill_doc
 from .._validation import check_column, check_data, message, numeric_column
-from ..stats._icc import icc_anova
+from ..stats.icc import icc_anova
 
 NESTING_COLUMNS = ("dv", "between", "subject", "n_posts", "n_accounts", "n_departments",
                    "accounts_in_several_departments", "nested", "mean_posts_per_account",

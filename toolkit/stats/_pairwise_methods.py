@@ -43,7 +43,7 @@ class PairSetup:
 
     func: str
     dv: str
-    gd: object               # toolkit.stats._prepare.GroupedData
+    gd: object               # toolkit.stats.prepare.GroupedData
     ia: np.ndarray           # index of group_a per pair
     ib: np.ndarray           # index of group_b per pair
     means: np.ndarray        # per group

@@ -23,7 +23,7 @@ from scipy import stats
 from .._protocol import AnswerFirst
 from .._validation import (check_column, check_data, check_integer, check_nan_policy, check_probability,
                            check_random_state, complete_counts, message)
-from ._schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS, frame
+from .schema import OMNIBUS_COLUMNS, PAIRWISE_COLUMNS, frame
 from .multitest import adjust_pvalues, check_p_adjust
 
 __all__ = ["cluster_level_comparison", "accounts_per_group", "ClusterLevelComparison"]

@@ -5,8 +5,8 @@ import numpy as np
 
 from .._docstrings import fill_doc
 from .._validation import check_integer, check_option, check_probability, check_random_state, warn
-from ._prepare import prepare_groups
-from ._schema import DESCRIBE_COLUMNS, frame
+from .prepare import prepare_groups
+from .schema import DESCRIBE_COLUMNS, frame
 from .resampling import BOOTSTRAP_METHODS, bootstrap_groups
 
 __all__ = ["describe_groups", "DESCRIBE_COLUMNS"]

@@ -21,8 +21,8 @@ from scipy import optimize, special, stats
 
 from .._docstrings import fill_doc
 from .._validation import check_probability, message
-from ._prepare import prepare_groups
-from ._schema import EFFECT_SIZE_COLUMNS, frame
+from .prepare import prepare_groups
+from .schema import EFFECT_SIZE_COLUMNS, frame
 
 __all__ = ["EffectSize", "hedges_g", "cliffs_delta", "hodges_lehmann", "ratio_of_means", "effect_sizes"]
 

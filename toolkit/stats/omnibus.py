@@ -12,9 +12,9 @@ from scipy import optimize, special, stats
 
 from .._docstrings import fill_doc
 from .._validation import check_integer, check_option, check_probability, check_random_state, message, warn
-from ._prepare import GroupedData, prepare_groups
+from .prepare import GroupedData, prepare_groups
 from ._ranks import pooled_ranking
-from ._schema import OMNIBUS_COLUMNS, frame
+from .schema import OMNIBUS_COLUMNS, frame
 
 __all__ = ["anova", "welch_anova", "kruskal"]
 

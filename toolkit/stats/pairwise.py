@@ -1,7 +1,7 @@
 """Post-hoc pairwise comparisons between groups (Tukey/Dunnett, Games–Howell, Dunn, permutation, bootstrap).
 
 One public function, :func:`pairwise`, returns one row per pair of groups with the columns of
-``_schema.PAIRWISE_COLUMNS``. It is the front door: it checks the options, prepares the groups and
+``schema.PAIRWISE_COLUMNS``. It is the front door: it checks the options, prepares the groups and
 the pairs once, calls one small function per method (the dispatch table
 ``_pairwise_methods.METHODS``), then adjusts the p-values, computes the effect sizes and assembles
 the table, the same way for every method. The studentized range distribution is in
@@ -16,8 +16,8 @@ from .._validation import (_did_you_mean, check_alternative, check_integer, chec
                            check_random_state, message)
 from ._pairwise_methods import METHODS as _METHOD_FUNCTIONS
 from ._pairwise_methods import P_FLOOR, STANDARD_CORRECTION, PairEstimates, PairSetup  # noqa: F401 (P_FLOOR)
-from ._prepare import prepare_groups
-from ._schema import PAIRWISE_COLUMNS, frame
+from .prepare import prepare_groups
+from .schema import PAIRWISE_COLUMNS, frame
 from ._studentized_range import _ptukey, _qcrit_by_df, _qtukey  # noqa: F401  (re-exported for the tests)
 from .multitest import adjust_pvalues, check_p_adjust
 
@@ -217,7 +217,7 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
     >>> table = tk.pairwise(posts, dv="likes", between="department", method="games_howell")
     >>> table.shape
     (36, 25)
-    >>> list(table.columns) == list(tk.stats._schema.PAIRWISE_COLUMNS)
+    >>> list(table.columns) == list(tk.stats.schema.PAIRWISE_COLUMNS)
     True
     >>> bool((table["p_adjusted"] >= table["p_value"]).all())
     True

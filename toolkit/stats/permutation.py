@@ -6,8 +6,8 @@ import numpy as np
 
 from .._docstrings import fill_doc
 from .._validation import check_integer, check_option, check_random_state, message
-from ._prepare import prepare_groups
-from ._schema import OMNIBUS_COLUMNS, frame
+from .prepare import prepare_groups
+from .schema import OMNIBUS_COLUMNS, frame
 from .resampling import OMNIBUS_STATISTICS, permutation_distribution, permutation_p_value
 
 __all__ = ["permutation_omnibus"]

@@ -12,8 +12,8 @@ from scipy import stats
 
 from .._docstrings import fill_doc
 from .._validation import check_alternative, check_option, check_probability, message
-from ._prepare import prepare_groups
-from ._schema import TWO_GROUP_COLUMNS, frame
+from .prepare import prepare_groups
+from .schema import TWO_GROUP_COLUMNS, frame
 from .effect_sizes import (_pwilcox, _tie_term, cliffs_delta, hedges_g, hodges_lehmann)
 
 __all__ = ["welch_ttest", "mann_whitney", "brunner_munzel"]
