@@ -377,7 +377,8 @@ def compare_groups(data, *, dv, between, subject=None, exposure=None, analysis="
     confidence_level : float, default=0.95
     n_resamples : int, default=9999
         Resamples for bootstrap CIs and permutation tests.
-    seed : int, numpy.random.Generator or None, default=None
+    seed : None, int or numpy.random.Generator, default=None
+        The same int gives the same numbers on every run; None draws fresh randomness.
     nan_policy : {"raise", "omit"}, default="raise"
 
     Returns

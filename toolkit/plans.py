@@ -600,8 +600,9 @@ def run_plan(data, *, plan, seed=None, results_file=None) -> PlanResult:
     plan : Plan
         From :func:`load_plan`.
     seed : None, int or numpy.random.Generator, default=None
-        For analyses with resampling (the Kruskal-Wallis effect-size interval); one generator is used
-        for the hypotheses in file order.
+        For the analyses that draw random numbers (the permutation test of ``cluster_level``, a bootstrap
+        interval where a hypothesis asks for one); one generator is used for the hypotheses in file order.
+        The same int gives the same numbers on every run; None draws fresh randomness.
     results_file : str, pathlib.Path or None, default=None
         If given, the results are written there as JSON with the plan fingerprint. If the file already
         exists and records another fingerprint, a ToolkitWarning says "plan changed after results were

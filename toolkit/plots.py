@@ -442,6 +442,7 @@ def plot_distributions(data, *, x, y, order=None, kind="box", scale="auto", jitt
         Half-width of the horizontal jitter of the points (in category units).
     seed : int, default=0
         Seed of the jitter (display only).
+        The same int gives the same numbers on every run; None draws fresh randomness.
     points : str or None, default=None
         What one point is, in the plural, for the title (e.g. "posts", "account means"). None
         infers it from the table: "accounts" when every row is a different account and the table

@@ -455,8 +455,9 @@ def simulate_power(*, rate_ratio, n_accounts_per_department, posts_per_account, 
     confidence_level : float, default 0.95
         Level of the Monte-Carlo (Wilson) interval of the power and of the t / Wald intervals whose
         coverage is reported.
-    seed : None, int or numpy.random.Generator
+    seed : None, int or numpy.random.Generator, default=None
         One ``SeedSequence`` child per replicate: results do not depend on `n_jobs`.
+        The same int gives the same numbers on every run; None draws fresh randomness.
     n_jobs : int or None, default None
         Worker processes (None: all cores).
     progress : bool or callable, default False
@@ -618,8 +619,9 @@ def power_curve(*, parameter, values, rate_ratio=1.25, n_accounts_per_department
         Its values.
     rate_ratio, n_accounts_per_department, posts_per_account, random_effect_sd, dispersion, base_rate, n_departments, posts_distribution, analysis, n_replicates, alpha, confidence_level
         The other :func:`simulate_power` arguments (the one named by `parameter` is replaced by each value).
-    seed : None, int or numpy.random.Generator
+    seed : None, int or numpy.random.Generator, default=None
         Each grid point gets its own child seed (independent replicates).
+        The same int gives the same numbers on every run; None draws fresh randomness.
     n_jobs : int or None
         Worker processes.
     progress : bool or callable, default False

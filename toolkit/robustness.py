@@ -648,8 +648,9 @@ def specification_test(data, *, between, contrast, outcomes=("likes", "comments"
         keeps its posts; needs accounts nested in the groups) or among posts ("post"). "auto" uses
         "subject" when every account belongs to one group and each group has at least 2 accounts,
         else "post".
-    seed : None, int or numpy.random.Generator
+    seed : None, int or numpy.random.Generator, default=None
         Source of the permutations (one ``SeedSequence`` child per resample).
+        The same int gives the same numbers on every run; None draws fresh randomness.
     {{n_jobs_progress}}
 
     Returns

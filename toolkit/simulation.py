@@ -678,6 +678,7 @@ def simulate_organization(*, n_accounts_per_department=6, posts_per_account=40, 
         Posting period (UTC), start inclusive, end exclusive.
     seed : None, int or numpy.random.Generator, default=None
         Source of randomness (``check_random_state``); the same int gives the same result.
+        The same int gives the same numbers on every run; None draws fresh randomness.
 
     Returns
     -------

@@ -350,6 +350,7 @@ def goodness_of_fit(data, *, column, expected=None, options=None, method="auto",
         10000 until this release; docs/GLOSSARY.md).
     seed : None, int or numpy.random.Generator, default=None
         Randomness for the Monte Carlo p-value.
+        The same int gives the same numbers on every run; None draws fresh randomness.
     nan_policy : {"raise", "omit"}, default="raise"
         Missing answers: error or drop.
 
@@ -955,6 +956,7 @@ def likert_compare(data, *, columns, levels, between, p_adjust="holm", confidenc
         and kruskal's default epsilon-squared interval is analytic since issue 13, so it changes nothing here.
     seed : None, int or numpy.random.Generator, default=None
         Passed with ``n_resamples``; likewise unused by the analytic interval.
+        The same int gives the same numbers on every run; None draws fresh randomness.
 
     Returns
     -------

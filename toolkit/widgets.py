@@ -563,6 +563,7 @@ def explore(data, *, dv=None, between=None, subject=None, analysis="auto", n_res
         Resamples for bootstrap intervals and permutation tests (kept moderate for interactivity).
     seed : int, default=1
         Seed of the resampling, so a view and its code give identical numbers.
+        The same int gives the same numbers on every run; None draws fresh randomness.
     data_name : str, default="data"
         Name of the data frame in the generated code.
     data_code : str or None, default=None

@@ -223,8 +223,9 @@ def quantile_residuals(model, *, seed=None):
     Parameters
     ----------
     {{model_count}}
-    seed : None, int or numpy.random.Generator
+    seed : None, int or numpy.random.Generator, default=None
         Randomisation of the discrete counts.
+        The same int gives the same numbers on every run; None draws fresh randomness.
 
     Returns
     -------

@@ -330,6 +330,7 @@ def cluster_level_comparison(data, *, dv, between, subject, exposure=None, refer
         Random assignments of the Monte-Carlo permutation test (used only when the distinct
         assignments are more than ``max(100,000, n_resamples + 1)``; otherwise all are enumerated).
     seed : None, int or numpy.random.Generator, default=None
+        The same int gives the same numbers on every run; None draws fresh randomness.
     nan_policy : {"raise", "omit"}, default="raise"
 
     Returns

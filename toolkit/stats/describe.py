@@ -46,6 +46,7 @@ def describe_groups(data, *, dv, between, confidence_level=0.95, ci_method="bca"
         Bootstrap resamples per group (the mean and median use the same resamples).
     seed : None, int or numpy.random.Generator, default=None
         Randomness of the bootstrap (pass an int for reproducible intervals).
+        The same int gives the same numbers on every run; None draws fresh randomness.
     {{nan_policy}}
 
     Returns

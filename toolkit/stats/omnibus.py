@@ -569,6 +569,7 @@ def kruskal(data, *, dv, between, confidence_level=0.95, effsize_ci="analytic", 
     seed : None, int or numpy.random.Generator, default=None
         Randomness of the bootstrap (``effsize_ci="bootstrap"`` only; pass an int for reproducible
         limits). The analytic interval draws no random numbers.
+        The same int gives the same numbers on every run; None draws fresh randomness.
 
     Returns
     -------

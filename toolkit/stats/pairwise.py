@@ -82,6 +82,7 @@ def pairwise(data, *, dv, between, method="games_howell", p_adjust=None, referen
         Resamples per pair (permutation, bootstrap only).
     seed : None, int or numpy.random.Generator, default=None
         Randomness for permutation/bootstrap; each pair gets its own stream drawn from it.
+        The same int gives the same numbers on every run; None draws fresh randomness.
     nan_policy : {"raise", "omit"}, default="raise"
         "omit" drops rows with a missing outcome or group and reports the count in ``n_dropped``.
 

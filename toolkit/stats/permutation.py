@@ -31,6 +31,7 @@ def permutation_omnibus(data, *, dv, between, statistic="welch", n_resamples=999
         Number of random permutations of the group labels.
     seed : None, int or numpy.random.Generator, default=None
         Randomness of the permutations (pass an int for a reproducible p-value).
+        The same int gives the same numbers on every run; None draws fresh randomness.
     {{nan_policy}}
 
     Returns

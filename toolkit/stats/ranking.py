@@ -110,7 +110,8 @@ def bootstrap_draws(data, *, x, y, statistic="mean", n_resamples=2000, seed=None
         Numeric outcome column; missing values are dropped.
     statistic : {"mean", "median"}, default="mean"
     n_resamples : int, default=2000
-    seed : None, int or numpy.random.Generator
+    seed : None, int or numpy.random.Generator, default=None
+        The same int gives the same numbers on every run; None draws fresh randomness.
 
     Returns
     -------

@@ -244,7 +244,8 @@ def bootstrap_distribution(x, *, statistics=("mean",), n_resamples: int = 9999, 
         1-D finite values.
     statistics : sequence of {"mean", "median"}
     n_resamples : int
-    seed : None, int or numpy.random.Generator
+    seed : None, int or numpy.random.Generator, default=None
+        The same int gives the same numbers on every run; None draws fresh randomness.
     path : {"auto", "counts", "index"}
         "counts" draws Multinomial(n, m/n) counts over the unique values (exact, O(U) per
         resample); "index" draws ``rng.integers(0, n, (chunk, n))`` exactly like
@@ -484,7 +485,8 @@ def bootstrap_two(x, y, *, statistic: str = "mean_difference", n_resamples: int 
     n_resamples : int, default=9999
     confidence_level : float, default=0.95
     method : {"bca", "percentile"}, default="bca"
-    seed : None, int or numpy.random.Generator
+    seed : None, int or numpy.random.Generator, default=None
+        The same int gives the same numbers on every run; None draws fresh randomness.
 
     Returns
     -------
@@ -551,7 +553,8 @@ def permutation_test_two(x, y, *, statistic: str = "mean_difference", n_resample
     n_resamples : int, default=9999
         Random permutations of the pooled values (Monte-Carlo, not exhaustive enumeration).
     alternative : {"two-sided", "less", "greater"}, default="two-sided"
-    seed : None, int or numpy.random.Generator
+    seed : None, int or numpy.random.Generator, default=None
+        The same int gives the same numbers on every run; None draws fresh randomness.
 
     Returns
     -------
@@ -786,9 +789,10 @@ def permutation_distribution(values, sizes, *, statistic: str = "welch", n_resam
     statistic : {"f", "welch", "kruskal"}
         Classic one-way ANOVA F, Welch's heteroscedastic F, or Kruskal–Wallis H (tie-corrected).
     n_resamples : int
-    seed : None, int or numpy.random.Generator
+    seed : None, int or numpy.random.Generator, default=None
         One integer is drawn from it to seed a SeedSequence; permutation block ``j`` (of 1,000)
         uses the ``j``-th spawned child, so results do not depend on ``n_jobs``.
+        The same int gives the same numbers on every run; None draws fresh randomness.
     path : {"auto", "counts", "shuffle"}
         "counts": exact value-by-group hypergeometric tables (fast for tied data);
         "shuffle": permute the values in chunks and sum with ``np.add.reduceat``.
