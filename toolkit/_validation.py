@@ -143,6 +143,17 @@ def check_column(data: pd.DataFrame, name: Any, func: str, param: str) -> str:
     return name
 
 
+def check_table(table, func: str, columns: dict):
+    """``table`` checked: a DataFrame with the named columns (``{parameter: column or None}``) and at least one row."""
+    table = check_data(table, func)
+    for param, name in columns.items():
+        if name is not None:
+            check_column(table, name, func, param)
+    if len(table) == 0:
+        raise ValueError(message(func, "table", "a table with at least one row", "an empty table"))
+    return table
+
+
 def check_option(value: Any, options: Sequence[Any], func: str, param: str) -> Any:
     """Check that ``value`` is one of ``options``."""
     if value not in options:

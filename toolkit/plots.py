@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._validation import check_column, check_data, check_option, check_probability, message
+from ._validation import check_column, check_data, check_option, check_probability, check_table, message
 from .stats.ranking import bootstrap_draws, rank_table
 
 __all__ = ["plot_distributions", "plot_means", "plot_estimates", "plot_forest", "plot_pvalue_matrix",
@@ -393,15 +393,6 @@ def _level_from(table: pd.DataFrame, confidence_level):
     return float("nan")
 
 
-def _table(table, func: str, columns: dict) -> pd.DataFrame:
-    table = check_data(table, func)
-    for param, name in columns.items():
-        if name is not None:
-            check_column(table, name, func, param)
-    if len(table) == 0:
-        raise ValueError(message(func, "table", "a table with at least one row", "an empty table"))
-    return table
-
 
 # -------------------------------------------------------------------------------------------------
 # raw data
@@ -583,8 +574,8 @@ def plot_means(table, *, estimate="mean", ci_low="mean_ci_low", ci_high="mean_ci
     'comments per post (mean, 95% CI, bootstrap)'
     """
     func = "plot_means"
-    table = _table(table, func, {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high, "label": label,
-                                 "n": n})
+    table = check_table(table, func, {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high, "label": label,
+                                      "n": n})
     level = _level_from(table, confidence_level)
     if unit is None:
         if "unit" in table.columns:
@@ -703,7 +694,7 @@ def plot_estimates(table, *, estimate="rate_ratio", ci_low="ci_low", ci_high="ci
     'rate_ratio vs Social media team (95% CI, unadjusted; log scale)'
     """
     func = "plot_estimates"
-    table = _table(table, func, {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high, "label": label})
+    table = check_table(table, func, {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high, "label": label})
     if reference is None and "reference" in table.columns:
         reference = str(table["reference"].iloc[0])
     level = _level_from(table, confidence_level)
@@ -770,8 +761,8 @@ def plot_forest(table, *, estimate="estimate", ci_low="estimate_ci_low", ci_high
     ['A vs B', 'A vs C', 'B vs C']
     """
     func = "plot_forest"
-    table = _table(table, func, {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high, "group_a": group_a,
-                                 "group_b": group_b})
+    table = check_table(table, func, {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high, "group_a": group_a,
+                                      "group_b": group_b})
     level = _level_from(table, confidence_level)
     if adjustment is None:
         test = str(table["test"].iloc[0]) if "test" in table.columns else ""
@@ -828,7 +819,7 @@ def plot_pvalue_matrix(table, *, p="p_adjusted", group_a="group_a", group_b="gro
     (3, 3)
     """
     func = "plot_pvalue_matrix"
-    table = _table(table, func, {"p": p, "group_a": group_a, "group_b": group_b})
+    table = check_table(table, func, {"p": p, "group_a": group_a, "group_b": group_b})
     check_probability(alpha, func, "alpha")
     if order is None:
         order = list(dict.fromkeys(list(table[group_a]) + list(table[group_b])))
@@ -902,7 +893,7 @@ def plot_ranking(table, *, ax=None, title=None):
     """
     func = "plot_ranking"
     cols = ("group", "rank_median", "rank_low", "rank_high", "p_best")
-    table = _table(table, func, {f"table[{c!r}]": c for c in cols})
+    table = check_table(table, func, {f"table[{c!r}]": c for c in cols})
     t = table.sort_values(["rank_median", "rank_mean"] if "rank_mean" in table.columns else ["rank_median"],
                           kind="stable").reset_index(drop=True)
     labels = [f"{g} (P(best)={p:.2f})" for g, p in zip(t["group"], t["p_best"])]
@@ -968,7 +959,7 @@ def plot_rootogram(table, *, count="count", observed="observed", expected="expec
     3
     """
     func = "plot_rootogram"
-    table = _table(table, func, {"count": count, "observed": observed, "expected": expected})
+    table = check_table(table, func, {"count": count, "observed": observed, "expected": expected})
     k = table[count].to_numpy(float)
     so = np.sqrt(table[observed].to_numpy(float))
     se = np.sqrt(table[expected].to_numpy(float))
@@ -1029,7 +1020,7 @@ def plot_pit_qq(table, *, pit="pit", confidence_level=0.95, ax=None):
     4
     """
     func = "plot_pit_qq"
-    table = _table(table, func, {"pit": pit})
+    table = check_table(table, func, {"pit": pit})
     check_probability(confidence_level, func, "confidence_level")
     from scipy import stats
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import (check_column, check_data, check_integer, check_option, check_probability,
+from .._validation import (check_column, check_data, check_integer, check_option, check_probability, check_table,
                            check_random_state, message, numeric_column)
 
 __all__ = ["bootstrap_draws", "rank_table"]
@@ -23,16 +23,6 @@ def _order(values: pd.Series) -> list:
         return [c for c in values.cat.categories if c in used]
     return sorted(values.dropna().unique(), key=str)
 
-
-def _table(table, func: str, columns: dict) -> pd.DataFrame:
-    """``table`` checked: a DataFrame with the named columns and at least one row."""
-    table = check_data(table, func)
-    for param, name in columns.items():
-        if name is not None:
-            check_column(table, name, func, param)
-    if len(table) == 0:
-        raise ValueError(message(func, "table", "a table with at least one row", "an empty table"))
-    return table
 
 
 def rank_table(draws, *, group="group", value="value", draw="draw", higher_is_better=True, confidence_level=0.95):
@@ -75,7 +65,7 @@ def rank_table(draws, *, group="group", value="value", draw="draw", higher_is_be
     [['A', 0.5], ['B', 0.5]]
     """
     func = "rank_table"
-    draws = _table(draws, func, {"group": group, "value": value, "draw": draw})
+    draws = check_table(draws, func, {"group": group, "value": value, "draw": draw})
     check_probability(confidence_level, func, "confidence_level")
     order = list(dict.fromkeys(draws[group]))
     wide = draws.pivot_table(index=draw, columns=group, values=value, observed=True, aggfunc="first")
