@@ -249,8 +249,7 @@ def parse_count_series(values: Any, *, column: str = "value") -> ParseResult:
     if _is_plain_numeric(s):
         n_missing = _typed_counts(s, out, valid, problems, column)
     else:
-        codes, uniq = _factorize_text(s)
-        return _parse_count_codes(codes, uniq, column=column, index=s.index, name=s.name)
+        return _parse_count_text(s, column=column, index=s.index, name=s.name)
     values_out = pd.Series(pd.array(out, dtype="Int64"), index=s.index, name=s.name)
     values_out[~valid] = pd.NA
     return ParseResult(values_out, _concat_problems(problems), n_missing, tuple(notes))
@@ -292,6 +291,44 @@ def _parse_count_codes(codes: np.ndarray, uniq: pd.Series, *, column: str, index
     values_out = pd.Series(pd.array(out, dtype="Int64"), index=index, name=name)
     values_out[~valid] = pd.NA
     return ParseResult(values_out, _concat_problems(problems), n_missing, tuple(notes))
+
+
+def _parse_count_text(values: pd.Series, *, column: str, index=None, name=None) -> ParseResult:
+    """:func:`parse_count_series` of a text column, with a fast path for cells of plain digits.
+
+    A cell of 1-18 ASCII digits and nothing else (the usual export) is its own clean text, no missing token
+    and an integer that int64 holds: it is read by one pyarrow cast. Every other cell goes to
+    :func:`_parse_count_codes` (cleaned and classified once per distinct text). The cells that reach the
+    column-level rules there (thousands separators, ambiguous "1.234", notes) are the same as without the
+    fast path, because a plain cell never reaches them; tests compare both paths.
+    """
+    text = _to_text(values).reset_index(drop=True)
+    n = len(text)
+    arr = _arrow_strings(text)
+    if arr is None or n == 0:
+        return _parse_count_codes(*_factorize_text(text), column=column, index=index, name=name)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plain_pa = pc.and_(pc.ascii_is_decimal(arr), pc.less_equal(pc.binary_length(arr), 18))
+    plain = np.asarray(plain_pa.to_numpy(zero_copy_only=False), dtype=bool)
+    out = np.zeros(n, dtype="int64")
+    valid = plain.copy()
+    if plain.any():
+        digits = arr if plain.all() else pc.filter(arr, plain_pa)
+        out[plain] = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+    rest = np.flatnonzero(~plain)
+    problems, n_missing, notes = _concat_problems([]), 0, ()
+    if len(rest):
+        general = _parse_count_codes(*_factorize_text(text.iloc[rest]), column=column)
+        part = general.values.array
+        out[rest] = part.to_numpy(dtype="int64", na_value=0)
+        valid[rest] = ~part.isna()
+        problems = general.problems.assign(position=rest[general.problems["position"].to_numpy(dtype="int64")])
+        n_missing, notes = general.n_missing, general.notes
+    index = pd.RangeIndex(n) if index is None else index
+    values_out = pd.Series(pd.arrays.IntegerArray(out, ~valid), index=index, name=name)
+    return ParseResult(values_out, problems, n_missing, notes)
 
 
 #: Smallest magnitude that does not fit a 64-bit signed integer (``Int64``): 2**63.
@@ -1138,6 +1175,8 @@ def detect_encoding(raw: bytes, *, func: str = "read_posts") -> DetectedEncoding
         err = _decode_error(raw, "utf-8-sig")
         if err is None:
             return DetectedEncoding("utf-8-sig", "UTF-8 byte-order mark")
+    if raw.isascii():  # ASCII is valid UTF-8 (checked without decoding a copy of the file)
+        return DetectedEncoding("utf-8", "valid UTF-8")
     err = _decode_error(raw, "utf-8")
     if err is None:
         return DetectedEncoding("utf-8", "valid UTF-8")

@@ -520,7 +520,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         values = kept_rows(col) if col in ("paid", "posted_at") or parsing._is_plain_numeric(raw[col]) else None
         if col in config.COUNT_COLUMNS:
             if values is None:
-                result = parsing._parse_count_codes(*kept_factorized(col), column=col, name=col)
+                result = parsing._parse_count_text(kept_rows(col), column=col, name=col)
             else:
                 result = parsing.parse_count_series(values, column=col)
             record(col, result, ids)
@@ -1103,39 +1103,42 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
         notes.append(f"Encoding: {enc} (detected: {detected.method}).")
     else:
         enc = encoding
-        err = parsing._decode_error(raw, enc)
+        err = None if raw.isascii() and _is_utf8(enc) else parsing._decode_error(raw, enc)
         if err is not None:
             raise ValueError(message(_FUNC, "encoding", "the encoding of the file", encoding,
                                      f"Byte 0x{raw[err.start:err.start + 1].hex().upper()} at byte offset "
                                      f"{err.start} cannot be decoded as {encoding}. Try encoding=None to detect "
                                      f"it, or encoding='cp1252' / 'gb18030'."))
         notes.append(f"Encoding: {enc} (given).")
-    text = raw.decode(enc)
-    # UTF-8 bytes go to the fast path as they are (no second encoding of the whole text)
-    utf8 = raw if codecs.lookup(enc).name in ("utf-8", "utf-8-sig") else None
+    # UTF-8 bytes go to the fast path as they are (no second encoding of the whole text). ASCII bytes are
+    # their own UTF-8 text: such a file is decoded only if the exact scan below needs the text.
+    utf8 = raw if _is_utf8(enc) else None
+    text = None if utf8 is not None and raw.isascii() else raw.decode(enc)
     del raw
     if utf8 is not None and utf8.startswith(codecs.BOM_UTF8):
         utf8 = utf8[len(codecs.BOM_UTF8):]
-    if text.startswith("\ufeff"):
+    if text is not None and text.startswith("\ufeff"):
         text = text[1:]
         notes.append("Removed a byte-order mark at the start of the file.")
-    if not text or text.isspace():  # (as ``not text.strip()``, without copying the text)
+    if (not text or text.isspace()) if text is not None else _ASCII_NON_SPACE.search(utf8) is None:
         raise ValueError(message(_FUNC, "source", "a file with a header row", str(path), "The file is empty."))
     if delimiter is None:
-        delim = parsing.sniff_delimiter(text[:65536])
+        delim = parsing.sniff_delimiter(text[:65536] if text is not None else utf8[:65536].decode("ascii"))
         notes.append(f"Delimiter: {delim!r} (detected).")
     else:
         delim = delimiter
         notes.append(f"Delimiter: {delim!r} (given).")
     fast = _read_uniform_grid(text, delim, data=utf8)
-    del utf8
     if fast is not None:  # every record has the header's field count: nothing to check row by row
         grid, counts, lines = fast
-        del text
+        del text, utf8
         loaded = _from_grid(grid, counts, lines, str(path), "text", header_row=header_row,
                             duplicate_columns=duplicate_columns, delimiter=delim, skip_blank=True)
         loaded.notes[:0] = notes
         return loaded
+    if text is None:
+        text = utf8.decode("ascii")
+    del utf8
     counts, lines = parsing.record_shapes(text, delim)
     width = int(counts.max()) if len(counts) else 1
     try:
@@ -1164,6 +1167,13 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
 #: A blank line inside the text (a line feed followed by an optional carriage return and a line feed).
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 
+#: A character that ``str.isspace`` does not count as space, in ASCII text (spaces: \t-\r, \x1c-\x1f, " ").
+_ASCII_NON_SPACE = re.compile(rb"[^\t\n\x0b\x0c\r\x1c-\x1f ]")
+
+
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
 
 def _read_uniform_grid(text: str, delim: str, *, data: bytes | None = None):
     """Fast path of :func:`_read_text`: ``(grid, counts, lines)`` when every record has the same field count.
@@ -1172,19 +1182,20 @@ def _read_uniform_grid(text: str, delim: str, *, data: bytes | None = None):
     splits the text as pandas' C parser and :func:`parsing.record_shapes` do: every quote character
     stands at a field boundary and the quotes pair up (the condition under which
     :func:`parsing.record_shapes` trusts its own byte scan), no bare carriage returns, at least two
-    fields per record, and pyarrow finds the same number of fields in every record (it refuses a
-    record with another count, including a blank line). Then the field count of every record is the
-    header's and each record is one line unless a quoted value holds a line break (then the lines
-    are counted exactly). Anything else returns None and the exact scan runs.
+    fields per record, no blank line (pyarrow would read it as a row of empty fields), and pyarrow finds
+    the same number of fields in every record (it refuses a record with another count). Then the field
+    count of every record is the header's and each record is one line unless a quoted value holds a
+    line break (then the lines are counted exactly; otherwise the bytes of the fields, delimiters and
+    line ends must add up to the file). Anything else returns None and the exact scan runs. ``text``
+    may be None when ``data`` is given.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     data = text.encode("utf-8") if data is None else data  # ``data``: the same text as UTF-8 bytes
     if not data or not parsing._quotes_at_boundaries(data, delim):
         return None
-    if data.startswith((b"\n", b"\r\n")) or _BLANK_LINE.search(data) is not None:  # (re: 4x faster than ``in``)
-        return None  # blank lines: pyarrow reads them as rows of empty fields, pandas as one-field records
     first_end = data.find(b"\n")
     header = data[: first_end if first_end >= 0 else len(data)]
     if b'"' in header:
@@ -1204,8 +1215,17 @@ def _read_uniform_grid(text: str, delim: str, *, data: bytes | None = None):
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
     n = table.num_rows
+    # blank lines: pyarrow reads them as rows of empty fields, pandas as one-field records. A blank line gives
+    # an empty first field, so the text is searched for one only when some first field is empty.
+    if pc.any(pc.equal(pc.binary_length(table.column(0)), 0)).as_py() and (
+            data.startswith((b"\n", b"\r\n")) or _BLANK_LINE.search(data) is not None):  # (re: 4x faster than ``in``)
+        return None
     if b'"' not in data:
-        n_lf = data.count(b"\n")
+        # one record per line: the bytes of the fields, delimiters and line ends must add up to the file, and
+        # the line feeds left over must be one per record (the last one may lack its own)
+        field_bytes = sum(_string_bytes(chunk) for column in table.columns for chunk in column.chunks)
+        n_cr = data.count(b"\r") if b"\r" in data else 0
+        n_lf = len(data) - field_bytes - n * (width - 1) - n_cr
         if n_lf - (1 if data.endswith(b"\n") else 0) + 1 != n:
             return None
         lines = np.arange(1, n + 1, dtype="int64")
@@ -1222,6 +1242,14 @@ def _read_uniform_grid(text: str, delim: str, *, data: bytes | None = None):
     grid = pd.DataFrame({i: pd.array(table.column(i), dtype="str") for i in range(width)})
     counts = np.full(n, width, dtype="int64")
     return grid, counts, lines
+
+
+def _string_bytes(chunk) -> int:
+    """Bytes of text in a pyarrow large_string array (last offset minus first; no pass over the values)."""
+    if not len(chunk):
+        return 0
+    offsets = np.frombuffer(chunk.buffers()[1], dtype="int64")
+    return int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
 
 
 def _detect_header(filled: np.ndarray, usable: np.ndarray, first_only: np.ndarray) -> int:
