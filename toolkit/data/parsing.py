@@ -318,8 +318,9 @@ def _parse_count_text(values: pd.Series, *, column: str, index=None, name=None) 
         digits = arr if plain.all() else pc.filter(arr, plain_pa)
         out[plain] = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
     rest = np.flatnonzero(~plain)
-    problems, n_missing, notes = _concat_problems([]), 0, ()
-    if len(rest):
+    if not len(rest):
+        problems, n_missing, notes = _concat_problems([]), 0, ()
+    else:
         general = _parse_count_codes(*_factorize_text(text.iloc[rest]), column=column)
         part = general.values.array
         out[rest] = part.to_numpy(dtype="int64", na_value=0)
@@ -678,42 +679,44 @@ def _fixed_width_iso(text: pd.Series, todo: np.ndarray) -> tuple[np.ndarray, np.
     fixed = fixed.combine_chunks() if isinstance(fixed, pa.ChunkedArray) else fixed
     grid = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)[fixed.offset * width:(fixed.offset + len(fixed)) * width]
     grid = grid.reshape(len(rows), width)
+    # byte checks against the layout, column by column (no temporary of the size of the text): a digit, a
+    # sign or the literal; in uint8 arithmetic a byte below ``lo`` wraps around above ``span``
+    lo = [48 if c == "d" else 43 if c == "+" else ord(c) for c in layout]
+    span = [9 if c == "d" else 2 if c == "+" else 0 for c in layout]
     ok = np.ones(len(rows), dtype=bool)
-    for j, c in enumerate(layout):  # column by column: no temporary of the size of the text
-        col = grid[:, j]
-        if c == "d":
-            ok &= (col >= 48) & (col <= 57)
-        elif c == "+":
-            ok &= (col == 43) | (col == 45)
-        else:
-            ok &= col == ord(c)
+    for j in range(width):
+        ok &= (grid[:, j] - np.uint8(lo[j])) <= span[j]
+    if "+" in layout:
+        ok &= grid[:, layout.index("+")] != 44  # "," lies between "+" and "-"
 
     def field(start: int, n: int) -> np.ndarray:
-        out = grid[:, start].astype("int64") - 48
+        out = grid[:, start].astype(np.int32)
         for j in range(start + 1, start + n):
-            out = out * 10 + (grid[:, j].astype("int64") - 48)
+            out *= 10
+            out += grid[:, j]
+        out -= 48 * (10 ** n - 1) // 9  # the "0" of every digit
         return out
 
     year, month, day = field(0, 4), field(5, 2), field(8, 2)
     clock = len(layout) - len(zone)   # length of the date and time part
-    zeros = np.zeros(len(rows), dtype="int64")
+    zeros = np.zeros(len(rows), dtype=np.int32)
     hour = field(11, 2) if clock >= 16 else zeros
     minute = field(14, 2) if clock >= 16 else zeros
     second = field(17, 2) if clock >= 19 else zeros
-    offset = np.zeros(len(rows), dtype="int64")
+    offset = zeros
     if zone in ("+dd:dd", "+dddd"):
         start = width - len(zone)
         oh = field(start + 1, 2)
         om = field(start + (4 if zone == "+dd:dd" else 3), 2)
         ok &= (oh <= 14) & (om <= 59)
-        sign = np.where(grid[:, start] == 45, -1, 1)
-        offset = sign * (oh * 60 + om) * 60
+        offset = np.where(grid[:, start] == 45, -1, 1).astype(np.int32) * (oh * 60 + om) * 60
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype="int64")
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
     dim = month_days[np.clip(month, 0, 12)] + ((month == 2) & leap)
     ok &= (year >= 1700) & (year <= 2200) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
     ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    seconds = ((_days_from_civil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second - offset
+    seconds = _days_from_civil(year, month, day).astype("int64") * 86400 + (hour * 3600 + minute * 60 + second
+                                                                           - offset)
     mask = np.zeros(len(text), dtype=bool)
     mask[rows[ok]] = True
     return mask, seconds[ok] * 1_000_000_000, zone != ""
@@ -906,45 +909,37 @@ def _recognisers(*, date_format: str | None, excel_serials: bool, column: str) -
     return found + [_dates_with_month_names]
 
 
-def _cleaned_date_text(values: pd.Series, *, fast: bool) -> tuple[pd.Series, np.ndarray, list]:
-    """(cleaned texts, missing cells, reads already done) of a text column of dates, RangeIndex.
+def _moved(read: _DatesRead, where: np.ndarray, n: int) -> _DatesRead:
+    """``read`` of a part of a column (positions ``0..len(where)-1``) in the positions ``where`` of the column."""
+    taken = np.zeros(n, dtype=bool)
+    taken[where[read.taken]] = True
 
-    With ``fast``, the cells of one fixed-width ISO 8601 layout are decoded first from the text as it
-    came: such a cell is digits, "-", ":", "T", "Z", a sign and single spaces, so cleaning would not
-    change it and it is no missing token. Only the other cells are cleaned (whitespace, invisible
-    characters) and checked for missing tokens.
+    def move(part: pd.Series) -> pd.Series:
+        return part.set_axis(where[part.index.to_numpy(dtype="int64")])
+
+    return _DatesRead(taken, naive=tuple(move(p) for p in read.naive), aware=tuple(move(p) for p in read.aware),
+                      reasons=tuple((where[pos], why) for pos, why in read.reasons), notes=read.notes)
+
+
+class _DateTexts:
+    """The cleaned text of any cell of a date column whose fixed-width cells were read before cleaning.
+
+    ``raw``: the column as text; ``rest``: positions of the cells that were cleaned, ``cleaned`` their texts
+    (a fixed-width cell is its own cleaned text).
     """
-    raw = _to_text(values).reset_index(drop=True)
-    n = len(raw)
-    reads = []
-    fixed = np.zeros(n, dtype=bool)
-    if fast and n:
-        read = _dates_fixed_width(raw, np.ones(n, dtype=bool))
-        if read.taken.any():
-            reads.append(read)
-            fixed = read.taken
-    missing = np.zeros(n, dtype=bool)
-    if not fixed.any():
-        text = _collapse_whitespace(_clean(raw))
-        return text, _missing_mask(text).to_numpy(dtype=bool, copy=True), reads
-    if fixed.all():
-        return raw, missing, reads
-    rest = ~fixed
-    cleaned = _collapse_whitespace(_clean(raw[rest]))
-    missing[rest] = _missing_mask(cleaned).to_numpy(dtype=bool, copy=True)
-    arr, sub = _arrow_strings(raw), _arrow_strings(cleaned)
-    if arr is not None and sub is not None:
-        import pyarrow as pa
-        import pyarrow.compute as pc
 
-        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-        sub = sub.combine_chunks() if isinstance(sub, pa.ChunkedArray) else sub
-        text = pd.Series(pd.array(pc.replace_with_mask(arr, pa.array(rest), sub.cast(arr.type)), dtype="str"))
-    else:
-        text = raw.astype("object")
-        text[rest] = cleaned.to_numpy(dtype=object)
-        text = text.astype("str")
-    return text, missing, reads
+    def __init__(self, raw: pd.Series, rest: np.ndarray, cleaned: pd.Series):
+        self.raw, self.rest, self.cleaned = raw, rest, cleaned
+
+    def at(self, pos: np.ndarray) -> list:
+        pos = np.asarray(pos, dtype="int64")
+        out = self.raw.iloc[pos].tolist()
+        if len(self.rest) and len(pos):
+            where = np.searchsorted(self.rest, pos)
+            inside = np.flatnonzero((where < len(self.rest)) & (self.rest[np.minimum(where, len(self.rest) - 1)] == pos))
+            for k, text in zip(inside, self.cleaned.iloc[where[inside]].tolist()):
+                out[k] = text
+        return out
 
 
 def parse_datetime_series(values: Any, *, timezone: str | None = None, date_format: str | None = None,
@@ -998,31 +993,45 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
     tz_name = timezone or "UTC"
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return _typed_datetimes(s, timezone=timezone, column=column)
-
-    text, missing, reads = _cleaned_date_text(s, fast=_FIXED_WIDTH_DATES and date_format is None)
-    todo = ~missing
-    for read in reads:
-        todo &= ~read.taken
+    raw = _to_text(s).reset_index(drop=True)
+    n = len(raw)
+    reads: list[_DatesRead] = []
+    rest = np.arange(n)
+    if _FIXED_WIDTH_DATES and date_format is None and n:
+        # cells of one fixed-width ISO 8601 layout (the usual export) first, from the text as it came: such a
+        # cell is digits, "-", ":", "T", "Z", a sign and single spaces, so cleaning would not change it and it
+        # is no missing token. Only the other cells are cleaned and go to the recognisers.
+        fixed = _dates_fixed_width(raw, np.ones(n, dtype=bool))
+        if fixed.taken.any():
+            reads.append(fixed)
+            rest = np.flatnonzero(~fixed.taken)
+    part = raw if len(rest) == n else raw.iloc[rest].reset_index(drop=True)
+    text = _collapse_whitespace(_clean(part))
+    missing_part = _missing_mask(text).to_numpy(dtype=bool, copy=True)
+    todo = ~missing_part
     for recognise in _recognisers(date_format=date_format, excel_serials=excel_serials, column=column):
         if not todo.any():
             break
         read = recognise(text, todo)
-        reads.append(read)
+        reads.append(read if len(rest) == n else _moved(read, rest, n))
         todo &= ~read.taken
-    out_ns, problems, notes = _assemble_dates(reads, text, tz_name=tz_name, timezone=timezone, column=column)
+    missing = np.zeros(n, dtype=bool)
+    missing[rest] = missing_part
+    texts = _DateTexts(raw, rest, text) if len(rest) != n else _DateTexts(text, np.zeros(0, dtype="int64"), text)
+    out_ns, problems, notes = _assemble_dates(reads, texts, n, tz_name=tz_name, timezone=timezone, column=column)
     out = pd.Series(out_ns.view("M8[ns]"), index=s.index, name=s.name).dt.tz_localize("UTC")
-    already = np.zeros(len(s), dtype=bool)
+    already = np.zeros(n, dtype=bool)
     for p in problems:
         already[p["position"].to_numpy()] = True
     failed = ~missing & (out_ns == np.iinfo("int64").min) & ~already
     if failed.any():
-        reason = np.full(len(s), "", dtype=object)
+        reason = {}
         for read in reads:
-            for pos, why in read.reasons:
-                reason[pos] = why
+            for where, why in read.reasons:
+                reason.update(dict.fromkeys(where[failed[where]].tolist(), why))
         pos = np.flatnonzero(failed)
-        o = text.iloc[pos].tolist()
-        msgs = [f"{column}: {x!r} " + (reason[p] or "is not a recognised date/time") + "; set to missing. "
+        o = texts.at(pos)
+        msgs = [f"{column}: {x!r} " + (reason.get(p) or "is not a recognised date/time") + "; set to missing. "
                 f"Pass date_format=... (e.g. '%d/%m/%Y %H:%M') if the column uses one format."
                 for p, x in zip(pos, o)]
         problems.append(_problems(pos, "unparseable_date", "repaired", msgs, o, "<NA>"))
@@ -1049,12 +1058,12 @@ def _typed_datetimes(s: pd.Series, *, timezone: str | None, column: str) -> Pars
     return ParseResult(out, _concat_problems(problems), n_missing, tuple(notes))
 
 
-def _assemble_dates(reads: list, text: pd.Series, *, tz_name: str, timezone: str | None,
+def _assemble_dates(reads: list, texts: _DateTexts, n: int, *, tz_name: str, timezone: str | None,
                     column: str) -> tuple[np.ndarray, list, list]:
     """(UTC nanoseconds per cell, NaT where unread; nonexistent-local-time problems; notes) from the reads."""
     notes = [note for read in reads for note in read.notes]
     problems = []
-    out_ns = np.full(len(text), np.iinfo("int64").min, dtype="int64")  # NaT
+    out_ns = np.full(n, np.iinfo("int64").min, dtype="int64")  # NaT
     naive_parts = [p for read in reads for p in read.naive]
     aware_parts = [p for read in reads for p in read.aware]
     if naive_parts:
@@ -1065,7 +1074,7 @@ def _assemble_dates(reads: list, text: pd.Series, *, tz_name: str, timezone: str
             lost = local.isna()
             if lost.any():
                 pos = local.index[lost].to_numpy(dtype="int64")
-                o = text.iloc[pos].tolist()
+                o = texts.at(pos)
                 problems.append(_problems(pos, "nonexistent_local_time", "repaired",
                                           [f"{column}: {x!r} does not exist or is ambiguous in {tz_name} "
                                            f"(daylight-saving change); set to missing" for x in o], o, "<NA>"))

@@ -511,7 +511,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         post_id = pd.Series([f"row-{r}" for r in src], dtype="string")
         report.note("post_id: the source has no post_id column; generated 'row-<source_row>' ids.")
     out["post_id"] = post_id
-    ids = post_id.to_numpy(dtype=object)
+    ids = _PostIds(post_id)
 
     # -- typed columns -------------------------------------------------------------------------
     for col in canonical:
@@ -1577,10 +1577,24 @@ def _row_codes(frame: pd.DataFrame, pos: np.ndarray) -> tuple[np.ndarray, np.nda
     return pos, key
 
 
+class _PostIds:
+    """The post ids of the kept rows by position, turned into Python objects only where an entry needs one."""
+
+    def __init__(self, post_id: pd.Series):
+        self._ids = post_id.reset_index(drop=True)
+
+    def take(self, pos) -> list:
+        return list(self._ids.iloc[np.asarray(pos, dtype="int64")].to_numpy(dtype=object))
+
+    def __getitem__(self, pos):
+        return self.take([pos])[0]
+
+
 def _add_problems(report: QualityReport, problems: pd.DataFrame, src: np.ndarray, column: str, ids) -> None:
-    for pos, rule, action, msg, orig, new in problems.itertuples(index=False, name=None):
+    pids = [None] * len(problems) if ids is None else ids.take(problems["position"].to_numpy(dtype="int64"))
+    for (pos, rule, action, msg, orig, new), pid in zip(problems.itertuples(index=False, name=None), pids):
         report.add(source_row=int(src[pos]), action=action, rule=rule, message=msg, column=column,
-                   post_id=None if ids is None else ids[pos], original_value=orig, new_value=new)
+                   post_id=pid, original_value=orig, new_value=new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1634,18 +1648,18 @@ def _labels(factorized, column: str, *, normalize: bool, report: QualityReport, 
         for u, m in mapping.items():
             variants_of.setdefault(m, []).append(u)
         changed_u = np.flatnonzero(~miss_u & pd.Series(distinct_obj).isin(list(changed)).to_numpy(dtype=bool))
-        affected = np.isin(codes, changed_u)
-        for pos in np.flatnonzero(affected):
+        affected = np.flatnonzero(np.isin(codes, changed_u))
+        for pos, pid in zip(affected, ids.take(affected)):
             orig = distinct_obj[codes[pos]]
             new = changed[orig]
             variants = ", ".join(repr(v) for v in variants_of[new])
             if normalize:
                 report.add(source_row=int(src[pos]), action="repaired", rule="label_variant", column=column,
-                           post_id=ids[pos], original_value=orig, new_value=new,
+                           post_id=pid, original_value=orig, new_value=new,
                            message=f"{column}: {orig!r} merged into {new!r} (variants: {variants})")
             else:
                 report.add(source_row=int(src[pos]), action="flagged", rule="label_variant", column=column,
-                           post_id=ids[pos], original_value=orig,
+                           post_id=pid, original_value=orig,
                            message=f"{column}: {orig!r} differs from {new!r} only by case, spacing, invisible "
                                    f"or full-width characters (variants: {variants}); pass "
                                    f"normalize_labels=True to merge them")
@@ -1782,7 +1796,7 @@ def _as_float(values: pd.Series) -> np.ndarray:
 
 def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
     src = data["source_row"].to_numpy(dtype="int64")
-    ids = data["post_id"].to_numpy(dtype=object)
+    ids = _PostIds(data["post_id"])
     parts = [c for c in config.INTERACTION_COLUMNS if c in data.columns]
     if parts:
         block = np.column_stack([_as_float(data[c]) for c in parts])
@@ -1793,11 +1807,11 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
                 continue
             expo = _as_float(data[exposure])
             bad = any_part & ~np.isnan(expo) & (total > expo)
-            for pos in np.flatnonzero(bad):
+            for pos, pid in zip(np.flatnonzero(bad), ids.take(np.flatnonzero(bad))):
                 detail = " + ".join(f"{c} {int(block[pos, j])}" for j, c in enumerate(parts)
                                     if not np.isnan(block[pos, j]))
                 alone = [c for j, c in enumerate(parts) if not np.isnan(block[pos, j]) and block[pos, j] > expo[pos]]
-                report.add(source_row=src[pos], action="flagged", rule=rule, column=exposure, post_id=ids[pos],
+                report.add(source_row=src[pos], action="flagged", rule=rule, column=exposure, post_id=pid,
                            message=f"interactions ({detail} = {int(total[pos])}) exceed {exposure} "
                                    f"{int(expo[pos])}" + (f"; {', '.join(alone)} alone already exceed(s) it"
                                                           if alone else ""),
@@ -1806,9 +1820,9 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
         reach = _as_float(data["reach"])
         imp = _as_float(data["impressions"])
         bad = ~np.isnan(reach) & ~np.isnan(imp) & (imp < reach)
-        for pos in np.flatnonzero(bad):
+        for pos, pid in zip(np.flatnonzero(bad), ids.take(np.flatnonzero(bad))):
             report.add(source_row=src[pos], action="flagged", rule="impressions_below_reach", column="impressions",
-                       post_id=ids[pos], original_value=int(imp[pos]),
+                       post_id=pid, original_value=int(imp[pos]),
                        message=f"impressions {int(imp[pos])} are below reach {int(reach[pos])} "
                                f"(every reached user sees the post at least once)")
     if "interactions_reported" in data.columns and len(parts) == 3:
@@ -1817,9 +1831,9 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
         complete = ~np.isnan(rep) & ~np.any(np.isnan(block), axis=1)
         total = block.sum(axis=1)
         bad = complete & (total != rep)
-        for pos in np.flatnonzero(bad):
+        for pos, pid in zip(np.flatnonzero(bad), ids.take(np.flatnonzero(bad))):
             report.add(source_row=src[pos], action="flagged", rule="total_mismatch", column="interactions_reported",
-                       post_id=ids[pos], original_value=int(rep[pos]),
+                       post_id=pid, original_value=int(rep[pos]),
                        message=f"interactions_reported {int(rep[pos])} differs from likes + comments + shares "
                                f"= {int(total[pos])}")
     pid = data["post_id"]
@@ -1832,8 +1846,8 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
     dup_np = (codes >= 0) & ~seen_first
     if dup_np.any():
         first_row = pd.Series(src).groupby(pid.to_numpy(dtype=object), sort=False).transform("first").to_numpy()
-        for pos in np.flatnonzero(dup_np):
+        for pos, pid in zip(np.flatnonzero(dup_np), ids.take(np.flatnonzero(dup_np))):
             report.add(source_row=src[pos], action="flagged", rule="duplicate_post_id", column="post_id",
-                       post_id=ids[pos], original_value=ids[pos],
-                       message=f"post_id {ids[pos]!r} also in row {first_row[pos]} (the rows differ in "
+                       post_id=pid, original_value=pid,
+                       message=f"post_id {pid!r} also in row {first_row[pos]} (the rows differ in "
                                f"other columns)")
