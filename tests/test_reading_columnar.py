@@ -62,10 +62,23 @@ def test_counts_clean_for_99_percent_match(seed):
     _assert_same_parse(parsing._parse_count_text(s, column="reach"), _general_counts(s, "reach"))
 
 
-@pytest.mark.parametrize("values", [[], [""], ["5"], ["5", "6"], ["", "NA"], ["9" * 19]])
+@pytest.mark.parametrize("values", [[], [""], ["5"], ["5", "6"], ["", "NA"], ["9" * 19], ["", "", "4"], [" ", ""]])
 def test_counts_edge_sizes_match(values):
     s = pd.Series(values, dtype="str")
     _assert_same_parse(parsing._parse_count_text(s, column="likes"), _general_counts(s))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_counts_of_some_rows_match_the_rows_taken_first(seed):
+    # read_posts parses the kept rows of a column without copying their texts (rows=...)
+    rng = np.random.default_rng(seed)
+    values = np.array(["12", "", "1.2K", "1.234", "2.5", "7", " 3", "NA", "-1"] * 40, dtype=object)
+    rng.shuffle(values)
+    s = pd.Series(values, dtype="str")
+    rows = np.sort(rng.choice(len(s), size=200, replace=False))
+    fast = parsing._parse_count_text(s, column="likes", rows=rows)
+    _assert_same_parse(fast, _general_counts(s.iloc[rows]))
+    assert len(fast.values) == 200
 
 
 def test_count_text_of_object_cells_matches():
@@ -177,7 +190,8 @@ def _messy_export(seed: int, n: int = 1500) -> str:
     return frame.to_csv(index=False)
 
 
-def _general_count_text(values, *, column, index=None, name=None):
+def _general_count_text(values, *, column, rows=None, index=None, name=None):
+    values = values if rows is None else values.iloc[rows]
     return parsing._parse_count_codes(*parsing._factorize_text(values), column=column, index=index, name=name)
 
 
@@ -268,3 +282,30 @@ def test_uniform_files_take_the_fast_path(name):
 @pytest.mark.parametrize("name", ["blank line at the end", "crlf blank line at the end", "blank first line"])
 def test_blank_lines_leave_the_fast_path(name):
     assert reading._read_uniform_grid(None, ",", data=FILES[name].encode("utf-8")) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# row rules: blank cells and repeated headers, on fewer cells than before
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [0, 1])
+def test_text_missing_prefilter_matches_cleaning_every_cell(seed):
+    rng = np.random.default_rng(seed)
+    vocabulary = ["p000001", "abcdef", "NA", "none", "NONE", "null", "", " ", "\u200b", "n/a", "-", "nan", "NaT",
+                  "  x  ", "abcde", "abcd", "ＮＡ", "Ａbcdef", "a b c d e", "#N/A", "<NA>", "\u00a0NA\u00a0", None]
+    s = pd.Series(rng.choice(np.array(vocabulary, dtype=object), size=3000), dtype="str")
+    expected = reading._cleaned_missing(s)
+    assert reading._text_missing(s).tolist() == expected.tolist()
+    assert reading._text_missing(s.iloc[:500]).tolist() == expected[:500].tolist()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("width", [1, 2, 3, 6, 9])
+def test_repeated_header_rows_match_counting_every_column(seed, width):
+    rng = np.random.default_rng(seed)
+    names = [f"c{j}" for j in range(width)]
+    frame = pd.DataFrame({name: pd.Series(rng.choice([name, "x", "", "c0"], size=300, p=[0.3, 0.4, 0.2, 0.1]),
+                                          dtype="str") for name in names})
+    keep = rng.random(300) > 0.1
+    hits = sum((frame[name] == name).to_numpy(dtype=bool) for name in names)
+    need = max(1 if width == 1 else 2, int(np.ceil(width / 2)))
+    assert reading._repeated_header_rows(frame, keep).tolist() == (keep & (hits >= need)).tolist()

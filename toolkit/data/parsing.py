@@ -293,35 +293,42 @@ def _parse_count_codes(codes: np.ndarray, uniq: pd.Series, *, column: str, index
     return ParseResult(values_out, _concat_problems(problems), n_missing, tuple(notes))
 
 
-def _parse_count_text(values: pd.Series, *, column: str, index=None, name=None) -> ParseResult:
-    """:func:`parse_count_series` of a text column, with a fast path for cells of plain digits.
+def _parse_count_text(values: pd.Series, *, column: str, rows: np.ndarray | None = None, index=None,
+                      name=None) -> ParseResult:
+    """:func:`parse_count_series` of the text cells ``values.iloc[rows]`` (all if None), plain digits read fast.
 
     A cell of 1-18 ASCII digits and nothing else (the usual export) is its own clean text, no missing token
-    and an integer that int64 holds: it is read by one pyarrow cast. Every other cell goes to
-    :func:`_parse_count_codes` (cleaned and classified once per distinct text). The cells that reach the
-    column-level rules there (thousands separators, ambiguous "1.234", notes) are the same as without the
-    fast path, because a plain cell never reaches them; tests compare both paths.
+    and an integer that int64 holds: it is read by one pyarrow cast over the whole column (so the texts of
+    ``rows`` are never copied); an empty cell is missing. Every other cell goes to :func:`_parse_count_codes`
+    (cleaned and classified once per distinct text). The cells that reach the column-level rules there
+    (thousands separators, ambiguous "1.234", notes) are the same as without the fast path, because a plain
+    or empty cell never reaches them; tests compare both paths.
     """
-    text = _to_text(values).reset_index(drop=True)
-    n = len(text)
-    arr = _arrow_strings(text)
-    if arr is None or n == 0:
+    every = _to_text(values).reset_index(drop=True)
+    arr = _arrow_strings(every)
+    if arr is None or len(every) == 0:
+        text = every if rows is None else every.iloc[rows].reset_index(drop=True)
         return _parse_count_codes(*_factorize_text(text), column=column, index=index, name=name)
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    plain_pa = pc.and_(pc.ascii_is_decimal(arr), pc.less_equal(pc.binary_length(arr), 18))
+    lengths = pc.binary_length(arr)
+    plain_pa = pc.and_(pc.ascii_is_decimal(arr), pc.less_equal(lengths, 18))
     plain = np.asarray(plain_pa.to_numpy(zero_copy_only=False), dtype=bool)
-    out = np.zeros(n, dtype="int64")
-    valid = plain.copy()
+    out = np.zeros(len(every), dtype="int64")
     if plain.any():
         digits = arr if plain.all() else pc.filter(arr, plain_pa)
         out[plain] = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+    if rows is not None:
+        out, plain = out[rows], plain[rows]
+    n = len(out)
+    valid = plain.copy()
     rest = np.flatnonzero(~plain)
-    if not len(rest):
-        problems, n_missing, notes = _concat_problems([]), 0, ()
+    rest_in_column = rest if rows is None else np.asarray(rows)[rest]
+    if not len(rest) or not np.asarray(lengths.to_numpy(zero_copy_only=False))[rest_in_column].any():
+        problems, n_missing, notes = _concat_problems([]), len(rest), ()  # nothing but empty cells left
     else:
-        general = _parse_count_codes(*_factorize_text(text.iloc[rest]), column=column)
+        general = _parse_count_codes(*_factorize_text(every.iloc[rest_in_column]), column=column)
         part = general.values.array
         out[rest] = part.to_numpy(dtype="int64", na_value=0)
         valid[rest] = ~part.isna()

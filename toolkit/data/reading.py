@@ -520,7 +520,8 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
         values = kept_rows(col) if col in ("paid", "posted_at") or parsing._is_plain_numeric(raw[col]) else None
         if col in config.COUNT_COLUMNS:
             if values is None:
-                result = parsing._parse_count_text(kept_rows(col), column=col, name=col)
+                result = parsing._parse_count_text(raw[col], rows=None if len(kept) == n else kept, column=col,
+                                                   name=col)
             else:
                 result = parsing.parse_count_series(values, column=col)
             record(col, result, ids)
@@ -623,16 +624,21 @@ def _row_text(raw: pd.DataFrame, pos: int) -> str:
 def _repeated_header_rows(raw: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
     """Rows whose cells repeat the column names (at least half of the named text columns, and 2 if possible)."""
     hits = np.zeros(len(raw), dtype="int64")
-    named = 0
-    for col in raw.columns:
-        name = str(col)
-        if not name.strip() or name.startswith("Unnamed: ") or not _is_text(raw[col]):
-            continue
-        named += 1
-        hits += (raw[col] == name).to_numpy(dtype=bool, na_value=False)
+    cols = [col for col in raw.columns
+            if str(col).strip() and not str(col).startswith("Unnamed: ") and _is_text(raw[col])]
+    named = len(cols)
     if not named:
         return np.zeros(len(raw), dtype=bool)
     need = max(1 if named == 1 else 2, int(np.ceil(named / 2)))
+    # a row with ``need`` hits has one among the first ``named - need + 1`` columns: the other columns are
+    # compared on such rows only
+    for col in cols[:named - need + 1]:
+        hits += (raw[col] == str(col)).to_numpy(dtype=bool, na_value=False)
+    candidates = np.flatnonzero(hits)
+    for col in cols[named - need + 1:]:
+        if not len(candidates):
+            break
+        hits[candidates] += (raw[col].iloc[candidates] == str(col)).to_numpy(dtype=bool, na_value=False)
     return keep & (hits >= need)
 
 
@@ -1491,7 +1497,27 @@ def _id_as_text(values: pd.Series) -> pd.Series:
 
 
 def _text_missing(values: pd.Series) -> np.ndarray:
-    """Cells that are blank or a missing token after cleaning."""
+    """Cells that are blank or a missing token after cleaning.
+
+    An ASCII letter-or-digit cell longer than every missing token is its own clean text and no token (the
+    usual post id): only the other cells are cleaned and compared.
+    """
+    arr = parsing._arrow_strings(values)
+    if arr is not None and len(arr) > 1000:
+        import pyarrow.compute as pc
+
+        sure = pc.fill_null(pc.and_(pc.greater(pc.binary_length(arr), parsing._LONGEST_TOKEN),
+                                    pc.ascii_is_alnum(arr)), False)
+        sure = np.asarray(sure.to_numpy(zero_copy_only=False), dtype=bool)
+        out = np.zeros(len(arr), dtype=bool)
+        rest = np.flatnonzero(~sure)
+        if len(rest):
+            out[rest] = _cleaned_missing(values if len(rest) == len(arr) else values.iloc[rest])
+        return out
+    return _cleaned_missing(values)
+
+
+def _cleaned_missing(values: pd.Series) -> np.ndarray:
     return parsing._missing_mask(parsing._clean(parsing._to_text(values))).to_numpy(dtype=bool, copy=True)
 
 
