@@ -309,3 +309,13 @@ def test_repeated_header_rows_match_counting_every_column(seed, width):
     hits = sum((frame[name] == name).to_numpy(dtype=bool) for name in names)
     need = max(1 if width == 1 else 2, int(np.ceil(width / 2)))
     assert reading._repeated_header_rows(frame, keep).tolist() == (keep & (hits >= need)).tolist()
+
+
+@pytest.mark.parametrize("values", [["p0001", "p0002"], ["p0001", " p0002"], ["p0001", ""], ["abcde", "NONE"],
+                                    ["p0001", None], ["12345", "1234"], ["p0001", "p\u200b0002"], []])
+def test_cleaned_ids_match_cleaning_every_cell(values):
+    s = pd.Series(values, dtype="str")
+    text, blank = reading._cleaned_text(s)
+    cleaned = parsing._clean(parsing._to_text(s))
+    pd.testing.assert_series_equal(text, cleaned)
+    assert blank.tolist() == parsing._missing_mask(cleaned).to_numpy(dtype=bool).tolist()

@@ -497,8 +497,7 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
 
     # -- post_id ------------------------------------------------------------------------------
     if "post_id" in raw.columns:
-        pid = parsing._clean(parsing._to_text(_id_as_text(kept_rows("post_id"))))
-        blank = parsing._missing_mask(pid).to_numpy(dtype=bool, copy=True)
+        pid, blank = _cleaned_text(_id_as_text(kept_rows("post_id")))
         if blank.any():
             generated = pd.Series([f"row-{r}" for r in src[blank]], dtype="str")
             pid = pid.astype("object")
@@ -1504,17 +1503,35 @@ def _text_missing(values: pd.Series) -> np.ndarray:
     """
     arr = parsing._arrow_strings(values)
     if arr is not None and len(arr) > 1000:
-        import pyarrow.compute as pc
-
-        sure = pc.fill_null(pc.and_(pc.greater(pc.binary_length(arr), parsing._LONGEST_TOKEN),
-                                    pc.ascii_is_alnum(arr)), False)
-        sure = np.asarray(sure.to_numpy(zero_copy_only=False), dtype=bool)
+        sure = _surely_clean(arr)
         out = np.zeros(len(arr), dtype=bool)
         rest = np.flatnonzero(~sure)
         if len(rest):
             out[rest] = _cleaned_missing(values if len(rest) == len(arr) else values.iloc[rest])
         return out
     return _cleaned_missing(values)
+
+
+def _surely_clean(arr) -> np.ndarray:
+    """Cells of a pyarrow text array that are ASCII letters and digits only and longer than every missing token.
+
+    Such a cell is its own clean text (no whitespace, no invisible character) and never a missing token.
+    """
+    import pyarrow.compute as pc
+
+    sure = pc.fill_null(pc.and_(pc.greater(pc.binary_length(arr), parsing._LONGEST_TOKEN), pc.ascii_is_alnum(arr)),
+                        False)
+    return np.asarray(sure.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _cleaned_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """``(parsing._clean(parsing._to_text(values)), its missing mask)``; no pass when every cell is surely clean."""
+    text = parsing._to_text(values)
+    arr = parsing._arrow_strings(text)
+    if arr is not None and len(arr) and _surely_clean(arr).all():
+        return text, np.zeros(len(arr), dtype=bool)
+    cleaned = parsing._clean(text)
+    return cleaned, parsing._missing_mask(cleaned).to_numpy(dtype=bool, copy=True)
 
 
 def _cleaned_missing(values: pd.Series) -> np.ndarray:
