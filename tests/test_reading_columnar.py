@@ -319,3 +319,49 @@ def test_cleaned_ids_match_cleaning_every_cell(values):
     cleaned = parsing._clean(parsing._to_text(s))
     pd.testing.assert_series_equal(text, cleaned)
     assert blank.tolist() == parsing._missing_mask(cleaned).to_numpy(dtype=bool).tolist()
+
+
+@pytest.mark.parametrize("pattern", ["all", "some", "alternating", "blocks"])
+def test_fixed_width_grid_of_chunked_text_matches_the_general_parser(pattern, monkeypatch):
+    # the fixed-width pass reads the text of each Arrow chunk in place (runs of cells of the layout's width)
+    import pyarrow as pa
+
+    n = 600
+    good = [f"2024-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00+07:00" for i in range(n)]
+    cells = list(good)
+    if pattern == "some":
+        for i in (0, 5, 6, 299, 599):
+            cells[i] = "2024-3-1 10:00:00+07:00"
+    elif pattern == "alternating":
+        cells = [c if i % 2 else c[:-6] for i, c in enumerate(good)]
+    elif pattern == "blocks":
+        cells = [c if (i // 20) % 2 else "x" for i, c in enumerate(good)]  # the layout comes from cell 20
+    chunked = pa.chunked_array([pa.array(cells[:250], pa.large_string()), pa.array(cells[250:], pa.large_string())])
+    values = pd.Series(pd.array(chunked, dtype="str"))
+    fast, slow = _dates_both_ways(values, monkeypatch)
+    _assert_same_parse(fast, slow)
+    pd.testing.assert_series_equal(fast.values, slow.values)
+    mask, ns, aware = parsing._fixed_width_iso(values, np.ones(n, dtype=bool))
+    # the layout is the first cell's: with alternating layouts, only the cells of the first one are decoded here
+    first = {"all": 0, "some": 1, "alternating": 0, "blocks": 20}[pattern]  # the first cell of a known layout
+    expected = np.array([len(c) == len(cells[first]) for c in cells])
+    assert mask.tolist() == expected.tolist() and aware == (pattern != "alternating")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("fast", [True, False])
+def test_dates_of_some_rows_match_the_rows_taken_first(seed, fast, monkeypatch):
+    # read_posts parses the kept rows of posted_at without copying their texts (rows=...)
+    monkeypatch.setattr(parsing, "_FIXED_WIDTH_DATES", fast)
+    rng = np.random.default_rng(seed)
+    values = np.array(["2024-03-05 14:22:10+07:00"] * 200 + ["2024-03-10 02:30:00"] * 20 + MIXED_DATES * 3,
+                      dtype=object)
+    rng.shuffle(values)
+    s = pd.Series(values, dtype="str")
+    rows = np.sort(rng.choice(len(s), size=len(s) - 40, replace=False))
+    for timezone in (None, "America/New_York"):
+        got = parsing._parse_datetime_text(s, rows=rows, timezone=timezone, date_format=None, excel_serials=False,
+                                           column="posted_at")
+        want = parsing.parse_datetime_series(s.iloc[rows].reset_index(drop=True), timezone=timezone)
+        _assert_same_parse(got, want)
+        pd.testing.assert_series_equal(got.values, want.values)

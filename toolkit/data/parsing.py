@@ -681,16 +681,50 @@ def _fixed_width_iso(text: pd.Series, todo: np.ndarray) -> tuple[np.ndarray, np.
     rows = np.flatnonzero(todo & (lengths == width))
     if not len(rows):
         return none
-    fixed = (arr if len(rows) == len(arr) else pc.take(arr, pa.array(rows))).cast(pa.large_binary()).cast(
-        pa.binary(width))
-    fixed = fixed.combine_chunks() if isinstance(fixed, pa.ChunkedArray) else fixed
-    grid = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)[fixed.offset * width:(fixed.offset + len(fixed)) * width]
-    grid = grid.reshape(len(rows), width)
+    # chunk by chunk, the cells of the layout's width laid out as a (cells x width) byte grid: a view of the
+    # chunk's text when every cell of it has that width, else of a copy of those cells of the chunk only
+    ok_parts, seconds_parts = [], []
+    begin = 0
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        stop = begin + len(chunk)
+        local = rows[np.searchsorted(rows, begin):np.searchsorted(rows, stop)] - begin
+        if len(local):
+            ok, seconds = _decode_fixed_width(_text_grid(chunk, local, width), layout, zone)
+            ok_parts.append(ok)
+            seconds_parts.append(seconds)
+        begin = stop
+    ok, seconds = np.concatenate(ok_parts), np.concatenate(seconds_parts)
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rows[ok]] = True
+    return mask, seconds[ok] * 1_000_000_000, zone != ""
+
+
+def _text_grid(chunk, cells: np.ndarray, width: int) -> np.ndarray:
+    """The bytes of the ``cells`` (sorted positions, each of ``width`` bytes) of a pyarrow string array, as a
+    (cells x width) byte grid: a view of the text when the cells are consecutive, else the runs of consecutive
+    cells joined (or, when there are many runs, the cells taken by pyarrow)."""
+    import pyarrow as pa
+
+    breaks = np.flatnonzero(np.diff(cells) != 1) + 1
+    if len(breaks) > 64:
+        chunk, cells, breaks = chunk.take(pa.array(cells)), np.arange(len(cells)), np.zeros(0, dtype=np.intp)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype="int64" if pa.types.is_large_string(chunk.type) else "int32")
+    data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+    runs = []
+    for run in np.split(cells, breaks):
+        first = int(offsets[chunk.offset + run[0]])
+        runs.append(data[first:first + len(run) * width].reshape(len(run), width))
+    return runs[0] if len(runs) == 1 else np.concatenate(runs)
+
+
+def _decode_fixed_width(grid: np.ndarray, layout: str, zone: str) -> tuple[np.ndarray, np.ndarray]:
+    """(cells that are valid times of ``layout``, their UTC or naive seconds) from a (cells x width) byte grid."""
+    width = len(layout)
     # byte checks against the layout, column by column (no temporary of the size of the text): a digit, a
     # sign or the literal; in uint8 arithmetic a byte below ``lo`` wraps around above ``span``
     lo = [48 if c == "d" else 43 if c == "+" else ord(c) for c in layout]
     span = [9 if c == "d" else 2 if c == "+" else 0 for c in layout]
-    ok = np.ones(len(rows), dtype=bool)
+    ok = np.ones(len(grid), dtype=bool)
     for j in range(width):
         ok &= (grid[:, j] - np.uint8(lo[j])) <= span[j]
     if "+" in layout:
@@ -706,7 +740,7 @@ def _fixed_width_iso(text: pd.Series, todo: np.ndarray) -> tuple[np.ndarray, np.
 
     year, month, day = field(0, 4), field(5, 2), field(8, 2)
     clock = len(layout) - len(zone)   # length of the date and time part
-    zeros = np.zeros(len(rows), dtype=np.int32)
+    zeros = np.zeros(len(grid), dtype=np.int32)
     hour = field(11, 2) if clock >= 16 else zeros
     minute = field(14, 2) if clock >= 16 else zeros
     second = field(17, 2) if clock >= 19 else zeros
@@ -724,9 +758,7 @@ def _fixed_width_iso(text: pd.Series, todo: np.ndarray) -> tuple[np.ndarray, np.
     ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
     seconds = _days_from_civil(year, month, day).astype("int64") * 86400 + (hour * 3600 + minute * 60 + second
                                                                            - offset)
-    mask = np.zeros(len(text), dtype=bool)
-    mask[rows[ok]] = True
-    return mask, seconds[ok] * 1_000_000_000, zone != ""
+    return ok, seconds
 
 
 @dataclass(frozen=True)
@@ -931,16 +963,17 @@ def _moved(read: _DatesRead, where: np.ndarray, n: int) -> _DatesRead:
 class _DateTexts:
     """The cleaned text of any cell of a date column whose fixed-width cells were read before cleaning.
 
-    ``raw``: the column as text; ``rest``: positions of the cells that were cleaned, ``cleaned`` their texts
-    (a fixed-width cell is its own cleaned text).
+    ``raw``: the column as text, of which the cells ``rows`` (all if None) are parsed; ``rest``: positions
+    (among those cells) of the cells that were cleaned, ``cleaned`` their texts (a fixed-width cell is its
+    own cleaned text).
     """
 
-    def __init__(self, raw: pd.Series, rest: np.ndarray, cleaned: pd.Series):
-        self.raw, self.rest, self.cleaned = raw, rest, cleaned
+    def __init__(self, raw: pd.Series, rows: np.ndarray | None, rest: np.ndarray, cleaned: pd.Series):
+        self.raw, self.rows, self.rest, self.cleaned = raw, rows, rest, cleaned
 
     def at(self, pos: np.ndarray) -> list:
         pos = np.asarray(pos, dtype="int64")
-        out = self.raw.iloc[pos].tolist()
+        out = self.raw.iloc[pos if self.rows is None else self.rows[pos]].tolist()
         if len(self.rest) and len(pos):
             where = np.searchsorted(self.rest, pos)
             inside = np.flatnonzero((where < len(self.rest)) & (self.rest[np.minimum(where, len(self.rest) - 1)] == pos))
@@ -997,22 +1030,52 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
     ['unparseable_date']
     """
     s = values if isinstance(values, pd.Series) else pd.Series(values)
-    tz_name = timezone or "UTC"
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return _typed_datetimes(s, timezone=timezone, column=column)
-    raw = _to_text(s).reset_index(drop=True)
-    n = len(raw)
+    result = _parse_datetime_text(s, rows=None, timezone=timezone, date_format=date_format,
+                                  excel_serials=excel_serials, column=column)
+    values = pd.Series(result.values.array, index=s.index, name=s.name)
+    return ParseResult(values, result.problems, result.n_missing, result.notes)
+
+
+def _parse_datetime_text(values: pd.Series, *, rows: np.ndarray | None, timezone: str | None,
+                         date_format: str | None, excel_serials: bool, column: str) -> ParseResult:
+    """:func:`parse_datetime_series` of the text cells ``values.iloc[rows]`` (all if None); RangeIndex.
+
+    With ``rows``, the texts of those cells are never copied as a whole: the fixed-width pass reads them in
+    place, and only the other cells are taken.
+    """
+    tz_name = timezone or "UTC"
+    raw = _to_text(values).reset_index(drop=True)
+    n = len(raw) if rows is None else len(rows)
+    rows = None if rows is None else np.asarray(rows, dtype="int64")
     reads: list[_DatesRead] = []
     rest = np.arange(n)
     if _FIXED_WIDTH_DATES and date_format is None and n:
         # cells of one fixed-width ISO 8601 layout (the usual export) first, from the text as it came: such a
         # cell is digits, "-", ":", "T", "Z", a sign and single spaces, so cleaning would not change it and it
         # is no missing token. Only the other cells are cleaned and go to the recognisers.
-        fixed = _dates_fixed_width(raw, np.ones(n, dtype=bool))
+        todo = np.ones(len(raw), dtype=bool)
+        if rows is not None:
+            todo[:] = False
+            todo[rows] = True
+        fixed = _dates_fixed_width(raw, todo)
+        if rows is not None and fixed.taken.any():  # positions in the column -> positions among ``rows``
+            position = np.full(len(raw), -1, dtype="int64")
+            position[rows] = np.arange(n)
+
+            def move(part: pd.Series) -> pd.Series:
+                return part.set_axis(position[part.index.to_numpy(dtype="int64")])
+
+            fixed = _DatesRead(fixed.taken[rows], naive=tuple(move(p) for p in fixed.naive),
+                               aware=tuple(move(p) for p in fixed.aware))
         if fixed.taken.any():
             reads.append(fixed)
             rest = np.flatnonzero(~fixed.taken)
-    part = raw if len(rest) == n else raw.iloc[rest].reset_index(drop=True)
+    if rows is None:
+        part = raw if len(rest) == n else raw.iloc[rest].reset_index(drop=True)
+    else:
+        part = raw.iloc[rows[rest]].reset_index(drop=True)
     text = _collapse_whitespace(_clean(part))
     missing_part = _missing_mask(text).to_numpy(dtype=bool, copy=True)
     todo = ~missing_part
@@ -1024,9 +1087,10 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
         todo &= ~read.taken
     missing = np.zeros(n, dtype=bool)
     missing[rest] = missing_part
-    texts = _DateTexts(raw, rest, text) if len(rest) != n else _DateTexts(text, np.zeros(0, dtype="int64"), text)
+    texts = (_DateTexts(raw, rows, rest, text) if len(rest) != n
+             else _DateTexts(text, None, np.zeros(0, dtype="int64"), text))
     out_ns, problems, notes = _assemble_dates(reads, texts, n, tz_name=tz_name, timezone=timezone, column=column)
-    out = pd.Series(out_ns.view("M8[ns]"), index=s.index, name=s.name).dt.tz_localize("UTC")
+    out = pd.Series(out_ns.view("M8[ns]")).dt.tz_localize("UTC")
     already = np.zeros(n, dtype=bool)
     for p in problems:
         already[p["position"].to_numpy()] = True

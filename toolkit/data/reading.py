@@ -516,7 +516,8 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     for col in canonical:
         if col == "post_id":
             continue
-        values = kept_rows(col) if col in ("paid", "posted_at") or parsing._is_plain_numeric(raw[col]) else None
+        values = (kept_rows(col) if col == "paid" or parsing._is_plain_numeric(raw[col])
+                  or (col == "posted_at" and pd.api.types.is_datetime64_any_dtype(raw[col].dtype)) else None)
         if col in config.COUNT_COLUMNS:
             if values is None:
                 result = parsing._parse_count_text(raw[col], rows=None if len(kept) == n else kept, column=col,
@@ -530,8 +531,13 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
             record(col, result, ids)
             out[col] = result.values.reset_index(drop=True)
         elif col == "posted_at":
-            result = parsing.parse_datetime_series(values, timezone=timezone, date_format=date_format,
-                                                   excel_serials=(kind == "excel"), column=col)
+            if values is not None:
+                result = parsing.parse_datetime_series(values, timezone=timezone, date_format=date_format,
+                                                       excel_serials=(kind == "excel"), column=col)
+            else:  # text: the kept rows are parsed without copying their texts
+                result = parsing._parse_datetime_text(raw[col], rows=None if len(kept) == n else kept,
+                                                      timezone=timezone, date_format=date_format,
+                                                      excel_serials=(kind == "excel"), column=col)
             record(col, result, ids)
             out[col] = result.values.reset_index(drop=True)
         elif col in ("department", "platform"):
