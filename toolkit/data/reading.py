@@ -1848,18 +1848,22 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
     ids = _PostIds(data["post_id"])
     parts = [c for c in config.INTERACTION_COLUMNS if c in data.columns]
     if parts:
-        block = np.column_stack([_as_float(data[c]) for c in parts])
-        total = np.nansum(block, axis=1)
-        any_part = ~np.all(np.isnan(block), axis=1)
+        floats = [_as_float(data[c]) for c in parts]  # (no stacked copy: one column at a time)
+        total = np.zeros(len(data))
+        any_part = np.zeros(len(data), dtype=bool)
+        for values in floats:
+            present = ~np.isnan(values)
+            total += np.where(present, values, 0.0)
+            any_part |= present
         for exposure, rule in (("reach", "interactions_exceed_reach"), ("impressions", "interactions_exceed_impressions")):
             if exposure not in data.columns:
                 continue
             expo = _as_float(data[exposure])
             bad = any_part & ~np.isnan(expo) & (total > expo)
             for pos, pid in zip(np.flatnonzero(bad), ids.take(np.flatnonzero(bad))):
-                detail = " + ".join(f"{c} {int(block[pos, j])}" for j, c in enumerate(parts)
-                                    if not np.isnan(block[pos, j]))
-                alone = [c for j, c in enumerate(parts) if not np.isnan(block[pos, j]) and block[pos, j] > expo[pos]]
+                detail = " + ".join(f"{c} {int(floats[j][pos])}" for j, c in enumerate(parts)
+                                    if not np.isnan(floats[j][pos]))
+                alone = [c for j, c in enumerate(parts) if not np.isnan(floats[j][pos]) and floats[j][pos] > expo[pos]]
                 report.add(source_row=src[pos], action="flagged", rule=rule, column=exposure, post_id=pid,
                            message=f"interactions ({detail} = {int(total[pos])}) exceed {exposure} "
                                    f"{int(expo[pos])}" + (f"; {', '.join(alone)} alone already exceed(s) it"
