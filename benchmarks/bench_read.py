@@ -205,7 +205,7 @@ STAGES = (
     ("duplicate rows", "reading", "_duplicate_rows"),
     ("distinct texts of the label columns (factorize)", "parsing", "_factorize_text"),
     ("counts (4 columns)", "parsing", "_parse_count_text"),
-    ("dates", "parsing", "parse_datetime_series"),
+    ("dates", "parsing", ("parse_datetime_series", "_parse_datetime_text")),
     ("labels, content types, accounts", "reading", ("_labels", "_content_types", "_take_factorized")),
     ("consistency checks", "reading", "_consistency"),
     ("report entries (one `report.add` per entry)", "quality", "QualityReport.add"),
