@@ -314,13 +314,13 @@ def table(results: list[dict], repeats: int) -> str:
         tr, cr = t["toolkit"] / t["pandas+dates"], c["toolkit"] / c["pandas+dates"]
         mr = m["toolkit"]["growth"] / m["pandas+dates"]["growth"]
         goal = ("met" if max(tr, cr) <= 2 else
-                f"missed by {max(tr, cr) - 2:.1f}x: the toolkit would need "
+                f"missed by {max(tr, cr) - 2:.2f}x: the toolkit would need "
                 f"{t['toolkit'] - 2 * t['pandas+dates']:.2f} s less wall time and "
                 f"{c['toolkit'] - 2 * c['pandas+dates']:.2f} s less CPU")
-        verdicts.append(f"- {r['rows']:,} rows against pandas with the dates parsed: wall {tr:.1f}x, CPU {cr:.1f}x "
-                        f"(target 4x: {'met' if max(tr, cr) <= 4 else 'MISSED'}; goal 2x: {goal}); memory {mr:.1f}x "
+        verdicts.append(f"- {r['rows']:,} rows against pandas with the dates parsed: wall {tr:.2f}x, CPU {cr:.2f}x "
+                        f"(target 4x: {'met' if max(tr, cr) <= 4 else 'MISSED'}; goal 2x: {goal}); memory {mr:.2f}x "
                         f"(target 3x: {'met' if mr <= 3 else 'MISSED'}; goal 2x: "
-                        f"{'met' if mr <= 2 else f'missed by {mr - 2:.1f}x'}).")
+                        f"{'met' if mr <= 2 else f'missed by {mr - 2:.2f}x'}).")
     steps = []
     for r in results:
         st = r["stages"]
