@@ -32,7 +32,8 @@ def _assert_same_parse(fast, slow):
 
 
 ODD_COUNTS = ["1,234", "1.234", "2.5", "1.234.567", "1 234", "12'345", "1\u00a0234", "1.2K", "3M", " 12 ", "12 ",
-              "\t7", "+7", "-3", "-0", "0", "007", "", " ", "NA", "n/a", "-", "50%", "abc", "1e3", "3.0",
+              "\t7", "+7", "-3", "-0", "-000", "-007", "-" + "9" * 15, "-" + "9" * 16, "-" + "9" * 19, " -3", "-3 ",
+              "--3", "-3.0", "-1,234", "-\u0663", "0", "007", "", " ", "NA", "n/a", "-", "50%", "abc", "1e3", "3.0",
               "9" * 18, "9" * 19, "1" + "0" * 18, "\u0661\u0662\u0663", "\uff11\uff12", "1\u200b2", "\u200b5",
               "12\u00a0", "¹²", "1_000", "0x10", "1.234K", "1,5K", "٣"]
 
@@ -365,3 +366,12 @@ def test_dates_of_some_rows_match_the_rows_taken_first(seed, fast, monkeypatch):
         want = parsing.parse_datetime_series(s.iloc[rows].reset_index(drop=True), timezone=timezone)
         _assert_same_parse(got, want)
         pd.testing.assert_series_equal(got.values, want.values)
+
+
+@pytest.mark.parametrize("values", [["5", "-1", "-2", ""], ["-1", "-0", "-00012"], ["-1", "1.2K", "", "2.5", "1.234"]])
+def test_negative_counts_match_the_general_parser(values):
+    s = pd.Series(values * 3, dtype="str")
+    fast = parsing._parse_count_text(s, column="shares")
+    _assert_same_parse(fast, _general_counts(s, "shares"))
+    assert (fast.problems["rule"] == "negative_count").sum() == 3 * sum(v.startswith("-") and v.strip("-0") != ""
+                                                                         for v in values)

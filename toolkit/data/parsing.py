@@ -299,7 +299,8 @@ def _parse_count_text(values: pd.Series, *, column: str, rows: np.ndarray | None
 
     A cell of 1-18 ASCII digits and nothing else (the usual export) is its own clean text, no missing token
     and an integer that int64 holds: it is read by one pyarrow cast over the whole column (so the texts of
-    ``rows`` are never copied); an empty cell is missing. Every other cell goes to :func:`_parse_count_codes`
+    ``rows`` are never copied); an empty cell is missing; "-" and 1-15 digits, not all zero, is a negative
+    count (repaired to missing). Every other cell goes to :func:`_parse_count_codes`
     (cleaned and classified once per distinct text). The cells that reach the column-level rules there
     (thousands separators, ambiguous "1.234", notes) are the same as without the fast path, because a plain
     or empty cell never reaches them; tests compare both paths.
@@ -325,18 +326,30 @@ def _parse_count_text(values: pd.Series, *, column: str, rows: np.ndarray | None
     valid = plain.copy()
     rest = np.flatnonzero(~plain)
     rest_in_column = rest if rows is None else np.asarray(rows)[rest]
-    if not len(rest) or not np.asarray(lengths.to_numpy(zero_copy_only=False))[rest_in_column].any():
-        problems, n_missing, notes = _concat_problems([]), len(rest), ()  # nothing but empty cells left
-    else:
+    filled = np.asarray(lengths.to_numpy(zero_copy_only=False))[rest_in_column] > 0
+    n_missing, notes, problems = int((~filled).sum()), (), []  # an empty cell is missing
+    rest, rest_in_column = rest[filled], rest_in_column[filled]
+    if len(rest):
+        # a plain negative integer of up to 15 digits, not zero ("-3"): a negative_count repair, exactly as the
+        # general parser words it (such a cell changes none of its column-level rules or notes)
+        texts = every.iloc[rest_in_column]
+        negative = (texts.str.fullmatch(r"-[0-9]{1,15}") & ~texts.str.fullmatch(r"-0+")).to_numpy(dtype=bool)
+        if negative.any():
+            shown = texts[negative].tolist()
+            problems.append(_problems(rest[negative], "negative_count", "repaired",
+                                      [f"{column}: {x!r} is negative; counts cannot be below 0; set to missing"
+                                       for x in shown], shown, "<NA>"))
+            rest, rest_in_column = rest[~negative], rest_in_column[~negative]
+    if len(rest):
         general = _parse_count_codes(*_factorize_text(every.iloc[rest_in_column]), column=column)
         part = general.values.array
         out[rest] = part.to_numpy(dtype="int64", na_value=0)
         valid[rest] = ~part.isna()
-        problems = general.problems.assign(position=rest[general.problems["position"].to_numpy(dtype="int64")])
-        n_missing, notes = general.n_missing, general.notes
+        problems.append(general.problems.assign(position=rest[general.problems["position"].to_numpy(dtype="int64")]))
+        n_missing, notes = n_missing + general.n_missing, general.notes
     index = pd.RangeIndex(n) if index is None else index
     values_out = pd.Series(pd.arrays.IntegerArray(out, ~valid), index=index, name=name)
-    return ParseResult(values_out, problems, n_missing, notes)
+    return ParseResult(values_out, _concat_problems(problems), n_missing, notes)
 
 
 #: Smallest magnitude that does not fit a 64-bit signed integer (``Int64``): 2**63.
@@ -976,7 +989,8 @@ class _DateTexts:
         out = self.raw.iloc[pos if self.rows is None else self.rows[pos]].tolist()
         if len(self.rest) and len(pos):
             where = np.searchsorted(self.rest, pos)
-            inside = np.flatnonzero((where < len(self.rest)) & (self.rest[np.minimum(where, len(self.rest) - 1)] == pos))
+            found = self.rest[np.minimum(where, len(self.rest) - 1)] == pos
+            inside = np.flatnonzero((where < len(self.rest)) & found)
             for k, text in zip(inside, self.cleaned.iloc[where[inside]].tolist()):
                 out[k] = text
         return out
