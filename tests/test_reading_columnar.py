@@ -375,3 +375,10 @@ def test_negative_counts_match_the_general_parser(values):
     _assert_same_parse(fast, _general_counts(s, "shares"))
     assert (fast.problems["rule"] == "negative_count").sum() == 3 * sum(v.startswith("-") and v.strip("-0") != ""
                                                                          for v in values)
+
+
+@pytest.mark.parametrize("cells", [[["a", " ", ""], ["\u00a0", "\u3000x", "\t"]], [["x"]], [[" \u200b ", "\u2028"]]])
+def test_nonblank_cells_match_pandas_strip(cells):
+    head = pd.DataFrame({j: pd.Series([row[j] for row in cells], dtype="str") for j in range(len(cells[0]))})
+    expected = (head.apply(lambda col: col.str.strip()) != "").to_numpy(dtype=bool)
+    assert reading._nonblank_cells(head).tolist() == expected.tolist()

@@ -1263,6 +1263,20 @@ def _string_bytes(chunk) -> int:
     return int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
 
 
+def _nonblank_cells(head: pd.DataFrame) -> np.ndarray:
+    """(rows x columns) bool: the cell holds more than whitespace (``col.str.strip() != ""``, column by column).
+
+    Arrow-backed text columns without missing cells go straight to the kernel pandas' ``str.strip`` uses.
+    """
+    import pyarrow.compute as pc
+
+    columns = [parsing._arrow_strings(head.iloc[:, j]) for j in range(head.shape[1])]
+    if not head.shape[1] or any(arr is None or arr.null_count for arr in columns):
+        return (head.apply(lambda col: col.str.strip()) != "").to_numpy(dtype=bool)
+    return np.column_stack([np.asarray(pc.greater(pc.binary_length(pc.utf8_trim_whitespace(arr)), 0).to_numpy(
+        zero_copy_only=False), dtype=bool) for arr in columns])
+
+
 def _detect_header(filled: np.ndarray, usable: np.ndarray, first_only: np.ndarray) -> int:
     """Position of the header among the records: the first usable record that is not a title line.
 
@@ -1288,7 +1302,7 @@ def _from_grid(grid: pd.DataFrame, counts, lines, name, kind, *, header_row, dup
     notes: list[str] = []
     n_rec = len(grid)
     head = grid.iloc[:200]
-    nonempty = (head.apply(lambda col: col.str.strip()) != "").to_numpy(dtype=bool)
+    nonempty = _nonblank_cells(head)
     filled_head = nonempty.sum(axis=1).astype("int64")
     first_only = (filled_head == 1) & nonempty[:, 0] if nonempty.shape[1] else np.zeros(len(head), dtype=bool)
     blank = np.zeros(n_rec, dtype=bool)
