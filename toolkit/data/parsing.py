@@ -249,8 +249,7 @@ def parse_count_series(values: Any, *, column: str = "value") -> ParseResult:
     if _is_plain_numeric(s):
         n_missing = _typed_counts(s, out, valid, problems, column)
     else:
-        codes, uniq = _factorize_text(s)
-        return _parse_count_codes(codes, uniq, column=column, index=s.index, name=s.name)
+        return _parse_count_text(s, column=column, index=s.index, name=s.name)
     values_out = pd.Series(pd.array(out, dtype="Int64"), index=s.index, name=s.name)
     values_out[~valid] = pd.NA
     return ParseResult(values_out, _concat_problems(problems), n_missing, tuple(notes))
@@ -292,6 +291,65 @@ def _parse_count_codes(codes: np.ndarray, uniq: pd.Series, *, column: str, index
     values_out = pd.Series(pd.array(out, dtype="Int64"), index=index, name=name)
     values_out[~valid] = pd.NA
     return ParseResult(values_out, _concat_problems(problems), n_missing, tuple(notes))
+
+
+def _parse_count_text(values: pd.Series, *, column: str, rows: np.ndarray | None = None, index=None,
+                      name=None) -> ParseResult:
+    """:func:`parse_count_series` of the text cells ``values.iloc[rows]`` (all if None), plain digits read fast.
+
+    A cell of 1-18 ASCII digits and nothing else (the usual export) is its own clean text, no missing token
+    and an integer that int64 holds: it is read by one pyarrow cast over the whole column (so the texts of
+    ``rows`` are never copied); an empty cell is missing; "-" and 1-15 digits, not all zero, is a negative
+    count (repaired to missing). Every other cell goes to :func:`_parse_count_codes`
+    (cleaned and classified once per distinct text). The cells that reach the column-level rules there
+    (thousands separators, ambiguous "1.234", notes) are the same as without the fast path, because a plain
+    or empty cell never reaches them; tests compare both paths.
+    """
+    every = _to_text(values).reset_index(drop=True)
+    arr = _arrow_strings(every)
+    if arr is None or len(every) == 0:
+        text = every if rows is None else every.iloc[rows].reset_index(drop=True)
+        return _parse_count_codes(*_factorize_text(text), column=column, index=index, name=name)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lengths = pc.binary_length(arr)
+    plain_pa = pc.and_(pc.ascii_is_decimal(arr), pc.less_equal(lengths, 18))
+    plain = np.asarray(plain_pa.to_numpy(zero_copy_only=False), dtype=bool)
+    out = np.zeros(len(every), dtype="int64")
+    if plain.any():
+        digits = arr if plain.all() else pc.filter(arr, plain_pa)
+        out[plain] = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+    if rows is not None:
+        out, plain = out[rows], plain[rows]
+    n = len(out)
+    valid = plain.copy()
+    rest = np.flatnonzero(~plain)
+    rest_in_column = rest if rows is None else np.asarray(rows)[rest]
+    filled = np.asarray(lengths.to_numpy(zero_copy_only=False))[rest_in_column] > 0
+    n_missing, notes, problems = int((~filled).sum()), (), []  # an empty cell is missing
+    rest, rest_in_column = rest[filled], rest_in_column[filled]
+    if len(rest):
+        # a plain negative integer of up to 15 digits, not zero ("-3"): a negative_count repair, exactly as the
+        # general parser words it (such a cell changes none of its column-level rules or notes)
+        texts = every.iloc[rest_in_column]
+        negative = (texts.str.fullmatch(r"-[0-9]{1,15}") & ~texts.str.fullmatch(r"-0+")).to_numpy(dtype=bool)
+        if negative.any():
+            shown = texts[negative].tolist()
+            problems.append(_problems(rest[negative], "negative_count", "repaired",
+                                      [f"{column}: {x!r} is negative; counts cannot be below 0; set to missing"
+                                       for x in shown], shown, "<NA>"))
+            rest, rest_in_column = rest[~negative], rest_in_column[~negative]
+    if len(rest):
+        general = _parse_count_codes(*_factorize_text(every.iloc[rest_in_column]), column=column)
+        part = general.values.array
+        out[rest] = part.to_numpy(dtype="int64", na_value=0)
+        valid[rest] = ~part.isna()
+        problems.append(general.problems.assign(position=rest[general.problems["position"].to_numpy(dtype="int64")]))
+        n_missing, notes = n_missing + general.n_missing, general.notes
+    index = pd.RangeIndex(n) if index is None else index
+    values_out = pd.Series(pd.arrays.IntegerArray(out, ~valid), index=index, name=name)
+    return ParseResult(values_out, _concat_problems(problems), n_missing, notes)
 
 
 #: Smallest magnitude that does not fit a 64-bit signed integer (``Int64``): 2**63.
@@ -603,27 +661,32 @@ def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
 def _fixed_width_iso(text: pd.Series, todo: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """(cells decoded, their UTC or naive nanoseconds, whether they carried an offset).
 
-    The layout is taken from the first cell to do; only cells of exactly that layout whose fields are
-    valid (month 1-12, a day of that month, hour <= 23, minute and second <= 59, offset <= 14:59, year
-    1700-2200) are decoded, by integer arithmetic on the bytes. Every other cell is left to the general
-    parser, so the result never differs from it; tests compare the two on tricky inputs.
+    The layout is taken from the first cell to do that has one of the layouts (among the first 50 cells to
+    do, so that a blank or "NA" first cell does not turn the fast path off); only cells of exactly that
+    layout whose fields are valid (month 1-12, a day of that month, hour <= 23, minute and second <= 59,
+    offset <= 14:59, year 1700-2200) are decoded, by integer arithmetic on the bytes. A cell with a
+    non-ASCII character never matches (its bytes are not the layout's ASCII digits and signs). Every
+    other cell is left to the general parser, so the result never differs from it; tests compare the two
+    on tricky inputs.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     none = (np.zeros(len(text), dtype=bool), np.zeros(0, dtype="int64"), False)
     arr = _arrow_strings(text)
-    if arr is None or not _all_ascii(text):
+    if arr is None:
         return none
-    first = str(text.iloc[int(np.argmax(todo))])
     layout = zone = None
-    for date_time in _FIXED_LAYOUTS:
-        for z in _FIXED_ZONES if len(date_time) > 10 else ("",):  # an offset only after a time
-            candidate = date_time + z
-            if len(candidate) == len(first) and all(
-                    (c == "d" and ch in "0123456789") or (c == "+" and ch in "+-") or c == ch
-                    for c, ch in zip(candidate, first)):
-                layout, zone = candidate, z
+    for first in text.iloc[np.flatnonzero(todo)[:50]].tolist():
+        for date_time in _FIXED_LAYOUTS:
+            for z in _FIXED_ZONES if len(date_time) > 10 else ("",):  # an offset only after a time
+                candidate = date_time + z
+                if len(candidate) == len(first) and all(
+                        (c == "d" and ch in "0123456789") or (c == "+" and ch in "+-") or c == ch
+                        for c, ch in zip(candidate, first)):
+                    layout, zone = candidate, z
+        if layout is not None:
+            break
     if layout is None:
         return none
     width = len(layout)
@@ -631,50 +694,306 @@ def _fixed_width_iso(text: pd.Series, todo: np.ndarray) -> tuple[np.ndarray, np.
     rows = np.flatnonzero(todo & (lengths == width))
     if not len(rows):
         return none
-    fixed = (arr if len(rows) == len(arr) else pc.take(arr, pa.array(rows))).cast(pa.large_binary()).cast(
-        pa.binary(width))
-    fixed = fixed.combine_chunks() if isinstance(fixed, pa.ChunkedArray) else fixed
-    grid = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)[fixed.offset * width:(fixed.offset + len(fixed)) * width]
-    grid = grid.reshape(len(rows), width)
-    ok = np.ones(len(rows), dtype=bool)
-    for j, c in enumerate(layout):  # column by column: no temporary of the size of the text
-        col = grid[:, j]
-        if c == "d":
-            ok &= (col >= 48) & (col <= 57)
-        elif c == "+":
-            ok &= (col == 43) | (col == 45)
-        else:
-            ok &= col == ord(c)
+    # chunk by chunk, the cells of the layout's width laid out as a (cells x width) byte grid: a view of the
+    # chunk's text when every cell of it has that width, else of a copy of those cells of the chunk only
+    ok_parts, seconds_parts = [], []
+    begin = 0
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        stop = begin + len(chunk)
+        local = rows[np.searchsorted(rows, begin):np.searchsorted(rows, stop)] - begin
+        if len(local):
+            ok, seconds = _decode_fixed_width(_text_grid(chunk, local, width), layout, zone)
+            ok_parts.append(ok)
+            seconds_parts.append(seconds)
+        begin = stop
+    ok, seconds = np.concatenate(ok_parts), np.concatenate(seconds_parts)
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rows[ok]] = True
+    return mask, seconds[ok] * 1_000_000_000, zone != ""
+
+
+def _text_grid(chunk, cells: np.ndarray, width: int) -> np.ndarray:
+    """The bytes of the ``cells`` (sorted positions, each of ``width`` bytes) of a pyarrow string array, as a
+    (cells x width) byte grid: a view of the text when the cells are consecutive, else the runs of consecutive
+    cells joined (or, when there are many runs, the cells taken by pyarrow)."""
+    import pyarrow as pa
+
+    breaks = np.flatnonzero(np.diff(cells) != 1) + 1
+    if len(breaks) > 64:
+        chunk, cells, breaks = chunk.take(pa.array(cells)), np.arange(len(cells)), np.zeros(0, dtype=np.intp)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype="int64" if pa.types.is_large_string(chunk.type) else "int32")
+    data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+    runs = []
+    for run in np.split(cells, breaks):
+        first = int(offsets[chunk.offset + run[0]])
+        runs.append(data[first:first + len(run) * width].reshape(len(run), width))
+    return runs[0] if len(runs) == 1 else np.concatenate(runs)
+
+
+def _decode_fixed_width(grid: np.ndarray, layout: str, zone: str) -> tuple[np.ndarray, np.ndarray]:
+    """(cells that are valid times of ``layout``, their UTC or naive seconds) from a (cells x width) byte grid."""
+    width = len(layout)
+    # byte checks against the layout, column by column (no temporary of the size of the text): a digit, a
+    # sign or the literal; in uint8 arithmetic a byte below ``lo`` wraps around above ``span``
+    lo = [48 if c == "d" else 43 if c == "+" else ord(c) for c in layout]
+    span = [9 if c == "d" else 2 if c == "+" else 0 for c in layout]
+    ok = np.ones(len(grid), dtype=bool)
+    for j in range(width):
+        ok &= (grid[:, j] - np.uint8(lo[j])) <= span[j]
+    if "+" in layout:
+        ok &= grid[:, layout.index("+")] != 44  # "," lies between "+" and "-"
 
     def field(start: int, n: int) -> np.ndarray:
-        out = grid[:, start].astype("int64") - 48
+        out = grid[:, start].astype(np.int32)
         for j in range(start + 1, start + n):
-            out = out * 10 + (grid[:, j].astype("int64") - 48)
+            out *= 10
+            out += grid[:, j]
+        out -= 48 * (10 ** n - 1) // 9  # the "0" of every digit
         return out
 
     year, month, day = field(0, 4), field(5, 2), field(8, 2)
     clock = len(layout) - len(zone)   # length of the date and time part
-    zeros = np.zeros(len(rows), dtype="int64")
+    zeros = np.zeros(len(grid), dtype=np.int32)
     hour = field(11, 2) if clock >= 16 else zeros
     minute = field(14, 2) if clock >= 16 else zeros
     second = field(17, 2) if clock >= 19 else zeros
-    offset = np.zeros(len(rows), dtype="int64")
+    offset = zeros
     if zone in ("+dd:dd", "+dddd"):
         start = width - len(zone)
         oh = field(start + 1, 2)
         om = field(start + (4 if zone == "+dd:dd" else 3), 2)
         ok &= (oh <= 14) & (om <= 59)
-        sign = np.where(grid[:, start] == 45, -1, 1)
-        offset = sign * (oh * 60 + om) * 60
+        offset = np.where(grid[:, start] == 45, -1, 1).astype(np.int32) * (oh * 60 + om) * 60
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype="int64")
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
     dim = month_days[np.clip(month, 0, 12)] + ((month == 2) & leap)
     ok &= (year >= 1700) & (year <= 2200) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
     ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    seconds = ((_days_from_civil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second - offset
-    mask = np.zeros(len(text), dtype=bool)
-    mask[rows[ok]] = True
-    return mask, seconds[ok] * 1_000_000_000, zone != ""
+    seconds = _days_from_civil(year, month, day).astype("int64") * 86400 + (hour * 3600 + minute * 60 + second
+                                                                           - offset)
+    return ok, seconds
+
+
+@dataclass(frozen=True)
+class _DatesRead:
+    """What one date recogniser of :func:`parse_datetime_series` read from the cells it was given.
+
+    Attributes
+    ----------
+    taken : numpy.ndarray of bool
+        The cells (over the whole column) the recogniser claims; no later recogniser looks at them.
+    naive : tuple of pandas.Series
+        Times without offset (naive local times), indexed by position in the column.
+    aware : tuple of pandas.Series
+        Times with an offset or in UTC, indexed by position in the column.
+    reasons : tuple of (numpy.ndarray, str)
+        Positions of claimed cells that could not be read, and why (used in the problem messages).
+    notes : tuple of str
+        Column-level facts.
+    """
+
+    taken: np.ndarray
+    naive: tuple = ()
+    aware: tuple = ()
+    reasons: tuple = ()
+    notes: tuple = ()
+
+
+def _failed_positions(todo_cells: np.ndarray, parsed: pd.Series) -> np.ndarray:
+    """Positions (among the cells of ``todo_cells``) whose ``parsed`` value is missing."""
+    return np.flatnonzero(todo_cells)[parsed.isna().to_numpy(dtype=bool, copy=True)]
+
+
+def _dates_with_format(text: pd.Series, todo: np.ndarray, *, date_format: str) -> _DatesRead:
+    """Every cell to do read with the user's ``date_format`` (no other recogniser runs)."""
+    aware = "%z" in date_format or "%Z" in date_format
+    parsed = pd.to_datetime(text[todo], format=date_format, errors="coerce", utc=aware)
+    part = (parsed[parsed.notna()],)
+    reasons = ((_failed_positions(todo, parsed), f"does not match date_format={date_format!r}"),)
+    return _DatesRead(todo.copy(), naive=() if aware else part, aware=part if aware else (), reasons=reasons)
+
+
+def _dates_fixed_width(text: pd.Series, todo: np.ndarray) -> _DatesRead:
+    """ISO 8601 cells of one fixed-width layout (the usual export), decoded column-wise from the bytes."""
+    fixed, fixed_ns, aware = _fixed_width_iso(text, todo)
+    if not fixed.any():
+        return _DatesRead(fixed)
+    part = pd.Series(fixed_ns.view("M8[ns]"), index=text.index[fixed])
+    return _DatesRead(fixed, aware=(part.dt.tz_localize("UTC"),)) if aware else _DatesRead(fixed, naive=(part,))
+
+
+def _dates_iso(text: pd.Series, todo: np.ndarray) -> _DatesRead:
+    """ISO 8601 with or without offset, matched with pyarrow regexes (no per-row Python)."""
+    is_iso = _fullmatch(text, todo, _ISO_RE)
+    if not is_iso.any():
+        return _DatesRead(is_iso)
+    year = text[is_iso].str.slice(0, 4).astype("int64").to_numpy()  # four digits (the ISO pattern)
+    year_ok = np.ones(len(text), dtype=bool)
+    year_ok[is_iso] = (year >= _MIN_YEAR) & (year <= _MAX_YEAR)
+    tz_given = _fullmatch(text, is_iso, _ISO_TZ_RE)
+    has_tz = is_iso & tz_given & year_ok
+    no_tz = is_iso & ~tz_given & year_ok
+    aware, naive = (), ()
+    if has_tz.any():
+        # (whitespace runs are single spaces here; patterns without \\s or look-ahead run in pyarrow)
+        sub = text[has_tz].str.replace(r" *UTC$", "Z", regex=True).str.replace(r" +([+-][0-9]{2})", r"\1",
+                                                                              regex=True)
+        aware = (pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce"),)
+    if no_tz.any():
+        naive = (pd.to_datetime(text[no_tz], format="ISO8601", errors="coerce"),)
+    out_of_range = np.flatnonzero(is_iso & ~year_ok)
+    return _DatesRead(is_iso, naive=naive, aware=aware,
+                      reasons=((out_of_range, f"lies outside {_MIN_YEAR}-{_MAX_YEAR}"),))
+
+
+def _dates_year_first(text: pd.Series, todo: np.ndarray, *, column: str) -> _DatesRead:
+    """YYYY/M/D and YYYY.M.D (year first is always year/month/day), read as ISO 8601 with "-" separators."""
+    is_ymd = _fullmatch(text, todo, _YMD_RE)
+    if not is_ymd.any():
+        return _DatesRead(is_ymd)
+    iso_text = text[is_ymd].str.replace(r"^([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2})[ T,]*", r"\1-\2-\3 ",
+                                        regex=True).str.strip()
+    parsed = pd.to_datetime(iso_text, format="ISO8601", errors="coerce")
+    reasons = ((_failed_positions(is_ymd, parsed), "is not a valid year/month/day date (or lies outside 1678-2261)"),)
+    note = (f"{column}: {int(is_ymd.sum())} value(s) written year first with '/' or '.' "
+            f"(e.g. {text[is_ymd].iloc[0]!r}) were read as year/month/day.")
+    return _DatesRead(is_ymd, naive=(parsed,), reasons=reasons, notes=(note,))
+
+
+def _dates_dotted(text: pd.Series, todo: np.ndarray) -> _DatesRead:
+    """D.M.YYYY (day first by convention)."""
+    is_dot, dot = _extract(text, todo, _DOT_RE, r"^[0-9]{1,2}\.[0-9]{1,2}\.")
+    if not is_dot.any():
+        return _DatesRead(is_dot)
+    return _DatesRead(is_dot, naive=(_parts_to_datetime(dot, day="a", month="b"),))
+
+
+def _slash_order(a: np.ndarray, b: np.ndarray, column: str) -> tuple[bool, tuple[str, ...]]:
+    """(day first?, notes) for a column of slash dates whose first fields are ``a`` and second ``b``."""
+    day_first_votes = int(((a > 12) & (b <= 12)).sum())
+    month_first_votes = int(((b > 12) & (a <= 12)).sum())
+    if day_first_votes and month_first_votes:
+        day_first = day_first_votes >= month_first_votes
+        return day_first, (f"{column}: slash dates conflict ({day_first_votes} can only be day/month, "
+                           f"{month_first_votes} only month/day); used "
+                           f"{'day/month' if day_first else 'month/day'} and set the others to missing. "
+                           f"Pass date_format=... to choose.",)
+    if day_first_votes:
+        return True, (f"{column}: slash dates read as day/month/year (some days exceed 12).",)
+    if month_first_votes:
+        return False, (f"{column}: slash dates read as month/day/year (some days exceed 12).",)
+    if (a != b).any():
+        return False, (f"{column}: slash dates are ambiguous (no day exceeds 12); assumed month/day/year "
+                       f"(US order). If they are day/month, pass date_format='%d/%m/%Y %H:%M'.",)
+    return False, ()
+
+
+def _dates_slashed(text: pd.Series, todo: np.ndarray, *, column: str) -> _DatesRead:
+    """M/D/YYYY or D/M/YYYY (optionally with a time and AM/PM); the order is decided for the whole column."""
+    is_slash, sl = _extract(text, todo, _SLASH_RE, r"^[0-9]{1,2}/[0-9]{1,2}/")
+    if not is_slash.any():
+        return _DatesRead(is_slash)
+    day_first, notes = _slash_order(pd.to_numeric(sl["a"]).to_numpy(), pd.to_numeric(sl["b"]).to_numpy(), column)
+    parsed = _parts_to_datetime(sl, day="a" if day_first else "b", month="b" if day_first else "a")
+    reasons = ((_failed_positions(is_slash, parsed),
+                f"is not a valid date in the column's {'day/month' if day_first else 'month/day'} order"),)
+    return _DatesRead(is_slash, naive=(parsed,), reasons=reasons, notes=notes)
+
+
+def _dates_epoch(text: pd.Series, todo: np.ndarray, *, column: str) -> _DatesRead:
+    """Unix epoch seconds (9-10 digits), then milliseconds (12-13 digits); UTC by definition."""
+    taken = np.zeros(len(text), dtype=bool)
+    aware, notes = [], []
+    for pattern, unit in ((_EPOCH_S_RE, "s"), (_EPOCH_MS_RE, "ms")):
+        is_ep = _fullmatch(text, todo & ~taken, pattern)
+        if is_ep.any():
+            num = pd.to_numeric(text[is_ep])
+            ok = (num < (9.2e9 if unit == "s" else 9.2e12)).to_numpy(dtype=bool, copy=True)
+            aware.append(pd.to_datetime(num[ok], unit=unit, utc=True))
+            notes.append(f"{column}: {int(ok.sum())} value(s) read as Unix epoch "
+                         f"{'seconds' if unit == 's' else 'milliseconds'} (UTC).")
+            taken |= is_ep
+    return _DatesRead(taken, aware=tuple(aware), notes=tuple(notes))
+
+
+def _dates_excel(text: pd.Series, todo: np.ndarray, *, column: str) -> _DatesRead:
+    """Excel serial days (1899-12-30 origin); only when the caller says the column comes from Excel."""
+    is_ser = _fullmatch(text, todo, _SERIAL_RE)
+    if not is_ser.any():
+        return _DatesRead(is_ser)
+    days = pd.to_numeric(text[is_ser]).to_numpy(dtype="float64")
+    stamps = pd.Timestamp("1899-12-30") + pd.to_timedelta(np.round(days * 86400.0), unit="s")
+    return _DatesRead(is_ser, naive=(pd.Series(stamps, index=text.index[is_ser]),),
+                      notes=(f"{column}: {int(is_ser.sum())} value(s) read as Excel serial dates.",))
+
+
+def _dates_with_month_names(text: pd.Series, todo: np.ndarray) -> _DatesRead:
+    """Fallback: text with month names ("3 March 2024", "Mar 3, 2024 10:00 AM"), one cell at a time."""
+    has_letters = todo.copy()
+    sub = text[todo]
+    has_letters[todo] = (sub.str.contains(r"[A-Za-z]{3,}", regex=True)
+                         & sub.str.contains(r"[0-9]", regex=True)).to_numpy(dtype=bool, na_value=False)
+    aware_vals, naive_vals = {}, {}
+    for idx, value in text[has_letters].items():
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if ts is pd.NaT or not (_MIN_YEAR <= ts.year <= _MAX_YEAR):
+            continue
+        (naive_vals if ts.tzinfo is None else aware_vals)[idx] = ts
+    aware = (pd.to_datetime(pd.Series(aware_vals, dtype=object), utc=True),) if aware_vals else ()
+    naive = ((pd.Series(list(naive_vals.values()), index=list(naive_vals.keys()), dtype="datetime64[ns]"),)
+             if naive_vals else ())
+    return _DatesRead(has_letters, naive=naive, aware=aware)
+
+
+def _recognisers(*, date_format: str | None, excel_serials: bool, column: str) -> list:
+    """The date recognisers, in the order they claim cells (each sees only what the earlier ones left)."""
+    if date_format is not None:
+        return [lambda text, todo: _dates_with_format(text, todo, date_format=date_format)]
+    found = [_dates_fixed_width] if _FIXED_WIDTH_DATES else []
+    found += [_dates_iso, lambda text, todo: _dates_year_first(text, todo, column=column), _dates_dotted,
+              lambda text, todo: _dates_slashed(text, todo, column=column),
+              lambda text, todo: _dates_epoch(text, todo, column=column)]
+    if excel_serials:
+        found.append(lambda text, todo: _dates_excel(text, todo, column=column))
+    return found + [_dates_with_month_names]
+
+
+def _moved(read: _DatesRead, where: np.ndarray, n: int) -> _DatesRead:
+    """``read`` of a part of a column (positions ``0..len(where)-1``) in the positions ``where`` of the column."""
+    taken = np.zeros(n, dtype=bool)
+    taken[where[read.taken]] = True
+
+    def move(part: pd.Series) -> pd.Series:
+        return part.set_axis(where[part.index.to_numpy(dtype="int64")])
+
+    return _DatesRead(taken, naive=tuple(move(p) for p in read.naive), aware=tuple(move(p) for p in read.aware),
+                      reasons=tuple((where[pos], why) for pos, why in read.reasons), notes=read.notes)
+
+
+class _DateTexts:
+    """The cleaned text of any cell of a date column whose fixed-width cells were read before cleaning.
+
+    ``raw``: the column as text, of which the cells ``rows`` (all if None) are parsed; ``rest``: positions
+    (among those cells) of the cells that were cleaned, ``cleaned`` their texts (a fixed-width cell is its
+    own cleaned text).
+    """
+
+    def __init__(self, raw: pd.Series, rows: np.ndarray | None, rest: np.ndarray, cleaned: pd.Series):
+        self.raw, self.rows, self.rest, self.cleaned = raw, rows, rest, cleaned
+
+    def at(self, pos: np.ndarray) -> list:
+        pos = np.asarray(pos, dtype="int64")
+        out = self.raw.iloc[pos if self.rows is None else self.rows[pos]].tolist()
+        if len(self.rest) and len(pos):
+            where = np.searchsorted(self.rest, pos)
+            found = self.rest[np.minimum(where, len(self.rest) - 1)] == pos
+            inside = np.flatnonzero((where < len(self.rest)) & found)
+            for k, text in zip(inside, self.cleaned.iloc[where[inside]].tolist()):
+                out[k] = text
+        return out
 
 
 def parse_datetime_series(values: Any, *, timezone: str | None = None, date_format: str | None = None,
@@ -712,6 +1031,9 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
     first field above 12 means day-first, a second field above 12 means month-first; when nothing
     in the column disambiguates, month-first is assumed and a note says how to override it.
 
+    Each format family is one recogniser (``_dates_*``): it takes the column and the cells still to
+    read and returns what it read; they run in the order above, each on what the earlier ones left.
+
     Examples
     --------
     >>> from toolkit.data.parsing import parse_datetime_series
@@ -722,171 +1044,113 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
     ['unparseable_date']
     """
     s = values if isinstance(values, pd.Series) else pd.Series(values)
-    notes: list[str] = []
-    problems: list[pd.DataFrame] = []
-    n = len(s)
-    tz_name = timezone or "UTC"
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]", name=s.name)
-
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        n_missing = int(s.isna().sum())
-        if getattr(s.dt, "tz", None) is None:
-            local = s.dt.tz_localize(tz_name, ambiguous="NaT", nonexistent="NaT")
-            if timezone is None and s.notna().any():
-                notes.append(f"{column}: times had no time zone; UTC was assumed (pass timezone=... to localise).")
-            lost = (local.isna() & s.notna()).to_numpy(dtype=bool, copy=True)
-            if lost.any():
-                o = s[lost].astype(str).tolist()
-                problems.append(_problems(np.flatnonzero(lost), "nonexistent_local_time", "repaired",
-                                          [f"{column}: {x!r} does not exist or is ambiguous in {tz_name} "
-                                           f"(daylight-saving change); set to missing" for x in o], o, "<NA>"))
-            s = local
-        out = s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-        return ParseResult(out, _concat_problems(problems), n_missing, tuple(notes))
+        return _typed_datetimes(s, timezone=timezone, column=column)
+    result = _parse_datetime_text(s, rows=None, timezone=timezone, date_format=date_format,
+                                  excel_serials=excel_serials, column=column)
+    values = pd.Series(result.values.array, index=s.index, name=s.name)
+    return ParseResult(values, result.problems, result.n_missing, result.notes)
 
-    text = _collapse_whitespace(_clean(_to_text(s)))
-    missing = _missing_mask(text).to_numpy(dtype=bool, copy=True)
-    n_missing = int(missing.sum())
-    todo = ~missing
-    aware_parts: list[pd.Series] = []   # already UTC
-    naive_parts: list[pd.Series] = []   # naive local
-    unparseable = np.zeros(n, dtype=bool)
-    reason = np.full(n, "", dtype=object)
 
-    if date_format is not None:
-        sub = text[todo]
-        aware = "%z" in date_format or "%Z" in date_format
-        parsed = pd.to_datetime(sub, format=date_format, errors="coerce", utc=aware)
-        (aware_parts if aware else naive_parts).append(parsed[parsed.notna()])
-        failed = np.flatnonzero(todo)[parsed.isna().to_numpy(dtype=bool, copy=True)]
-        unparseable[failed] = True
-        reason[failed] = f"does not match date_format={date_format!r}"
-        todo[:] = False
-    # fast path: ISO 8601 cells of one fixed-width layout (the usual export) decoded column-wise from the bytes
-    if _FIXED_WIDTH_DATES and todo.any():
-        fixed, fixed_ns, aware_fixed = _fixed_width_iso(text, todo)
-        if fixed.any():
-            part = pd.Series(fixed_ns.view("M8[ns]"), index=text.index[fixed])
-            if aware_fixed:
-                aware_parts.append(part.dt.tz_localize("UTC"))
-            else:
-                naive_parts.append(part)
-            todo &= ~fixed
-    # ISO 8601 (matched with pyarrow regexes: no per-row Python)
-    is_iso = _fullmatch(text, todo, _ISO_RE)
-    if is_iso.any():
-        year = text[is_iso].str.slice(0, 4).astype("int64").to_numpy()  # four digits (the ISO pattern)
-        year_ok = np.ones(n, dtype=bool)
-        year_ok[is_iso] = (year >= _MIN_YEAR) & (year <= _MAX_YEAR)
-        tz_given = _fullmatch(text, is_iso, _ISO_TZ_RE)
-        has_tz = is_iso & tz_given & year_ok
-        no_tz = is_iso & ~tz_given & year_ok
-        if has_tz.any():
-            # (whitespace runs are single spaces here; patterns without \\s or look-ahead run in pyarrow)
-            sub = text[has_tz].str.replace(r" *UTC$", "Z", regex=True).str.replace(r" +([+-][0-9]{2})", r"\1",
-                                                                                  regex=True)
-            aware_parts.append(pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce"))
-        if no_tz.any():
-            naive_parts.append(pd.to_datetime(text[no_tz], format="ISO8601", errors="coerce"))
-        out_of_range = is_iso & ~year_ok
-        unparseable[out_of_range] = True
-        reason[out_of_range] = f"lies outside {_MIN_YEAR}-{_MAX_YEAR}"
-        todo &= ~is_iso
-    # YYYY/M/D and YYYY.M.D (year first is always year/month/day), read as ISO 8601 after swapping the separator
-    if todo.any():
-        is_ymd = np.zeros(n, dtype=bool)
-        is_ymd[todo] = text[todo].str.fullmatch(_YMD_RE).to_numpy(dtype=bool, copy=True)
-        if is_ymd.any():
-            iso_text = text[is_ymd].str.replace(r"^([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2})[ T,]*", r"\1-\2-\3 ",
-                                                regex=True).str.strip()
-            parsed = pd.to_datetime(iso_text, format="ISO8601", errors="coerce")
-            naive_parts.append(parsed)
-            failed = np.flatnonzero(is_ymd)[parsed.isna().to_numpy(dtype=bool, copy=True)]
-            reason[failed] = "is not a valid year/month/day date (or lies outside 1678-2261)"
-            notes.append(f"{column}: {int(is_ymd.sum())} value(s) written year first with '/' or '.' "
-                         f"(e.g. {text[is_ymd].iloc[0]!r}) were read as year/month/day.")
-            todo &= ~is_ymd
-    # D.M.YYYY (day first by convention)
-    is_dot, dot = _extract(text, todo, _DOT_RE, r"^[0-9]{1,2}\.[0-9]{1,2}\.")
-    if is_dot.any():
-        naive_parts.append(_parts_to_datetime(dot, day="a", month="b"))
-        todo &= ~is_dot
-    # slash dates: decide the order for the whole column
-    is_slash, sl = _extract(text, todo, _SLASH_RE, r"^[0-9]{1,2}/[0-9]{1,2}/")
-    if is_slash.any():
-        a = pd.to_numeric(sl["a"]).to_numpy()
-        b = pd.to_numeric(sl["b"]).to_numpy()
-        day_first_votes = int(((a > 12) & (b <= 12)).sum())
-        month_first_votes = int(((b > 12) & (a <= 12)).sum())
-        sub = sl
-        if day_first_votes and month_first_votes:
-            day_first = day_first_votes >= month_first_votes
-            notes.append(f"{column}: slash dates conflict ({day_first_votes} can only be day/month, "
-                         f"{month_first_votes} only month/day); used "
-                         f"{'day/month' if day_first else 'month/day'} and set the others to missing. "
-                         f"Pass date_format=... to choose.")
-        elif day_first_votes:
-            day_first = True
-            notes.append(f"{column}: slash dates read as day/month/year (some days exceed 12).")
-        elif month_first_votes:
-            day_first = False
-            notes.append(f"{column}: slash dates read as month/day/year (some days exceed 12).")
-        else:
-            day_first = False
-            if (a != b).any():
-                notes.append(f"{column}: slash dates are ambiguous (no day exceeds 12); assumed month/day/year "
-                             f"(US order). If they are day/month, pass date_format='%d/%m/%Y %H:%M'.")
-        parsed = _parts_to_datetime(sub, day="a" if day_first else "b", month="b" if day_first else "a")
-        naive_parts.append(parsed)
-        failed = np.flatnonzero(is_slash)[parsed.isna().to_numpy(dtype=bool, copy=True)]
-        reason[failed] = ("is not a valid date in the column's "
-                          f"{'day/month' if day_first else 'month/day'} order")
-        todo &= ~is_slash
-    # epoch seconds / milliseconds (UTC by definition)
-    for pattern, unit in ((_EPOCH_S_RE, "s"), (_EPOCH_MS_RE, "ms")):
-        is_ep = _fullmatch(text, todo, pattern)
-        if is_ep.any():
-            num = pd.to_numeric(text[is_ep])
-            limit = 9.2e9 if unit == "s" else 9.2e12
-            ok = (num < limit).to_numpy(dtype=bool, copy=True)
-            aware_parts.append(pd.to_datetime(num[ok], unit=unit, utc=True))
-            unparseable[np.flatnonzero(is_ep)[~ok]] = True
-            notes.append(f"{column}: {int(ok.sum())} value(s) read as Unix epoch {'seconds' if unit == 's' else 'milliseconds'} (UTC).")
-            todo &= ~is_ep
-    if excel_serials:
-        is_ser = _fullmatch(text, todo, _SERIAL_RE)
-        if is_ser.any():
-            days = pd.to_numeric(text[is_ser]).to_numpy(dtype="float64")
-            stamps = pd.Timestamp("1899-12-30") + pd.to_timedelta(np.round(days * 86400.0), unit="s")
-            naive_parts.append(pd.Series(stamps, index=text.index[is_ser]))
-            notes.append(f"{column}: {int(is_ser.sum())} value(s) read as Excel serial dates.")
-            todo &= ~is_ser
-    # fallback: text with month names ("3 March 2024", "Mar 3, 2024 10:00 AM")
-    has_letters = todo.copy()
-    if todo.any():
-        sub = text[todo]
-        has_letters[todo] = (sub.str.contains(r"[A-Za-z]{3,}", regex=True)
-                             & sub.str.contains(r"[0-9]", regex=True)).to_numpy(dtype=bool, na_value=False)
-    if has_letters.any():
-        aware_vals, naive_vals = {}, {}
-        for idx, value in text[has_letters].items():
-            try:
-                ts = pd.Timestamp(value)
-            except (ValueError, TypeError, OverflowError):
-                continue
-            if ts is pd.NaT or not (_MIN_YEAR <= ts.year <= _MAX_YEAR):
-                continue
-            (naive_vals if ts.tzinfo is None else aware_vals)[idx] = ts
-        if aware_vals:
-            aware_parts.append(pd.to_datetime(pd.Series(aware_vals, dtype=object), utc=True))
-        if naive_vals:
-            naive_parts.append(pd.Series(list(naive_vals.values()), index=list(naive_vals.keys()),
-                                         dtype="datetime64[ns]"))
-    # assemble
-    index_pos = pd.Series(np.arange(n), index=s.index)
-    # with a default RangeIndex labels are positions: fill an int64 nanosecond array instead of aligning labels
-    plain_index = isinstance(s.index, pd.RangeIndex) and s.index.start == 0 and s.index.step == 1
+def _parse_datetime_text(values: pd.Series, *, rows: np.ndarray | None, timezone: str | None,
+                         date_format: str | None, excel_serials: bool, column: str) -> ParseResult:
+    """:func:`parse_datetime_series` of the text cells ``values.iloc[rows]`` (all if None); RangeIndex.
+
+    With ``rows``, the texts of those cells are never copied as a whole: the fixed-width pass reads them in
+    place, and only the other cells are taken.
+    """
+    tz_name = timezone or "UTC"
+    raw = _to_text(values).reset_index(drop=True)
+    n = len(raw) if rows is None else len(rows)
+    rows = None if rows is None else np.asarray(rows, dtype="int64")
+    reads: list[_DatesRead] = []
+    rest = np.arange(n)
+    if _FIXED_WIDTH_DATES and date_format is None and n:
+        # cells of one fixed-width ISO 8601 layout (the usual export) first, from the text as it came: such a
+        # cell is digits, "-", ":", "T", "Z", a sign and single spaces, so cleaning would not change it and it
+        # is no missing token. Only the other cells are cleaned and go to the recognisers.
+        todo = np.ones(len(raw), dtype=bool)
+        if rows is not None:
+            todo[:] = False
+            todo[rows] = True
+        fixed = _dates_fixed_width(raw, todo)
+        if rows is not None and fixed.taken.any():  # positions in the column -> positions among ``rows``
+            position = np.full(len(raw), -1, dtype="int64")
+            position[rows] = np.arange(n)
+
+            def move(part: pd.Series) -> pd.Series:
+                return part.set_axis(position[part.index.to_numpy(dtype="int64")])
+
+            fixed = _DatesRead(fixed.taken[rows], naive=tuple(move(p) for p in fixed.naive),
+                               aware=tuple(move(p) for p in fixed.aware))
+        if fixed.taken.any():
+            reads.append(fixed)
+            rest = np.flatnonzero(~fixed.taken)
+    if rows is None:
+        part = raw if len(rest) == n else raw.iloc[rest].reset_index(drop=True)
+    else:
+        part = raw.iloc[rows[rest]].reset_index(drop=True)
+    text = _collapse_whitespace(_clean(part))
+    missing_part = _missing_mask(text).to_numpy(dtype=bool, copy=True)
+    todo = ~missing_part
+    for recognise in _recognisers(date_format=date_format, excel_serials=excel_serials, column=column):
+        if not todo.any():
+            break
+        read = recognise(text, todo)
+        reads.append(read if len(rest) == n else _moved(read, rest, n))
+        todo &= ~read.taken
+    missing = np.zeros(n, dtype=bool)
+    missing[rest] = missing_part
+    texts = (_DateTexts(raw, rows, rest, text) if len(rest) != n
+             else _DateTexts(text, None, np.zeros(0, dtype="int64"), text))
+    out_ns, problems, notes = _assemble_dates(reads, texts, n, tz_name=tz_name, timezone=timezone, column=column)
+    out = pd.Series(out_ns.view("M8[ns]")).dt.tz_localize("UTC")
+    already = np.zeros(n, dtype=bool)
+    for p in problems:
+        already[p["position"].to_numpy()] = True
+    failed = ~missing & (out_ns == np.iinfo("int64").min) & ~already
+    if failed.any():
+        reason = {}
+        for read in reads:
+            for where, why in read.reasons:
+                reason.update(dict.fromkeys(where[failed[where]].tolist(), why))
+        pos = np.flatnonzero(failed)
+        o = texts.at(pos)
+        msgs = [f"{column}: {x!r} " + (reason.get(p) or "is not a recognised date/time") + "; set to missing. "
+                f"Pass date_format=... (e.g. '%d/%m/%Y %H:%M') if the column uses one format."
+                for p, x in zip(pos, o)]
+        problems.append(_problems(pos, "unparseable_date", "repaired", msgs, o, "<NA>"))
+    return ParseResult(out, _concat_problems(problems), int(missing.sum()), tuple(notes))
+
+
+def _typed_datetimes(s: pd.Series, *, timezone: str | None, column: str) -> ParseResult:
+    """:func:`parse_datetime_series` of a column that is already datetime64 (naive: localised)."""
+    tz_name = timezone or "UTC"
+    notes, problems = [], []
+    n_missing = int(s.isna().sum())
+    if getattr(s.dt, "tz", None) is None:
+        local = s.dt.tz_localize(tz_name, ambiguous="NaT", nonexistent="NaT")
+        if timezone is None and s.notna().any():
+            notes.append(f"{column}: times had no time zone; UTC was assumed (pass timezone=... to localise).")
+        lost = (local.isna() & s.notna()).to_numpy(dtype=bool, copy=True)
+        if lost.any():
+            o = s[lost].astype(str).tolist()
+            problems.append(_problems(np.flatnonzero(lost), "nonexistent_local_time", "repaired",
+                                      [f"{column}: {x!r} does not exist or is ambiguous in {tz_name} "
+                                       f"(daylight-saving change); set to missing" for x in o], o, "<NA>"))
+        s = local
+    out = s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    return ParseResult(out, _concat_problems(problems), n_missing, tuple(notes))
+
+
+def _assemble_dates(reads: list, texts: _DateTexts, n: int, *, tz_name: str, timezone: str | None,
+                    column: str) -> tuple[np.ndarray, list, list]:
+    """(UTC nanoseconds per cell, NaT where unread; nonexistent-local-time problems; notes) from the reads."""
+    notes = [note for read in reads for note in read.notes]
+    problems = []
     out_ns = np.full(n, np.iinfo("int64").min, dtype="int64")  # NaT
+    naive_parts = [p for read in reads for p in read.naive]
+    aware_parts = [p for read in reads for p in read.aware]
     if naive_parts:
         naive = pd.concat([p.astype("datetime64[ns]") for p in naive_parts])
         naive = naive[naive.notna()]
@@ -894,17 +1158,14 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
             local = naive.dt.tz_localize(tz_name, ambiguous="NaT", nonexistent="NaT")
             lost = local.isna()
             if lost.any():
-                pos = index_pos[local.index[lost]].to_numpy()
-                o = text.iloc[pos].tolist()
+                pos = local.index[lost].to_numpy(dtype="int64")
+                o = texts.at(pos)
                 problems.append(_problems(pos, "nonexistent_local_time", "repaired",
                                           [f"{column}: {x!r} does not exist or is ambiguous in {tz_name} "
                                            f"(daylight-saving change); set to missing" for x in o], o, "<NA>"))
             local = local[~lost]
-            if plain_index:
-                out_ns[local.index.to_numpy(dtype="int64")] = (local.dt.tz_convert("UTC")
-                                                               .astype("datetime64[ns, UTC]").array.asi8)
-            else:
-                out.loc[local.index] = local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+            out_ns[local.index.to_numpy(dtype="int64")] = (local.dt.tz_convert("UTC")
+                                                           .astype("datetime64[ns, UTC]").array.asi8)
             if timezone is None:
                 notes.append(f"{column}: {len(naive)} time(s) had no time zone; UTC was assumed "
                              f"(pass timezone='Area/City' to localise them).")
@@ -913,25 +1174,8 @@ def parse_datetime_series(values: Any, *, timezone: str | None = None, date_form
     if aware_parts:
         aware = pd.concat([p.dt.tz_convert("UTC").astype("datetime64[ns, UTC]") for p in aware_parts])
         aware = aware[aware.notna()]
-        if plain_index:
-            out_ns[aware.index.to_numpy(dtype="int64")] = aware.array.asi8
-        else:
-            out.loc[aware.index] = aware
-    if plain_index:
-        out = pd.Series(out_ns.view("M8[ns]"), index=s.index, name=s.name).dt.tz_localize("UTC")
-    parsed_ok = out.notna().to_numpy(dtype=bool, copy=True)
-    already = np.zeros(n, dtype=bool)
-    for p in problems:
-        already[p["position"].to_numpy()] = True
-    failed = ~missing & ~parsed_ok & ~already
-    if failed.any():
-        pos = np.flatnonzero(failed)
-        o = text.iloc[pos].tolist()
-        msgs = [f"{column}: {x!r} " + (reason[p] or "is not a recognised date/time") + "; set to missing. "
-                f"Pass date_format=... (e.g. '%d/%m/%Y %H:%M') if the column uses one format."
-                for p, x in zip(pos, o)]
-        problems.append(_problems(pos, "unparseable_date", "repaired", msgs, o, "<NA>"))
-    return ParseResult(out, _concat_problems(problems), n_missing, tuple(notes))
+        out_ns[aware.index.to_numpy(dtype="int64")] = aware.array.asi8
+    return out_ns, problems, notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1025,6 +1269,8 @@ def detect_encoding(raw: bytes, *, func: str = "read_posts") -> DetectedEncoding
         err = _decode_error(raw, "utf-8-sig")
         if err is None:
             return DetectedEncoding("utf-8-sig", "UTF-8 byte-order mark")
+    if raw.isascii():  # ASCII is valid UTF-8 (checked without decoding a copy of the file)
+        return DetectedEncoding("utf-8", "valid UTF-8")
     err = _decode_error(raw, "utf-8")
     if err is None:
         return DetectedEncoding("utf-8", "valid UTF-8")

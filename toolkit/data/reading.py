@@ -236,8 +236,7 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
 
     # -- post_id ------------------------------------------------------------------------------
     if "post_id" in raw.columns:
-        pid = parsing._clean(parsing._to_text(_id_as_text(kept_rows("post_id"))))
-        blank = parsing._missing_mask(pid).to_numpy(dtype=bool, copy=True)
+        pid, blank = _cleaned_text(_id_as_text(kept_rows("post_id")))
         if blank.any():
             generated = pd.Series([f"row-{r}" for r in src[blank]], dtype="str")
             pid = pid.astype("object")
@@ -250,16 +249,18 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
         post_id = pd.Series([f"row-{r}" for r in src], dtype="string")
         report.note("post_id: the source has no post_id column; generated 'row-<source_row>' ids.")
     out["post_id"] = post_id
-    ids = post_id.to_numpy(dtype=object)
+    ids = _PostIds(post_id)
 
     # -- typed columns -------------------------------------------------------------------------
     for col in canonical:
         if col == "post_id":
             continue
-        values = kept_rows(col) if col in ("paid", "posted_at") or parsing._is_plain_numeric(raw[col]) else None
+        values = (kept_rows(col) if col == "paid" or parsing._is_plain_numeric(raw[col])
+                  or (col == "posted_at" and pd.api.types.is_datetime64_any_dtype(raw[col].dtype)) else None)
         if col in config.COUNT_COLUMNS:
             if values is None:
-                result = parsing._parse_count_codes(*kept_factorized(col), column=col, name=col)
+                result = parsing._parse_count_text(raw[col], rows=None if len(kept) == n else kept, column=col,
+                                                   name=col)
             else:
                 result = parsing.parse_count_series(values, column=col)
             record(col, result, ids)
@@ -269,8 +270,13 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
             record(col, result, ids)
             out[col] = result.values.reset_index(drop=True)
         elif col == "posted_at":
-            result = parsing.parse_datetime_series(values, timezone=timezone, date_format=date_format,
-                                                   excel_serials=(kind == "excel"), column=col)
+            if values is not None:
+                result = parsing.parse_datetime_series(values, timezone=timezone, date_format=date_format,
+                                                       excel_serials=(kind == "excel"), column=col)
+            else:  # text: the kept rows are parsed without copying their texts
+                result = parsing._parse_datetime_text(raw[col], rows=None if len(kept) == n else kept,
+                                                      timezone=timezone, date_format=date_format,
+                                                      excel_serials=(kind == "excel"), column=col)
             record(col, result, ids)
             out[col] = result.values.reset_index(drop=True)
         elif col in ("department", "platform"):
@@ -362,16 +368,21 @@ def _row_text(raw: pd.DataFrame, pos: int) -> str:
 def _repeated_header_rows(raw: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
     """Rows whose cells repeat the column names (at least half of the named text columns, and 2 if possible)."""
     hits = np.zeros(len(raw), dtype="int64")
-    named = 0
-    for col in raw.columns:
-        name = str(col)
-        if not name.strip() or name.startswith("Unnamed: ") or not _is_text(raw[col]):
-            continue
-        named += 1
-        hits += (raw[col] == name).to_numpy(dtype=bool, na_value=False)
+    cols = [col for col in raw.columns
+            if str(col).strip() and not str(col).startswith("Unnamed: ") and _is_text(raw[col])]
+    named = len(cols)
     if not named:
         return np.zeros(len(raw), dtype=bool)
     need = max(1 if named == 1 else 2, int(np.ceil(named / 2)))
+    # a row with ``need`` hits has one among the first ``named - need + 1`` columns: the other columns are
+    # compared on such rows only
+    for col in cols[:named - need + 1]:
+        hits += (raw[col] == str(col)).to_numpy(dtype=bool, na_value=False)
+    candidates = np.flatnonzero(hits)
+    for col in cols[named - need + 1:]:
+        if not len(candidates):
+            break
+        hits[candidates] += (raw[col].iloc[candidates] == str(col)).to_numpy(dtype=bool, na_value=False)
     return keep & (hits >= need)
 
 
@@ -834,39 +845,42 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
         notes.append(f"Encoding: {enc} (detected: {detected.method}).")
     else:
         enc = encoding
-        err = parsing._decode_error(raw, enc)
+        err = None if raw.isascii() and _is_utf8(enc) else parsing._decode_error(raw, enc)
         if err is not None:
             raise ValueError(message(_FUNC, "encoding", "the encoding of the file", encoding,
                                      f"Byte 0x{raw[err.start:err.start + 1].hex().upper()} at byte offset "
                                      f"{err.start} cannot be decoded as {encoding}. Try encoding=None to detect "
                                      f"it, or encoding='cp1252' / 'gb18030'."))
         notes.append(f"Encoding: {enc} (given).")
-    text = raw.decode(enc)
-    # UTF-8 bytes go to the fast path as they are (no second encoding of the whole text)
-    utf8 = raw if codecs.lookup(enc).name in ("utf-8", "utf-8-sig") else None
+    # UTF-8 bytes go to the fast path as they are (no second encoding of the whole text). ASCII bytes are
+    # their own UTF-8 text: such a file is decoded only if the exact scan below needs the text.
+    utf8 = raw if _is_utf8(enc) else None
+    text = None if utf8 is not None and raw.isascii() else raw.decode(enc)
     del raw
     if utf8 is not None and utf8.startswith(codecs.BOM_UTF8):
         utf8 = utf8[len(codecs.BOM_UTF8):]
-    if text.startswith("\ufeff"):
+    if text is not None and text.startswith("\ufeff"):
         text = text[1:]
         notes.append("Removed a byte-order mark at the start of the file.")
-    if not text or text.isspace():  # (as ``not text.strip()``, without copying the text)
+    if (not text or text.isspace()) if text is not None else _ASCII_NON_SPACE.search(utf8) is None:
         raise ValueError(message(_FUNC, "source", "a file with a header row", str(path), "The file is empty."))
     if delimiter is None:
-        delim = parsing.sniff_delimiter(text[:65536])
+        delim = parsing.sniff_delimiter(text[:65536] if text is not None else utf8[:65536].decode("ascii"))
         notes.append(f"Delimiter: {delim!r} (detected).")
     else:
         delim = delimiter
         notes.append(f"Delimiter: {delim!r} (given).")
     fast = _read_uniform_grid(text, delim, data=utf8)
-    del utf8
     if fast is not None:  # every record has the header's field count: nothing to check row by row
         grid, counts, lines = fast
-        del text
+        del text, utf8
         loaded = _from_grid(grid, counts, lines, str(path), "text", header_row=header_row,
                             duplicate_columns=duplicate_columns, delimiter=delim, skip_blank=True)
         loaded.notes[:0] = notes
         return loaded
+    if text is None:
+        text = utf8.decode("ascii")
+    del utf8
     counts, lines = parsing.record_shapes(text, delim)
     width = int(counts.max()) if len(counts) else 1
     try:
@@ -895,6 +909,13 @@ def _read_text(path: Path, *, encoding, delimiter, header_row=None, duplicate_co
 #: A blank line inside the text (a line feed followed by an optional carriage return and a line feed).
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 
+#: A character that ``str.isspace`` does not count as space, in ASCII text (spaces: \t-\r, \x1c-\x1f, " ").
+_ASCII_NON_SPACE = re.compile(rb"[^\t\n\x0b\x0c\r\x1c-\x1f ]")
+
+
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
 
 def _read_uniform_grid(text: str, delim: str, *, data: bytes | None = None):
     """Fast path of :func:`_read_text`: ``(grid, counts, lines)`` when every record has the same field count.
@@ -903,19 +924,20 @@ def _read_uniform_grid(text: str, delim: str, *, data: bytes | None = None):
     splits the text as pandas' C parser and :func:`parsing.record_shapes` do: every quote character
     stands at a field boundary and the quotes pair up (the condition under which
     :func:`parsing.record_shapes` trusts its own byte scan), no bare carriage returns, at least two
-    fields per record, and pyarrow finds the same number of fields in every record (it refuses a
-    record with another count, including a blank line). Then the field count of every record is the
-    header's and each record is one line unless a quoted value holds a line break (then the lines
-    are counted exactly). Anything else returns None and the exact scan runs.
+    fields per record, no blank line (pyarrow would read it as a row of empty fields), and pyarrow finds
+    the same number of fields in every record (it refuses a record with another count). Then the field
+    count of every record is the header's and each record is one line unless a quoted value holds a
+    line break (then the lines are counted exactly; otherwise the bytes of the fields, delimiters and
+    line ends must add up to the file). Anything else returns None and the exact scan runs. ``text``
+    may be None when ``data`` is given.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     data = text.encode("utf-8") if data is None else data  # ``data``: the same text as UTF-8 bytes
     if not data or not parsing._quotes_at_boundaries(data, delim):
         return None
-    if data.startswith((b"\n", b"\r\n")) or _BLANK_LINE.search(data) is not None:  # (re: 4x faster than ``in``)
-        return None  # blank lines: pyarrow reads them as rows of empty fields, pandas as one-field records
     first_end = data.find(b"\n")
     header = data[: first_end if first_end >= 0 else len(data)]
     if b'"' in header:
@@ -935,8 +957,17 @@ def _read_uniform_grid(text: str, delim: str, *, data: bytes | None = None):
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
     n = table.num_rows
+    # blank lines: pyarrow reads them as rows of empty fields, pandas as one-field records. A blank line gives
+    # an empty first field, so the text is searched for one only when some first field is empty.
+    if pc.any(pc.equal(pc.binary_length(table.column(0)), 0)).as_py() and (
+            data.startswith((b"\n", b"\r\n")) or _BLANK_LINE.search(data) is not None):  # (re: 4x faster than ``in``)
+        return None
     if b'"' not in data:
-        n_lf = data.count(b"\n")
+        # one record per line: the bytes of the fields, delimiters and line ends must add up to the file, and
+        # the line feeds left over must be one per record (the last one may lack its own)
+        field_bytes = sum(_string_bytes(chunk) for column in table.columns for chunk in column.chunks)
+        n_cr = data.count(b"\r") if b"\r" in data else 0
+        n_lf = len(data) - field_bytes - n * (width - 1) - n_cr
         if n_lf - (1 if data.endswith(b"\n") else 0) + 1 != n:
             return None
         lines = np.arange(1, n + 1, dtype="int64")
@@ -953,6 +984,28 @@ def _read_uniform_grid(text: str, delim: str, *, data: bytes | None = None):
     grid = pd.DataFrame({i: pd.array(table.column(i), dtype="str") for i in range(width)})
     counts = np.full(n, width, dtype="int64")
     return grid, counts, lines
+
+
+def _string_bytes(chunk) -> int:
+    """Bytes of text in a pyarrow large_string array (last offset minus first; no pass over the values)."""
+    if not len(chunk):
+        return 0
+    offsets = np.frombuffer(chunk.buffers()[1], dtype="int64")
+    return int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
+
+
+def _nonblank_cells(head: pd.DataFrame) -> np.ndarray:
+    """(rows x columns) bool: the cell holds more than whitespace (``col.str.strip() != ""``, column by column).
+
+    Arrow-backed text columns without missing cells go straight to the kernel pandas' ``str.strip`` uses.
+    """
+    import pyarrow.compute as pc
+
+    columns = [parsing._arrow_strings(head.iloc[:, j]) for j in range(head.shape[1])]
+    if not head.shape[1] or any(arr is None or arr.null_count for arr in columns):
+        return (head.apply(lambda col: col.str.strip()) != "").to_numpy(dtype=bool)
+    return np.column_stack([np.asarray(pc.greater(pc.binary_length(pc.utf8_trim_whitespace(arr)), 0).to_numpy(
+        zero_copy_only=False), dtype=bool) for arr in columns])
 
 
 def _detect_header(filled: np.ndarray, usable: np.ndarray, first_only: np.ndarray) -> int:
@@ -980,7 +1033,7 @@ def _from_grid(grid: pd.DataFrame, counts, lines, name, kind, *, header_row, dup
     notes: list[str] = []
     n_rec = len(grid)
     head = grid.iloc[:200]
-    nonempty = (head.apply(lambda col: col.str.strip()) != "").to_numpy(dtype=bool)
+    nonempty = _nonblank_cells(head)
     filled_head = nonempty.sum(axis=1).astype("int64")
     first_only = (filled_head == 1) & nonempty[:, 0] if nonempty.shape[1] else np.zeros(len(head), dtype=bool)
     blank = np.zeros(n_rec, dtype=bool)
@@ -1194,7 +1247,45 @@ def _id_as_text(values: pd.Series) -> pd.Series:
 
 
 def _text_missing(values: pd.Series) -> np.ndarray:
-    """Cells that are blank or a missing token after cleaning."""
+    """Cells that are blank or a missing token after cleaning.
+
+    An ASCII letter-or-digit cell longer than every missing token is its own clean text and no token (the
+    usual post id): only the other cells are cleaned and compared.
+    """
+    arr = parsing._arrow_strings(values)
+    if arr is not None and len(arr) > 1000:
+        sure = _surely_clean(arr)
+        out = np.zeros(len(arr), dtype=bool)
+        rest = np.flatnonzero(~sure)
+        if len(rest):
+            out[rest] = _cleaned_missing(values if len(rest) == len(arr) else values.iloc[rest])
+        return out
+    return _cleaned_missing(values)
+
+
+def _surely_clean(arr) -> np.ndarray:
+    """Cells of a pyarrow text array that are ASCII letters and digits only and longer than every missing token.
+
+    Such a cell is its own clean text (no whitespace, no invisible character) and never a missing token.
+    """
+    import pyarrow.compute as pc
+
+    sure = pc.fill_null(pc.and_(pc.greater(pc.binary_length(arr), parsing._LONGEST_TOKEN), pc.ascii_is_alnum(arr)),
+                        False)
+    return np.asarray(sure.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _cleaned_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """``(parsing._clean(parsing._to_text(values)), its missing mask)``; no pass when every cell is surely clean."""
+    text = parsing._to_text(values)
+    arr = parsing._arrow_strings(text)
+    if arr is not None and len(arr) and _surely_clean(arr).all():
+        return text, np.zeros(len(arr), dtype=bool)
+    cleaned = parsing._clean(text)
+    return cleaned, parsing._missing_mask(cleaned).to_numpy(dtype=bool, copy=True)
+
+
+def _cleaned_missing(values: pd.Series) -> np.ndarray:
     return parsing._missing_mask(parsing._clean(parsing._to_text(values))).to_numpy(dtype=bool, copy=True)
 
 
@@ -1280,10 +1371,24 @@ def _row_codes(frame: pd.DataFrame, pos: np.ndarray) -> tuple[np.ndarray, np.nda
     return pos, key
 
 
+class _PostIds:
+    """The post ids of the kept rows by position, turned into Python objects only where an entry needs one."""
+
+    def __init__(self, post_id: pd.Series):
+        self._ids = post_id.reset_index(drop=True)
+
+    def take(self, pos) -> list:
+        return list(self._ids.iloc[np.asarray(pos, dtype="int64")].to_numpy(dtype=object))
+
+    def __getitem__(self, pos):
+        return self.take([pos])[0]
+
+
 def _add_problems(report: QualityReport, problems: pd.DataFrame, src: np.ndarray, column: str, ids) -> None:
-    for pos, rule, action, msg, orig, new in problems.itertuples(index=False, name=None):
+    pids = [None] * len(problems) if ids is None else ids.take(problems["position"].to_numpy(dtype="int64"))
+    for (pos, rule, action, msg, orig, new), pid in zip(problems.itertuples(index=False, name=None), pids):
         report.add(source_row=int(src[pos]), action=action, rule=rule, message=msg, column=column,
-                   post_id=None if ids is None else ids[pos], original_value=orig, new_value=new)
+                   post_id=pid, original_value=orig, new_value=new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1337,18 +1442,18 @@ def _labels(factorized, column: str, *, normalize: bool, report: QualityReport, 
         for u, m in mapping.items():
             variants_of.setdefault(m, []).append(u)
         changed_u = np.flatnonzero(~miss_u & pd.Series(distinct_obj).isin(list(changed)).to_numpy(dtype=bool))
-        affected = np.isin(codes, changed_u)
-        for pos in np.flatnonzero(affected):
+        affected = np.flatnonzero(np.isin(codes, changed_u))
+        for pos, pid in zip(affected, ids.take(affected)):
             orig = distinct_obj[codes[pos]]
             new = changed[orig]
             variants = ", ".join(repr(v) for v in variants_of[new])
             if normalize:
                 report.add(source_row=int(src[pos]), action="repaired", rule="label_variant", column=column,
-                           post_id=ids[pos], original_value=orig, new_value=new,
+                           post_id=pid, original_value=orig, new_value=new,
                            message=f"{column}: {orig!r} merged into {new!r} (variants: {variants})")
             else:
                 report.add(source_row=int(src[pos]), action="flagged", rule="label_variant", column=column,
-                           post_id=ids[pos], original_value=orig,
+                           post_id=pid, original_value=orig,
                            message=f"{column}: {orig!r} differs from {new!r} only by case, spacing, invisible "
                                    f"or full-width characters (variants: {variants}); pass "
                                    f"normalize_labels=True to merge them")
@@ -1485,22 +1590,26 @@ def _as_float(values: pd.Series) -> np.ndarray:
 
 def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
     src = data["source_row"].to_numpy(dtype="int64")
-    ids = data["post_id"].to_numpy(dtype=object)
+    ids = _PostIds(data["post_id"])
     parts = [c for c in config.INTERACTION_COLUMNS if c in data.columns]
     if parts:
-        block = np.column_stack([_as_float(data[c]) for c in parts])
-        total = np.nansum(block, axis=1)
-        any_part = ~np.all(np.isnan(block), axis=1)
+        floats = [_as_float(data[c]) for c in parts]  # (no stacked copy: one column at a time)
+        total = np.zeros(len(data))
+        any_part = np.zeros(len(data), dtype=bool)
+        for values in floats:
+            present = ~np.isnan(values)
+            total += np.where(present, values, 0.0)
+            any_part |= present
         for exposure, rule in (("reach", "interactions_exceed_reach"), ("impressions", "interactions_exceed_impressions")):
             if exposure not in data.columns:
                 continue
             expo = _as_float(data[exposure])
             bad = any_part & ~np.isnan(expo) & (total > expo)
-            for pos in np.flatnonzero(bad):
-                detail = " + ".join(f"{c} {int(block[pos, j])}" for j, c in enumerate(parts)
-                                    if not np.isnan(block[pos, j]))
-                alone = [c for j, c in enumerate(parts) if not np.isnan(block[pos, j]) and block[pos, j] > expo[pos]]
-                report.add(source_row=src[pos], action="flagged", rule=rule, column=exposure, post_id=ids[pos],
+            for pos, pid in zip(np.flatnonzero(bad), ids.take(np.flatnonzero(bad))):
+                detail = " + ".join(f"{c} {int(floats[j][pos])}" for j, c in enumerate(parts)
+                                    if not np.isnan(floats[j][pos]))
+                alone = [c for j, c in enumerate(parts) if not np.isnan(floats[j][pos]) and floats[j][pos] > expo[pos]]
+                report.add(source_row=src[pos], action="flagged", rule=rule, column=exposure, post_id=pid,
                            message=f"interactions ({detail} = {int(total[pos])}) exceed {exposure} "
                                    f"{int(expo[pos])}" + (f"; {', '.join(alone)} alone already exceed(s) it"
                                                           if alone else ""),
@@ -1509,9 +1618,9 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
         reach = _as_float(data["reach"])
         imp = _as_float(data["impressions"])
         bad = ~np.isnan(reach) & ~np.isnan(imp) & (imp < reach)
-        for pos in np.flatnonzero(bad):
+        for pos, pid in zip(np.flatnonzero(bad), ids.take(np.flatnonzero(bad))):
             report.add(source_row=src[pos], action="flagged", rule="impressions_below_reach", column="impressions",
-                       post_id=ids[pos], original_value=int(imp[pos]),
+                       post_id=pid, original_value=int(imp[pos]),
                        message=f"impressions {int(imp[pos])} are below reach {int(reach[pos])} "
                                f"(every reached user sees the post at least once)")
     if "interactions_reported" in data.columns and len(parts) == 3:
@@ -1520,9 +1629,9 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
         complete = ~np.isnan(rep) & ~np.any(np.isnan(block), axis=1)
         total = block.sum(axis=1)
         bad = complete & (total != rep)
-        for pos in np.flatnonzero(bad):
+        for pos, pid in zip(np.flatnonzero(bad), ids.take(np.flatnonzero(bad))):
             report.add(source_row=src[pos], action="flagged", rule="total_mismatch", column="interactions_reported",
-                       post_id=ids[pos], original_value=int(rep[pos]),
+                       post_id=pid, original_value=int(rep[pos]),
                        message=f"interactions_reported {int(rep[pos])} differs from likes + comments + shares "
                                f"= {int(total[pos])}")
     pid = data["post_id"]
@@ -1535,8 +1644,8 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
     dup_np = (codes >= 0) & ~seen_first
     if dup_np.any():
         first_row = pd.Series(src).groupby(pid.to_numpy(dtype=object), sort=False).transform("first").to_numpy()
-        for pos in np.flatnonzero(dup_np):
+        for pos, pid in zip(np.flatnonzero(dup_np), ids.take(np.flatnonzero(dup_np))):
             report.add(source_row=src[pos], action="flagged", rule="duplicate_post_id", column="post_id",
-                       post_id=ids[pos], original_value=ids[pos],
-                       message=f"post_id {ids[pos]!r} also in row {first_row[pos]} (the rows differ in "
+                       post_id=pid, original_value=pid,
+                       message=f"post_id {pid!r} also in row {first_row[pos]} (the rows differ in "
                                f"other columns)")
