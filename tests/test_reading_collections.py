@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import toolkit as tk
-from toolkit.data import reading
+from toolkit.data import posts
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_glob_and_list_and_dask_engine(parts):
 
 def test_auto_switches_to_dask_above_the_threshold(parts, monkeypatch):
     _, folder = parts
-    monkeypatch.setattr(reading, "DASK_THRESHOLD_BYTES", 10)
+    monkeypatch.setattr(posts, "DASK_THRESHOLD_BYTES", 10)
     lazy, report = tk.read_posts(folder)
     assert type(lazy).__module__.startswith("dask")
     assert any("engine='dask'" in n for n in report.notes)

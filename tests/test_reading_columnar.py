@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from toolkit.data import parsing, reading
-from toolkit.data.reading import read_posts
+from toolkit.data.posts import read_posts
 
 
 # ---------------------------------------------------------------------------------------------
