@@ -131,3 +131,48 @@ def test_score_contributions_are_formed_only_for_the_sandwich():
     n, p = X.shape
     expected = 25 / 24 * (n - 1) / (n - p) * bread @ (G.T @ G) @ bread
     np.testing.assert_allclose(glm.cluster_vcov(fit, groups), expected, rtol=1e-10)
+
+
+def _general_fit(monkeypatch, y, X, off, family):
+    """fit_glm without the grouped path (sums by row pattern): the per-row computations throughout."""
+    with monkeypatch.context() as m:
+        m.setattr(glm._Grouped, "usable", staticmethod(lambda rows, offset: False))
+        return glm.fit_glm(y, X, off, family)
+
+
+@pytest.mark.parametrize("seed,theta,family,intercept_only,sort", [
+    (31, 0.4, "negbin", False, False), (32, 1.5, "negbin", False, True), (33, 8.0, "negbin", False, False),
+    (34, 1.5, "negbin", True, False), (35, 60.0, "negbin", False, False), (38, 1e9, "negbin", False, False),
+    (40, 1.5, "poisson", False, False), (41, 1.5, "poisson", True, False)])
+def test_grouped_path_gives_the_per_row_answers(monkeypatch, seed, theta, family, intercept_only, sort):
+    # SIMULATED (see _nb_data): theta = 1e9 gives Poisson-like counts whose ML of theta is at the boundary with
+    # seed 38; theta = 60 runs the large-theta forms (the grouped NB path hands over to the per-row one)
+    y, X, off = _nb_data(seed, theta=theta)
+    if intercept_only:
+        X = X[:, :1].copy()
+    if sort:                                         # rows already in pattern order: no permutation needed
+        order = np.lexsort(X.T[::-1])
+        y, X, off = y[order], X[order], off[order]
+    assert glm.DesignRows(X).grouped(glm.as_counts(y), off) is not None
+    fast = glm.fit_glm(y, X, off, family)
+    plain = _general_fit(monkeypatch, y, X, off, family)
+    np.testing.assert_allclose(fast["beta"], plain["beta"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fast["vcov"], plain["vcov"], rtol=1e-8)
+    np.testing.assert_allclose(fast["mu"], plain["mu"], rtol=1e-8)
+    assert fast["loglik"] == pytest.approx(plain["loglik"], rel=1e-13)
+    assert fast["converged"] and plain["converged"]
+    if family == "negbin":
+        assert fast["theta_at_boundary"] == plain["theta_at_boundary"]
+        assert fast["theta_at_boundary"] == (theta > 1e8)
+        assert fast["log_theta"] == pytest.approx(plain["log_theta"], abs=1e-8)
+        assert fast["poisson_loglik"] == pytest.approx(plain["poisson_loglik"], rel=1e-13)
+        if not fast["theta_at_boundary"]:
+            assert fast["theta_se"] == pytest.approx(plain["theta_se"], rel=1e-7)
+
+
+def test_grouped_path_is_not_used_when_offsets_span_too_much():
+    # exp(offset - max) would underflow for some rows: the per-row path is used
+    y, X, off = _nb_data(39)
+    off = off.copy()
+    off[0] -= 700.0
+    assert glm.DesignRows(X).grouped(glm.as_counts(y), off) is None
