@@ -511,10 +511,10 @@ def _factorize(h):
     return codes, first
 
 
-def _start_beta(rows, y, offset):
+def _start_beta(rows, y, offset, grp=None):
     """Least squares of ``log(y + 0.1 mean(y) + 0.1) - offset`` on X (normal equations; lstsq if singular)."""
     z = np.log(y + 0.1 * y.mean() + 0.1) - offset
-    XtX = rows.gram(np.ones_like(z))
+    XtX = rows.gram(np.ones_like(z)) if grp is None else grp.P.T @ (grp.P * grp.counts[:, None])
     try:
         beta = np.linalg.solve(XtX, rows.tmul(z))
         if np.all(np.isfinite(beta)) and np.linalg.cond(XtX) < 1e12:
@@ -682,6 +682,7 @@ class _Grouped:
         self.E = np.exp(offset - self.shift)        # in pattern order
         self.Y = self.seg(y)
         self.S = self.seg(self.E)
+        self.last = None                               # (beta, log theta, _NBState) where the NB2 path ended
 
     @staticmethod
     def usable(rows, offset):
@@ -748,37 +749,59 @@ def _nb_state_grouped(yc, grp, c, lt):
     return _NBState(f, z, l1)
 
 
-def _nb_direction_grouped(yc, grp, state, lt):
-    """:func:`_nb_newton_direction` on the grouped path (the same gradient, Hessian and fallback)."""
+class _NBPieces(NamedTuple):
+    """Sums over the rows of the grouped NB2 path at one point (theta < 10); see :func:`_nb_pieces_grouped`."""
+
+    seg_a: np.ndarray     # by pattern: sum of (y - mu) / (mu + theta)
+    seg_b: np.ndarray     # by pattern: sum of mu / (mu + theta)
+    seg_ba: np.ndarray    # by pattern: sum of mu (y - mu) / (mu + theta)^2
+    s_th: float           # d loglik / d theta
+    h_th: float           # d^2 loglik / d theta^2
+
+
+def _nb_pieces_grouped(yc, grp, state, lt):
+    """The theta score and curvature of :func:`theta_derivative_sums` and the sums by pattern that the beta score
+    and information need, from the per-row ``z = mu / theta`` and ``log1p(z)`` of the log-likelihood evaluation."""
     y = grp.y
     th = float(np.exp(lt))
     n = y.size
     mu = state.z * th
-    inv_d = 1.0 / (mu + th)
-    a = (y - mu) * inv_d                       # (y - mu) / (mu + theta)
-    b = mu * inv_d                             # mu / (mu + theta)
-    ba = b * a
-    P = grp.P
-    g_beta = th * (P.T @ grp.seg(a))
+    inv_d = mu + th
+    np.divide(1.0, inv_d, out=inv_d)           # 1 / (mu + theta)
+    a = y - mu
+    a *= inv_d                                 # (y - mu) / (mu + theta)
+    b = mu
+    b *= inv_d                                 # mu / (mu + theta)  (mu is not used after this)
     s_th = (yc.sum_of(lambda v: special.digamma(v + th)) - n * special.digamma(th) - float(np.sum(state.l1))
             - float(np.sum(a)))
     # (y + theta) / (mu + theta)^2 = (a + 1) / (mu + theta)
     h_th = (yc.sum_of(lambda v: special.polygamma(1, v + th)) - n * special.polygamma(1, th) + n / th
             - float(np.sum(inv_d)) + float(a @ inv_d))
-    g_lt = th * s_th
-    h_lt = th ** 2 * h_th + g_lt
+    seg_a, seg_b = grp.seg(a), grp.seg(b)
+    a *= b
+    return _NBPieces(seg_a, seg_b, grp.seg(a), s_th, h_th)
+
+
+def _nb_direction_grouped(yc, grp, state, lt):
+    """:func:`_nb_newton_direction` on the grouped path (the same gradient, Hessian and fallback)."""
+    th = float(np.exp(lt))
+    pc = _nb_pieces_grouped(yc, grp, state, lt)
+    P = grp.P
+    g_beta = th * (P.T @ pc.seg_a)
+    g_lt = th * pc.s_th
+    h_lt = th ** 2 * pc.h_th + g_lt
     p = g_beta.size
-    seg_b = grp.seg(b)
     H = np.empty((p + 1, p + 1))
-    H[:p, :p] = -th * (P.T @ (P * (grp.seg(ba) + seg_b)[:, None]))    # theta mu (y + theta) / d^2 = theta b (a + 1)
-    H[:p, p] = H[p, :p] = th * (P.T @ grp.seg(ba))
+    # theta mu (y + theta) / (mu + theta)^2 = theta b (a + 1)
+    H[:p, :p] = -th * (P.T @ (P * (pc.seg_ba + pc.seg_b)[:, None]))
+    H[:p, p] = H[p, :p] = th * (P.T @ pc.seg_ba)
     H[p, p] = h_lt
     g = np.r_[g_beta, g_lt]
     try:
         np.linalg.cholesky(-H)
         step = np.linalg.solve(-H, g)
     except np.linalg.LinAlgError:
-        step_beta = np.linalg.solve(th * (P.T @ (P * seg_b[:, None])), g_beta)
+        step_beta = np.linalg.solve(th * (P.T @ (P * pc.seg_b[:, None])), g_beta)
         step = np.r_[step_beta, -g_lt / h_lt if h_lt < 0 else float(np.sign(g_lt))]
     return step[:p], float(np.clip(step[p], -3.0, 3.0))
 
@@ -823,6 +846,7 @@ def _newton_negbin_grouped(yc, rows, grp, offset, beta, *, max_iter, tol):
             return None
         small = max(np.max(np.abs(t * step)), abs(t * lt_step)) < 1e-8
         if abs(f_new - f) <= tol * (abs(f_new) + 1.0) and small:
+            grp.last = (beta, lt, state)              # reused by the information at the estimate (_irls)
             return _Path(beta, lt, rows.lin(beta) + offset, f_new, it, True)
         f = f_new
     return None
@@ -837,8 +861,8 @@ def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
     """
     rows = DesignRows(X) if rows is None else rows
     y = yc.plain()
-    beta = _start_beta(rows, y, offset) if start is None else np.asarray(start, dtype=float).copy()
     grp = rows.grouped(yc, offset)
+    beta = _start_beta(rows, y, offset, grp) if start is None else np.asarray(start, dtype=float).copy()
     if family == "poisson":
         if grp is not None:
             path = _newton_poisson_grouped(yc, rows, grp, offset, beta, max_iter=max_iter, tol=tol)
@@ -854,7 +878,6 @@ def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
         if path is None:
             path = _irls_alternating(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
     beta, log_theta, eta = path.beta, path.log_theta, path.eta
-    ll = np.sum(loglik_terms(yc, eta, family, log_theta))     # reported: the per-observation sum
     mu = np.exp(eta)
     if family == "poisson":
         w = mu
@@ -863,11 +886,22 @@ def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
         theta = np.exp(log_theta)
         w = mu * theta / (mu + theta)
         resid_score = theta * (y - mu) / (mu + theta)
-    info = rows.gram(w)
+    if grp is not None and family == "poisson":
+        # the grouped sums: the log-likelihood and X'WX from the sums by pattern
+        ll = path.loglik
+        info = grp.P.T @ (grp.P * (np.exp(grp.P @ beta + grp.shift) * grp.S)[:, None])
+    elif grp is not None and grp.last is not None and grp.last[0] is beta:
+        pc = _nb_pieces_grouped(yc, grp, grp.last[2], log_theta)
+        ll = path.loglik
+        info = theta * (grp.P.T @ (grp.P * pc.seg_b[:, None]))
+    else:
+        ll = np.sum(loglik_terms(yc, eta, family, log_theta))     # the per-observation sum
+        info = rows.gram(w)
     vcov = np.linalg.inv(info)
     theta_se = np.nan
     if family != "poisson":
-        d2 = _theta_info(yc, mu, np.exp(log_theta))
+        d2 = pc.h_th if grp is not None and grp.last is not None and grp.last[0] is beta else \
+            _theta_info(yc, mu, np.exp(log_theta))
         theta_se = float(np.sqrt(-1.0 / d2)) if d2 < 0 else np.nan
     return {"beta": beta, "vcov": vcov, "log_theta": log_theta, "theta_se": theta_se, "loglik": float(ll),
             "mu": mu, "eta": eta, "iterations": path.iterations, "converged": bool(path.converged), "info": info,
