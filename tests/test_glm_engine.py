@@ -3,6 +3,8 @@
 * ``DesignRows`` (products on the distinct rows of a factor design) equals the plain matrix products, and falls
   back to them when rows are not few (a continuous covariate) -- exactness is checked, not assumed.
 * ``_distinct`` (linear-time distinct counts) equals ``np.unique``.
+* The grouped path (``_Grouped``: Poisson Newton on sums by row pattern, NB2 iterations without a per-row
+  linear predictor; the reduced model's rows derived with ``DesignRows.columns``) gives the per-row path's answers.
 * The joint Newton path of ``_irls`` reaches the same maximum as the alternating algorithm of ``MASS::glm.nb``
   (kept as ``_irls_alternating``); agreement with R itself is tested in tests/test_models_glm.py.
 Data are SIMULATED with the seeds written in each test.
@@ -176,3 +178,57 @@ def test_grouped_path_is_not_used_when_offsets_span_too_much():
     off = off.copy()
     off[0] -= 700.0
     assert glm.DesignRows(X).grouped(glm.as_counts(y), off) is None
+
+
+def test_design_rows_of_a_column_subset_equal_the_plain_products():
+    # SIMULATED factor design (seed 4): the reduced model's rows are derived from the full design's patterns
+    rng = np.random.default_rng(4)
+    X = _factor_design(rng, 20_000)
+    keep = [0, 8, 9]
+    sub = glm.DesignRows(X).columns(keep)
+    Xs = X[:, keep]
+    assert sub.P is not None and sub.k == 3
+    np.testing.assert_array_equal(sub.P[sub.index], Xs)
+    beta, r, w = rng.normal(size=3), rng.normal(size=20_000), rng.uniform(size=20_000)
+    np.testing.assert_allclose(sub.lin(beta), Xs @ beta, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(sub.tmul(r), Xs.T @ r, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(sub.gram(w), Xs.T @ (Xs * w[:, None]), rtol=1e-11)
+    plain = glm.DesignRows(np.column_stack([X, rng.normal(size=20_000)]))      # no patterns: none derived
+    assert plain.P is None and plain.columns([0, 1]).P is None
+
+
+def test_grouped_nb_path_runs_for_moderate_theta():
+    # the grouped NB2 Newton itself converges (it does not hand over) when theta < 10; SIMULATED, seed 32
+    y, X, off = _nb_data(32, theta=1.5)
+    yc, rows = glm.as_counts(y), glm.DesignRows(X)
+    pois = glm._irls(yc, X, off, "poisson", max_iter=200, tol=1e-12, start=None, rows=rows)
+    path = glm._newton_negbin_grouped(yc, rows, rows.grouped(yc, off), off, pois["beta"], max_iter=200, tol=1e-12)
+    assert isinstance(path, glm._Path) and path.converged
+    joint = glm._newton_negbin(yc, rows, off, pois["beta"], max_iter=200, tol=1e-12)
+    np.testing.assert_allclose(path.beta, joint.beta, rtol=0, atol=1e-9)
+    assert path.loglik == pytest.approx(joint.loglik, rel=1e-13)
+
+
+def test_front_door_lr_test_equals_the_per_row_fits(monkeypatch):
+    # SIMULATED posts (seed 51): 8 departments, NB2 with theta = 1.2 and a log-reach offset; the front door reuses
+    # the full design's patterns for the reduced model; compare with two independent per-row fits
+    import pandas as pd
+    import toolkit as tk
+    rng = np.random.default_rng(51)
+    n = 12_000
+    dept = rng.integers(0, 8, n)
+    reach = np.round(rng.lognormal(np.log(2000.0), 0.8, n)) + 1.0
+    mu = reach * 0.01 * np.exp(0.05 * dept)
+    likes = rng.negative_binomial(1.2, 1.2 / (1.2 + mu)).astype(float)
+    data = pd.DataFrame({"department": pd.Categorical.from_codes(dept, [f"d{j}" for j in range(8)]),
+                         "reach": reach, "likes": likes})
+    m = tk.fit_engagement_model(data, dv="likes", between="department", exposure="reach")
+    X = np.zeros((n, 8))
+    X[:, 0] = 1.0
+    X[dept > 0, dept[dept > 0]] = 1.0
+    full = _general_fit(monkeypatch, likes, X, np.log(reach), "negbin")
+    reduced = _general_fit(monkeypatch, likes, X[:, :1].copy(), np.log(reach), "negbin")
+    np.testing.assert_allclose(m.coefficients["estimate"].to_numpy(), full["beta"], rtol=0, atol=1e-9)
+    assert m.loglik == pytest.approx(full["loglik"], rel=1e-13)
+    assert m.test["statistic"].iloc[0] == pytest.approx(2 * (full["loglik"] - reduced["loglik"]), rel=1e-8)
+    assert m.fit_statistics["theta"].iloc[0] == pytest.approx(full["theta"], rel=1e-8)

@@ -53,6 +53,8 @@ class Design:
     Xz: np.ndarray | None = None        # zero-part design (zero_formula), intercept first
     zero_names: list | None = None
     between_codes: np.ndarray | None = None  # level index of `between` per post (None: multiple membership)
+    # the GLM engine's reusable views of y and X (toolkit.models._engine._glm_inputs), made on first use
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .glm import fit_glm
+from .glm import DesignRows, _fit_glm, as_counts
 from .glmm import fit_glmm
 
 FAMILIES = ("poisson", "negbin", "zinb", "hurdle_negbin", "zip", "hurdle_poisson")
@@ -67,7 +67,28 @@ def _back_transformed(fit, A, p):
     return out
 
 
-def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True):
+def _glm_inputs(design, X, columns):
+    """``(counts, rows)`` for the GLM engine: the :class:`~toolkit.models.glm.Counts` of y and the
+    :class:`~toolkit.models.glm.DesignRows` of the full X are made once per design and reused; the rows of
+    ``X = design.X[:, columns]`` (a reduced model) are derived from the full design's."""
+    cache = design.cache
+    if cache.get("y") is not design.y:
+        cache.clear()
+        cache.update(y=design.y, counts=as_counts(design.y))
+    if cache.get("X") is not design.X:
+        cache.update(X=design.X, rows=DesignRows(design.X))
+    if X is design.X:
+        rows = cache["rows"]
+    elif columns is not None:
+        rows = cache["rows"].columns(list(columns), X)
+    else:
+        rows = DesignRows(X)
+    return cache["counts"], rows
+
+
+def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True, columns=None):
+    """One fit of `design` with the fixed-effect matrix `X` (``design.X``, or ``design.X[:, columns]`` with
+    `columns` given: the GLM then reuses the full design's distinct rows)."""
     # numpy's overflow/invalid warnings from the optimisers' probes (e.g. exp of a huge linear predictor on the
     # way to the optimum) are not the user's business: the fits check their own convergence and say so in a
     # ToolkitWarning; only those leave fit_engagement_model
@@ -88,4 +109,5 @@ def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True):
             if _zero_design(design) is not None:
                 return fit_zero_model(design.y, X, design.offset, family, Xz=_zero_design(design))
             return fit_zero_model(design.y, X, design.offset, family)
-        return fit_glm(design.y, X, design.offset, family)
+        counts, rows = _glm_inputs(design, X, columns)
+        return _fit_glm(counts, rows, design.offset, family)

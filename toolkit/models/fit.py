@@ -582,7 +582,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
             if fit.get("boundary"):
                 start0[-1] = np.log(0.1)
         fit0 = _fit(design, design.X[:, keep], family, cov_type, n_agq, start=start0,
-                    hessian=False)
+                    hessian=False, columns=keep)
         # with a zero-event level the full model's supremum is the fit without its posts (they contribute 0)
         stat = max(2.0 * ((fit["loglik"] if ll_sup is None else max(ll_sup, fit["loglik"])) - fit0["loglik"]), 0.0)
         with_terms = [t["name"] for t in design.terms if set(t["columns"]) <= set(dropped_cols)

@@ -471,6 +471,17 @@ class DesignRows:
             self.P, self.index, self.k = P, codes, first.size
         self._grouped = None
 
+    def columns(self, keep, X=None):
+        """The :class:`DesignRows` of ``X[:, keep]`` (pass it as `X` when made): its distinct rows are those of
+        ``P[:, keep]`` (no hashing, no check needed)."""
+        sub = DesignRows.__new__(DesignRows)
+        sub.X = self.X[:, keep] if X is None else X
+        sub.P = sub.index = sub._grouped = None
+        if self.P is not None:
+            uniq, inv = np.unique(self.P[:, keep], axis=0, return_inverse=True)
+            sub.P, sub.index, sub.k = uniq, inv.reshape(-1)[self.index], uniq.shape[0]
+        return sub
+
     def grouped(self, yc, offset):
         """The :class:`_Grouped` sums of ``(yc, offset)`` (made once per pair), or None when not usable."""
         if self.P is None or not _Grouped.usable(self, offset):
@@ -954,8 +965,13 @@ def fit_glm(y, X, offset, family, *, max_iter=200, tol=1e-12, start=None):
     Venables, W. N., & Ripley, B. D. (2002). Modern Applied Statistics with S (4th ed.), section 7.4
     (``MASS::glm.nb``). doi:10.1007/978-0-387-21706-2
     """
-    yc = as_counts(y)
-    rows = DesignRows(X)
+    return _fit_glm(as_counts(y), DesignRows(X), offset, family, max_iter=max_iter, tol=tol, start=start)
+
+
+def _fit_glm(yc, rows, offset, family, *, max_iter=200, tol=1e-12, start=None):
+    """:func:`fit_glm` of counts ``yc`` (:class:`Counts`) and a design ``rows`` (:class:`DesignRows`) made by the
+    caller (the front door reuses them between the full and the reduced model)."""
+    X = rows.X
     pois = _irls(yc, X, offset, "poisson", max_iter=max_iter, tol=tol, start=start, rows=rows)
     if family == "poisson":
         pois.update(theta=np.nan, theta_at_boundary=False)
