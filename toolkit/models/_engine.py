@@ -73,10 +73,12 @@ def _glm_inputs(design, X, columns):
     ``X = design.X[:, columns]`` (a reduced model) are derived from the full design's."""
     cache = design.cache
     if cache.get("y") is not design.y:
-        cache.clear()
         cache.update(y=design.y, counts=as_counts(design.y))
     if cache.get("X") is not design.X:
-        cache.update(X=design.X, rows=DesignRows(design.X))
+        pattern = cache.get("patterns")                   # (X, index, P) from the design builder: X = P[index]
+        rows = DesignRows.from_patterns(*pattern) if pattern is not None and pattern[0] is design.X else \
+            DesignRows(design.X)
+        cache.update(X=design.X, rows=rows)
     if X is design.X:
         rows = cache["rows"]
     elif columns is not None:

@@ -471,6 +471,18 @@ class DesignRows:
             self.P, self.index, self.k = P, codes, first.size
         self._grouped = None
 
+    @classmethod
+    def from_patterns(cls, X, index, P):
+        """The rows of ``X = P[index]`` when the caller built X that way (the design builders: X is a function of
+        the factor codes); not checked again. Falls back to :class:`DesignRows` ``(X)`` where that would not
+        compress (small n, many patterns)."""
+        n = X.shape[0]
+        if n < 2000 or P.shape[0] * 16 > n:
+            return cls(X)
+        rows = cls.__new__(cls)
+        rows.X, rows.P, rows.index, rows.k, rows._grouped = X, P, index, P.shape[0], None
+        return rows
+
     def columns(self, keep, X=None):
         """The :class:`DesignRows` of ``X[:, keep]`` (pass it as `X` when made): its distinct rows are those of
         ``P[:, keep]`` (no hashing, no check needed)."""
