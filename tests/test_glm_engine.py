@@ -260,3 +260,14 @@ def test_design_builders_patterns_are_the_rows_of_x(kind):
     rows = glm.DesignRows.from_patterns(X, index, P)
     assert rows.P is not None
     np.testing.assert_array_equal(rows.P[rows.index], d.X)
+
+
+def test_front_door_keeps_no_engine_arrays_on_the_design():
+    # the counts / rows views made for the full and reduced fits are dropped once both fits are done
+    import pandas as pd
+    import toolkit as tk
+    rng = np.random.default_rng(53)
+    n = 4_000
+    data = pd.DataFrame({"department": rng.choice(["PR", "Marketing"], n), "likes": rng.poisson(3.0, n)})
+    m = tk.fit_engagement_model(data, dv="likes", between="department", family="poisson")
+    assert set(m.raw["design"].cache) <= {"patterns"}

@@ -88,6 +88,13 @@ def _glm_inputs(design, X, columns):
     return cache["counts"], rows
 
 
+def _release_glm_inputs(design):
+    """Drop the views :func:`_glm_inputs` cached on `design` (they hold several arrays of n; the model keeps the
+    design)."""
+    for key in ("y", "counts", "X", "rows"):
+        design.cache.pop(key, None)
+
+
 def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True, columns=None):
     """One fit of `design` with the fixed-effect matrix `X` (``design.X``, or ``design.X[:, columns]`` with
     `columns` given: the GLM then reuses the full design's distinct rows)."""

@@ -11,8 +11,8 @@ from ..stats.cluster import FEW_SUBJECTS
 from ..stats.multitest import check_p_adjust
 from ._design import build_design, build_formula_design
 # the fitting engine lives in _engine.py (term_tests refits through it without importing this module)
-from ._engine import (FAMILIES, NO_THETA, ZERO_FAMILIES, _back_transformed, _fit, _standardised,  # noqa: F401
-                      _zero_design)
+from ._engine import (FAMILIES, NO_THETA, ZERO_FAMILIES, _back_transformed, _fit, _release_glm_inputs,  # noqa: F401
+                      _standardised, _zero_design)
 from .emmeans import (contrast_rows, grid_rows, interaction_note, marginal_means, pairwise_contrasts, rate_ratios,
                       ratio_rows)
 from .glm import fit_glm
@@ -595,6 +595,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
                                            if with_terms else "")
                                         + _few_subjects_caveat(design, subject, between)}])
 
+    _release_glm_inputs(design)
     if family == "negbin" and subject is None:
         # row 1 (row 0 stays the test of `between`): NB2 against Poisson, boundary-aware
         test = pd.concat([test, pd.DataFrame([overdispersion_lr_test(fit["loglik"], fit["poisson_loglik"])])],
