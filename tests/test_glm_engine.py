@@ -271,3 +271,23 @@ def test_front_door_keeps_no_engine_arrays_on_the_design():
     data = pd.DataFrame({"department": rng.choice(["PR", "Marketing"], n), "likes": rng.poisson(3.0, n)})
     m = tk.fit_engagement_model(data, dv="likes", between="department", family="poisson")
     assert set(m.raw["design"].cache) <= {"patterns"}
+
+
+@pytest.mark.parametrize("formula", ["likes ~ department + post_type", "likes ~ department * post_type"])
+def test_formula_design_level_codes_match_the_membership(formula):
+    # the formula path's between_codes (from the distinct rows) say what the membership matrix says; SIMULATED, seed 54
+    import pandas as pd
+    from toolkit.models import separation
+    from toolkit.models._design import build_formula_design
+    rng = np.random.default_rng(54)
+    n = 5_000
+    data = pd.DataFrame({"department": rng.choice(["PR", "Marketing", "Sales", "HR"], n),
+                         "post_type": rng.choice(["video", "photo"], n), "likes": rng.poisson(2.0, n)})
+    data.loc[data["department"] == "HR", "likes"] = 0                 # a zero-event level
+    d = build_formula_design(data, formula=formula)
+    assert d.between_codes is not None
+    M = separation.membership(d)
+    np.testing.assert_array_equal(M[np.arange(n), d.between_codes], 1.0)
+    found = separation.zero_event_levels(d)
+    assert [z["level"] for z in found] == ["HR"]
+    assert found[0]["n_posts"] == int((data["department"] == "HR").sum())

@@ -500,4 +500,17 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
                   random_terms=tuple(parsed.random_label(k) for k in range(len(parsed.random))),
                   random_labels=tuple(rand_labels), Xz=Xz, zero_names=zero_names,
                   random_spec=tuple((t, *parsed.slope_of(k)) for k, t in enumerate(parsed.random)),
-                  cache={} if P is None else {"patterns": (X, pcodes, P)})
+                  cache={} if P is None else {"patterns": (X, pcodes, P)},
+                  between_codes=_level_codes(P, pcodes, bterm["columns"], len(levels)))
+
+
+def _level_codes(P, codes, columns, n_levels):
+    """The level index of `between` per post (0: reference) from the distinct rows ``P`` (``X = P[codes]``) when
+    its columns are treatment dummies (0/1, at most one per row), as the keyword path's ``between_codes``; else None.
+    """
+    if P is None or len(columns) != n_levels - 1:
+        return None
+    D = P[:, list(columns)]
+    if not (np.all((D == 0.0) | (D == 1.0)) and np.all(D.sum(axis=1) <= 1.0)):
+        return None
+    return (D @ np.arange(1.0, n_levels)).astype(np.int64)[codes]
