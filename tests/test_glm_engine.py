@@ -193,8 +193,12 @@ def test_design_rows_of_a_column_subset_equal_the_plain_products():
     np.testing.assert_allclose(sub.lin(beta), Xs @ beta, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(sub.tmul(r), Xs.T @ r, rtol=1e-10, atol=1e-9)
     np.testing.assert_allclose(sub.gram(w), Xs.T @ (Xs * w[:, None]), rtol=1e-11)
-    plain = glm.DesignRows(np.column_stack([X, rng.normal(size=20_000)]))      # no patterns: none derived
-    assert plain.P is None and plain.columns([0, 1]).P is None
+    Xc = np.column_stack([X, rng.normal(size=20_000)])
+    plain = glm.DesignRows(Xc)                     # no patterns: the subset is hashed afresh
+    assert plain.P is None and plain.columns([0, 10]).P is None
+    sub = plain.columns([0, 1])
+    assert sub.P is not None
+    np.testing.assert_array_equal(sub.P[sub.index], Xc[:, [0, 1]])
 
 
 def test_grouped_nb_path_runs_for_moderate_theta():

@@ -485,13 +485,13 @@ class DesignRows:
 
     def columns(self, keep, X=None):
         """The :class:`DesignRows` of ``X[:, keep]`` (pass it as `X` when made): its distinct rows are those of
-        ``P[:, keep]`` (no hashing, no check needed)."""
+        ``P[:, keep]`` (no hashing, no check needed); without ``P``, ``DesignRows(X[:, keep])``."""
+        Xk = self.X[:, keep] if X is None else X
+        if self.P is None:
+            return DesignRows(Xk)
+        uniq, inv = np.unique(self.P[:, keep], axis=0, return_inverse=True)
         sub = DesignRows.__new__(DesignRows)
-        sub.X = self.X[:, keep] if X is None else X
-        sub.P = sub.index = sub._grouped = None
-        if self.P is not None:
-            uniq, inv = np.unique(self.P[:, keep], axis=0, return_inverse=True)
-            sub.P, sub.index, sub.k = uniq, inv.reshape(-1)[self.index], uniq.shape[0]
+        sub.X, sub.P, sub.index, sub.k, sub._grouped = Xk, uniq, inv.reshape(-1)[self.index], uniq.shape[0], None
         return sub
 
     def grouped(self, yc, offset):
@@ -903,29 +903,27 @@ def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
             path = _irls_alternating(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
     beta, log_theta, eta = path.beta, path.log_theta, path.eta
     mu = np.exp(eta)
+    nb_grouped = family != "poisson" and grp is not None and grp.last is not None and grp.last[0] is beta
     if family == "poisson":
-        w = mu
         resid_score = (y - mu)
+        # reported: the per-observation sum (also what the NB2 fit is compared with at the Poisson boundary)
+        ll = np.sum(loglik_terms(yc, eta, family, log_theta))
+        info = rows.gram(mu) if grp is None else \
+            grp.P.T @ (grp.P * (np.exp(grp.P @ beta + grp.shift) * grp.S)[:, None])   # X'WX from the sums by pattern
     else:
         theta = np.exp(log_theta)
-        w = mu * theta / (mu + theta)
         resid_score = theta * (y - mu) / (mu + theta)
-    if grp is not None and family == "poisson":
-        # the grouped sums: the log-likelihood and X'WX from the sums by pattern
-        ll = path.loglik
-        info = grp.P.T @ (grp.P * (np.exp(grp.P @ beta + grp.shift) * grp.S)[:, None])
-    elif grp is not None and grp.last is not None and grp.last[0] is beta:
-        pc = _nb_pieces_grouped(yc, grp, grp.last[2], log_theta)
-        ll = path.loglik
-        info = theta * (grp.P.T @ (grp.P * pc.seg_b[:, None]))
-    else:
-        ll = np.sum(loglik_terms(yc, eta, family, log_theta))     # the per-observation sum
-        info = rows.gram(w)
+        if nb_grouped:      # theta < 10: the log-likelihood of the path, X'WX and the theta curvature by pattern
+            pc = _nb_pieces_grouped(yc, grp, grp.last[2], log_theta)
+            ll = path.loglik
+            info = theta * (grp.P.T @ (grp.P * pc.seg_b[:, None]))
+        else:
+            ll = np.sum(loglik_terms(yc, eta, family, log_theta))     # the per-observation sum
+            info = rows.gram(mu * theta / (mu + theta))
     vcov = np.linalg.inv(info)
     theta_se = np.nan
     if family != "poisson":
-        d2 = pc.h_th if grp is not None and grp.last is not None and grp.last[0] is beta else \
-            _theta_info(yc, mu, np.exp(log_theta))
+        d2 = pc.h_th if nb_grouped else _theta_info(yc, mu, np.exp(log_theta))
         theta_se = float(np.sqrt(-1.0 / d2)) if d2 < 0 else np.nan
     return {"beta": beta, "vcov": vcov, "log_theta": log_theta, "theta_se": theta_se, "loglik": float(ll),
             "mu": mu, "eta": eta, "iterations": path.iterations, "converged": bool(path.converged), "info": info,
