@@ -275,6 +275,9 @@ def test_front_door_keeps_no_engine_arrays_on_the_design():
     data = pd.DataFrame({"department": rng.choice(["PR", "Marketing"], n), "likes": rng.poisson(3.0, n)})
     m = tk.fit_engagement_model(data, dv="likes", between="department", family="poisson")
     assert set(m.raw["design"].cache) <= {"patterns"}
+    from toolkit.models.terms import term_tests
+    term_tests(m)                                    # refits of other column sets keep nothing either
+    assert set(m.raw["design"].cache) <= {"patterns"}
 
 
 @pytest.mark.parametrize("formula", ["likes ~ department + post_type", "likes ~ department * post_type"])

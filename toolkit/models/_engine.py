@@ -69,8 +69,11 @@ def _back_transformed(fit, A, p):
 
 def _glm_inputs(design, X, columns):
     """``(counts, rows)`` for the GLM engine: the :class:`~toolkit.models.glm.Counts` of y and the
-    :class:`~toolkit.models.glm.DesignRows` of the full X are made once per design and reused; the rows of
-    ``X = design.X[:, columns]`` (a reduced model) are derived from the full design's."""
+    :class:`~toolkit.models.glm.DesignRows` of the full X are made once per design and kept on it (until
+    :func:`_release_glm_inputs`) when the fit is of ``design.X`` or of ``design.X[:, columns]`` (a reduced model,
+    whose rows are derived from the full design's); any other X gets fresh ones, nothing kept."""
+    if X is not design.X and columns is None:
+        return as_counts(design.y), DesignRows(X)
     cache = design.cache
     if cache.get("y") is not design.y:
         cache.update(y=design.y, counts=as_counts(design.y))
@@ -79,12 +82,7 @@ def _glm_inputs(design, X, columns):
         rows = DesignRows.from_patterns(*pattern) if pattern is not None and pattern[0] is design.X else \
             DesignRows(design.X)
         cache.update(X=design.X, rows=rows)
-    if X is design.X:
-        rows = cache["rows"]
-    elif columns is not None:
-        rows = cache["rows"].columns(list(columns), X)
-    else:
-        rows = DesignRows(X)
+    rows = cache["rows"] if X is design.X else cache["rows"].columns(list(columns), X)
     return cache["counts"], rows
 
 
