@@ -3,6 +3,8 @@
 * ``DesignRows`` (products on the distinct rows of a factor design) equals the plain matrix products, and falls
   back to them when rows are not few (a continuous covariate) -- exactness is checked, not assumed.
 * ``_distinct`` (linear-time distinct counts) equals ``np.unique``.
+* The grouped path (``_Grouped``: Poisson Newton on sums by row pattern, NB2 iterations without a per-row
+  linear predictor; the reduced model's rows derived with ``DesignRows.columns``) gives the per-row path's answers.
 * The joint Newton path of ``_irls`` reaches the same maximum as the alternating algorithm of ``MASS::glm.nb``
   (kept as ``_irls_alternating``); agreement with R itself is tested in tests/test_models_glm.py.
 Data are SIMULATED with the seeds written in each test.
@@ -131,3 +133,168 @@ def test_score_contributions_are_formed_only_for_the_sandwich():
     n, p = X.shape
     expected = 25 / 24 * (n - 1) / (n - p) * bread @ (G.T @ G) @ bread
     np.testing.assert_allclose(glm.cluster_vcov(fit, groups), expected, rtol=1e-10)
+
+
+def _general_fit(monkeypatch, y, X, off, family):
+    """fit_glm without the grouped path (sums by row pattern): the per-row computations throughout."""
+    with monkeypatch.context() as m:
+        m.setattr(glm._Grouped, "usable", staticmethod(lambda rows, offset: False))
+        return glm.fit_glm(y, X, off, family)
+
+
+@pytest.mark.parametrize("seed,theta,family,intercept_only,sort", [
+    (31, 0.4, "negbin", False, False), (32, 1.5, "negbin", False, True), (33, 8.0, "negbin", False, False),
+    (34, 1.5, "negbin", True, False), (35, 60.0, "negbin", False, False), (38, 1e9, "negbin", False, False),
+    (40, 1.5, "poisson", False, False), (41, 1.5, "poisson", True, False)])
+def test_grouped_path_gives_the_per_row_answers(monkeypatch, seed, theta, family, intercept_only, sort):
+    # SIMULATED (see _nb_data): theta = 1e9 gives Poisson-like counts whose ML of theta is at the boundary with
+    # seed 38; theta = 60 runs the large-theta forms (the grouped NB path hands over to the per-row one)
+    y, X, off = _nb_data(seed, theta=theta)
+    if intercept_only:
+        X = X[:, :1].copy()
+    if sort:                                         # rows already in pattern order: no permutation needed
+        order = np.lexsort(X.T[::-1])
+        y, X, off = y[order], X[order], off[order]
+    assert glm.DesignRows(X).grouped(glm.as_counts(y), off) is not None
+    fast = glm.fit_glm(y, X, off, family)
+    plain = _general_fit(monkeypatch, y, X, off, family)
+    np.testing.assert_allclose(fast["beta"], plain["beta"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fast["vcov"], plain["vcov"], rtol=1e-8)
+    np.testing.assert_allclose(fast["mu"], plain["mu"], rtol=1e-8)
+    assert fast["loglik"] == pytest.approx(plain["loglik"], rel=1e-13)
+    assert fast["converged"] and plain["converged"]
+    if family == "negbin":
+        assert fast["theta_at_boundary"] == plain["theta_at_boundary"]
+        assert fast["theta_at_boundary"] == (theta > 1e8)
+        assert fast["log_theta"] == pytest.approx(plain["log_theta"], abs=1e-8)
+        assert fast["poisson_loglik"] == pytest.approx(plain["poisson_loglik"], rel=1e-13)
+        if not fast["theta_at_boundary"]:
+            assert fast["theta_se"] == pytest.approx(plain["theta_se"], rel=1e-7)
+
+
+def test_grouped_path_is_not_used_when_offsets_span_too_much():
+    # exp(offset - max) would underflow for some rows: the per-row path is used
+    y, X, off = _nb_data(39)
+    off = off.copy()
+    off[0] -= 700.0
+    assert glm.DesignRows(X).grouped(glm.as_counts(y), off) is None
+
+
+def test_design_rows_of_a_column_subset_equal_the_plain_products():
+    # SIMULATED factor design (seed 4): the reduced model's rows are derived from the full design's patterns
+    rng = np.random.default_rng(4)
+    X = _factor_design(rng, 20_000)
+    keep = [0, 8, 9]
+    sub = glm.DesignRows(X).columns(keep)
+    Xs = X[:, keep]
+    assert sub.P is not None and sub.k == 3
+    np.testing.assert_array_equal(sub.P[sub.index], Xs)
+    beta, r, w = rng.normal(size=3), rng.normal(size=20_000), rng.uniform(size=20_000)
+    np.testing.assert_allclose(sub.lin(beta), Xs @ beta, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(sub.tmul(r), Xs.T @ r, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(sub.gram(w), Xs.T @ (Xs * w[:, None]), rtol=1e-11)
+    Xc = np.column_stack([X, rng.normal(size=20_000)])
+    plain = glm.DesignRows(Xc)                     # no patterns: the subset is hashed afresh
+    assert plain.P is None and plain.columns([0, 10]).P is None
+    sub = plain.columns([0, 1])
+    assert sub.P is not None
+    np.testing.assert_array_equal(sub.P[sub.index], Xc[:, [0, 1]])
+
+
+def test_grouped_nb_path_runs_for_moderate_theta():
+    # the grouped NB2 Newton itself converges (it does not hand over) when theta < 10; SIMULATED, seed 32
+    y, X, off = _nb_data(32, theta=1.5)
+    yc, rows = glm.as_counts(y), glm.DesignRows(X)
+    pois = glm._irls(yc, X, off, "poisson", max_iter=200, tol=1e-12, start=None, rows=rows)
+    path = glm._newton_negbin_grouped(yc, rows, rows.grouped(yc, off), off, pois["beta"], max_iter=200, tol=1e-12)
+    assert isinstance(path, glm._Path) and path.converged
+    joint = glm._newton_negbin(yc, rows, off, pois["beta"], max_iter=200, tol=1e-12)
+    np.testing.assert_allclose(path.beta, joint.beta, rtol=0, atol=1e-9)
+    assert path.loglik == pytest.approx(joint.loglik, rel=1e-13)
+
+
+def test_front_door_lr_test_equals_the_per_row_fits(monkeypatch):
+    # SIMULATED posts (seed 51): 8 departments, NB2 with theta = 1.2 and a log-reach offset; the front door reuses
+    # the full design's patterns for the reduced model; compare with two independent per-row fits
+    import pandas as pd
+    import toolkit as tk
+    rng = np.random.default_rng(51)
+    n = 12_000
+    dept = rng.integers(0, 8, n)
+    reach = np.round(rng.lognormal(np.log(2000.0), 0.8, n)) + 1.0
+    mu = reach * 0.01 * np.exp(0.05 * dept)
+    likes = rng.negative_binomial(1.2, 1.2 / (1.2 + mu)).astype(float)
+    data = pd.DataFrame({"department": pd.Categorical.from_codes(dept, [f"d{j}" for j in range(8)]),
+                         "reach": reach, "likes": likes})
+    m = tk.fit_engagement_model(data, dv="likes", between="department", exposure="reach")
+    X = np.zeros((n, 8))
+    X[:, 0] = 1.0
+    X[dept > 0, dept[dept > 0]] = 1.0
+    full = _general_fit(monkeypatch, likes, X, np.log(reach), "negbin")
+    reduced = _general_fit(monkeypatch, likes, X[:, :1].copy(), np.log(reach), "negbin")
+    np.testing.assert_allclose(m.coefficients["estimate"].to_numpy(), full["beta"], rtol=0, atol=1e-9)
+    assert m.loglik == pytest.approx(full["loglik"], rel=1e-13)
+    assert m.test["statistic"].iloc[0] == pytest.approx(2 * (full["loglik"] - reduced["loglik"]), rel=1e-8)
+    assert m.fit_statistics["theta"].iloc[0] == pytest.approx(full["theta"], rel=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["keyword", "keyword_factor", "formula", "formula_interaction"])
+def test_design_builders_patterns_are_the_rows_of_x(kind):
+    # the distinct rows the design builders hand to the GLM engine (not checked again there) are exact;
+    # SIMULATED posts, seed 52
+    import pandas as pd
+    from toolkit.models._design import build_design, build_formula_design
+    rng = np.random.default_rng(52)
+    n = 6_000
+    data = pd.DataFrame({"department": rng.choice(["PR", "Marketing", "Sales"], n),
+                         "post_type": rng.choice(["video", "photo"], n),
+                         "reach": rng.integers(100, 5000, n).astype(float),
+                         "likes": rng.poisson(5.0, n).astype(float)})
+    if kind == "keyword":
+        d = build_design(data, dv="likes", between="department", exposure="reach")
+    elif kind == "keyword_factor":
+        d = build_design(data, dv="likes", between="department", exposure="reach", covar=["post_type"])
+    elif kind == "formula":
+        d = build_formula_design(data, formula="likes ~ department + post_type + offset(log(reach))")
+    else:
+        d = build_formula_design(data, formula="likes ~ department * post_type + offset(log(reach))")
+    X, index, P = d.cache["patterns"]
+    assert X is d.X
+    np.testing.assert_array_equal(P[index], d.X)
+    rows = glm.DesignRows.from_patterns(X, index, P)
+    assert rows.P is not None
+    np.testing.assert_array_equal(rows.P[rows.index], d.X)
+
+
+def test_front_door_keeps_no_engine_arrays_on_the_design():
+    # the counts / rows views made for the full and reduced fits are dropped once both fits are done
+    import pandas as pd
+    import toolkit as tk
+    rng = np.random.default_rng(53)
+    n = 4_000
+    data = pd.DataFrame({"department": rng.choice(["PR", "Marketing"], n), "likes": rng.poisson(3.0, n)})
+    m = tk.fit_engagement_model(data, dv="likes", between="department", family="poisson")
+    assert set(m.raw["design"].cache) <= {"patterns"}
+    from toolkit.models.terms import term_tests
+    term_tests(m)                                    # refits of other column sets keep nothing either
+    assert set(m.raw["design"].cache) <= {"patterns"}
+
+
+@pytest.mark.parametrize("formula", ["likes ~ department + post_type", "likes ~ department * post_type"])
+def test_formula_design_level_codes_match_the_membership(formula):
+    # the formula path's between_codes (from the distinct rows) say what the membership matrix says; SIMULATED, seed 54
+    import pandas as pd
+    from toolkit.models import separation
+    from toolkit.models._design import build_formula_design
+    rng = np.random.default_rng(54)
+    n = 5_000
+    data = pd.DataFrame({"department": rng.choice(["PR", "Marketing", "Sales", "HR"], n),
+                         "post_type": rng.choice(["video", "photo"], n), "likes": rng.poisson(2.0, n)})
+    data.loc[data["department"] == "HR", "likes"] = 0                 # a zero-event level
+    d = build_formula_design(data, formula=formula)
+    assert d.between_codes is not None
+    M = separation.membership(d)
+    np.testing.assert_array_equal(M[np.arange(n), d.between_codes], 1.0)
+    found = separation.zero_event_levels(d)
+    assert [z["level"] for z in found] == ["HR"]
+    assert found[0]["n_posts"] == int((data["department"] == "HR").sum())

@@ -53,6 +53,8 @@ class Design:
     Xz: np.ndarray | None = None        # zero-part design (zero_formula), intercept first
     zero_names: list | None = None
     between_codes: np.ndarray | None = None  # level index of `between` per post (None: multiple membership)
+    # the GLM engine's reusable views of y and X (toolkit.models._engine._glm_inputs), made on first use
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -226,9 +228,14 @@ def build_design(data, *, dv, between, exposure=None, covar=(), subject=None, re
         key = bcodes.copy()
         for codes_f, _ in factors:
             key = pd.factorize(key * (int(codes_f.max()) + 1) + codes_f)[0]   # stays small: no overflow
-        full = _full_rank(X, X[np.flatnonzero(~pd.Series(key).duplicated().to_numpy())])
+        first = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
+        full = _full_rank(X, X[first])
+        position = np.zeros(int(key.max()) + 1, dtype=np.int64)
+        position[key[first]] = np.arange(first.size)
+        patterns = (X, position[key], X[first])           # X = P[index]: the GLM engine's distinct rows
     else:
         full = _full_rank(X)
+        patterns = None
     if not full:
         raise ValueError(message(func, "covar", "columns that are not redundant with `between`",
                                  list(covar), "The design matrix is rank-deficient (a covariate is "
@@ -249,7 +256,8 @@ def build_design(data, *, dv, between, exposure=None, covar=(), subject=None, re
                   random_terms=(subject,) if subject is not None else (),
                   random_labels=(group_labels,) if subject is not None else (),
                   random_spec=((subject, None, True),) if subject is not None else (),
-                  between_codes=bcodes if mixed != "membership" else None)
+                  between_codes=bcodes if mixed != "membership" else None,
+                  cache={} if patterns is None else {"patterns": patterns})
 
 
 def _factor_variable(factor: str) -> str | None:
@@ -308,6 +316,7 @@ class _Encoded(NamedTuple):
     spec: Any                      # formulaic ModelSpec (to encode new data, e.g. the emmeans grid)
     grid_factors: dict             # factor variable -> its levels in encoding order
     P: np.ndarray | None           # the distinct rows of X (X = P[codes]); None when every row was encoded
+    codes: np.ndarray | None = None  # the codes (X = P[codes]), with P
 
 
 def _encode(rhs, enc, func, distinct=True) -> _Encoded:
@@ -319,12 +328,13 @@ def _encode(rhs, enc, func, distinct=True) -> _Encoded:
     ``distinct=False`` always encodes every row.
     """
     rows = _distinct_rows(rhs, enc) if distinct else None
-    P = None
+    P = row_codes = None
     if rows is None:
         mm = _model_matrix(rhs, enc, func, "formula")
         X = np.ascontiguousarray(mm.to_numpy(dtype=float))
     else:
         key, first = rows
+        row_codes = key
         mm = _model_matrix(rhs, enc.iloc[first].reset_index(drop=True), func, "formula")
         P = np.ascontiguousarray(mm.to_numpy(dtype=float))
         X = P[key]
@@ -341,7 +351,8 @@ def _encode(rhs, enc, func, distinct=True) -> _Encoded:
         var = _factor_variable(str(key))
         if getattr(kind, "value", kind) == "categorical" and var is not None:
             grid_factors[var] = list(state["categories"])
-    return _Encoded(X=X, names=names, terms=terms, spec=spec, grid_factors=grid_factors, P=P)
+    return _Encoded(X=X, names=names, terms=terms, spec=spec, grid_factors=grid_factors, P=P,
+                    codes=row_codes)
 
 
 def encoding_frame(frame, columns) -> tuple[pd.DataFrame, dict]:
@@ -391,7 +402,7 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
     offset = np.log(e) if e is not None else np.zeros(y.size)
     frame = data.loc[keep, :].reset_index(drop=True)
     enc, factor_levels = encoding_frame(frame, [*fixed_vars, *zero_vars])
-    X, names, terms, spec, grid_factors, P = _encode(parsed.fixed, enc, func)
+    X, names, terms, spec, grid_factors, P, pcodes = _encode(parsed.fixed, enc, func)
     grid_numeric = {v: float(pd.to_numeric(enc[v]).mean()) for v in fixed_vars
                     if v not in grid_factors and pd.api.types.is_numeric_dtype(enc[v])}
     # `between`: named, or the first main-effect term of the fixed part
@@ -426,7 +437,7 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
         if str(reference) != levels[0]:
             lv = [str(reference)] + [v for v in factor_levels[bvar] if v != str(reference)]
             enc[bvar] = enc[bvar].cat.reorder_categories(lv)
-            X, names, terms, spec, grid_factors, P = _encode(parsed.fixed, enc, func)
+            X, names, terms, spec, grid_factors, P, pcodes = _encode(parsed.fixed, enc, func)
             bterm = next(t for t in terms if t["name"] == bterm["name"])
             levels = [str(v) for v in grid_factors[bvar]]
     if len(levels) < 2:
@@ -488,4 +499,18 @@ def build_formula_design(data, *, formula, zero_formula=None, between=None, subj
                   grid_factors=grid_factors, grid_numeric=grid_numeric, between_variable=bvar,
                   random_terms=tuple(parsed.random_label(k) for k in range(len(parsed.random))),
                   random_labels=tuple(rand_labels), Xz=Xz, zero_names=zero_names,
-                  random_spec=tuple((t, *parsed.slope_of(k)) for k, t in enumerate(parsed.random)))
+                  random_spec=tuple((t, *parsed.slope_of(k)) for k, t in enumerate(parsed.random)),
+                  cache={} if P is None else {"patterns": (X, pcodes, P)},
+                  between_codes=_level_codes(P, pcodes, bterm["columns"], len(levels)))
+
+
+def _level_codes(P, codes, columns, n_levels):
+    """The level index of `between` per post (0: reference) from the distinct rows ``P`` (``X = P[codes]``) when
+    its columns are treatment dummies (0/1, at most one per row), as the keyword path's ``between_codes``; else None.
+    """
+    if P is None or len(columns) != n_levels - 1:
+        return None
+    D = P[:, list(columns)]
+    if not (np.all((D == 0.0) | (D == 1.0)) and np.all(D.sum(axis=1) <= 1.0)):
+        return None
+    return (D @ np.arange(1.0, n_levels)).astype(np.int64)[codes]

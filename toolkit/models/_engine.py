@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .glm import fit_glm
+from .glm import DesignRows, _fit_glm, as_counts
 from .glmm import fit_glmm
 
 FAMILIES = ("poisson", "negbin", "zinb", "hurdle_negbin", "zip", "hurdle_poisson")
@@ -67,7 +67,35 @@ def _back_transformed(fit, A, p):
     return out
 
 
-def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True):
+def _glm_inputs(design, X, columns):
+    """``(counts, rows)`` for the GLM engine: the :class:`~toolkit.models.glm.Counts` of y and the
+    :class:`~toolkit.models.glm.DesignRows` of the full X are made once per design and kept on it (until
+    :func:`_release_glm_inputs`) when the fit is of ``design.X`` or of ``design.X[:, columns]`` (a reduced model,
+    whose rows are derived from the full design's); any other X gets fresh ones, nothing kept."""
+    if X is not design.X and columns is None:
+        return as_counts(design.y), DesignRows(X)
+    cache = design.cache
+    if cache.get("y") is not design.y:
+        cache.update(y=design.y, counts=as_counts(design.y))
+    if cache.get("X") is not design.X:
+        pattern = cache.get("patterns")                   # (X, index, P) from the design builder: X = P[index]
+        rows = DesignRows.from_patterns(*pattern) if pattern is not None and pattern[0] is design.X else \
+            DesignRows(design.X)
+        cache.update(X=design.X, rows=rows)
+    rows = cache["rows"] if X is design.X else cache["rows"].columns(list(columns), X)
+    return cache["counts"], rows
+
+
+def _release_glm_inputs(design):
+    """Drop the views :func:`_glm_inputs` cached on `design` (they hold several arrays of n; the model keeps the
+    design)."""
+    for key in ("y", "counts", "X", "rows"):
+        design.cache.pop(key, None)
+
+
+def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True, columns=None):
+    """One fit of `design` with the fixed-effect matrix `X` (``design.X``, or ``design.X[:, columns]`` with
+    `columns` given: the GLM then reuses the full design's distinct rows)."""
     # numpy's overflow/invalid warnings from the optimisers' probes (e.g. exp of a huge linear predictor on the
     # way to the optimum) are not the user's business: the fits check their own convergence and say so in a
     # ToolkitWarning; only those leave fit_engagement_model
@@ -88,4 +116,5 @@ def _fit(design, X, family, cov_type, n_agq, start=None, hessian=True):
             if _zero_design(design) is not None:
                 return fit_zero_model(design.y, X, design.offset, family, Xz=_zero_design(design))
             return fit_zero_model(design.y, X, design.offset, family)
-        return fit_glm(design.y, X, design.offset, family)
+        counts, rows = _glm_inputs(design, X, columns)
+        return _fit_glm(counts, rows, design.offset, family)

@@ -11,8 +11,8 @@ from ..stats.cluster import FEW_SUBJECTS
 from ..stats.multitest import check_p_adjust
 from ._design import build_design, build_formula_design
 # the fitting engine lives in _engine.py (term_tests refits through it without importing this module)
-from ._engine import (FAMILIES, NO_THETA, ZERO_FAMILIES, _back_transformed, _fit, _standardised,  # noqa: F401
-                      _zero_design)
+from ._engine import (FAMILIES, NO_THETA, ZERO_FAMILIES, _back_transformed, _fit, _release_glm_inputs,  # noqa: F401
+                      _standardised, _zero_design)
 from .emmeans import (contrast_rows, grid_rows, interaction_note, marginal_means, pairwise_contrasts, rate_ratios,
                       ratio_rows)
 from .glm import fit_glm
@@ -582,7 +582,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
             if fit.get("boundary"):
                 start0[-1] = np.log(0.1)
         fit0 = _fit(design, design.X[:, keep], family, cov_type, n_agq, start=start0,
-                    hessian=False)
+                    hessian=False, columns=keep)
         # with a zero-event level the full model's supremum is the fit without its posts (they contribute 0)
         stat = max(2.0 * ((fit["loglik"] if ll_sup is None else max(ll_sup, fit["loglik"])) - fit0["loglik"]), 0.0)
         with_terms = [t["name"] for t in design.terms if set(t["columns"]) <= set(dropped_cols)
@@ -595,6 +595,7 @@ def fit_engagement_model(data, *, formula=None, dv=None, between=None, exposure=
                                            if with_terms else "")
                                         + _few_subjects_caveat(design, subject, between)}])
 
+    _release_glm_inputs(design)
     if family == "negbin" and subject is None:
         # row 1 (row 0 stays the test of `between`): NB2 against Poisson, boundary-aware
         test = pd.concat([test, pd.DataFrame([overdispersion_lr_test(fit["loglik"], fit["poisson_loglik"])])],

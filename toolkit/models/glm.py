@@ -12,7 +12,9 @@ Fitted by our own Newton/IRLS so that results match R exactly:
   ``W = mu theta / (mu + theta)`` at the ML estimate of theta.
 * Speed: counts take few distinct values, so ``gammaln``/``digamma`` terms are evaluated on those
   (:class:`Counts`); designs of factors have few distinct rows, so ``X b``, ``X' r`` and ``X' W X`` are
-  computed on those (:class:`DesignRows`). Measured in benchmarks/bench_glm.py.
+  computed on those (:class:`DesignRows`). With such a design and a log link the Poisson fit depends on the data
+  only through sums by row pattern, so its Newton iterations cost O(patterns), and the NB2 iterations (theta
+  below 10) need no ``exp`` per row (:class:`_Grouped`). Measured in benchmarks/bench_glm.py.
 * The Poisson boundary: ``theta`` is searched in ``(0, THETA_MAX]``. When the ML runs to that bound the
   counts show no overdispersion beyond Poisson, the ML of ``alpha = 1/theta`` is 0 and the fit returned is
   the Poisson fit (``theta_at_boundary = True``; see :func:`fit_glm`).
@@ -463,8 +465,43 @@ class DesignRows:
         if first.size * 16 > n:
             return
         P = X[first]
-        if np.array_equal(P[codes], X):
+        # exact check (P[codes] == X), in blocks of rows so that no n x p copy is made
+        block = max(1, (1 << 16) // max(p, 1))
+        if all(np.array_equal(P[codes[s:s + block]], X[s:s + block]) for s in range(0, n, block)):
             self.P, self.index, self.k = P, codes, first.size
+        self._grouped = None
+
+    @classmethod
+    def from_patterns(cls, X, index, P):
+        """The rows of ``X = P[index]`` when the caller built X that way (the design builders: X is a function of
+        the factor codes); not checked again. Falls back to :class:`DesignRows` ``(X)`` where that would not
+        compress (small n, many patterns)."""
+        n = X.shape[0]
+        if n < 2000 or P.shape[0] * 16 > n:
+            return cls(X)
+        rows = cls.__new__(cls)
+        rows.X, rows.P, rows.index, rows.k, rows._grouped = X, P, index, P.shape[0], None
+        return rows
+
+    def columns(self, keep, X=None):
+        """The :class:`DesignRows` of ``X[:, keep]`` (pass it as `X` when made): its distinct rows are those of
+        ``P[:, keep]`` (no hashing, no check needed); without ``P``, ``DesignRows(X[:, keep])``."""
+        Xk = self.X[:, keep] if X is None else X
+        if self.P is None:
+            return DesignRows(Xk)
+        uniq, inv = np.unique(self.P[:, keep], axis=0, return_inverse=True)
+        sub = DesignRows.__new__(DesignRows)
+        sub.X, sub.P, sub.index, sub.k, sub._grouped = Xk, uniq, inv.reshape(-1)[self.index], uniq.shape[0], None
+        return sub
+
+    def grouped(self, yc, offset):
+        """The :class:`_Grouped` sums of ``(yc, offset)`` (made once per pair), or None when not usable."""
+        if self.P is None or not _Grouped.usable(self, offset):
+            return None
+        cached = getattr(self, "_grouped", None)
+        if cached is None or cached[0] is not yc or cached[1] is not offset:
+            self._grouped = (yc, offset, _Grouped(yc, self, offset))
+        return self._grouped[2]
 
     def lin(self, beta):
         """``X @ beta``."""
@@ -497,10 +534,10 @@ def _factorize(h):
     return codes, first
 
 
-def _start_beta(rows, y, offset):
+def _start_beta(rows, y, offset, grp=None):
     """Least squares of ``log(y + 0.1 mean(y) + 0.1) - offset`` on X (normal equations; lstsq if singular)."""
     z = np.log(y + 0.1 * y.mean() + 0.1) - offset
-    XtX = rows.gram(np.ones_like(z))
+    XtX = rows.gram(np.ones_like(z)) if grp is None else grp.P.T @ (grp.P * grp.counts[:, None])
     try:
         beta = np.linalg.solve(XtX, rows.tmul(z))
         if np.all(np.isfinite(beta)) and np.linalg.cond(XtX) < 1e12:
@@ -640,6 +677,205 @@ def _irls_alternating(yc, rows, offset, beta, *, max_iter, tol):
     return _Path(beta, log_theta, eta, ll, it, converged and theta_ok)
 
 
+class _Grouped:
+    """Sums by design row pattern for a design of few distinct rows (``rows.P`` set): the fast path of :func:`_irls`.
+
+    With ``X = P[index]`` the linear predictor is ``c[index] + offset`` with ``c = P beta``, so
+    ``mu = exp(c + s)[index] * E`` with ``E = exp(offset - s)`` computed once (``s``: the largest offset). Then
+    the Poisson log-likelihood, score and information depend on the data only through the sums of y and of E by
+    pattern (and ``y' offset``): its Newton iterations cost O(k), not O(n). The NB2 terms still need one pass over
+    the rows per evaluation, but no ``exp`` and no linear predictor per row. Built only when the offsets span
+    less than 600 (so that no ``E`` underflows).
+    """
+
+    def __init__(self, yc, rows, offset):
+        self.P, self.k = rows.P, rows.k
+        index = rows.index
+        y = yc.plain()
+        self.y_off = float(y @ offset)
+        # the rows in pattern order (a stable counting sort), so that sums by pattern are sums of slices
+        self.counts = np.bincount(index, minlength=self.k)
+        if self.k > 1 and not bool(np.all(index[1:] >= index[:-1])):
+            small = np.uint8 if self.k <= 256 else np.uint16 if self.k <= 65536 else index.dtype
+            order = np.argsort(index.astype(small, copy=False), kind="stable")
+            y, offset = y[order], offset[order]
+        self.starts = np.r_[0, np.cumsum(self.counts)[:-1]]
+        self.y = y                                  # y in pattern order
+        self.shift = float(np.max(offset))
+        self.E = np.exp(offset - self.shift)        # in pattern order
+        self.Y = self.seg(y)
+        self.S = self.seg(self.E)
+        self.last = None                               # (beta, log theta, _NBState) where the NB2 path ended
+
+    @staticmethod
+    def usable(rows, offset):
+        return (rows.P is not None and offset.size > 0 and bool(np.all(np.isfinite(offset)))
+                and float(np.max(offset) - np.min(offset)) < 600.0)
+
+    def seg(self, w):
+        """Sum of ``w`` (rows in pattern order) by row pattern (length k)."""
+        return np.add.reduceat(w, self.starts) if self.k > 1 else np.array([np.sum(w)])
+
+    def rep(self, v):
+        """A per-pattern value for every row (rows in pattern order)."""
+        return np.repeat(v, self.counts) if self.k > 1 else np.full(self.counts[0], v[0])
+
+    def poisson_loglik(self, c, yc):
+        return float(self.Y @ c) + self.y_off - float(np.exp(c + self.shift) @ self.S) - yc._lg1_sum
+
+
+def _newton_poisson_grouped(yc, rows, grp, offset, beta, *, max_iter, tol):
+    """:func:`_newton_poisson` on the sums by row pattern (:class:`_Grouped`): O(k) per iteration.
+
+    The same Newton steps, step halving and convergence rule; the log-likelihood is ``sum_g Y_g c_g + y'offset -
+    sum_g exp(c_g) sum_{i in g} exp(offset_i) - sum log y!``, the per-row sum regrouped.
+    """
+    P = grp.P
+    f = grp.poisson_loglik(P @ beta, yc)
+    converged, it = False, 0
+    for it in range(1, max_iter + 1):
+        m = np.exp(P @ beta + grp.shift) * grp.S           # expected count by pattern
+        step = np.linalg.solve(P.T @ (P * m[:, None]), P.T @ (grp.Y - m))
+        t = 1.0
+        for _ in range(40):
+            cand = beta + t * step
+            f_c = grp.poisson_loglik(P @ cand, yc)
+            if np.isfinite(f_c) and f_c >= f - 1e-12 * abs(f):
+                break
+            t /= 2.0
+        beta, f_new = cand, f_c
+        small = np.max(np.abs(t * step)) < 1e-8
+        if abs(f_new - f) <= tol * (abs(f_new) + 1.0) and small:
+            f, converged = f_new, True
+            break
+        f = f_new
+    return _Path(beta, None, rows.lin(beta) + offset, f, it, converged)
+
+
+class _NBState(NamedTuple):
+    """The NB2 log-likelihood at one point of the grouped path, with the per-row pieces the next step reuses."""
+
+    f: float
+    z: np.ndarray        # mu / theta per row
+    l1: np.ndarray       # log1p(z)
+
+
+def _nb_state_grouped(yc, grp, c, lt):
+    """NB2 log-likelihood (theta < 10, the direct form of :func:`loglik_sum`) at pattern predictors ``c``."""
+    theta = float(np.exp(lt))
+    y = grp.y
+    z = grp.rep(np.exp(c + grp.shift - lt))
+    z *= grp.E
+    l1 = np.log1p(z)
+    f = (yc.sum_of(lambda v: lgamma_ratio(v, theta)) - yc._lg1_sum + float(grp.Y @ c) + grp.y_off
+         - float(y @ l1) - theta * float(np.sum(l1)))
+    return _NBState(f, z, l1)
+
+
+class _NBPieces(NamedTuple):
+    """Sums over the rows of the grouped NB2 path at one point (theta < 10); see :func:`_nb_pieces_grouped`."""
+
+    seg_a: np.ndarray     # by pattern: sum of (y - mu) / (mu + theta)
+    seg_b: np.ndarray     # by pattern: sum of mu / (mu + theta)
+    seg_ba: np.ndarray    # by pattern: sum of mu (y - mu) / (mu + theta)^2
+    s_th: float           # d loglik / d theta
+    h_th: float           # d^2 loglik / d theta^2
+
+
+def _nb_pieces_grouped(yc, grp, state, lt):
+    """The theta score and curvature of :func:`theta_derivative_sums` and the sums by pattern that the beta score
+    and information need, from the per-row ``z = mu / theta`` and ``log1p(z)`` of the log-likelihood evaluation."""
+    y = grp.y
+    th = float(np.exp(lt))
+    n = y.size
+    mu = state.z * th
+    inv_d = mu + th
+    np.divide(1.0, inv_d, out=inv_d)           # 1 / (mu + theta)
+    a = y - mu
+    a *= inv_d                                 # (y - mu) / (mu + theta)
+    b = mu
+    b *= inv_d                                 # mu / (mu + theta)  (mu is not used after this)
+    s_th = (yc.sum_of(lambda v: special.digamma(v + th)) - n * special.digamma(th) - float(np.sum(state.l1))
+            - float(np.sum(a)))
+    # (y + theta) / (mu + theta)^2 = (a + 1) / (mu + theta)
+    # trigamma as zeta(2, x): what special.polygamma(1, x) computes, without its wrapper's overhead
+    h_th = (yc.sum_of(lambda v: special.zeta(2.0, v + th)) - n * float(special.zeta(2.0, th)) + n / th
+            - float(np.sum(inv_d)) + float(a @ inv_d))
+    seg_a, seg_b = grp.seg(a), grp.seg(b)
+    a *= b
+    return _NBPieces(seg_a, seg_b, grp.seg(a), s_th, h_th)
+
+
+def _nb_direction_grouped(yc, grp, state, lt):
+    """:func:`_nb_newton_direction` on the grouped path (the same gradient, Hessian and fallback)."""
+    th = float(np.exp(lt))
+    pc = _nb_pieces_grouped(yc, grp, state, lt)
+    P = grp.P
+    g_beta = th * (P.T @ pc.seg_a)
+    g_lt = th * pc.s_th
+    h_lt = th ** 2 * pc.h_th + g_lt
+    p = g_beta.size
+    H = np.empty((p + 1, p + 1))
+    # theta mu (y + theta) / (mu + theta)^2 = theta b (a + 1)
+    H[:p, :p] = -th * (P.T @ (P * (pc.seg_ba + pc.seg_b)[:, None]))
+    H[:p, p] = H[p, :p] = th * (P.T @ pc.seg_ba)
+    H[p, p] = h_lt
+    g = np.r_[g_beta, g_lt]
+    try:
+        np.linalg.cholesky(-H)
+        step = np.linalg.solve(-H, g)
+    except np.linalg.LinAlgError:
+        step_beta = np.linalg.solve(th * (P.T @ (P * pc.seg_b[:, None])), g_beta)
+        step = np.r_[step_beta, -g_lt / h_lt if h_lt < 0 else float(np.sign(g_lt))]
+    return step[:p], float(np.clip(step[p], -3.0, 3.0))
+
+
+_LOG_THETA_ASYMPTOTIC = float(np.log(_THETA_ASYMPTOTIC))
+
+
+def _newton_negbin_grouped(yc, rows, grp, offset, beta, *, max_iter, tol):
+    """:func:`_newton_negbin` on the grouped path, for theta below 10.
+
+    The same start, Newton directions, step halving and convergence rule as :func:`_newton_negbin`. Returns
+    ``"general"`` as soon as theta (at the start or at any trial point) reaches 10, where the log-likelihood needs
+    its large-theta forms: the caller then runs :func:`_newton_negbin` from the same start. None as there.
+    """
+    y = grp.y
+    P = grp.P
+    mu = grp.rep(np.exp(P @ beta + grp.shift))
+    mu *= grp.E
+    excess = float(np.sum((y - mu) ** 2 - y))
+    if excess <= 0.0:
+        return None
+    lt = float(np.clip(np.log(np.sum(mu ** 2) / excess), -7.0, np.log(_JOINT_THETA_MAX)))
+    if lt >= _LOG_THETA_ASYMPTOTIC:
+        return "general"
+    del mu
+    state = _nb_state_grouped(yc, grp, P @ beta, lt)
+    f = state.f
+    for it in range(1, max_iter + 1):
+        step, lt_step = _nb_direction_grouped(yc, grp, state, lt)
+        lt_step = min(lt_step, LOG_THETA_MAX - lt)
+        t = 1.0
+        for _ in range(40):
+            cand, lt_c = beta + t * step, lt + t * lt_step
+            if lt_c >= _LOG_THETA_ASYMPTOTIC:
+                return "general"
+            state = _nb_state_grouped(yc, grp, P @ cand, lt_c)
+            if np.isfinite(state.f) and state.f >= f - 1e-12 * abs(f):
+                break
+            t /= 2.0
+        beta, lt, f_new = cand, lt_c, state.f
+        if not np.isfinite(f_new):
+            return None
+        small = max(np.max(np.abs(t * step)), abs(t * lt_step)) < 1e-8
+        if abs(f_new - f) <= tol * (abs(f_new) + 1.0) and small:
+            grp.last = (beta, lt, state)              # reused by the information at the estimate (_irls)
+            return _Path(beta, lt, rows.lin(beta) + offset, f_new, it, True)
+        f = f_new
+    return None
+
+
 def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
     """Newton for a Poisson or NB2 GLM (theta <= THETA_MAX); the engine of :func:`fit_glm`.
 
@@ -649,28 +885,45 @@ def _irls(yc, X, offset, family, *, max_iter, tol, start, rows=None):
     """
     rows = DesignRows(X) if rows is None else rows
     y = yc.plain()
-    beta = _start_beta(rows, y, offset) if start is None else np.asarray(start, dtype=float).copy()
+    grp = rows.grouped(yc, offset)
+    beta = _start_beta(rows, y, offset, grp) if start is None else np.asarray(start, dtype=float).copy()
     if family == "poisson":
-        path = _newton_poisson(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
+        if grp is not None:
+            path = _newton_poisson_grouped(yc, rows, grp, offset, beta, max_iter=max_iter, tol=tol)
+        else:
+            path = _newton_poisson(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
     else:
-        path = _newton_negbin(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
+        path = "general"
+        if grp is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                path = _newton_negbin_grouped(yc, rows, grp, offset, beta, max_iter=max_iter, tol=tol)
+        if path == "general":
+            path = _newton_negbin(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
         if path is None:
             path = _irls_alternating(yc, rows, offset, beta, max_iter=max_iter, tol=tol)
     beta, log_theta, eta = path.beta, path.log_theta, path.eta
-    ll = np.sum(loglik_terms(yc, eta, family, log_theta))     # reported: the per-observation sum
     mu = np.exp(eta)
+    nb_grouped = family != "poisson" and grp is not None and grp.last is not None and grp.last[0] is beta
     if family == "poisson":
-        w = mu
         resid_score = (y - mu)
+        # reported: the per-observation sum (also what the NB2 fit is compared with at the Poisson boundary)
+        ll = np.sum(loglik_terms(yc, eta, family, log_theta))
+        info = rows.gram(mu) if grp is None else \
+            grp.P.T @ (grp.P * (np.exp(grp.P @ beta + grp.shift) * grp.S)[:, None])   # X'WX from the sums by pattern
     else:
         theta = np.exp(log_theta)
-        w = mu * theta / (mu + theta)
         resid_score = theta * (y - mu) / (mu + theta)
-    info = rows.gram(w)
+        if nb_grouped:      # theta < 10: the log-likelihood of the path, X'WX and the theta curvature by pattern
+            pc = _nb_pieces_grouped(yc, grp, grp.last[2], log_theta)
+            ll = path.loglik
+            info = theta * (grp.P.T @ (grp.P * pc.seg_b[:, None]))
+        else:
+            ll = np.sum(loglik_terms(yc, eta, family, log_theta))     # the per-observation sum
+            info = rows.gram(mu * theta / (mu + theta))
     vcov = np.linalg.inv(info)
     theta_se = np.nan
     if family != "poisson":
-        d2 = _theta_info(yc, mu, np.exp(log_theta))
+        d2 = pc.h_th if nb_grouped else _theta_info(yc, mu, np.exp(log_theta))
         theta_se = float(np.sqrt(-1.0 / d2)) if d2 < 0 else np.nan
     return {"beta": beta, "vcov": vcov, "log_theta": log_theta, "theta_se": theta_se, "loglik": float(ll),
             "mu": mu, "eta": eta, "iterations": path.iterations, "converged": bool(path.converged), "info": info,
@@ -723,8 +976,13 @@ def fit_glm(y, X, offset, family, *, max_iter=200, tol=1e-12, start=None):
     Venables, W. N., & Ripley, B. D. (2002). Modern Applied Statistics with S (4th ed.), section 7.4
     (``MASS::glm.nb``). doi:10.1007/978-0-387-21706-2
     """
-    yc = as_counts(y)
-    rows = DesignRows(X)
+    return _fit_glm(as_counts(y), DesignRows(X), offset, family, max_iter=max_iter, tol=tol, start=start)
+
+
+def _fit_glm(yc, rows, offset, family, *, max_iter=200, tol=1e-12, start=None):
+    """:func:`fit_glm` of counts ``yc`` (:class:`Counts`) and a design ``rows`` (:class:`DesignRows`) made by the
+    caller (the front door reuses them between the full and the reduced model)."""
+    X = rows.X
     pois = _irls(yc, X, offset, "poisson", max_iter=max_iter, tol=tol, start=start, rows=rows)
     if family == "poisson":
         pois.update(theta=np.nan, theta_at_boundary=False)
