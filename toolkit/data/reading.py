@@ -220,6 +220,10 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
 
     def record(column: str, result: parsing.ParseResult, ids=None) -> None:
         missing_counts[column] = result.n_missing
+        if not len(result.problems):  # (the usual typed column: nothing to report but its notes)
+            for text in result.notes:
+                report.note(text)
+            return
         failed = result.problems["rule"].isin(FAILED_PARSE_RULES).to_numpy(dtype=bool)
         n_values = len(result.values) - result.n_missing
         if failed.any() and failed.sum() > UNPARSEABLE_SHARE * n_values:
@@ -1275,8 +1279,39 @@ def _surely_clean(arr) -> np.ndarray:
     return np.asarray(sure.to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _integer_text(values: pd.Series):
+    """``(parsing._to_text(values), its missing mask)`` for an integer column (numpy or nullable), else None.
+
+    Typed fast path: the decimal text of an integer (what ``str(int)`` gives, and what a pyarrow cast gives)
+    has no surrounding space, no invisible character and is never a missing token (no token is all digits,
+    or "-" followed by digits), so it is its own clean text; missing cells become "" (blank), as in
+    ``_to_text``. Built by one pyarrow cast instead of a Python string per cell.
+    """
+    dtype = values.dtype
+    if not (pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)) or isinstance(
+            dtype, pd.CategoricalDtype) or not len(values):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(dtype, np.dtype):
+        arr = pa.array(values.to_numpy())
+        missing = np.zeros(len(values), dtype=bool)
+    else:  # nullable Int64/UInt64 (or an Arrow-backed integer column)
+        missing = values.isna().to_numpy(dtype=bool, copy=True)
+        arr = pa.array(values.to_numpy(dtype=values.dtype.numpy_dtype if hasattr(values.dtype, "numpy_dtype")
+                                       else "int64", na_value=0), mask=missing)
+    text = pc.cast(arr, pa.large_string())
+    if missing.any():
+        text = pc.fill_null(text, "")
+    return pd.Series(pd.array(text.cast(pa.string()), dtype="str"), index=values.index), missing
+
+
 def _cleaned_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """``(parsing._clean(parsing._to_text(values)), its missing mask)``; no pass when every cell is surely clean."""
+    typed = _integer_text(values)
+    if typed is not None:
+        return typed
     text = parsing._to_text(values)
     arr = parsing._arrow_strings(text)
     if arr is not None and len(arr) and _surely_clean(arr).all():
@@ -1362,6 +1397,11 @@ def _row_codes(frame: pd.DataFrame, pos: np.ndarray) -> tuple[np.ndarray, np.nda
         s = frame.iloc[:, col] if len(pos) == len(frame) else frame.iloc[pos, col]
         if isinstance(s.dtype, pd.StringDtype):
             codes = _equality_codes(s)
+        elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu":  # typed integers: equal exactly when equal
+            values = s.to_numpy()
+            if len(values) > 1 and ((values[1:] > values[:-1]).all() or (values[1:] < values[:-1]).all()):
+                return pos[:0], key[:0]  # strictly monotonic (ids, row numbers): no two rows can be equal
+            codes = pd.factorize(values)[0].astype("int64")
         else:
             codes = pd.factorize(pd.util.hash_pandas_object(s, index=False).to_numpy())[0].astype("int64")
         key = pd.factorize(key * (int(codes.max(initial=-1)) + 2) + (codes + 1))[0].astype("int64")
