@@ -357,6 +357,20 @@ def _parse_count_text(values: pd.Series, *, column: str, rows: np.ndarray | None
 INT64_LIMIT = 2 ** 63
 
 
+def _plain_counts(s: pd.Series) -> np.ndarray | None:
+    """Typed fast path of :func:`_typed_counts`: the values when every cell is already a valid count, else None.
+
+    A numpy integer column has no missing cells; when no value is negative or beyond int64 (the usual
+    Parquet export), the general checks below would find nothing, so the values are taken as they are.
+    """
+    if not (isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu" and len(s)):
+        return None
+    raw = s.to_numpy()
+    if raw.min() < 0 or (s.dtype.kind == "u" and raw.max() > np.uint64(INT64_LIMIT - 1)):
+        return None
+    return raw
+
+
 def _typed_counts(s: pd.Series, out: np.ndarray, valid: np.ndarray, problems: list, column: str) -> int:
     """Check numbers that arrive typed (Parquet, DataFrame); fill ``out``/``valid`` in place.
 
@@ -364,14 +378,11 @@ def _typed_counts(s: pd.Series, out: np.ndarray, valid: np.ndarray, problems: li
     int64), floats as floats; values at or beyond 2**63 and infinities are not counts
     (``unparseable_number``, like over-long digit strings in text). Returns the missing count.
     """
-    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu" and len(s):
-        # typed fast path: a numpy integer column has no missing cells; when no value is negative or beyond
-        # int64 (the usual export), every cell is a valid count as it is
-        raw = s.to_numpy()
-        if raw.min() >= 0 and (s.dtype.kind == "i" or raw.max() <= np.uint64(INT64_LIMIT - 1)):
-            out[:] = raw
-            valid[:] = True
-            return 0
+    plain = _plain_counts(s)
+    if plain is not None:
+        out[:] = plain
+        valid[:] = True
+        return 0
     missing = s.isna().to_numpy(dtype=bool, copy=True)
     n = len(s)
     nonint = np.zeros(n, dtype=bool)

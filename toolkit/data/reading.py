@@ -1399,8 +1399,8 @@ def _row_codes(frame: pd.DataFrame, pos: np.ndarray) -> tuple[np.ndarray, np.nda
             codes = _equality_codes(s)
         elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu":  # typed integers: equal exactly when equal
             values = s.to_numpy()
-            if len(values) > 1 and ((values[1:] > values[:-1]).all() or (values[1:] < values[:-1]).all()):
-                return pos[:0], key[:0]  # strictly monotonic (ids, row numbers): no two rows can be equal
+            if _strictly_monotonic(values):
+                return pos[:0], key[:0]  # (ids, row numbers): no two rows can be equal
             codes = pd.factorize(values)[0].astype("int64")
         else:
             codes = pd.factorize(pd.util.hash_pandas_object(s, index=False).to_numpy())[0].astype("int64")
@@ -1409,6 +1409,11 @@ def _row_codes(frame: pd.DataFrame, pos: np.ndarray) -> tuple[np.ndarray, np.nda
         if not repeated.all():
             pos, key = pos[repeated], key[repeated]
     return pos, key
+
+
+def _strictly_monotonic(values: np.ndarray) -> bool:
+    """Typed fast path of :func:`_row_codes`: integers strictly increasing or decreasing (all distinct)."""
+    return len(values) > 1 and bool((values[1:] > values[:-1]).all() or (values[1:] < values[:-1]).all())
 
 
 class _PostIds:
