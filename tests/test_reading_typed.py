@@ -205,3 +205,39 @@ def test_typed_fast_paths_in_a_collection_match(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(fast_report.entries, slow_report.entries, check_exact=True)
     assert fast_report.notes == slow_report.notes
     assert (fast_report.entries["rule"] == "duplicate_row").sum() >= 8  # the last file repeats the first
+
+
+def test_post_id_hash_collisions_never_make_a_duplicate(tmp_path, monkeypatch):
+    """Ids carry one 64-bit hash (collection.hash_ids); equal ids are decided on their text. Every id forced
+    onto one hash gives the same data and report as the real hashes."""
+    a, b = _case("clean"), _case("clean")
+    b["likes"] = b["likes"] + 1          # same ids, different rows: duplicate_post_id across files
+    c = _case("decreasing_ids")          # other ids
+    paths = []
+    for i, p in enumerate([a, b, c, a.iloc[:3]]):
+        paths.append(str(tmp_path / f"part-{i}.parquet"))
+        p.to_parquet(paths[-1], index=False)
+    options = reading.check_file_options("read_posts")
+
+    def read_all():
+        return collection.read_files(paths, read_file=reading.read_file, options=options, func="read_posts",
+                                     source=str(tmp_path))
+    data, report = read_all()
+    real = collection.hash_ids
+    monkeypatch.setattr(collection, "hash_ids", lambda text: tuple(np.zeros_like(h) for h in real(text)))
+    data_c, report_c = read_all()
+    pd.testing.assert_frame_equal(data, data_c, check_exact=True)
+    pd.testing.assert_frame_equal(report.entries, report_c.entries, check_exact=True)
+    rules = report.entries["rule"].value_counts()
+    assert rules["duplicate_post_id"] == 8 and rules["duplicate_row"] == 3
+
+
+def test_second_read_without_consistency_checks_has_the_same_data():
+    frame = _case("clean")
+    frame.loc[2, "likes"] = 10_000          # interactions exceed reach: flagged, data unchanged
+    frame.loc[5, "post_id"] = frame.loc[4, "post_id"]
+    full = reading.read_file(frame)
+    lean = reading.read_file(frame, consistency=False)
+    pd.testing.assert_frame_equal(full.data, lean.data, check_exact=True)
+    flagged = {"interactions_exceed_reach", "duplicate_post_id"}
+    assert flagged <= set(full.report.entries["rule"]) and not flagged & set(lean.report.entries["rule"])

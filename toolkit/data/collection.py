@@ -88,10 +88,17 @@ def hash_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def hash_ids(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each post-id text (an object array of str; the same keys as rows)."""
+    """``(h1, h2)`` keys of each post-id text (an object array of str): a 64-bit hash (the rows' first key) and 0.
+
+    One hash suffices for ids: it only has to bring equal ids into one bucket; which ids are really equal is
+    decided on their text (:func:`assemble` groups the returned members by the id itself), so a chance
+    collision of two different ids adds a member and never a ``duplicate_post_id``. (Rows, which are not
+    compared cell by cell across files, get two independent hashes.) A second hash of every id cost about
+    as much as the first (issue 13).
+    """
     text = np.asarray(text, dtype=object)
-    return tuple(pd.util.hash_array(text, hash_key=key, categorize=False).astype("uint64", copy=False)
-                 for key in _HASH_KEYS)
+    h1 = pd.util.hash_array(text, hash_key=_HASH_KEYS[0], categorize=False).astype("uint64", copy=False)
+    return h1, np.zeros(len(h1), dtype="uint64")
 
 
 def _text_after_nulls(n_null: int, text) -> pd.Series:
@@ -412,18 +419,19 @@ def finish_part(read: FileRead, *, offset: int, drop, categories: dict, index_st
         data["source_row"] = pd.array(data["source_row"].to_numpy(dtype="int64") + offset, dtype="Int64")
     if len(drop):
         data = data[~np.isin(data["source_row"].to_numpy(dtype="int64"), drop)]
-    for col, dtype in categories.items():
-        data[col] = pd.Categorical(data[col].astype("object"), dtype=dtype)
+    for col, dtype in categories.items():  # the union holds the file's categories: recoded, no text round trip
+        data[col] = data[col].astype(dtype) if isinstance(data[col].dtype, pd.CategoricalDtype) else pd.Categorical(
+            data[col].astype("object"), dtype=dtype)
     data.index = pd.RangeIndex(index_start, index_start + len(data))
     data.attrs = {}
     return data
 
 
-def read_quietly(read_file: Callable, path, options: dict, *, eligible: bool) -> FileRead:
+def read_quietly(read_file: Callable, path, options: dict, *, eligible: bool, **extra) -> FileRead:
     """``read_file(path, **options)`` with the per-file warnings left out (they become report notes)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ToolkitWarning)
-        return read_file(path, eligible=eligible, **options)
+        return read_file(path, eligible=eligible, **options, **extra)
 
 
 def read_files(paths: list, *, read_file: Callable, options: dict, func: str, source, source_name=None,

@@ -183,7 +183,8 @@ def _shuffle_method(scheduler) -> str:
 
 def _second_pass(path, offset, options, drop_rows, categories, index_start):
     """Stage building one data partition (lazy): read, renumber, drop global duplicates, unify."""
-    read = collection.read_quietly(reading.read_file, path, options, eligible=False)
+    # the report is known from the first pass: the checks that only flag rows are not run again
+    read = collection.read_quietly(reading.read_file, path, options, eligible=False, consistency=False)
     return collection.finish_part(read, offset=offset, drop=drop_rows, categories=categories,
                                   index_start=index_start)
 

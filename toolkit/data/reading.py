@@ -118,7 +118,8 @@ def check_file_options(func: str, *, columns=None, encoding=None, delimiter=None
 
 def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name=0, timezone=None, date_format=None,
               normalize_labels=False, strict=False, source_name=None, profile="auto", header_row=None,
-              duplicate_columns="raise", allow_unparseable=False, eligible=False) -> collection.FileRead:
+              duplicate_columns="raise", allow_unparseable=False, eligible=False,
+              consistency=True) -> collection.FileRead:
     """:func:`read_posts` on one file or DataFrame (options checked by the caller), as a ``FileRead``.
 
     The per-file seam of readers of many files (:mod:`toolkit.data.collection`, and on Dask
@@ -126,7 +127,9 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
     report of ``read_posts(source)``, whether the source has
     a post_id column, and with ``eligible=True`` the hashes of the rows eligible for
     ``duplicate_row`` (kept, or excluded only as duplicates), so that each file is read and parsed
-    once.
+    once. ``consistency=False`` leaves out the consistency checks, which only flag rows (the data are the same,
+    the report lacks their entries): for a second read of a file whose report is already known
+    (``toolkit.data.dask_reading``'s lazy data).
     """
     allowed = _check_allow_unparseable(allow_unparseable)
     if profiles.is_json(source):  # export profiles: X API v2 JSON/JSONL (toolkit/data/profiles.py)
@@ -317,7 +320,8 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
                     f"{missing_text}.")
 
     # -- consistency checks ---------------------------------------------------------------------
-    _consistency(data, report)
+    if consistency:
+        _consistency(data, report)
     data = profiles.finish(data, report, used_profile)
 
     data.attrs = {"source": name}
