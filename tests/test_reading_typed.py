@@ -241,3 +241,36 @@ def test_second_read_without_consistency_checks_has_the_same_data():
     pd.testing.assert_frame_equal(full.data, lean.data, check_exact=True)
     flagged = {"interactions_exceed_reach", "duplicate_post_id"}
     assert flagged <= set(full.report.entries["rule"]) and not flagged & set(lean.report.entries["rule"])
+
+
+def _read_parts(tmp_path, parts):
+    paths = []
+    for i, p in enumerate(parts):
+        paths.append(str(tmp_path / f"part-{i}.parquet"))
+        p.to_parquet(paths[-1], index=False)
+    return collection.read_files(paths, read_file=reading.read_file, options=reading.check_file_options("read_posts"),
+                                 func="read_posts", source=str(tmp_path))
+
+
+def test_one_key_record_per_row_when_ids_follow_from_their_cells():
+    frame = _case("repeated_ids_and_rows")
+    read = reading.read_file(frame, eligible=True)
+    summary, keys = collection.split_file(read, 0)
+    assert len(keys) == len(read.eligible) == len(frame)
+    assert (keys["kind"] == collection.ROW_ID).sum() == len(read.data)
+
+
+def test_float_ids_rendered_differently_in_two_files_still_find_the_duplicate_row(tmp_path):
+    """A float id reads "5" in a file of whole numbers and "5.0" in one with 2.5: identical rows of the two
+    files are still found (their rows keep their own hash as key, the ids get records of their own)."""
+    a, b = _case("clean"), _case("clean")
+    a["post_id"] = a["post_id"].astype("float64")
+    b["post_id"] = b["post_id"].astype("float64")
+    b.loc[7, "post_id"] = 2.5
+    read = reading.read_file(b, eligible=True)
+    assert not read.id_by_cell and read.data["post_id"].iloc[0] == "101.0"
+    assert reading.read_file(a).data["post_id"].iloc[0] == "101"
+    data, report = _read_parts(tmp_path, [a, b])
+    dup = report.entries[report.entries["rule"] == "duplicate_row"]
+    assert dup["source_row"].tolist() == list(range(9, 16))  # b's rows 1-7 repeat a's; row 8 differs (2.5)
+    assert len(data) == 9

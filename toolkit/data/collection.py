@@ -65,14 +65,18 @@ class FileRead:
 
     ``data`` and ``report`` are exactly ``read_posts(path)``'s (local row numbers 1..n_rows_in,
     generated ids ``"row-<local row>"``); ``eligible`` (only when asked for) holds ``h1``, ``h2``
-    (:func:`hash_rows`) and ``row`` (local) of the rows eligible for ``duplicate_row``;
-    ``has_post_id`` says whether the file has a post_id column (else every id was generated).
+    (:func:`hash_rows`), ``row`` (local) and ``first`` (local row of its first copy in the file, ``row``
+    itself unless the row duplicates an earlier one) of the rows eligible for ``duplicate_row``;
+    ``has_post_id`` says whether the file has a post_id column (else every id was generated); ``id_by_cell`` whether a
+    kept row's id text follows from its own source cell (identical rows, identical ids: then one record per
+    row suffices, see :func:`split_file`).
     """
 
     data: pd.DataFrame
     report: QualityReport
     eligible: pd.DataFrame | None = None
     has_post_id: bool = True
+    id_by_cell: bool = True  # a kept row's post id text follows from its own source cell (not so for float ids)
 
 
 def hash_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +119,7 @@ def eligible_rows(raw: pd.DataFrame, eligible: np.ndarray) -> pd.DataFrame:
     pos = np.flatnonzero(eligible)
     part = raw if len(pos) == len(raw) else raw.iloc[pos]
     h1, h2 = hash_rows(part)
-    return pd.DataFrame({"h1": h1, "h2": h2, "row": pos.astype("int64") + 1})
+    return pd.DataFrame({"h1": h1, "h2": h2, "row": pos.astype("int64") + 1, "first": pos.astype("int64") + 1})
 
 
 def encode_rows(index: int, local_rows) -> np.ndarray:
@@ -137,11 +141,15 @@ def offsets(n_rows_in: list) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # one file
 # ---------------------------------------------------------------------------------------------
-#: columns of the keys combined (or shuffled by hash) for the cross-file duplicate checks
-KEY_META = pd.DataFrame({"h1": pd.Series([], dtype="uint64"), "h2": pd.Series([], dtype="uint64"),
-                         "row": pd.Series([], dtype="int64"), "kind": pd.Series([], dtype="int8"),
-                         "id": pd.Series([], dtype="string[pyarrow]")})
-ROW, ID, GENERATED_ID = 0, 1, 2
+#: columns of the keys combined (or shuffled by ``key``) for the cross-file duplicate checks: one record per
+#: eligible row (kinds ROW, or ROW_ID when the row is kept with its own post id, which ``id`` then holds) and
+#: one per generated id (GENERATED_ID); ``h1``/``h2`` are the row's hashes (0 for a generated id) and ``key``
+#: the bucket: the hash of the post id when the row has one (identical rows have identical ids, so all copies
+#: of a row, and all rows with one id, meet in one bucket), else the row's ``h1``
+KEY_META = pd.DataFrame({"key": pd.Series([], dtype="uint64"), "h1": pd.Series([], dtype="uint64"),
+                         "h2": pd.Series([], dtype="uint64"), "row": pd.Series([], dtype="int64"),
+                         "kind": pd.Series([], dtype="int8"), "id": pd.Series([], dtype="string[pyarrow]")})
+ROW, ID, GENERATED_ID, ROW_ID = 0, 1, 2, 3
 
 
 def _generated_mask(read: FileRead) -> np.ndarray:
@@ -178,19 +186,46 @@ def split_file(read: FileRead, index: int) -> tuple[dict, pd.DataFrame]:
                "n_kept": len(data), "meta": meta, "dup_local": dup_local,
                "generated": local[gen], "has_post_id": read.has_post_id}
     rows = read.eligible
+    erow = rows["row"].to_numpy(dtype="int64")
+    h1 = rows["h1"].to_numpy(dtype="uint64")
+    key = h1.copy()
+    kind = np.full(len(rows), ROW, dtype="int8")
     own = ~gen
-    id_text = data["post_id"].to_numpy(dtype=object, na_value=None)
-    if gen.any():
-        id_text = id_text[own]
-    i1, i2 = hash_ids(id_text)
-    n_r = len(rows)
-    keys = pd.DataFrame({
-        "h1": np.concatenate([rows["h1"].to_numpy(dtype="uint64"), i1]),
-        "h2": np.concatenate([rows["h2"].to_numpy(dtype="uint64"), i2]),
-        "row": encode_rows(index, np.concatenate([rows["row"].to_numpy(dtype="int64"), local[own]])),
-        "kind": np.concatenate([np.full(n_r, ROW, dtype="int8"), np.full(len(id_text), ID, dtype="int8")]),
-        "id": _text_after_nulls(n_r, id_text),
-    })
+    extra = None
+    if read.has_post_id and own.any() and not read.id_by_cell:
+        # ids whose text depends on the whole column (floats: "5" or "5.0"): identical rows of two files may
+        # have different id texts, so rows stay keyed by their own hash and the ids get records of their own
+        id_text = data["post_id"].to_numpy(dtype=object, na_value=None)
+        if gen.any():
+            id_text = id_text[own]
+        zero = np.zeros(len(id_text), dtype="uint64")
+        extra = pd.DataFrame({"key": hash_ids(id_text)[0], "h1": zero, "h2": zero,
+                              "row": encode_rows(index, local[own]), "kind": np.full(len(id_text), ID, dtype="int8"),
+                              "id": pd.Series(pd.array(id_text, dtype="string[pyarrow]"))})
+        ids = pd.Series(pd.array(np.full(len(rows), None, dtype=object), dtype="string[pyarrow]"))
+    elif read.has_post_id and own.any():
+        # kept rows with their own id: the id's hash is their bucket, and that of the later copies of such a row
+        # within the file (``first``: identical rows, identical id)
+        id_text = data["post_id"].to_numpy(dtype=object, na_value=None)
+        if gen.any():
+            id_text = id_text[own]
+        id_hash = hash_ids(id_text)[0]
+        at = np.searchsorted(erow, local[own])  # kept rows are eligible
+        key[at] = id_hash
+        kind[at] = ROW_ID
+        text = np.full(len(rows), None, dtype=object)
+        text[at] = id_text
+        first = rows["first"].to_numpy(dtype="int64")
+        later = np.flatnonzero(first != erow)
+        if len(later):
+            key[later] = key[np.searchsorted(erow, first[later])]
+        ids = pd.Series(pd.array(text, dtype="string[pyarrow]"))
+    else:
+        ids = pd.Series(pd.array(np.full(len(rows), None, dtype=object), dtype="string[pyarrow]"))
+    keys = pd.DataFrame({"key": key, "h1": h1, "h2": rows["h2"].to_numpy(dtype="uint64"),
+                         "row": encode_rows(index, erow), "kind": kind, "id": ids})
+    if extra is not None:
+        keys = pd.concat([keys, extra], ignore_index=True)
     return summary, keys
 
 
@@ -208,8 +243,9 @@ def generated_keys(summaries: list) -> pd.DataFrame:
         local = np.asarray(s["generated"], dtype="int64")
         if len(local):
             text = np.array([f"row-{r + off}" for r in local.tolist()], dtype=object)
-            h1, h2 = hash_ids(text)
-            parts.append(pd.DataFrame({"h1": h1, "h2": h2, "row": encode_rows(s["index"], local),
+            h1 = hash_ids(text)[0]
+            zero = np.zeros(len(local), dtype="uint64")
+            parts.append(pd.DataFrame({"key": h1, "h1": zero, "h2": zero, "row": encode_rows(s["index"], local),
                                        "kind": np.full(len(local), GENERATED_ID, dtype="int8"),
                                        "id": _text_after_nulls(0, text)}))
     return pd.concat([KEY_META, *parts], ignore_index=True)
@@ -225,21 +261,23 @@ FOUND_META = pd.DataFrame({"kind": pd.Series([], dtype="int8"), "row": pd.Series
 
 
 def find_duplicates(part: pd.DataFrame) -> pd.DataFrame:
-    """In one hash bucket (all copies of a hash meet here): the non-first rows and the repeated ids."""
+    """In one bucket (all copies of a row and all rows of an id meet here): the non-first rows and repeated ids."""
     if len(part) == 0:
         return FOUND_META.copy()
-    # only hashes seen twice can be duplicates: the exact grouping runs on those few keys
-    part = part[pd.Series(part["h1"].to_numpy(dtype="uint64")).duplicated(keep=False).to_numpy()]
-    is_row = part["kind"].to_numpy(dtype="int8") == ROW
-    rows = part[is_row]
+    # only buckets keys seen twice can hold a duplicate: the exact grouping runs on those few records
+    part = part[pd.Series(part["key"].to_numpy(dtype="uint64")).duplicated(keep=False).to_numpy()]
+    kind = part["kind"].to_numpy(dtype="int8")
+    rows = part[(kind == ROW) | (kind == ROW_ID)]
     first = rows.groupby(["h1", "h2"], sort=False)["row"].transform("min").to_numpy(dtype="int64")
     row = rows["row"].to_numpy(dtype="int64")
     dup = row != first
-    ids = part[~is_row]
-    size = ids.groupby(["h1", "h2"], sort=False)["row"].transform("size").to_numpy(dtype="int64")
+    ids = part[kind != ROW]
+    size = ids.groupby("key", sort=False)["row"].transform("size").to_numpy(dtype="int64")
     ids = ids[size >= 2]
+    id_kind = ids["kind"].to_numpy(dtype="int8")
     return pd.DataFrame({
-        "kind": np.concatenate([np.zeros(int(dup.sum()), dtype="int8"), ids["kind"].to_numpy(dtype="int8")]),
+        "kind": np.concatenate([np.full(int(dup.sum()), ROW, dtype="int8"),
+                                np.where(id_kind == ROW_ID, ID, id_kind).astype("int8")]),
         "row": np.concatenate([row[dup], ids["row"].to_numpy(dtype="int64")]),
         "first": np.concatenate([first[dup], np.full(len(ids), -1, dtype="int64")]),
         "id": pd.concat([pd.Series(pd.array([None] * int(dup.sum()), dtype="string[pyarrow]")),

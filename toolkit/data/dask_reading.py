@@ -307,7 +307,7 @@ def _read_files_dask(paths, options, *, func, source, source_name, scheduler=Non
     keys = dd.from_delayed([dask.delayed(_first_keys)(f, s) for f, s in zip(first, summaries)] + [generated],
                            meta=collection.KEY_META, verify_meta=False)
     # identical hashes meet in one bucket; one bucket per file keeps a bucket about a file's size
-    found = keys.shuffle(on="h1", npartitions=len(paths), shuffle_method=_shuffle_method(scheduler))
+    found = keys.shuffle(on="key", npartitions=len(paths), shuffle_method=_shuffle_method(scheduler))
     found = dask.delayed(collection.concat_found)(
         found.map_partitions(collection.find_duplicates, meta=collection.FOUND_META).to_delayed())
     with scheduler_client(scheduler, func) as compute:

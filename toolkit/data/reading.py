@@ -198,6 +198,11 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
         keep[pos] = False
     eligible_rows = collection.eligible_rows(raw, keep) if eligible else None
     dup_pos, dup_first = _duplicate_rows(raw, keep)
+    if eligible_rows is not None and len(dup_pos):  # a duplicate within the file: the row of its first copy
+        at = np.searchsorted(eligible_rows["row"].to_numpy(dtype="int64"), dup_pos + 1)
+        first = eligible_rows["first"].to_numpy(dtype="int64", copy=True)
+        first[at] = dup_first + 1
+        eligible_rows["first"] = first
     if len(dup_pos):
         id_text = (parsing._clean(parsing._to_text(_id_as_text(raw["post_id"].iloc[dup_pos]))).tolist()
                    if "post_id" in raw.columns else [None] * len(dup_pos))
@@ -328,7 +333,9 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
     report.check(data)
     if strict:
         report.raise_first()
-    return collection.FileRead(data, report, eligible_rows, has_post_id="post_id" in raw.columns)
+    return collection.FileRead(data, report, eligible_rows, has_post_id="post_id" in raw.columns,
+                               id_by_cell=not ("post_id" in raw.columns and pd.api.types.is_float_dtype(
+                                   raw["post_id"].dtype)))  # float ids: "5" or "5.0" depends on the column
 
 
 # ---------------------------------------------------------------------------------------------
