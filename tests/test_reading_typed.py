@@ -274,3 +274,23 @@ def test_float_ids_rendered_differently_in_two_files_still_find_the_duplicate_ro
     dup = report.entries[report.entries["rule"] == "duplicate_row"]
     assert dup["source_row"].tolist() == list(range(9, 16))  # b's rows 1-7 repeat a's; row 8 differs (2.5)
     assert len(data) == 9
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"a": np.arange(50), "b": np.arange(50) * 2.5}),
+    pd.DataFrame({"i": pd.array([1, None, 3] * 10, dtype="Int64"), "u": np.arange(30, dtype="uint64")}),
+    _base(40),
+    pd.DataFrame({"c": pd.Categorical([1, 2, 3] * 5), "t": pd.Series(pd.date_range("2024", periods=15))}),
+], ids=["numbers", "nullable", "export", "categorical_and_time"])
+def test_row_hashes_are_two_different_hashes_and_h1_is_pandas(frame):
+    """h1 is pandas' row hash; h2 differs from it on every row, also for tables of numbers only, whose
+    pandas hashes ignore the key (two keys alone gave h2 == h1 there: 64 bits, not 128)."""
+    h1, h2 = collection.hash_rows(frame)
+    ref = pd.util.hash_pandas_object(frame, index=False, hash_key=collection._HASH_KEYS[0]).to_numpy()
+    np.testing.assert_array_equal(h1, ref)
+    assert (h1 != h2).all()
+    # equal rows, equal hashes; the same rows in another order, the same hashes in that order
+    order = np.random.default_rng(1).permutation(len(frame))
+    g1, g2 = collection.hash_rows(frame.iloc[order].reset_index(drop=True))
+    np.testing.assert_array_equal(g1, h1[order])
+    np.testing.assert_array_equal(g2, h2[order])

@@ -12,14 +12,17 @@ Steps
 -----
 1. Each file is read once (:func:`split_file`, on a worker for Dask): its kept rows, its report
    entries and notes (local row numbers), its ``n_rows_in``, and the keys for the cross-file
-   checks: two independent 64-bit hashes (128 bits) of every row eligible for ``duplicate_row``
-   (kept, or excluded only as a duplicate within its file: an empty, summary, repeated-header or
-   wrong-field-count row is nobody's first copy) and of every kept row's post id. A key carries
-   the row's place in the global order as ``file index * 2**40 + local row`` (:func:`encode_rows`),
-   so keys need no file offsets and can be combined as soon as a file is read.
+   checks: one record per row eligible for ``duplicate_row`` (kept, or excluded only as a duplicate
+   within its file: an empty, summary, repeated-header or wrong-field-count row is nobody's first
+   copy) with two independent 64-bit hashes (128 bits, :func:`hash_rows`) of its values and, for a
+   kept row, its post id; the record's bucket ``key`` is the 64-bit hash of the post id (identical
+   rows have identical ids, so every copy of a row and every row of an id meet in one bucket), or
+   the row's own hash where the id was generated (or, for float ids, depends on the column). A key
+   carries the row's place in the global order as ``file index * 2**40 + local row``
+   (:func:`encode_rows`), so keys need no file offsets and can be combined as soon as a file is read.
 2. Ids generated for blank post-id cells (``"row-<global row>"``) need the offsets; they are few
    (one report entry each) and are keyed from the per-file summaries (:func:`generated_keys`).
-3. Keys with the same hash meet (:func:`find_duplicates`: in one hash bucket on Dask, all at once
+3. Records with the same bucket key meet (:func:`find_duplicates`: in one hash bucket on Dask, all at once
    in memory): the first occurrence in global order is kept; later ones are duplicate rows, and
    ids seen in two or more rows are returned with their rows.
 4. :func:`assemble` builds the report from the small per-file summaries and what the buckets
@@ -79,16 +82,61 @@ class FileRead:
     id_by_cell: bool = True  # a kept row's post id text follows from its own source cell (not so for float ids)
 
 
+def _column_values(s: pd.Series):
+    """What ``pd.util.hash_pandas_object`` hashes of a column: a numpy array or an ExtensionArray."""
+    values = s.array
+    return values.to_numpy() if isinstance(values, pd.arrays.NumpyExtensionArray) else values
+
+
+def _combine(arrays: list, n: int) -> np.ndarray:
+    """pandas' ``combine_hash_arrays`` (CPython's tuple hash) of per-column hashes, ``n`` rows."""
+    out = np.full(n, 0x345678, dtype="uint64")
+    mult = np.uint64(1000003)
+    for i, a in enumerate(arrays):
+        inverse = len(arrays) - i
+        out ^= a
+        out *= mult
+        mult += np.uint64(82520 + inverse + inverse)
+    out += np.uint64(97531)
+    return out
+
+
+def _remix(h: np.ndarray) -> np.ndarray:
+    """A second bijective mix of 64-bit hashes (splitmix64's step: pandas' mix maps 0 to 0, this one does not)."""
+    out = h + np.uint64(0x9E3779B97F4A7C15)
+    out ^= out >> np.uint64(30)
+    out *= np.uint64(0xBF58476D1CE4E5B9)
+    out ^= out >> np.uint64(27)
+    out *= np.uint64(0x94D049BB133111EB)
+    out ^= out >> np.uint64(31)
+    return out
+
+
 def hash_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each row's values (column names and index left out)."""
-    out = []
-    for key in _HASH_KEYS:
-        try:
-            h = pd.util.hash_pandas_object(frame, index=False, hash_key=key)
-        except TypeError:  # unhashable cells (lists, dicts from a Parquet file): hash their text
-            h = pd.util.hash_pandas_object(frame.astype(str), index=False, hash_key=key)
-        out.append(h.to_numpy(dtype="uint64"))
-    return out[0], out[1]
+    """Two independent 64-bit hashes of each row's values (column names and index left out).
+
+    ``h1`` is ``pd.util.hash_pandas_object(frame, index=False, hash_key=<first key>)``. pandas keys only
+    the hashes of text (object) values; numbers hash the same under every key, so ``h2`` combines, for
+    such columns, the first hashes mixed again by another bijection (:func:`_remix`), and the text hashes
+    under the second key: ``h2`` then differs from ``h1`` for rows of numbers too (with pandas' two keys
+    alone, a table of numbers got ``h2 == h1``, 64 bits where 128 were meant), and a number column is
+    hashed once instead of twice.
+    """
+    n = len(frame)
+    try:
+        first, second = [], []
+        for _, s in frame.items():
+            values = _column_values(s)
+            h = pd.util.hash_array(values, hash_key=_HASH_KEYS[0]).astype("uint64", copy=False)
+            first.append(h)
+            if isinstance(values, np.ndarray) and values.dtype != object:  # numbers: pandas ignores the key
+                second.append(_remix(h))
+                continue
+            h2 = pd.util.hash_array(values, hash_key=_HASH_KEYS[1]).astype("uint64", copy=False)
+            second.append(_remix(h) if np.array_equal(h2, h) else h2)  # (e.g. nullable integers: no key either)
+    except TypeError:  # unhashable cells (lists, dicts from a Parquet file): hash their text
+        return hash_rows(frame.astype(str))
+    return _combine(first, n), _combine(second, n)
 
 
 def hash_ids(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
