@@ -277,7 +277,10 @@ def test_float_ids_rendered_differently_in_two_files_still_find_the_duplicate_ro
 
 
 @pytest.mark.parametrize("frame", [
-    pd.DataFrame({"a": np.arange(50), "b": np.arange(50) * 2.5}),
+    pd.DataFrame({"a": np.arange(50), "b": np.arange(50) * 2.5, "f": [np.nan, -0.0, 0.0, np.inf, -1e300] * 10,
+                  "z": np.arange(50, dtype="int8") - 25, "w": np.arange(50, dtype="uint32"),
+                  "g": np.arange(50, dtype="float32") / 3, "bo": np.arange(50) % 3 == 0,
+                  "d": np.arange(50).astype("timedelta64[s]")}),
     pd.DataFrame({"i": pd.array([1, None, 3] * 10, dtype="Int64"), "u": np.arange(30, dtype="uint64")}),
     _base(40),
     pd.DataFrame({"c": pd.Categorical([1, 2, 3] * 5), "t": pd.Series(pd.date_range("2024", periods=15))}),

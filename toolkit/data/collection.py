@@ -101,15 +101,40 @@ def _combine(arrays: list, n: int) -> np.ndarray:
     return out
 
 
-def _remix(h: np.ndarray) -> np.ndarray:
-    """A second bijective mix of 64-bit hashes (splitmix64's step: pandas' mix maps 0 to 0, this one does not)."""
-    out = h + np.uint64(0x9E3779B97F4A7C15)
-    out ^= out >> np.uint64(30)
+def _mix(out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """pandas' bijective mix of 64-bit values (``_hash_ndarray``), in place, ``tmp`` a scratch array."""
+    np.right_shift(out, np.uint64(30), out=tmp)
+    out ^= tmp
     out *= np.uint64(0xBF58476D1CE4E5B9)
-    out ^= out >> np.uint64(27)
+    np.right_shift(out, np.uint64(27), out=tmp)
+    out ^= tmp
     out *= np.uint64(0x94D049BB133111EB)
-    out ^= out >> np.uint64(31)
+    np.right_shift(out, np.uint64(31), out=tmp)
+    out ^= tmp
     return out
+
+
+def _hash_numbers(values: np.ndarray, tmp: np.ndarray) -> np.ndarray | None:
+    """``pd.util.hash_array(values)`` of a numpy bool/integer/datetime array without its temporaries, else None.
+
+    Exactly pandas' hash (the bits of each value as uint64, then its mix), computed in place: under the
+    ``MALLOC_TRIM_THRESHOLD_`` Dask gives its workers every temporary column is mapped and faulted in again.
+    """
+    dtype = values.dtype
+    if dtype == bool:
+        out = values.astype("u8")
+    elif dtype.kind in "mM":
+        out = values.view("i8").astype("u8")
+    elif dtype.kind in "iu" and dtype.itemsize <= 8:
+        out = values.view(f"u{dtype.itemsize}").astype("u8")
+    else:  # floats (pandas makes -0.0 and every NaN one value first), objects, complex: pandas' own code
+        return None
+    return _mix(out, tmp)
+
+
+def _remix(h: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """A second bijective mix of 64-bit hashes (splitmix64's step: pandas' mix maps 0 to 0, this one does not)."""
+    return _mix(h + np.uint64(0x9E3779B97F4A7C15), tmp)
 
 
 def hash_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -123,17 +148,20 @@ def hash_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     hashed once instead of twice.
     """
     n = len(frame)
+    tmp = np.empty(n, dtype="uint64")
     try:
         first, second = [], []
         for _, s in frame.items():
             values = _column_values(s)
-            h = pd.util.hash_array(values, hash_key=_HASH_KEYS[0]).astype("uint64", copy=False)
+            h = _hash_numbers(values, tmp) if isinstance(values, np.ndarray) else None
+            if h is None:
+                h = pd.util.hash_array(values, hash_key=_HASH_KEYS[0]).astype("uint64", copy=False)
             first.append(h)
             if isinstance(values, np.ndarray) and values.dtype != object:  # numbers: pandas ignores the key
-                second.append(_remix(h))
+                second.append(_remix(h, tmp))
                 continue
             h2 = pd.util.hash_array(values, hash_key=_HASH_KEYS[1]).astype("uint64", copy=False)
-            second.append(_remix(h) if np.array_equal(h2, h) else h2)  # (e.g. nullable integers: no key either)
+            second.append(_remix(h, tmp) if np.array_equal(h2, h) else h2)  # (nullable integers: no key either)
     except TypeError:  # unhashable cells (lists, dicts from a Parquet file): hash their text
         return hash_rows(frame.astype(str))
     return _combine(first, n), _combine(second, n)
