@@ -297,3 +297,40 @@ def test_row_hashes_are_two_different_hashes_and_h1_is_pandas(frame):
     g1, g2 = collection.hash_rows(frame.iloc[order].reset_index(drop=True))
     np.testing.assert_array_equal(g1, h1[order])
     np.testing.assert_array_equal(g2, h2[order])
+
+
+@pytest.mark.parametrize("edit", ["none", "exceed_reach", "exceed_impressions", "below_reach", "missing_count",
+                                  "huge_count", "reported_total", "no_exposures", "reach_only"])
+def test_consistency_fast_path_matches_the_general_checks(edit, monkeypatch):
+    frame = _base(12)
+    frame["impressions"] = frame["reach"] * 2
+    if edit == "exceed_reach":
+        frame.loc[3, "likes"] = 10_000
+    elif edit == "exceed_impressions":
+        frame.loc[4, "comments"] = 3_000
+    elif edit == "below_reach":
+        frame.loc[5, "impressions"] = 1
+    elif edit == "missing_count":
+        frame["likes"] = pd.array([None] + list(range(11)), dtype="Int64")
+        frame.loc[6, "comments"] = 5_000
+    elif edit == "huge_count":
+        frame.loc[2, "reach"] = 2 ** 55
+        frame.loc[2, "impressions"] = 2 ** 55 - 1
+    elif edit == "reported_total":
+        frame["shares"] = 1
+        frame["interactions_reported"] = frame["likes"] + frame["comments"] + 1
+        frame.loc[7, "interactions_reported"] = 0
+    elif edit == "no_exposures":
+        frame = frame.drop(columns=["reach", "impressions"])
+    elif edit == "reach_only":
+        frame = frame.drop(columns=["impressions"])
+        frame.loc[1, "likes"] = 99_999
+    fast = reading.read_file(frame)
+    taken = reading._nothing_to_flag(fast.data, [c for c in ("likes", "comments", "shares") if c in fast.data])
+    assert taken == (edit in ("none", "no_exposures", "reported_total"))  # huge_count: beyond 2**50: general
+    monkeypatch.setattr(reading, "_nothing_to_flag", lambda data, parts: False)
+    slow = reading.read_file(frame)
+    pd.testing.assert_frame_equal(fast.report.entries, slow.report.entries, check_exact=True)
+    pd.testing.assert_frame_equal(fast.data, slow.data, check_exact=True)
+    if edit not in ("none", "no_exposures", "huge_count"):
+        assert len(slow.report.entries) > 0
