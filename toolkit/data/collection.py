@@ -286,7 +286,9 @@ def split_file(read: FileRead, index: int) -> tuple[dict, pd.DataFrame]:
         if gen.any():
             id_text = id_text[own]
         id_hash = hash_ids(id_text)[0]
-        at = np.searchsorted(erow, local[own])  # kept rows are eligible
+        at = np.minimum(np.searchsorted(erow, local[own]), max(len(erow) - 1, 0))  # kept rows are eligible
+        if len(at) and not (erow[at] == local[own]).all():  # pragma: no cover - read_file guarantees it
+            raise AssertionError("split_file: a kept row is missing from the eligible rows")
         key[at] = id_hash
         kind[at] = ROW_ID
         text = np.full(len(rows), None, dtype=object)
