@@ -192,7 +192,11 @@ def main() -> None:
                         help="files per size (one value: the same for every size)")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
+    parser.add_argument("--stages", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stages:  # child process: the steps of one file, JSON on the last line
+        print(json.dumps(_stages(Path(args.dir))))
+        return
     if args.run:  # child process: one method, JSON on the last line
         print(json.dumps(run_method(args.run, Path(args.dir), args.rows[0])))
         return
@@ -204,6 +208,27 @@ def main() -> None:
     print(body)
     write_section(SECTION, body, path=ROOT / "reports" / "benchmarks.md")
     print(f"\nwritten to {ROOT / 'reports' / 'benchmarks.md'}", file=sys.stderr)
+
+
+def _worker_environ() -> dict:
+    """The environment a Dask nanny gives its workers (``distributed.nanny.pre-spawn-environ``).
+
+    Notably ``MALLOC_TRIM_THRESHOLD_=65536``, which makes glibc return freed memory at once (and so map
+    and fault it in again): pandas/numpy code that allocates many full-column temporaries costs about
+    1.5x the CPU of the same code in a plain process (pyarrow's own allocator is not affected).
+    """
+    import dask.config
+    import distributed  # noqa: F401  (registers its configuration)
+    return {k: str(v) for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()}
+
+
+def _stages_in_worker_environ(folder: Path) -> dict:
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", **_worker_environ()}
+    proc = subprocess.run([sys.executable, __file__, "--stages", "--dir", str(folder)], capture_output=True,
+                          text=True, check=False, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"stages failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _stages(folder: Path) -> dict:
@@ -228,9 +253,11 @@ def _stages(folder: Path) -> dict:
         warnings.simplefilter("ignore")
         steps = {}
         steps["read_parquet (all columns)"], raw = best(lambda: pd.read_parquet(path))
-        steps["read_file (every read_posts rule): data pass"], _ = best(lambda: reading.read_file(path))
+        steps["read_file without the flag-only checks: data pass"], _ = best(
+            lambda: reading.read_file(path, consistency=False))
         steps["read_file + row hashes: report pass"], read = best(lambda: reading.read_file(path, eligible=True))
-        steps["split_file (id hashes, keys)"], (_, keys) = best(lambda: collection.split_file(read, 0))
+        steps["split_file (id hashes, one key record per row)"], (_, keys) = best(
+            lambda: collection.split_file(read, 0))
         steps["find_duplicates (one file's keys)"], _ = best(lambda: collection.find_duplicates(keys))
     return {"rows": len(raw), "steps": steps}
 
@@ -257,7 +284,7 @@ def _one_size(n_rows: int, n_files: int) -> str:
         if r["totals"]["n_groups"] not in (None, ref["n_groups"]):
             raise SystemExit(f"{r['method']}: {r['totals']['n_groups']} groups, pandas {ref['n_groups']}")
 
-    stages = _stages(folder)
+    stages = _stages_in_worker_environ(folder)
     base = stages["steps"]["read_parquet (all columns)"]
     rows_per_file = n_rows // n_files
     extra = max(np.mean(results[-1].get("worker_peak_rss_mb", [0])) - np.mean(results[2].get("worker_peak_rss_mb",
@@ -298,8 +325,10 @@ def _one_size(n_rows: int, n_files: int) -> str:
         f"RSS above plain dask's: {extra:.0f} MB, about {extra * 2**20 / rows_per_file:.0f} bytes per row of a "
         f"file ({rows_per_file:,} rows per file).",
         "",
-        f"Where the validated path's time goes (CPU seconds of one {stages['rows']:,}-row file in one process, "
-        f"best of 3; 'CPU / plain dask' above is the load-insensitive ratio):",
+        f"Where the validated path's time goes (CPU seconds of one {stages['rows']:,}-row file in one process "
+        f"with the environment Dask gives its workers ({', '.join(f'{k}={v}' for k, v in _worker_environ().items())}"
+        f"; glibc then returns freed memory at once, which costs pandas code about 1.5x the CPU of a plain "
+        f"process), best of 3; 'CPU / plain dask' above is the load-insensitive ratio):",
         "",
         "| step | CPU s per file | x read_parquet |",
         "|---|---:|---:|",

@@ -12,14 +12,17 @@ Steps
 -----
 1. Each file is read once (:func:`split_file`, on a worker for Dask): its kept rows, its report
    entries and notes (local row numbers), its ``n_rows_in``, and the keys for the cross-file
-   checks: two independent 64-bit hashes (128 bits) of every row eligible for ``duplicate_row``
-   (kept, or excluded only as a duplicate within its file: an empty, summary, repeated-header or
-   wrong-field-count row is nobody's first copy) and of every kept row's post id. A key carries
-   the row's place in the global order as ``file index * 2**40 + local row`` (:func:`encode_rows`),
-   so keys need no file offsets and can be combined as soon as a file is read.
+   checks: one record per row eligible for ``duplicate_row`` (kept, or excluded only as a duplicate
+   within its file: an empty, summary, repeated-header or wrong-field-count row is nobody's first
+   copy) with two independent 64-bit hashes (128 bits, :func:`hash_rows`) of its values and, for a
+   kept row, its post id; the record's bucket ``key`` is the 64-bit hash of the post id (identical
+   rows have identical ids, so every copy of a row and every row of an id meet in one bucket), or
+   the row's own hash where the id was generated (or, for float ids, depends on the column). A key
+   carries the row's place in the global order as ``file index * 2**40 + local row``
+   (:func:`encode_rows`), so keys need no file offsets and can be combined as soon as a file is read.
 2. Ids generated for blank post-id cells (``"row-<global row>"``) need the offsets; they are few
    (one report entry each) and are keyed from the per-file summaries (:func:`generated_keys`).
-3. Keys with the same hash meet (:func:`find_duplicates`: in one hash bucket on Dask, all at once
+3. Records with the same bucket key meet (:func:`find_duplicates`: in one hash bucket on Dask, all at once
    in memory): the first occurrence in global order is kept; later ones are duplicate rows, and
    ids seen in two or more rows are returned with their rows.
 4. :func:`assemble` builds the report from the small per-file summaries and what the buckets
@@ -65,33 +68,117 @@ class FileRead:
 
     ``data`` and ``report`` are exactly ``read_posts(path)``'s (local row numbers 1..n_rows_in,
     generated ids ``"row-<local row>"``); ``eligible`` (only when asked for) holds ``h1``, ``h2``
-    (:func:`hash_rows`) and ``row`` (local) of the rows eligible for ``duplicate_row``;
-    ``has_post_id`` says whether the file has a post_id column (else every id was generated).
+    (:func:`hash_rows`), ``row`` (local) and ``first`` (local row of its first copy in the file, ``row``
+    itself unless the row duplicates an earlier one) of the rows eligible for ``duplicate_row``;
+    ``has_post_id`` says whether the file has a post_id column (else every id was generated); ``id_by_cell`` whether a
+    kept row's id text follows from its own source cell (identical rows, identical ids: then one record per
+    row suffices, see :func:`split_file`).
     """
 
     data: pd.DataFrame
     report: QualityReport
     eligible: pd.DataFrame | None = None
     has_post_id: bool = True
+    id_by_cell: bool = True  # a kept row's post id text follows from its own source cell (not so for float ids)
+
+
+def _column_values(s: pd.Series):
+    """What ``pd.util.hash_pandas_object`` hashes of a column: a numpy array or an ExtensionArray."""
+    values = s.array
+    return values.to_numpy() if isinstance(values, pd.arrays.NumpyExtensionArray) else values
+
+
+def _combine(arrays: list, n: int) -> np.ndarray:
+    """pandas' ``combine_hash_arrays`` (CPython's tuple hash) of per-column hashes, ``n`` rows."""
+    out = np.full(n, 0x345678, dtype="uint64")
+    mult = np.uint64(1000003)
+    for i, a in enumerate(arrays):
+        inverse = len(arrays) - i
+        out ^= a
+        out *= mult
+        mult += np.uint64(82520 + inverse + inverse)
+    out += np.uint64(97531)
+    return out
+
+
+def _mix(out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """pandas' bijective mix of 64-bit values (``_hash_ndarray``), in place, ``tmp`` a scratch array."""
+    np.right_shift(out, np.uint64(30), out=tmp)
+    out ^= tmp
+    out *= np.uint64(0xBF58476D1CE4E5B9)
+    np.right_shift(out, np.uint64(27), out=tmp)
+    out ^= tmp
+    out *= np.uint64(0x94D049BB133111EB)
+    np.right_shift(out, np.uint64(31), out=tmp)
+    out ^= tmp
+    return out
+
+
+def _hash_numbers(values: np.ndarray, tmp: np.ndarray) -> np.ndarray | None:
+    """``pd.util.hash_array(values)`` of a numpy bool/integer/datetime array without its temporaries, else None.
+
+    Exactly pandas' hash (the bits of each value as uint64, then its mix), computed in place: under the
+    ``MALLOC_TRIM_THRESHOLD_`` Dask gives its workers every temporary column is mapped and faulted in again.
+    """
+    dtype = values.dtype
+    if dtype == bool:
+        out = values.astype("u8")
+    elif dtype.kind in "mM":
+        out = values.view("i8").astype("u8")
+    elif dtype.kind in "iu" and dtype.itemsize <= 8:
+        out = values.view(f"u{dtype.itemsize}").astype("u8")
+    else:  # floats (pandas makes -0.0 and every NaN one value first), objects, complex: pandas' own code
+        return None
+    return _mix(out, tmp)
+
+
+def _remix(h: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """A second bijective mix of 64-bit hashes (splitmix64's step: pandas' mix maps 0 to 0, this one does not)."""
+    return _mix(h + np.uint64(0x9E3779B97F4A7C15), tmp)
 
 
 def hash_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each row's values (column names and index left out)."""
-    out = []
-    for key in _HASH_KEYS:
-        try:
-            h = pd.util.hash_pandas_object(frame, index=False, hash_key=key)
-        except TypeError:  # unhashable cells (lists, dicts from a Parquet file): hash their text
-            h = pd.util.hash_pandas_object(frame.astype(str), index=False, hash_key=key)
-        out.append(h.to_numpy(dtype="uint64"))
-    return out[0], out[1]
+    """Two independent 64-bit hashes of each row's values (column names and index left out).
+
+    ``h1`` is ``pd.util.hash_pandas_object(frame, index=False, hash_key=<first key>)``. pandas keys only
+    the hashes of text (object) values; numbers hash the same under every key, so ``h2`` combines, for
+    such columns, the first hashes mixed again by another bijection (:func:`_remix`), and the text hashes
+    under the second key: ``h2`` then differs from ``h1`` for rows of numbers too (with pandas' two keys
+    alone, a table of numbers got ``h2 == h1``, 64 bits where 128 were meant), and a number column is
+    hashed once instead of twice.
+    """
+    n = len(frame)
+    tmp = np.empty(n, dtype="uint64")
+    try:
+        first, second = [], []
+        for _, s in frame.items():
+            values = _column_values(s)
+            h = _hash_numbers(values, tmp) if isinstance(values, np.ndarray) else None
+            if h is None:
+                h = pd.util.hash_array(values, hash_key=_HASH_KEYS[0]).astype("uint64", copy=False)
+            first.append(h)
+            if isinstance(values, np.ndarray) and values.dtype != object:  # numbers: pandas ignores the key
+                second.append(_remix(h, tmp))
+                continue
+            h2 = pd.util.hash_array(values, hash_key=_HASH_KEYS[1]).astype("uint64", copy=False)
+            second.append(_remix(h, tmp) if np.array_equal(h2, h) else h2)  # (nullable integers: no key either)
+    except TypeError:  # unhashable cells (lists, dicts from a Parquet file): hash their text
+        return hash_rows(frame.astype(str))
+    return _combine(first, n), _combine(second, n)
 
 
 def hash_ids(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each post-id text (an object array of str; the same keys as rows)."""
+    """``(h1, h2)`` keys of each post-id text (an object array of str): a 64-bit hash (the rows' first key) and 0.
+
+    One hash suffices for ids: it only has to bring equal ids into one bucket; which ids are really equal is
+    decided on their text (:func:`assemble` groups the returned members by the id itself), so a chance
+    collision of two different ids adds a member and never a ``duplicate_post_id``. (Rows, which are not
+    compared cell by cell across files, get two independent hashes.) A second hash of every id cost about
+    as much as the first (issue 13).
+    """
     text = np.asarray(text, dtype=object)
-    return tuple(pd.util.hash_array(text, hash_key=key, categorize=False).astype("uint64", copy=False)
-                 for key in _HASH_KEYS)
+    h1 = pd.util.hash_array(text, hash_key=_HASH_KEYS[0], categorize=False).astype("uint64", copy=False)
+    return h1, np.zeros(len(h1), dtype="uint64")
 
 
 def _text_after_nulls(n_null: int, text) -> pd.Series:
@@ -108,7 +195,7 @@ def eligible_rows(raw: pd.DataFrame, eligible: np.ndarray) -> pd.DataFrame:
     pos = np.flatnonzero(eligible)
     part = raw if len(pos) == len(raw) else raw.iloc[pos]
     h1, h2 = hash_rows(part)
-    return pd.DataFrame({"h1": h1, "h2": h2, "row": pos.astype("int64") + 1})
+    return pd.DataFrame({"h1": h1, "h2": h2, "row": pos.astype("int64") + 1, "first": pos.astype("int64") + 1})
 
 
 def encode_rows(index: int, local_rows) -> np.ndarray:
@@ -130,11 +217,15 @@ def offsets(n_rows_in: list) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # one file
 # ---------------------------------------------------------------------------------------------
-#: columns of the keys combined (or shuffled by hash) for the cross-file duplicate checks
-KEY_META = pd.DataFrame({"h1": pd.Series([], dtype="uint64"), "h2": pd.Series([], dtype="uint64"),
-                         "row": pd.Series([], dtype="int64"), "kind": pd.Series([], dtype="int8"),
-                         "id": pd.Series([], dtype="string[pyarrow]")})
-ROW, ID, GENERATED_ID = 0, 1, 2
+#: columns of the keys combined (or shuffled by ``key``) for the cross-file duplicate checks: one record per
+#: eligible row (kinds ROW, or ROW_ID when the row is kept with its own post id, which ``id`` then holds) and
+#: one per generated id (GENERATED_ID); ``h1``/``h2`` are the row's hashes (0 for a generated id) and ``key``
+#: the bucket: the hash of the post id when the row has one (identical rows have identical ids, so all copies
+#: of a row, and all rows with one id, meet in one bucket), else the row's ``h1``
+KEY_META = pd.DataFrame({"key": pd.Series([], dtype="uint64"), "h1": pd.Series([], dtype="uint64"),
+                         "h2": pd.Series([], dtype="uint64"), "row": pd.Series([], dtype="int64"),
+                         "kind": pd.Series([], dtype="int8"), "id": pd.Series([], dtype="string[pyarrow]")})
+ROW, ID, GENERATED_ID, ROW_ID = 0, 1, 2, 3
 
 
 def _generated_mask(read: FileRead) -> np.ndarray:
@@ -171,19 +262,48 @@ def split_file(read: FileRead, index: int) -> tuple[dict, pd.DataFrame]:
                "n_kept": len(data), "meta": meta, "dup_local": dup_local,
                "generated": local[gen], "has_post_id": read.has_post_id}
     rows = read.eligible
+    erow = rows["row"].to_numpy(dtype="int64")
+    h1 = rows["h1"].to_numpy(dtype="uint64")
+    key = h1.copy()
+    kind = np.full(len(rows), ROW, dtype="int8")
     own = ~gen
-    id_text = data["post_id"].to_numpy(dtype=object, na_value=None)
-    if gen.any():
-        id_text = id_text[own]
-    i1, i2 = hash_ids(id_text)
-    n_r = len(rows)
-    keys = pd.DataFrame({
-        "h1": np.concatenate([rows["h1"].to_numpy(dtype="uint64"), i1]),
-        "h2": np.concatenate([rows["h2"].to_numpy(dtype="uint64"), i2]),
-        "row": encode_rows(index, np.concatenate([rows["row"].to_numpy(dtype="int64"), local[own]])),
-        "kind": np.concatenate([np.full(n_r, ROW, dtype="int8"), np.full(len(id_text), ID, dtype="int8")]),
-        "id": _text_after_nulls(n_r, id_text),
-    })
+    extra = None
+    if read.has_post_id and own.any() and not read.id_by_cell:
+        # ids whose text depends on the whole column (floats: "5" or "5.0"): identical rows of two files may
+        # have different id texts, so rows stay keyed by their own hash and the ids get records of their own
+        id_text = data["post_id"].to_numpy(dtype=object, na_value=None)
+        if gen.any():
+            id_text = id_text[own]
+        zero = np.zeros(len(id_text), dtype="uint64")
+        extra = pd.DataFrame({"key": hash_ids(id_text)[0], "h1": zero, "h2": zero,
+                              "row": encode_rows(index, local[own]), "kind": np.full(len(id_text), ID, dtype="int8"),
+                              "id": pd.Series(pd.array(id_text, dtype="string[pyarrow]"))})
+        ids = pd.Series(pd.array(np.full(len(rows), None, dtype=object), dtype="string[pyarrow]"))
+    elif read.has_post_id and own.any():
+        # kept rows with their own id: the id's hash is their bucket, and that of the later copies of such a row
+        # within the file (``first``: identical rows, identical id)
+        id_text = data["post_id"].to_numpy(dtype=object, na_value=None)
+        if gen.any():
+            id_text = id_text[own]
+        id_hash = hash_ids(id_text)[0]
+        at = np.minimum(np.searchsorted(erow, local[own]), max(len(erow) - 1, 0))  # kept rows are eligible
+        if len(at) and not (erow[at] == local[own]).all():  # pragma: no cover - read_file guarantees it
+            raise AssertionError("split_file: a kept row is missing from the eligible rows")
+        key[at] = id_hash
+        kind[at] = ROW_ID
+        text = np.full(len(rows), None, dtype=object)
+        text[at] = id_text
+        first = rows["first"].to_numpy(dtype="int64")
+        later = np.flatnonzero(first != erow)
+        if len(later):
+            key[later] = key[np.searchsorted(erow, first[later])]
+        ids = pd.Series(pd.array(text, dtype="string[pyarrow]"))
+    else:
+        ids = pd.Series(pd.array(np.full(len(rows), None, dtype=object), dtype="string[pyarrow]"))
+    keys = pd.DataFrame({"key": key, "h1": h1, "h2": rows["h2"].to_numpy(dtype="uint64"),
+                         "row": encode_rows(index, erow), "kind": kind, "id": ids})
+    if extra is not None:
+        keys = pd.concat([keys, extra], ignore_index=True)
     return summary, keys
 
 
@@ -201,8 +321,9 @@ def generated_keys(summaries: list) -> pd.DataFrame:
         local = np.asarray(s["generated"], dtype="int64")
         if len(local):
             text = np.array([f"row-{r + off}" for r in local.tolist()], dtype=object)
-            h1, h2 = hash_ids(text)
-            parts.append(pd.DataFrame({"h1": h1, "h2": h2, "row": encode_rows(s["index"], local),
+            h1 = hash_ids(text)[0]
+            zero = np.zeros(len(local), dtype="uint64")
+            parts.append(pd.DataFrame({"key": h1, "h1": zero, "h2": zero, "row": encode_rows(s["index"], local),
                                        "kind": np.full(len(local), GENERATED_ID, dtype="int8"),
                                        "id": _text_after_nulls(0, text)}))
     return pd.concat([KEY_META, *parts], ignore_index=True)
@@ -218,21 +339,23 @@ FOUND_META = pd.DataFrame({"kind": pd.Series([], dtype="int8"), "row": pd.Series
 
 
 def find_duplicates(part: pd.DataFrame) -> pd.DataFrame:
-    """In one hash bucket (all copies of a hash meet here): the non-first rows and the repeated ids."""
+    """In one bucket (all copies of a row and all rows of an id meet here): the non-first rows and repeated ids."""
     if len(part) == 0:
         return FOUND_META.copy()
-    # only hashes seen twice can be duplicates: the exact grouping runs on those few keys
-    part = part[pd.Series(part["h1"].to_numpy(dtype="uint64")).duplicated(keep=False).to_numpy()]
-    is_row = part["kind"].to_numpy(dtype="int8") == ROW
-    rows = part[is_row]
+    # only buckets keys seen twice can hold a duplicate: the exact grouping runs on those few records
+    part = part[pd.Series(part["key"].to_numpy(dtype="uint64")).duplicated(keep=False).to_numpy()]
+    kind = part["kind"].to_numpy(dtype="int8")
+    rows = part[(kind == ROW) | (kind == ROW_ID)]
     first = rows.groupby(["h1", "h2"], sort=False)["row"].transform("min").to_numpy(dtype="int64")
     row = rows["row"].to_numpy(dtype="int64")
     dup = row != first
-    ids = part[~is_row]
-    size = ids.groupby(["h1", "h2"], sort=False)["row"].transform("size").to_numpy(dtype="int64")
+    ids = part[kind != ROW]
+    size = ids.groupby("key", sort=False)["row"].transform("size").to_numpy(dtype="int64")
     ids = ids[size >= 2]
+    id_kind = ids["kind"].to_numpy(dtype="int8")
     return pd.DataFrame({
-        "kind": np.concatenate([np.zeros(int(dup.sum()), dtype="int8"), ids["kind"].to_numpy(dtype="int8")]),
+        "kind": np.concatenate([np.full(int(dup.sum()), ROW, dtype="int8"),
+                                np.where(id_kind == ROW_ID, ID, id_kind).astype("int8")]),
         "row": np.concatenate([row[dup], ids["row"].to_numpy(dtype="int64")]),
         "first": np.concatenate([first[dup], np.full(len(ids), -1, dtype="int64")]),
         "id": pd.concat([pd.Series(pd.array([None] * int(dup.sum()), dtype="string[pyarrow]")),
@@ -412,18 +535,19 @@ def finish_part(read: FileRead, *, offset: int, drop, categories: dict, index_st
         data["source_row"] = pd.array(data["source_row"].to_numpy(dtype="int64") + offset, dtype="Int64")
     if len(drop):
         data = data[~np.isin(data["source_row"].to_numpy(dtype="int64"), drop)]
-    for col, dtype in categories.items():
-        data[col] = pd.Categorical(data[col].astype("object"), dtype=dtype)
+    for col, dtype in categories.items():  # the union holds the file's categories: recoded, no text round trip
+        data[col] = data[col].astype(dtype) if isinstance(data[col].dtype, pd.CategoricalDtype) else pd.Categorical(
+            data[col].astype("object"), dtype=dtype)
     data.index = pd.RangeIndex(index_start, index_start + len(data))
     data.attrs = {}
     return data
 
 
-def read_quietly(read_file: Callable, path, options: dict, *, eligible: bool) -> FileRead:
+def read_quietly(read_file: Callable, path, options: dict, *, eligible: bool, **extra) -> FileRead:
     """``read_file(path, **options)`` with the per-file warnings left out (they become report notes)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ToolkitWarning)
-        return read_file(path, eligible=eligible, **options)
+        return read_file(path, eligible=eligible, **options, **extra)
 
 
 def read_files(paths: list, *, read_file: Callable, options: dict, func: str, source, source_name=None,

@@ -17,11 +17,12 @@ process) run on the cluster:
   single-file reader (``toolkit.data.reading.read_file``) on each file, read and parsed once;
 - ``duplicate_row`` and ``duplicate_post_id``: on the cluster. The same read hashes (128 bits)
   the rows of its file that are eligible as in memory (kept, or excluded only as duplicates) and
-  the post id of every row it kept, as (hash, place in the global order) pairs, the place being
-  ``file index * 2**40 + local row`` so that no file waits for the row counts of the others: the
-  pairs go to the shuffle as soon as the file is read. Ids generated for blank cells
-  (``"row-<global row>"``, one report entry each) are keyed from the per-file summaries. The
-  pairs are shuffled by hash (Dask's p2p shuffle on a distributed cluster, which spills to disk;
+  (64 bits) the post id of every row it kept: one record per row with its place in the global
+  order, ``file index * 2**40 + local row``, so that no file waits for the row counts of the
+  others: the records go to the shuffle as soon as the file is read, bucketed by the post id's
+  hash (all copies of a row have one id; see :mod:`toolkit.data.collection`). Ids generated for
+  blank cells (``"row-<global row>"``, one report entry each) are keyed from the per-file
+  summaries. The records are shuffled (Dask's p2p shuffle on a distributed cluster, which spills to disk;
   the in-memory "tasks" shuffle otherwise) into one bucket per file, where the first occurrence
   in global order is found. Only the duplicate rows (with their first copy) and the members of
   repeated post-id groups come back to the client, which decides the post-id duplicates among
@@ -41,8 +42,8 @@ Memory
 ------
 The client holds the report (one entry per problem), one empty frame per file (the dtypes) and
 the duplicates found: nothing per row (benchmarks/bench_scan.py). A worker holds one file being
-read plus its part of the hash shuffle: two records per row, about 60-70 bytes by the column
-widths; a bucket holds the pairs of about one file, and Dask's p2p shuffle keeps what is in
+read plus its part of the hash shuffle: one record per row, about 45 bytes by the column
+widths; a bucket holds the records of about one file, and Dask's p2p shuffle keeps what is in
 transit on disk. See benchmarks/README.md for the measured client and worker peaks. Split big
 exports into files of at most about 1 million rows.
 """
@@ -183,7 +184,8 @@ def _shuffle_method(scheduler) -> str:
 
 def _second_pass(path, offset, options, drop_rows, categories, index_start):
     """Stage building one data partition (lazy): read, renumber, drop global duplicates, unify."""
-    read = collection.read_quietly(reading.read_file, path, options, eligible=False)
+    # the report is known from the first pass: the checks that only flag rows are not run again
+    read = collection.read_quietly(reading.read_file, path, options, eligible=False, consistency=False)
     return collection.finish_part(read, offset=offset, drop=drop_rows, categories=categories,
                                   index_start=index_start)
 
@@ -306,7 +308,7 @@ def _read_files_dask(paths, options, *, func, source, source_name, scheduler=Non
     keys = dd.from_delayed([dask.delayed(_first_keys)(f, s) for f, s in zip(first, summaries)] + [generated],
                            meta=collection.KEY_META, verify_meta=False)
     # identical hashes meet in one bucket; one bucket per file keeps a bucket about a file's size
-    found = keys.shuffle(on="h1", npartitions=len(paths), shuffle_method=_shuffle_method(scheduler))
+    found = keys.shuffle(on="key", npartitions=len(paths), shuffle_method=_shuffle_method(scheduler))
     found = dask.delayed(collection.concat_found)(
         found.map_partitions(collection.find_duplicates, meta=collection.FOUND_META).to_delayed())
     with scheduler_client(scheduler, func) as compute:

@@ -179,11 +179,13 @@ def _problems(position, rule, action, messages, original, new) -> pd.DataFrame:
     return frame
 
 
+_NO_PROBLEMS = pd.DataFrame({c: pd.Series(dtype="int64" if c == "position" else "object") for c in PROBLEM_COLUMNS})
+
+
 def _concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "position" else "object")
-                             for c in PROBLEM_COLUMNS})
+        return _NO_PROBLEMS.copy()
     return pd.concat(frames, ignore_index=True).sort_values("position", kind="stable").reset_index(drop=True)
 
 
@@ -250,8 +252,7 @@ def parse_count_series(values: Any, *, column: str = "value") -> ParseResult:
         n_missing = _typed_counts(s, out, valid, problems, column)
     else:
         return _parse_count_text(s, column=column, index=s.index, name=s.name)
-    values_out = pd.Series(pd.array(out, dtype="Int64"), index=s.index, name=s.name)
-    values_out[~valid] = pd.NA
+    values_out = pd.Series(pd.arrays.IntegerArray(out, ~valid), index=s.index, name=s.name)
     return ParseResult(values_out, _concat_problems(problems), n_missing, tuple(notes))
 
 
@@ -356,6 +357,20 @@ def _parse_count_text(values: pd.Series, *, column: str, rows: np.ndarray | None
 INT64_LIMIT = 2 ** 63
 
 
+def _plain_counts(s: pd.Series) -> np.ndarray | None:
+    """Typed fast path of :func:`_typed_counts`: the values when every cell is already a valid count, else None.
+
+    A numpy integer column has no missing cells; when no value is negative or beyond int64 (the usual
+    Parquet export), the general checks below would find nothing, so the values are taken as they are.
+    """
+    if not (isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu" and len(s)):
+        return None
+    raw = s.to_numpy()
+    if raw.min() < 0 or (s.dtype.kind == "u" and raw.max() > np.uint64(INT64_LIMIT - 1)):
+        return None
+    return raw
+
+
 def _typed_counts(s: pd.Series, out: np.ndarray, valid: np.ndarray, problems: list, column: str) -> int:
     """Check numbers that arrive typed (Parquet, DataFrame); fill ``out``/``valid`` in place.
 
@@ -363,6 +378,11 @@ def _typed_counts(s: pd.Series, out: np.ndarray, valid: np.ndarray, problems: li
     int64), floats as floats; values at or beyond 2**63 and infinities are not counts
     (``unparseable_number``, like over-long digit strings in text). Returns the missing count.
     """
+    plain = _plain_counts(s)
+    if plain is not None:
+        out[:] = plain
+        valid[:] = True
+        return 0
     missing = s.isna().to_numpy(dtype=bool, copy=True)
     n = len(s)
     nonint = np.zeros(n, dtype=bool)

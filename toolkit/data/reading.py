@@ -118,7 +118,8 @@ def check_file_options(func: str, *, columns=None, encoding=None, delimiter=None
 
 def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name=0, timezone=None, date_format=None,
               normalize_labels=False, strict=False, source_name=None, profile="auto", header_row=None,
-              duplicate_columns="raise", allow_unparseable=False, eligible=False) -> collection.FileRead:
+              duplicate_columns="raise", allow_unparseable=False, eligible=False,
+              consistency=True) -> collection.FileRead:
     """:func:`read_posts` on one file or DataFrame (options checked by the caller), as a ``FileRead``.
 
     The per-file seam of readers of many files (:mod:`toolkit.data.collection`, and on Dask
@@ -126,7 +127,9 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
     report of ``read_posts(source)``, whether the source has
     a post_id column, and with ``eligible=True`` the hashes of the rows eligible for
     ``duplicate_row`` (kept, or excluded only as duplicates), so that each file is read and parsed
-    once.
+    once. ``consistency=False`` leaves out the consistency checks, which only flag rows (the data are the same,
+    the report lacks their entries): for a second read of a file whose report is already known
+    (``toolkit.data.dask_reading``'s lazy data).
     """
     allowed = _check_allow_unparseable(allow_unparseable)
     if profiles.is_json(source):  # export profiles: X API v2 JSON/JSONL (toolkit/data/profiles.py)
@@ -195,6 +198,11 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
         keep[pos] = False
     eligible_rows = collection.eligible_rows(raw, keep) if eligible else None
     dup_pos, dup_first = _duplicate_rows(raw, keep)
+    if eligible_rows is not None and len(dup_pos):  # a duplicate within the file: the row of its first copy
+        at = np.searchsorted(eligible_rows["row"].to_numpy(dtype="int64"), dup_pos + 1)
+        first = eligible_rows["first"].to_numpy(dtype="int64", copy=True)
+        first[at] = dup_first + 1
+        eligible_rows["first"] = first
     if len(dup_pos):
         id_text = (parsing._clean(parsing._to_text(_id_as_text(raw["post_id"].iloc[dup_pos]))).tolist()
                    if "post_id" in raw.columns else [None] * len(dup_pos))
@@ -220,6 +228,10 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
 
     def record(column: str, result: parsing.ParseResult, ids=None) -> None:
         missing_counts[column] = result.n_missing
+        if not len(result.problems):  # (the usual typed column: nothing to report but its notes)
+            for text in result.notes:
+                report.note(text)
+            return
         failed = result.problems["rule"].isin(FAILED_PARSE_RULES).to_numpy(dtype=bool)
         n_values = len(result.values) - result.n_missing
         if failed.any() and failed.sum() > UNPARSEABLE_SHARE * n_values:
@@ -313,14 +325,17 @@ def read_file(source, *, columns=None, encoding=None, delimiter=None, sheet_name
                     f"{missing_text}.")
 
     # -- consistency checks ---------------------------------------------------------------------
-    _consistency(data, report)
+    if consistency:
+        _consistency(data, report)
     data = profiles.finish(data, report, used_profile)
 
     data.attrs = {"source": name}
     report.check(data)
     if strict:
         report.raise_first()
-    return collection.FileRead(data, report, eligible_rows, has_post_id="post_id" in raw.columns)
+    return collection.FileRead(data, report, eligible_rows, has_post_id="post_id" in raw.columns,
+                               id_by_cell=not ("post_id" in raw.columns and pd.api.types.is_float_dtype(
+                                   raw["post_id"].dtype)))  # float ids: "5" or "5.0" depends on the column
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1275,8 +1290,39 @@ def _surely_clean(arr) -> np.ndarray:
     return np.asarray(sure.to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _integer_text(values: pd.Series):
+    """``(parsing._to_text(values), its missing mask)`` for an integer column (numpy or nullable), else None.
+
+    Typed fast path: the decimal text of an integer (what ``str(int)`` gives, and what a pyarrow cast gives)
+    has no surrounding space, no invisible character and is never a missing token (no token is all digits,
+    or "-" followed by digits), so it is its own clean text; missing cells become "" (blank), as in
+    ``_to_text``. Built by one pyarrow cast instead of a Python string per cell.
+    """
+    dtype = values.dtype
+    if not (pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)) or isinstance(
+            dtype, pd.CategoricalDtype) or not len(values):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(dtype, np.dtype):
+        arr = pa.array(values.to_numpy())
+        missing = np.zeros(len(values), dtype=bool)
+    else:  # nullable Int64/UInt64 (or an Arrow-backed integer column)
+        missing = values.isna().to_numpy(dtype=bool, copy=True)
+        arr = pa.array(values.to_numpy(dtype=values.dtype.numpy_dtype if hasattr(values.dtype, "numpy_dtype")
+                                       else "int64", na_value=0), mask=missing)
+    text = pc.cast(arr, pa.large_string())
+    if missing.any():
+        text = pc.fill_null(text, "")
+    return pd.Series(pd.array(text.cast(pa.string()), dtype="str"), index=values.index), missing
+
+
 def _cleaned_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """``(parsing._clean(parsing._to_text(values)), its missing mask)``; no pass when every cell is surely clean."""
+    typed = _integer_text(values)
+    if typed is not None:
+        return typed
     text = parsing._to_text(values)
     arr = parsing._arrow_strings(text)
     if arr is not None and len(arr) and _surely_clean(arr).all():
@@ -1362,6 +1408,11 @@ def _row_codes(frame: pd.DataFrame, pos: np.ndarray) -> tuple[np.ndarray, np.nda
         s = frame.iloc[:, col] if len(pos) == len(frame) else frame.iloc[pos, col]
         if isinstance(s.dtype, pd.StringDtype):
             codes = _equality_codes(s)
+        elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu":  # typed integers: equal exactly when equal
+            values = s.to_numpy()
+            if _strictly_monotonic(values):
+                return pos[:0], key[:0]  # (ids, row numbers): no two rows can be equal
+            codes = pd.factorize(values)[0].astype("int64")
         else:
             codes = pd.factorize(pd.util.hash_pandas_object(s, index=False).to_numpy())[0].astype("int64")
         key = pd.factorize(key * (int(codes.max(initial=-1)) + 2) + (codes + 1))[0].astype("int64")
@@ -1369,6 +1420,11 @@ def _row_codes(frame: pd.DataFrame, pos: np.ndarray) -> tuple[np.ndarray, np.nda
         if not repeated.all():
             pos, key = pos[repeated], key[repeated]
     return pos, key
+
+
+def _strictly_monotonic(values: np.ndarray) -> bool:
+    """Typed fast path of :func:`_row_codes`: integers strictly increasing or decreasing (all distinct)."""
+    return len(values) > 1 and bool((values[1:] > values[:-1]).all() or (values[1:] < values[:-1]).all())
 
 
 class _PostIds:
@@ -1588,11 +1644,47 @@ def _as_float(values: pd.Series) -> np.ndarray:
     return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
 
 
+def _complete_small_ints(data: pd.DataFrame, columns: list):
+    """The int64 values of Int64 columns without missing cells and below 2**50 (sums of three stay exact in
+    float64, so integer and float comparisons agree), else None."""
+    out = []
+    for c in columns:
+        arr = data[c].array
+        if not isinstance(arr, pd.arrays.IntegerArray) or arr._mask.any():
+            return None
+        values = arr._data
+        if len(values) and (values.max() >= 2 ** 50 or values.min() < 0):
+            return None
+        out.append(values)
+    return out
+
+
+def _nothing_to_flag(data: pd.DataFrame, parts: list) -> bool:
+    """Typed fast path of :func:`_consistency`: complete integer counts whose interactions exceed neither reach
+    nor impressions and whose impressions are not below reach (the usual export): no entry to add.
+
+    Only decides "nothing to flag"; any other case runs the general checks.
+    """
+    exposures = [c for c in ("reach", "impressions") if c in data.columns]
+    ints = _complete_small_ints(data, parts + exposures) if parts or len(exposures) == 2 else None
+    if ints is None:
+        return False
+    values = dict(zip(parts + exposures, ints))
+    if parts:
+        total = values[parts[0]].copy()
+        for c in parts[1:]:
+            total += values[c]
+        if any((total > values[e]).any() for e in exposures):
+            return False
+    return not (len(exposures) == 2 and (values["impressions"] < values["reach"]).any())
+
+
 def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
     src = data["source_row"].to_numpy(dtype="int64")
     ids = _PostIds(data["post_id"])
     parts = [c for c in config.INTERACTION_COLUMNS if c in data.columns]
-    if parts:
+    clear = _nothing_to_flag(data, parts)  # the reach / impressions checks below would find nothing
+    if parts and not clear:
         floats = [_as_float(data[c]) for c in parts]  # (no stacked copy: one column at a time)
         total = np.zeros(len(data))
         any_part = np.zeros(len(data), dtype=bool)
@@ -1614,7 +1706,7 @@ def _consistency(data: pd.DataFrame, report: QualityReport) -> None:
                                    f"{int(expo[pos])}" + (f"; {', '.join(alone)} alone already exceed(s) it"
                                                           if alone else ""),
                            original_value=int(expo[pos]))
-    if "reach" in data.columns and "impressions" in data.columns:
+    if "reach" in data.columns and "impressions" in data.columns and not clear:
         reach = _as_float(data["reach"])
         imp = _as_float(data["impressions"])
         bad = ~np.isnan(reach) & ~np.isnan(imp) & (imp < reach)
