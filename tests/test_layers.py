@@ -87,17 +87,21 @@ def _owner(name: str) -> str | None:
     return name or None
 
 
+def _source(module: str, package: bool, node: ast.ImportFrom) -> str:
+    """The absolute module an ``ImportFrom`` in ``module`` reads from (relative imports resolved)."""
+    if not node.level:
+        return node.module or ""
+    base = (module if package else module.rpartition(".")[0]).split(".")
+    base = base[:len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _targets(module: str, package: bool, node: ast.AST) -> list[str]:
     if isinstance(node, ast.Import):
         return [_owner(alias.name) for alias in node.names if alias.name.startswith("toolkit.")]
     if not isinstance(node, ast.ImportFrom):
         return []
-    if node.level:
-        base = (module if package else module.rpartition(".")[0]).split(".")
-        base = base[:len(base) - (node.level - 1)]
-        source = ".".join(base + ([node.module] if node.module else []))
-    else:
-        source = node.module or ""
+    source = _source(module, package, node)
     if not (source == "toolkit" or source.startswith("toolkit.")):
         return []
     out = []
@@ -248,14 +252,9 @@ def _private_imports_in(module: str, package: bool, tree: ast.AST) -> list[tuple
         if isinstance(node, ast.Import):
             names = [(alias.name, _owner(alias.name)) for alias in node.names if alias.name.startswith("toolkit.")]
         elif isinstance(node, ast.ImportFrom):
-            targets = _targets(module, package, node)
-            if node.level:
-                base = (module if package else module.rpartition(".")[0]).split(".")
-                base = base[:len(base) - (node.level - 1)]
-                source = ".".join(base + ([node.module] if node.module else []))
-            else:
-                source = node.module or ""
-            names = [(f"{source}.{alias.name}", target) for alias, target in zip(node.names, targets)]
+            source = _source(module, package, node)
+            names = [(f"{source}.{alias.name}", target)
+                     for alias, target in zip(node.names, _targets(module, package, node))]
         else:
             continue
         for dotted, target in names:

@@ -590,6 +590,19 @@ def _newton_poisson(yc, rows, offset, beta, *, max_iter, tol):
     return _Path(beta, None, eta, f, it, converged)
 
 
+def _joint_step(H, g_beta, g_lt, h_lt, fisher_info):
+    """Newton step in ``(beta, log theta)`` from the Hessian ``H``; where ``-H`` is not positive definite, a
+    Fisher-scoring step for beta (``fisher_info()``, the expected information) and a 1-D step for log theta.
+    Returns ``(step, gradient)``."""
+    g = np.r_[g_beta, g_lt]
+    try:
+        np.linalg.cholesky(-H)
+        return np.linalg.solve(-H, g), g
+    except np.linalg.LinAlgError:
+        step_beta = np.linalg.solve(fisher_info(), g_beta)
+        return np.r_[step_beta, -g_lt / h_lt if h_lt < 0 else float(np.sign(g_lt))], g
+
+
 def _nb_newton_direction(yc, rows, eta, lt):
     """Gradient and Newton direction of the NB2 log-likelihood in ``(beta, log theta)`` jointly.
 
@@ -610,13 +623,7 @@ def _nb_newton_direction(yc, rows, eta, lt):
     H[:p, :p] = -rows.gram(th * mu * (y + th) / d ** 2)
     H[:p, p] = H[p, :p] = rows.tmul(th * mu * r / d ** 2)
     H[p, p] = h_lt
-    g = np.r_[g_beta, g_lt]
-    try:
-        np.linalg.cholesky(-H)
-        step = np.linalg.solve(-H, g)
-    except np.linalg.LinAlgError:
-        step_beta = np.linalg.solve(rows.gram(th * mu / d), g_beta)
-        step = np.r_[step_beta, -g_lt / h_lt if h_lt < 0 else float(np.sign(g_lt))]
+    step, g = _joint_step(H, g_beta, g_lt, h_lt, lambda: rows.gram(th * mu / d))
     return step[:p], float(np.clip(step[p], -3.0, 3.0)), g
 
 
@@ -820,13 +827,7 @@ def _nb_direction_grouped(yc, grp, state, lt):
     H[:p, :p] = -th * (P.T @ (P * (pc.seg_ba + pc.seg_b)[:, None]))
     H[:p, p] = H[p, :p] = th * (P.T @ pc.seg_ba)
     H[p, p] = h_lt
-    g = np.r_[g_beta, g_lt]
-    try:
-        np.linalg.cholesky(-H)
-        step = np.linalg.solve(-H, g)
-    except np.linalg.LinAlgError:
-        step_beta = np.linalg.solve(th * (P.T @ (P * pc.seg_b[:, None])), g_beta)
-        step = np.r_[step_beta, -g_lt / h_lt if h_lt < 0 else float(np.sign(g_lt))]
+    step, _ = _joint_step(H, g_beta, g_lt, h_lt, lambda: th * (P.T @ (P * pc.seg_b[:, None])))
     return step[:p], float(np.clip(step[p], -3.0, 3.0))
 
 
