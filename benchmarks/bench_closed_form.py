@@ -62,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import toolkit as tk  # noqa: E402
 from toolkit import config  # noqa: E402
 from _report import write_section  # noqa: E402
+from _timing import Timer, rel_diff  # noqa: E402
 
 SEED = 20261205
 DV, BETWEEN, SUBJECT = "rate", "department", "account"
@@ -94,32 +95,18 @@ class Measure:
     """Median wall time over ``repeats`` runs (one if the first is slow) and tracemalloc peak of one more run."""
 
     def __init__(self, repeats: int, slow: float, memory: bool):
-        self.repeats, self.slow, self.memory = repeats, slow, memory
+        self.timer, self.slow, self.memory = Timer(repeats, slow), slow, memory
 
     def __call__(self, fn):
-        times, out = [], None
-        for i in range(self.repeats):
-            gc.collect()
-            t0 = time.perf_counter()
-            out = fn()
-            times.append(time.perf_counter() - t0)
-            if i == 0 and times[0] > self.slow:
-                break
+        seconds, runs, out = self.timer(fn)
         mb = float("nan")
-        if self.memory and times[0] <= self.slow:
+        if self.memory and (runs > 1 or seconds <= self.slow):
             gc.collect()
             tracemalloc.start()
             fn()
             mb = tracemalloc.get_traced_memory()[1] / 2 ** 20
             tracemalloc.stop()
-        return {"s": float(np.median(times)), "runs": len(times), "mb": mb, "out": out}
-
-
-def _rel(a, b) -> float:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    den = np.maximum(np.abs(a), np.abs(b))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return float(np.nanmax(np.where(den > 0, np.abs(a - b) / den, 0.0)))
+        return {"s": seconds, "runs": runs, "mb": mb, "out": out}
 
 
 def _pairs(res, peer_a, peer_b, peer_value, sign=1.0):
@@ -138,14 +125,14 @@ def task_omnibus(data, m):
     t = m(lambda: tk.anova(data, dv=DV, between=BETWEEN))
     f_t = t["out"]["statistic"].iloc[0]
     p = m(lambda: pg.anova(data=data, dv=DV, between=BETWEEN))
-    rows.append(("`tk.anova`", t, "pingouin.anova", p, 1.0, f"F rel {_rel(f_t, p['out']['F'].iloc[0]):.1e}"))
+    rows.append(("`tk.anova`", t, "pingouin.anova", p, 1.0, f"F rel {rel_diff(f_t, p['out']['F'].iloc[0]):.1e}"))
     p = m(lambda: stats.f_oneway(*split(data)))
     rows.append(("`tk.anova`", t, "scipy.stats.f_oneway (+ split)", p, None,
-                 f"F rel {_rel(f_t, p['out'].statistic):.1e}"))
+                 f"F rel {rel_diff(f_t, p['out'].statistic):.1e}"))
     t = m(lambda: tk.welch_anova(data, dv=DV, between=BETWEEN))
     p = m(lambda: pg.welch_anova(data=data, dv=DV, between=BETWEEN))
     rows.append(("`tk.welch_anova`", t, "pingouin.welch_anova", p, 1.0,
-                 f"F rel {_rel(t['out']['statistic'].iloc[0], p['out']['F'].iloc[0]):.1e}"))
+                 f"F rel {rel_diff(t['out']['statistic'].iloc[0], p['out']['F'].iloc[0]):.1e}"))
     peer_s = m(lambda: stats.kruskal(*split(data)))
     peer_p = m(lambda: pg.kruskal(data=data, dv=DV, between=BETWEEN))
     routes = [("default: analytic CI", {}), ('effsize_ci="bootstrap"', {"effsize_ci": "bootstrap"}),
@@ -156,9 +143,9 @@ def task_omnibus(data, m):
         t = m(lambda kw=kw: tk.kruskal(data, dv=DV, between=BETWEEN, seed=1, **kw))
         h_t = t["out"]["statistic"].iloc[0]
         rows.append((f"`tk.kruskal` ({label})", t, "pingouin.kruskal", peer_p, 1.0,
-                     f"H rel {_rel(h_t, peer_p['out']['H'].iloc[0]):.1e}"))
+                     f"H rel {rel_diff(h_t, peer_p['out']['H'].iloc[0]):.1e}"))
         rows.append((f"`tk.kruskal` ({label})", t, "scipy.stats.kruskal (+ split)", peer_s, None,
-                     f"H rel {_rel(h_t, peer_s['out'].statistic):.1e}"))
+                     f"H rel {rel_diff(h_t, peer_s['out'].statistic):.1e}"))
     return rows
 
 
@@ -175,14 +162,14 @@ def task_posthoc(data, m):
     p = m(lambda: pg.pairwise_gameshowell(data=data, dv=DV, between=BETWEEN))
     res, out = t["out"], p["out"]
     rows.append(('`tk.pairwise(method="games_howell")`', t, "pingouin.pairwise_gameshowell", p, 1.0,
-                 f"diff rel {_rel(res['estimate'], _pairs(res, out['A'], out['B'], out['diff'], -1.0)):.1e}; "
+                 f"diff rel {rel_diff(res['estimate'], _pairs(res, out['A'], out['B'], out['diff'], -1.0)):.1e}; "
                  f"p_adj abs {np.max(np.abs(res['p_adjusted'] - _pairs(res, out['A'], out['B'], out['pval']))):.1e}"))
     t = m(lambda: tk.pairwise(data, dv=DV, between=BETWEEN, method="dunn", p_adjust="holm"))
     p = m(lambda: sp.posthoc_dunn(data, val_col=DV, group_col=BETWEEN, p_adjust="holm"))
     res = t["out"]
     p_sp = np.array([p["out"].loc[a, b] for a, b in zip(res["group_a"], res["group_b"])], dtype=float)
     rows.append(('`tk.pairwise(method="dunn")`, Holm', t, "scikit_posthocs.posthoc_dunn", p, 1.0,
-                 f"p_holm rel {_rel(res['p_adjusted'], p_sp):.1e}"))
+                 f"p_holm rel {rel_diff(res['p_adjusted'], p_sp):.1e}"))
     return rows
 
 
@@ -210,7 +197,7 @@ def task_compare(data, m):
         f_t = res.omnibus["statistic"].iloc[0] if len(res.omnibus) else float("nan")
         rows.append((f"`tk.compare_groups(subject=\"account\")` auto ({res.analysis} on {res.unit} means)", t,
                      "pandas account means + pingouin Welch + Games-Howell" + (" + CIs" if with_cis else ""), p,
-                     0.5 if with_cis else None, f"F rel {_rel(f_t, f_peer):.1e}"))
+                     0.5 if with_cis else None, f"F rel {rel_diff(f_t, f_peer):.1e}"))
     return rows
 
 

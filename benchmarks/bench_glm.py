@@ -42,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import toolkit as tk  # noqa: E402
 from toolkit.models.glm import fit_glm  # noqa: E402
 from _report import write_section  # noqa: E402
-from bench_peers import BETWEEN, Timer, _abs, _fmt_s, _g, _rel, make_posts  # noqa: E402
+from _timing import Timer, rel_diff  # noqa: E402
+from bench_peers import BETWEEN, _abs, _fmt_s, _g, make_posts  # noqa: E402
 
 
 def design(data):
@@ -71,13 +72,13 @@ def run(n, timer):
             method="newton", disp=0, maxiter=100))
     alpha_e = 1.0 / fe["theta"]
     rows.append(("engine `fit_glm(..., \"negbin\")`", n, (t_e, r_e), "sm.NegativeBinomial, arrays", (t_s, r_s),
-                 f"coef abs {_g(_abs(fe['beta'], rs.params[:-1]))}; alpha rel {_g(_rel(alpha_e, rs.params[-1]))}"))
+                 f"coef abs {_g(_abs(fe['beta'], rs.params[:-1]))}; alpha rel {_g(rel_diff(alpha_e, rs.params[-1]))}"))
     beta_f = mf.coefficients["estimate"].to_numpy()
     alpha_f = 1.0 / float(mf.fit_statistics["theta"].iloc[0])
     rows.append(("`tk.fit_engagement_model` (+ LR test, contrasts, emmeans)", n, (t_f, r_f),
                  "smf.negativebinomial, formula", (t_sf, r_sf),
                  f"coef abs {_g(_abs(beta_f, np.asarray(rsf.params)[:-1]))}; "
-                 f"alpha rel {_g(_rel(alpha_f, np.asarray(rsf.params)[-1]))}"))
+                 f"alpha rel {_g(rel_diff(alpha_f, np.asarray(rsf.params)[-1]))}"))
     beta_ff = mff.coefficients["estimate"].to_numpy()
     rows.append(("`tk.fit_engagement_model(formula=\"likes ~ department + offset(log(reach))\")`", n, (t_ff, r_ff),
                  "smf.negativebinomial, formula", (t_sf, r_sf),

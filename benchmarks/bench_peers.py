@@ -60,7 +60,6 @@ what matter.
 from __future__ import annotations
 
 import argparse
-import gc
 import itertools
 import os
 import platform
@@ -82,6 +81,7 @@ from toolkit import config  # noqa: E402
 from toolkit.stats.prepare import prepare_groups  # noqa: E402
 from toolkit.stats.resampling import bootstrap_groups  # noqa: E402
 from _report import write_section  # noqa: E402
+from _timing import Timer, rel_diff  # noqa: E402
 
 SEED = 20261121
 B_BOOT = 2_000
@@ -115,23 +115,6 @@ def split(data: pd.DataFrame) -> list[np.ndarray]:
 
 
 # -- timing ----------------------------------------------------------------------------------------
-class Timer:
-    def __init__(self, repeats: int, slow: float):
-        self.repeats, self.slow = repeats, slow
-
-    def __call__(self, fn):
-        """Median wall time of fn() over the repeats (one run if the first is slow); (seconds, runs, result)."""
-        times, out = [], None
-        for i in range(self.repeats):
-            gc.collect()
-            t0 = time.perf_counter()
-            out = fn()
-            times.append(time.perf_counter() - t0)
-            if i == 0 and times[0] > self.slow:
-                break
-        return float(np.median(times)), len(times), out
-
-
 def _fmt_s(t: float, runs: int, repeats: int) -> str:
     mark = "†" if runs < repeats and repeats > 1 else ""
     return f"{t:.3f}{mark}" if t < 10 else f"{t:.1f}{mark}"
@@ -139,14 +122,6 @@ def _fmt_s(t: float, runs: int, repeats: int) -> str:
 
 def _g(x: float) -> str:
     return f"{x:.1e}" if x != 0 else "0"
-
-
-def _rel(a, b) -> float:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    den = np.maximum(np.abs(a), np.abs(b))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(den > 0, np.abs(a - b) / den, 0.0)
-    return float(np.nanmax(r))
 
 
 def _abs(a, b) -> float:
@@ -207,31 +182,31 @@ def task_omnibus(data, n, timer, rows):
     f_t, p_t = res["statistic"].iloc[0], res["p_value"].iloc[0]
     t_s, r_s, out = timer(lambda: stats.f_oneway(*split(data)))
     rows.append(("one-way ANOVA F (`tk.anova`)", n, (t_t, r_t), "scipy.stats.f_oneway", (t_s, r_s),
-                 f"F rel {_g(_rel(f_t, out.statistic))}; p abs {_g(_abs(p_t, out.pvalue))}"))
+                 f"F rel {_g(rel_diff(f_t, out.statistic))}; p abs {_g(_abs(p_t, out.pvalue))}"))
     t_s, r_s, out = timer(lambda: pg.anova(data=data, dv=DV, between=BETWEEN))
     rows.append(("one-way ANOVA F (`tk.anova`)", n, (t_t, r_t), "pingouin.anova", (t_s, r_s),
-                 f"F rel {_g(_rel(f_t, out['F'].iloc[0]))}; p abs {_g(_abs(p_t, out['p_unc'].iloc[0]))}"))
+                 f"F rel {_g(rel_diff(f_t, out['F'].iloc[0]))}; p abs {_g(_abs(p_t, out['p_unc'].iloc[0]))}"))
     # welch
     t_t, r_t, res = timer(lambda: tk.welch_anova(data, dv=DV, between=BETWEEN))
     f_t, p_t, df_t = res["statistic"].iloc[0], res["p_value"].iloc[0], res["df_within"].iloc[0]
     t_s, r_s, out = timer(lambda: pg.welch_anova(data=data, dv=DV, between=BETWEEN))
     rows.append(("Welch ANOVA (`tk.welch_anova`)", n, (t_t, r_t), "pingouin.welch_anova", (t_s, r_s),
-                 f"F rel {_g(_rel(f_t, out['F'].iloc[0]))}; df2 rel {_g(_rel(df_t, out['ddof2'].iloc[0]))}; "
+                 f"F rel {_g(rel_diff(f_t, out['F'].iloc[0]))}; df2 rel {_g(rel_diff(df_t, out['ddof2'].iloc[0]))}; "
                  f"p abs {_g(_abs(p_t, out['p_unc'].iloc[0]))}"))
     t_s, r_s, out = timer(lambda: stats.f_oneway(*split(data), equal_var=False))
     rows.append(("Welch ANOVA (`tk.welch_anova`)", n, (t_t, r_t), "scipy.stats.f_oneway(equal_var=False)",
-                 (t_s, r_s), f"F rel {_g(_rel(f_t, out.statistic))}; p abs {_g(_abs(p_t, out.pvalue))}"))
+                 (t_s, r_s), f"F rel {_g(rel_diff(f_t, out.statistic))}; p abs {_g(_abs(p_t, out.pvalue))}"))
     # kruskal
     t_t, r_t, res = timer(lambda: tk.kruskal(data, dv=DV, between=BETWEEN))
     h_t, p_t = res["statistic"].iloc[0], res["p_value"].iloc[0]
     t_s, r_s, out = timer(lambda: stats.kruskal(*split(data)))
     rows.append(("Kruskal-Wallis H (`tk.kruskal`, incl. its bootstrap CI of epsilon²)", n, (t_t, r_t),
                  "scipy.stats.kruskal", (t_s, r_s),
-                 f"H rel {_g(_rel(h_t, out.statistic))}; p abs {_g(_abs(p_t, out.pvalue))}"))
+                 f"H rel {_g(rel_diff(h_t, out.statistic))}; p abs {_g(_abs(p_t, out.pvalue))}"))
     t_a, r_a, res = timer(lambda: tk.kruskal(data, dv=DV, between=BETWEEN, effsize_ci="analytic"))
     rows.append(("Kruskal-Wallis H (`tk.kruskal(effsize_ci=\"analytic\")`, rank-ANOVA interval)", n, (t_a, r_a),
                  "scipy.stats.kruskal", (t_s, r_s),
-                 f"H rel {_g(_rel(res['statistic'].iloc[0], out.statistic))}"))
+                 f"H rel {_g(rel_diff(res['statistic'].iloc[0], out.statistic))}"))
 
 
 def _f_stat(*samples, axis=-1):
@@ -259,7 +234,7 @@ def task_permutation(data, n, timer, rows, state):
     se = np.sqrt(2 * out.pvalue * (1 - out.pvalue) / B_PERM)
     mc = f" ({abs(p_t - out.pvalue) / se:.1f} MC SE)" if se > 0 else ""
     rows.append((task, n, (t_t, r_t), "scipy.stats.permutation_test", (t_s, r_s),
-                 f"F rel {_g(_rel(f_t, out.statistic))}; p {p_t:.4f} vs {out.pvalue:.4f}{mc}"))
+                 f"F rel {_g(rel_diff(f_t, out.statistic))}; p {p_t:.4f} vs {out.pvalue:.4f}{mc}"))
 
 
 def task_posthoc(data, n, timer, rows):
@@ -285,13 +260,13 @@ def task_posthoc(data, n, timer, rows):
     sm_arr = np.array([sm_map[k] for k in key])
     rows.append(("Tukey HSD, 28 pairs (`tk.pairwise(method=\"tukey\")`)", n, (t_t, r_t),
                  "statsmodels pairwise_tukeyhsd", (t_s, r_s),
-                 f"diff rel {_g(_rel(est, sm_arr[:, 0]))}; CI abs {_g(_abs(np.c_[lo, hi], sm_arr[:, 1:3]))}; "
+                 f"diff rel {_g(rel_diff(est, sm_arr[:, 0]))}; CI abs {_g(_abs(np.c_[lo, hi], sm_arr[:, 1:3]))}; "
                  f"p_adj abs {_g(_abs(padj, sm_arr[:, 3]))}"))
     t_s, r_s, sc = timer(lambda: stats.tukey_hsd(*split(data)))
     ci = sc.confidence_interval()
     sc_arr = np.array([(sc.statistic[i, j], ci.low[i, j], ci.high[i, j], sc.pvalue[i, j]) for i, j in key])
     rows.append(("Tukey HSD, 28 pairs (`tk.pairwise(method=\"tukey\")`)", n, (t_t, r_t), "scipy.stats.tukey_hsd",
-                 (t_s, r_s), f"diff rel {_g(_rel(est, sc_arr[:, 0]))}; "
+                 (t_s, r_s), f"diff rel {_g(rel_diff(est, sc_arr[:, 0]))}; "
                              f"CI abs {_g(_abs(np.c_[lo, hi], sc_arr[:, 1:3]))}; "
                              f"p_adj abs {_g(_abs(padj, sc_arr[:, 3]))}"))
 
@@ -308,14 +283,14 @@ def task_posthoc(data, n, timer, rows):
     gh_arr = np.array([gh_map[k] for k in key])
     rows.append(("Games-Howell, 28 pairs (`tk.pairwise(method=\"games_howell\")`)", n, (t_t, r_t),
                  "pingouin.pairwise_gameshowell", (t_s, r_s),
-                 f"diff rel {_g(_rel(est, gh_arr[:, 0]))}; df rel {_g(_rel(dfs, gh_arr[:, 1]))}; "
+                 f"diff rel {_g(rel_diff(est, gh_arr[:, 0]))}; df rel {_g(rel_diff(dfs, gh_arr[:, 1]))}; "
                  f"p_adj abs {_g(_abs(padj, gh_arr[:, 2]))}"))
     t_s, r_s, sc = timer(lambda: stats.tukey_hsd(*split(data), equal_var=False))
     ci = sc.confidence_interval()
     sc_arr = np.array([(sc.statistic[i, j], ci.low[i, j], ci.high[i, j], sc.pvalue[i, j]) for i, j in key])
     rows.append(("Games-Howell, 28 pairs (`tk.pairwise(method=\"games_howell\")`)", n, (t_t, r_t),
                  "scipy.stats.tukey_hsd(equal_var=False)", (t_s, r_s),
-                 f"diff rel {_g(_rel(est, sc_arr[:, 0]))}; CI abs {_g(_abs(np.c_[lo, hi], sc_arr[:, 1:3]))}; "
+                 f"diff rel {_g(rel_diff(est, sc_arr[:, 0]))}; CI abs {_g(_abs(np.c_[lo, hi], sc_arr[:, 1:3]))}; "
                  f"p_adj abs {_g(_abs(padj, sc_arr[:, 3]))}"))
 
     # Dunn (Holm)
@@ -325,7 +300,7 @@ def task_posthoc(data, n, timer, rows):
     rows.append(("Dunn, 28 pairs, Holm (`tk.pairwise(method=\"dunn\")`)", n, (t_t, r_t),
                  "scikit_posthocs.posthoc_dunn", (t_s, r_s),
                  f"p_holm abs {_g(_abs(res['p_adjusted'].to_numpy(), p_sp))}; "
-                 f"rel {_g(_rel(res['p_adjusted'].to_numpy(), p_sp))}"))
+                 f"rel {_g(rel_diff(res['p_adjusted'].to_numpy(), p_sp))}"))
 
 
 def task_glm(data, n, timer, rows):
@@ -361,8 +336,8 @@ def task_glm(data, n, timer, rows):
         b = np.asarray(r.bse)
         conv = "" if r.mle_retvals.get("converged", True) else "; peer NOT converged"
         rows.append((task, n, (t_t, r_t), name, (t_s, r_s),
-                     f"coef abs {_g(_abs(beta, p[:-1]))}; alpha rel {_g(_rel(alpha_t, p[-1]))}; "
-                     f"SE rel {_g(_rel(se_t, b[:-1]))}{conv}"))
+                     f"coef abs {_g(_abs(beta, p[:-1]))}; alpha rel {_g(rel_diff(alpha_t, p[-1]))}; "
+                     f"SE rel {_g(rel_diff(se_t, b[:-1]))}{conv}"))
 
 
 # -- main ------------------------------------------------------------------------------------------
