@@ -118,11 +118,29 @@ def export_path(rows: int) -> Path:
     return path
 
 
+def read_with(method: str, path) -> tuple:
+    """One read by ``method``: "pandas" (``read_csv(parse_dates=...)``), "pandas+dates" (``read_csv`` then
+    ``to_datetime(ISO8601, utc)``) or "toolkit" (``tk.read_posts`` with its report's entries built).
+    Returns the frame and the report (None for pandas)."""
+    if method == "pandas":
+        return pd.read_csv(path, parse_dates=["posted_at"]), None
+    if method == "pandas+dates":
+        out = pd.read_csv(path)
+        out["posted_at"] = pd.to_datetime(out["posted_at"], format="ISO8601", utc=True, errors="coerce")
+        return out, None
+    import toolkit as tk
+    data, report = tk.read_posts(path)
+    report.entries
+    return data, report
+
+
 _CHILD = r"""
 import gc, json, resource, sys, time
 import pandas as pd
 sys.path.insert(0, {root!r})
+sys.path.insert(0, {benchmarks!r})
 import toolkit as tk
+from bench_read import read_with
 
 def rss():
     with open("/proc/self/statm") as fh:
@@ -149,14 +167,7 @@ with open("/proc/self/clear_refs", "w") as fh:
     fh.write("5")   # reset the peak (VmHWM) to the current RSS: import-time peaks do not count
 before = rss()
 start = time.perf_counter()
-if method == "pandas":
-    out = pd.read_csv(path, parse_dates=["posted_at"])
-elif method == "pandas+dates":
-    out = pd.read_csv(path)
-    out["posted_at"] = pd.to_datetime(out["posted_at"], format="ISO8601", utc=True, errors="coerce")
-else:
-    out, report = tk.read_posts(path)
-    report.entries
+out = read_with(method, path)
 seconds = time.perf_counter() - start
 print(json.dumps({{"growth": peak() - before, "seconds": seconds}}))
 """
@@ -164,7 +175,7 @@ print(json.dumps({{"growth": peak() - before, "seconds": seconds}}))
 
 def memory(method: str, path: Path) -> dict:
     """Peak RSS growth of one call in a fresh interpreter (imports done before the baseline)."""
-    code = _CHILD.format(root=str(ROOT))
+    code = _CHILD.format(root=str(ROOT), benchmarks=str(Path(__file__).resolve().parent))
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "-c", code, method, str(path)], capture_output=True, text=True, env=env,
                           check=True)
@@ -265,27 +276,20 @@ def stages(path: Path) -> dict:
 
 
 def run(rows: int, repeats: int) -> dict:
-    import toolkit as tk
-
     path = export_path(rows)
     planted = json.loads((CACHE / f"read_{rows}_seed{SEED}.json").read_text())
     path.read_bytes()
     methods = ("pandas", "pandas+dates", "toolkit")
     times = {m: [] for m in methods}
     cpu = {m: [] for m in methods}
+    outputs = {}
     for _ in range(repeats):
         for method in methods:
             t0, c0 = time.perf_counter(), time.process_time()
-            if method == "pandas":
-                peer = pd.read_csv(path, parse_dates=["posted_at"])
-            elif method == "pandas+dates":
-                dated = pd.read_csv(path)
-                dated["posted_at"] = pd.to_datetime(dated["posted_at"], format="ISO8601", utc=True, errors="coerce")
-            else:
-                data, report = tk.read_posts(path)
-                report.entries
+            outputs[method] = read_with(method, path)
             times[method].append(time.perf_counter() - t0)
             cpu[method].append(time.process_time() - c0)
+    (data, report), peer = outputs["toolkit"], outputs["pandas"][0]
     rules = check_output(data, report, planted)
     mem = {m: memory(m, path) for m in methods}
     med = {m: float(np.median(v)) for m, v in times.items()}
