@@ -247,6 +247,22 @@ def _resolve_reference(value, args, done) -> str:
     return check_option(value, done["departments"], _FUNC, "reference_department")
 
 
+def _ratio_table(value, outer, inner, param: str, shape: str, check) -> dict[str, dict[str, float]]:
+    """A user's ``{outer: {inner: ratio}}`` dict (``rate_ratios``, ``content_effects``) checked key by key and
+    completed with 1.0; ``check(outer_key, inner_key, value)`` returns the checked ratio."""
+    if not isinstance(value, dict):
+        raise TypeError(message(_FUNC, param, "'default', 'null' or a dict", value))
+    table = {o: {i: 1.0 for i in inner} for o in outer}
+    for o, per in value.items():
+        check_option(o, outer, _FUNC, param)
+        if not isinstance(per, dict):
+            raise TypeError(message(_FUNC, param, shape, value))
+        for i, v in per.items():
+            check_option(i, inner, _FUNC, param)
+            table[o][i] = check(o, i, v)
+    return table
+
+
 def _resolve_rate_ratios(value, args, done) -> dict[str, dict[str, float]]:
     departments, ref = done["departments"], done["reference_department"]
     if isinstance(value, str):
@@ -257,21 +273,15 @@ def _resolve_rate_ratios(value, args, done) -> dict[str, dict[str, float]]:
             # keep the pattern but express it relative to the chosen reference
             return {t: {d: v / rr[t][ref] for d, v in rr[t].items()} for t in ENGAGEMENT_TYPES}
         return {t: {d: (v if d != ref else 1.0) for d, v in rr[t].items()} for t in ENGAGEMENT_TYPES}
-    if not isinstance(value, dict):
-        raise TypeError(message(_FUNC, "rate_ratios", "'default', 'null' or a dict", value))
-    rr = {t: {d: 1.0 for d in departments} for t in ENGAGEMENT_TYPES}
-    for t, per in value.items():
-        check_option(t, ENGAGEMENT_TYPES, _FUNC, "rate_ratios")
-        if not isinstance(per, dict):
-            raise TypeError(message(_FUNC, "rate_ratios", "a dict engagement type -> {department: ratio}", value))
-        for d, v in per.items():
-            check_option(d, departments, _FUNC, "rate_ratios")
-            v = _number(v, _FUNC, "rate_ratios", minimum=0.0, strict_min=True)
-            if d == ref and v != 1.0:
-                raise ValueError(message(_FUNC, "rate_ratios", f"1 for the reference department {ref!r}",
-                                         {t: {d: v}}, "Rate ratios are relative to `reference_department`."))
-            rr[t][d] = v
-    return rr
+    def ratio(t, d, v):
+        v = _number(v, _FUNC, "rate_ratios", minimum=0.0, strict_min=True)
+        if d == ref and v != 1.0:
+            raise ValueError(message(_FUNC, "rate_ratios", f"1 for the reference department {ref!r}",
+                                     {t: {d: v}}, "Rate ratios are relative to `reference_department`."))
+        return v
+
+    return _ratio_table(value, ENGAGEMENT_TYPES, departments, "rate_ratios",
+                        "a dict engagement type -> {department: ratio}", ratio)
 
 
 def _resolve_content_effects(value, args, done) -> dict[str, dict[str, float]]:
@@ -279,17 +289,9 @@ def _resolve_content_effects(value, args, done) -> dict[str, dict[str, float]]:
         check_option(value, ("default", "null"), _FUNC, "content_effects")
         return {c: dict(DEFAULT_CONTENT_EFFECTS[c]) if value == "default" else {t: 1.0 for t in ENGAGEMENT_TYPES}
                 for c in _CONTENT_TYPES}
-    if not isinstance(value, dict):
-        raise TypeError(message(_FUNC, "content_effects", "'default', 'null' or a dict", value))
-    ce = {c: {t: 1.0 for t in ENGAGEMENT_TYPES} for c in _CONTENT_TYPES}
-    for c, per in value.items():
-        check_option(c, _CONTENT_TYPES, _FUNC, "content_effects")
-        if not isinstance(per, dict):
-            raise TypeError(message(_FUNC, "content_effects", "a dict content type -> {type: ratio}", value))
-        for t, v in per.items():
-            check_option(t, ENGAGEMENT_TYPES, _FUNC, "content_effects")
-            ce[c][t] = _number(v, _FUNC, "content_effects", strict_min=True)
-    return ce
+    return _ratio_table(value, _CONTENT_TYPES, ENGAGEMENT_TYPES, "content_effects",
+                        "a dict content type -> {type: ratio}",
+                        lambda c, t, v: _number(v, _FUNC, "content_effects", strict_min=True))
 
 
 def _resolve_paid_probability(value, args, done) -> dict[str, float]:
