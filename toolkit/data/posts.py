@@ -94,7 +94,6 @@ def _read_collection(source, files, *, engine, strict, source_name, skipped=(), 
         chosen = "pandas"
         fallback = "; dask is not installed, so the files were read into memory (pip install 'dask[dataframe]')"
     excel = [Path(f) for f in files if Path(f).suffix.lower() in EXCEL_SUFFIXES]
-    explicit = bool(excel)  # hand the engine the list of partitions instead of the folder
     if excel and chosen == "dask":
         files = [f for f in files if Path(f) not in excel]
         skipped += [(p.name, "an Excel workbook: engine='dask' reads only CSV/Parquet partitions; pass "
@@ -126,8 +125,8 @@ def _read_collection(source, files, *, engine, strict, source_name, skipped=(), 
         name = source_name if source_name is not None else str(source)
         if chosen == "dask":  # imported only now; it imports Dask inside its functions
             from toolkit.data.dask_reading import read_collection_dask
-            data, report = read_collection_dask(parts if explicit else source, func=func, source_name=name,
-                                                **options)
+            # the files listed here (the folder is not listed again by the engine's own rules)
+            data, report = read_collection_dask(parts, func=func, source_name=name, **options)
         else:  # pandas: this layer only, no Dask needed
             data, report = collection.read_files(parts, read_file=read_file, options=options, func=func,
                                                  source=source, source_name=name)
