@@ -60,7 +60,7 @@ import numpy as np
 from .._validation import message
 from . import collection, reading
 
-_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+_SUFFIXES = reading.TEXT_SUFFIXES + reading.PARQUET_SUFFIXES
 
 # ---------------------------------------------------------------------------------------------
 # scheduler handling

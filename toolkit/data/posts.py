@@ -17,13 +17,13 @@ import pandas as pd
 from toolkit._validation import check_option, message
 from toolkit.data import collection, profiles
 from toolkit.data.quality import QualityReport
-from toolkit.data.reading import (EXCEL_SUFFIXES, _FUNC, _check_allow_unparseable, _check_header_row,
-                                  _check_options, _read_excel, read_file)
+from toolkit.data.reading import (EXCEL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES, _FUNC, _check_allow_unparseable,
+                                  _check_header_row, _check_options, _read_excel, read_file)
 
 
 #: Above this total size, read_posts(engine="auto") keeps a collection of files lazy (Dask).
 DASK_THRESHOLD_BYTES = 2 * 1024 ** 3
-_COLLECTION_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+_COLLECTION_SUFFIXES = TEXT_SUFFIXES + PARQUET_SUFFIXES  # read as partitions (Excel workbooks: see _skip_reason)
 
 
 def _collection(source) -> tuple[list | None, list]:
