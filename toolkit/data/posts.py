@@ -17,8 +17,8 @@ import pandas as pd
 from toolkit._validation import check_option, message
 from toolkit.data import collection, profiles
 from toolkit.data.quality import QualityReport
-from toolkit.data.reading import (EXCEL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES, _FUNC, _check_allow_unparseable,
-                                  _check_header_row, _check_options, _read_excel, read_file)
+from toolkit.data.reading import (EXCEL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES, _FUNC, _read_excel,
+                                  check_file_options, read_file)
 
 
 #: Above this total size, read_posts(engine="auto") keeps a collection of files lazy (Dask).
@@ -318,14 +318,12 @@ def read_posts(source, *, columns: Mapping[str, str] | None = None, encoding: st
     >>> report.entries[["source_row", "action", "rule"]].values.tolist()
     [[2, 'repaired', 'negative_count'], [2, 'flagged', 'label_variant'], [3, 'excluded', 'duplicate_row']]
     """
-    _check_options(columns=columns, encoding=encoding, delimiter=delimiter, sheet_name=sheet_name,
-                   timezone=timezone, date_format=date_format, normalize_labels=normalize_labels,
-                   strict=strict, source_name=source_name)
+    check_file_options(_FUNC, columns=columns, encoding=encoding, delimiter=delimiter, timezone=timezone,
+                       date_format=date_format, normalize_labels=normalize_labels, source_name=source_name,
+                       header_row=header_row, duplicate_columns=duplicate_columns,
+                       allow_unparseable=allow_unparseable, sheet_name=sheet_name, strict=strict)
     check_option(engine, ("auto", "pandas", "dask"), "read_posts", "engine")
     profiles.check_profile(profile)
-    check_option(duplicate_columns, ("raise", "number"), "read_posts", "duplicate_columns")
-    _check_header_row(header_row)
-    _check_allow_unparseable(allow_unparseable)
     files, skipped = _collection(source)
     if files is not None and profile not in ("auto", None):
         raise ValueError(message(_FUNC, "profile", "'auto' or None for a directory, glob or list", profile,

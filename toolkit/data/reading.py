@@ -101,13 +101,13 @@ _LABEL_KNOWN = {"department": config.DEPARTMENTS, "platform": config.PLATFORMS}
 
 def check_file_options(func: str, *, columns=None, encoding=None, delimiter=None, timezone=None,
                        date_format=None, normalize_labels=False, source_name=None, header_row=None,
-                       duplicate_columns="raise", allow_unparseable=False) -> dict:
-    """Check the per-file options of read_posts as read_posts does; return them as keywords of :func:`read_file`.
-
-    For readers of many files built on :func:`read_file` (``toolkit.data.dask_reading.read_posts_dask``).
+                       duplicate_columns="raise", allow_unparseable=False, sheet_name=0, strict=False) -> dict:
+    """Check the per-file options of read_posts (``read_posts`` itself calls this); return them as keywords of
+    :func:`read_file` for readers of many files (``toolkit.data.dask_reading.read_posts_dask``), which take
+    neither ``sheet_name`` nor ``strict``.
     """
-    _check_options(columns=columns, encoding=encoding, delimiter=delimiter, sheet_name=0, timezone=timezone,
-                   date_format=date_format, normalize_labels=normalize_labels, strict=False, source_name=source_name)
+    _check_options(columns=columns, encoding=encoding, delimiter=delimiter, sheet_name=sheet_name, timezone=timezone,
+                   date_format=date_format, normalize_labels=normalize_labels, strict=strict, source_name=source_name)
     check_option(duplicate_columns, ("raise", "number"), func, "duplicate_columns")
     _check_header_row(header_row)
     _check_allow_unparseable(allow_unparseable)
