@@ -84,15 +84,10 @@ class GroupComparison(AnswerFirst):
 
         Returns a :class:`~toolkit.reporting.Report` (a ``str`` that Jupyter renders as Markdown).
         """
-        from .reporting import Report, report
+        from .reporting import lines_and_tables
 
-        parts = [f"Unit of analysis: {self.unit}. Analysis: {self.analysis}."]
-        parts += [f"- {r}" for r in self.reasons]
-        if len(self.omnibus):
-            parts.append(report(self.omnibus))
-        if len(self.pairwise):
-            parts.append(report(self.pairwise))
-        return Report("\n".join(parts))
+        lines = [f"Unit of analysis: {self.unit}. Analysis: {self.analysis}."] + [f"- {r}" for r in self.reasons]
+        return lines_and_tables(lines, self.omnibus, self.pairwise)
 
     def to_frame(self) -> pd.DataFrame:
         """Omnibus and pairwise rows stacked in one tidy table (union of their columns, whatever the number of

@@ -235,6 +235,13 @@ def _ci_text(low, high, level, bounded, digits=DIGITS) -> str:
             f"{format_number(high, digits=digits, bounded=bounded)}]")
 
 
+def lines_and_tables(lines, *tables, digits: int = DIGITS) -> Report:
+    """``lines`` (already written), then the APA sentences of each non-empty test table, as one :class:`Report`:
+    the ``report()`` of results that carry their reasons or notes beside an omnibus and a pairwise table."""
+    parts = list(lines) + [report(t, digits=digits) for t in tables if len(t)]
+    return Report("\n".join(parts))
+
+
 def report(result, *, digits: int = DIGITS) -> Report:
     """Write an APA-style sentence for each row of a toolkit result table.
 

@@ -175,14 +175,9 @@ class ClusterLevelComparison(AnswerFirst):
 
     def report(self):
         """The notes, then APA-style sentences of the tests (a :class:`~toolkit.reporting.Report`)."""
-        from ..reporting import Report, report
+        from ..reporting import lines_and_tables
 
-        parts = [f"- {n}" for n in self.notes]
-        if len(self.omnibus):
-            parts.append(report(self.omnibus))
-        if len(self.pairwise):
-            parts.append(report(self.pairwise))
-        return Report("\n".join(parts))
+        return lines_and_tables([f"- {n}" for n in self.notes], self.omnibus, self.pairwise)
 
     def to_frame(self) -> pd.DataFrame:
         """The test and the contrasts stacked in one tidy table (union of their columns)."""
